@@ -1,0 +1,109 @@
+/* MariaDB access: one connection, prepared statements cached per connection and
+ * re-prepared after a reconnect, results copied out as strings. Prepared statements only:
+ * there is no call that runs SQL text with values pasted in.
+ *
+ *   struct db_rows rows;
+ *   result = db_exec(db, "SELECT name FROM accounts WHERE id = ?", DBP(db_str(id)), &rows, NULL);
+ *   if(result) goto out;
+ *   name = db_rows_get(&rows, 0, 0);   // NULL for SQL NULL or a missing row
+ *   ...
+ *   db_rows_release(&rows);
+ *
+ * Times are stored as BIGINT milliseconds since the Unix epoch (see common/timeutil.h). */
+#ifndef WH_DB_H
+#define WH_DB_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "common/config.h"
+#include "common/err.h"
+
+struct db;
+
+enum db_ptype { DB_P_NULL, DB_P_STR, DB_P_I64, DB_P_BLOB };
+
+struct db_param {
+	enum db_ptype type;
+	const void *ptr;
+	size_t len;
+	long long i;
+};
+
+static inline struct db_param db_null(void)
+{
+	return (struct db_param){DB_P_NULL, NULL, 0, 0};
+}
+/* A NUL-terminated string (borrowed); NULL binds SQL NULL. */
+static inline struct db_param db_str(const char *s)
+{
+	return s ? (struct db_param){DB_P_STR, s, strlen(s), 0} : db_null();
+}
+static inline struct db_param db_strn(const char *s, size_t n)
+{
+	return (struct db_param){DB_P_STR, s, n, 0};
+}
+static inline struct db_param db_i64(long long v)
+{
+	return (struct db_param){DB_P_I64, NULL, 0, v};
+}
+static inline struct db_param db_blob(const void *p, size_t n)
+{
+	return (struct db_param){DB_P_BLOB, p, n, 0};
+}
+/* Expands to "array, count" for db_exec's params arguments. */
+#define DBP(...) (struct db_param[]){__VA_ARGS__}, (sizeof((struct db_param[]){__VA_ARGS__}) / sizeof(struct db_param))
+#define DBP_NONE NULL, 0
+
+struct db_cell {
+	char *val; /* NUL-terminated copy (blobs too, with len the real length); NULL for SQL NULL */
+	size_t len;
+};
+
+struct db_rows {
+	size_t nrows, ncols;
+	struct db_cell *cells; /* nrows * ncols */
+};
+
+/* Connects with the config's settings (socket when db_socket is set, else TCP). The
+ * handle is returned even when the first connect fails (*out set, WH_ERR_DB_DOWN returned),
+ * so a long-running process can keep it and reconnect later. Sessions run in READ
+ * COMMITTED, utf8mb4, UTC. */
+enum wh_err db_open(struct db **out, const struct config *cfg);
+void db_free(struct db *db);
+
+/* Reconnects when the connection is down and checks it answers. */
+enum wh_err db_ping(struct db *db);
+
+/* Runs a prepared statement. rows (may be NULL) receives the result set, to release with
+ * db_rows_release; affected (may be NULL) the affected-row count. Outside a transaction a
+ * lost connection is re-established and the statement retried once; inside one the call
+ * answers WH_ERR_DB_DOWN and the caller must roll back. */
+enum wh_err db_exec(struct db *db, const char *sql, const struct db_param *params, size_t nparams,
+		    struct db_rows *rows, uint64_t *affected);
+
+enum wh_err db_begin(struct db *db);
+enum wh_err db_commit(struct db *db);
+/* Never fails from the caller's point of view; safe to call when no transaction is open. */
+void db_rollback(struct db *db);
+bool db_in_tx(const struct db *db);
+
+/* The server error number of the last failed call (1062 duplicate key, 1213 deadlock,
+ * 1205 lock wait timeout, ...), 0 when the last call succeeded. */
+unsigned db_last_errno(const struct db *db);
+/* True when the last failure is worth retrying the whole transaction (deadlock, lock wait). */
+bool db_last_retryable(const struct db *db);
+/* AUTO_INCREMENT value of the last INSERT. */
+uint64_t db_insert_id(const struct db *db);
+
+/* Runs a plain SQL script (migrations only: trusted text from sql/, no values). */
+enum wh_err db_run_script(struct db *db, const char *sql);
+
+/* Value of row r, column c: borrowed NUL-terminated string, NULL for SQL NULL or out of range. */
+const char *db_rows_get(const struct db_rows *rows, size_t r, size_t c);
+size_t db_rows_len(const struct db_rows *rows, size_t r, size_t c);
+long long db_rows_i64(const struct db_rows *rows, size_t r, size_t c);
+void db_rows_release(struct db_rows *rows);
+
+#endif

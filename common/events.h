@@ -1,0 +1,21 @@
+/* The event catalog and the visit states: the names the API accepts and the worker matches. */
+#ifndef WH_EVENTS_H
+#define WH_EVENTS_H
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The nine domain event types followed by "webhook.test"; NULL-terminated. */
+extern const char *const event_types[];
+#define EVENT_TYPE_COUNT 10
+
+/* True for a known event type (webhook.test included). */
+bool event_type_valid(const char *type);
+
+/* Visit states in life-cycle order; NULL-terminated. */
+extern const char *const visit_states[];
+#define VISIT_STATE_COUNT 6
+
+/* Canonical state for an input ("SERVING" -> "SERVED"), or NULL when unknown. Borrowed. */
+const char *visit_state_canonical(const char *state);
+
+#endif

@@ -1,0 +1,27 @@
+/* Logging to stderr: one line per event, with level, source location and process name.
+ * The level is checked before formatting. Never pass a secret. */
+#ifndef WH_LOG_H
+#define WH_LOG_H
+
+enum log_level { LOG_LEVEL_ERR = 0, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
+
+extern enum log_level log_threshold;
+
+/* Sets the process name shown in each line and the threshold. */
+void log_setup(const char *progname, enum log_level level);
+/* Parses "error", "warn", "info", "debug"; returns -1 when unknown. */
+int log_level_parse(const char *s);
+void log_write(enum log_level level, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+#define LOG_AT(lvl, ...)                                              \
+	do {                                                          \
+		if((lvl) <= log_threshold)                            \
+			log_write((lvl), __FILE__, __LINE__, __VA_ARGS__); \
+	} while(0)
+#define log_err(...) LOG_AT(LOG_LEVEL_ERR, __VA_ARGS__)
+#define log_warn(...) LOG_AT(LOG_LEVEL_WARN, __VA_ARGS__)
+#define log_info(...) LOG_AT(LOG_LEVEL_INFO, __VA_ARGS__)
+#define log_debug(...) LOG_AT(LOG_LEVEL_DEBUG, __VA_ARGS__)
+
+#endif

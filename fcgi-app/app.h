@@ -1,0 +1,14 @@
+/* The process-wide state of the API binary, shared by every handler. */
+#ifndef WH_APP_H
+#define WH_APP_H
+#include "common/config.h"
+#include "common/crypto.h"
+#include "common/db.h"
+
+struct app {
+	struct config cfg;
+	struct db *db;
+	unsigned char master_key[CRYPTO_KEY_LEN];
+};
+
+#endif

@@ -1,0 +1,152 @@
+/* Subcommands run from the shell against the configured database. */
+#include "fcgi-app/cli.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/ids.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+#include "fcgi-app/auth.h"
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted list of NNN_*.sql names in dir; new array of new strings, NULL-terminated. */
+static char **list_migrations(const char *dir, size_t *count)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char **names = NULL;
+	size_t n = 0;
+	*count = 0;
+	if(!d)
+		return NULL;
+	while((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		if(len < 8 || strcmp(e->d_name + len - 4, ".sql") || e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		names = xrealloc(names, (n + 2) * sizeof(*names));
+		names[n++] = xstrdup(e->d_name);
+	}
+	closedir(d);
+	if(!names)
+		return NULL;
+	names[n] = NULL;
+	qsort(names, n, sizeof(*names), cmp_names);
+	*count = n;
+	return names;
+}
+
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	struct buf b;
+	char chunk[8192];
+	size_t n;
+	if(!f)
+		return NULL;
+	buf_init(&b, 0);
+	while((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if(buf_add(&b, chunk, n))
+			break;
+	fclose(f);
+	return buf_detach(&b);
+}
+
+static enum wh_err apply_one(struct db *db, const char *dir, const char *name)
+{
+	static const char q_done[] = "SELECT version FROM schema_migrations WHERE version = ?";
+	static const char q_record[] = "INSERT INTO schema_migrations (version, applied) VALUES (?, ?)";
+	char path[4096];
+	struct db_rows rows;
+	enum wh_err result;
+	char *sql;
+	result = db_exec(db, q_done, DBP(db_str(name)), &rows, NULL);
+	if(result)
+		return result;
+	if(rows.nrows) {
+		db_rows_release(&rows);
+		return WH_OK;
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	sql = read_file(path);
+	if(!sql) {
+		log_err("cannot read %s", path);
+		return WH_ERR_IO;
+	}
+	result = db_run_script(db, sql);
+	free(sql);
+	if(result) {
+		log_err("migration %s failed", name);
+		return result;
+	}
+	result = db_exec(db, q_record, DBP(db_str(name), db_i64(time_now_ms())), NULL, NULL);
+	if(!result)
+		log_info("applied migration %s", name);
+	return result;
+}
+
+enum wh_err cli_migrate(struct app *app)
+{
+	static const char q_table[] = "CREATE TABLE IF NOT EXISTS schema_migrations (version VARCHAR(255) NOT NULL "
+				      "PRIMARY KEY, applied BIGINT NOT NULL) ENGINE=InnoDB";
+	static const char q_lock[] = "SELECT GET_LOCK('linehook_migrate', 60)";
+	static const char q_unlock[] = "SELECT RELEASE_LOCK('linehook_migrate')";
+	const char *dir = config_str(&app->cfg, CFG_SQL_DIR);
+	size_t n = 0;
+	char **names = list_migrations(dir, &n);
+	enum wh_err result;
+	struct db_rows rows;
+	if(!names) {
+		log_err("no migrations found in %s", dir);
+		return WH_ERR_IO;
+	}
+	result = db_run_script(app->db, q_table);
+	if(!result)
+		result = db_exec(app->db, q_lock, DBP_NONE, &rows, NULL);
+	if(result)
+		goto out;
+	db_rows_release(&rows);
+	for(size_t i = 0; i < n && !result; i++)
+		result = apply_one(app->db, dir, names[i]);
+	if(!db_exec(app->db, q_unlock, DBP_NONE, &rows, NULL))
+		db_rows_release(&rows);
+out:
+	for(size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return result;
+}
+
+enum wh_err cli_create_account(struct app *app, const char *name)
+{
+	static const char sql[] = "INSERT INTO accounts (id, name, created) VALUES (?, ?, ?)";
+	char id[ID_LEN + 1];
+	enum wh_err result;
+	if(!*name || strlen(name) > 200) {
+		log_err("account name must be 1..200 bytes");
+		return WH_ERR_INVALID;
+	}
+	id_new(id);
+	result = db_exec(app->db, sql, DBP(db_str(id), db_str(name), db_i64(time_now_ms())), NULL, NULL);
+	if(!result)
+		printf("%s\n", id);
+	return result;
+}
+
+enum wh_err cli_create_key(struct app *app, const char *account_id)
+{
+	char *key = NULL;
+	enum wh_err result = auth_create_key(app->db, account_id, &key);
+	if(result == WH_ERR_NOT_FOUND)
+		log_err("no account with id %s", account_id);
+	if(!result)
+		printf("%s\n", key);
+	free(key);
+	return result;
+}

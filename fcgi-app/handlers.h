@@ -1,0 +1,30 @@
+/* Every route handler, grouped by the file that implements it. */
+#ifndef WH_HANDLERS_H
+#define WH_HANDLERS_H
+#include "fcgi-app/router.h"
+
+/* health.c */
+enum wh_err health_get(struct request *req);
+
+/* account.c */
+enum wh_err account_get(struct request *req);
+
+/* webhooks.c */
+
+/* deliveries.c (endpoint activity) */
+
+/* locations.c */
+
+/* visits.c */
+
+/* messages.c */
+
+/* location_status.c */
+
+/* events.c */
+
+/* openapi.c */
+
+/* metrics.c */
+
+#endif

@@ -1,0 +1,25 @@
+/* The transactional outbox: the only writer of events. Call it inside the transaction of
+ * the domain write that causes the event, so both commit or neither does. */
+#ifndef WH_OUTBOX_H
+#define WH_OUTBOX_H
+#include <jansson.h>
+
+#include "common/config.h"
+#include "common/db.h"
+
+struct outbox_event {
+	const char *account_id;
+	const char *location_id; /* NULL for none; for location.* the location's own id */
+	const char *type;        /* one of event_types[] */
+	const char *visit_state; /* canonical state for visit.* events, else NULL */
+	const char *webhook_id;  /* webhook.test only: its one target */
+	const json_t *data;      /* the resource exactly as its GET answers; borrowed */
+};
+
+/* Builds the envelope {"id","created","accountId","type","data"} and inserts it into the
+ * outbox. The envelope bytes stored are the bytes later signed and sent. event_id (may be
+ * NULL) receives the new id (ID_LEN + 1 bytes). The config's fault_point "event_insert"
+ * makes this fail, for the rollback tests. */
+enum wh_err outbox_emit(struct db *db, const struct config *cfg, const struct outbox_event *ev, char *event_id);
+
+#endif

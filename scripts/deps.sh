@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the project needs, only those missing (checked with dpkg).
+# A second run installs nothing. Package services are kept from starting: the project runs
+# its own private MariaDB and web server.
+set -euo pipefail
+
+packages=(
+	gcc make libc6-dev pkg-config
+	libfcgi-dev libcurl4-openssl-dev libssl-dev libmariadb-dev libjansson-dev
+	mariadb-server mariadb-client lighttpd apache2 libapache2-mod-fcgid
+	curl ca-certificates python3 nodejs npm chromium chromium-driver wrk
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	[ "$status" = "install ok installed" ] || missing+=("$p")
+done
+# Node 20 may come from elsewhere than Debian's package: accept a working node and npm.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+	m=()
+	for p in "${missing[@]}"; do [ "$p" = nodejs ] || [ "$p" = npm ] || m+=("$p"); done
+	missing=("${m[@]+"${m[@]}"}")
+fi
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing packages: ${missing[*]}; run as root or install them with apt-get" >&2
+	exit 1
+fi
+echo "deps: installing ${missing[*]}"
+policy=/usr/sbin/policy-rc.d
+made_policy=0
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' > "$policy"
+	chmod 755 "$policy"
+	made_policy=1
+fi
+trap '[ $made_policy = 1 ] && rm -f "$policy"' EXIT
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# The whole stack: private MariaDB, migrations, lighttpd with the FastCGI app, the worker.
+#   scripts/stack.sh start | stop | run | status
+# Environment: WH_VAR (var), WH_HTTP_PORT (8080), WH_DB_PORT (3307), WH_BUILD (build),
+# WH_FCGI_PROCS (4), and WH_<KEY> for any config key (baked into $WH_VAR/webhooks.conf).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+export WH_VAR=${WH_VAR:-var}
+mkdir -p "$WH_VAR"
+VAR=$(cd "$WH_VAR" && pwd)
+export WH_VAR=$VAR
+HTTP_PORT=${WH_HTTP_PORT:-8080}
+export WH_DB_PORT=${WH_DB_PORT:-3307}
+BUILD=$(cd "${WH_BUILD:-build}" && pwd)
+CONF="$VAR/webhooks.conf"
+URL="http://127.0.0.1:$HTTP_PORT/"
+
+log() { echo "stack: $*" >&2; }
+
+write_config() {
+	(umask 077
+	 WH_DB_SOCKET="$VAR/mysql.sock" WH_DB_PORT="$WH_DB_PORT" WH_DB_PASSWORD="$(cat "$VAR/db.password")" \
+	 WH_MASTER_KEY_FILE="${WH_MASTER_KEY_FILE:-$VAR/master.key}" WH_SQL_DIR="$ROOT/sql" \
+		"$BUILD/webhooks-api" --config "$ROOT/conf/webhooks.conf" print-config > "$CONF.tmp"
+	 mv "$CONF.tmp" "$CONF")
+}
+
+start_lighttpd() {
+	if [ -f "$VAR/lighttpd.pid" ] && kill -0 "$(cat "$VAR/lighttpd.pid")" 2>/dev/null; then return 0; fi
+	sed -e "s|@ROOT@|$ROOT|g" -e "s|@VAR@|$VAR|g" -e "s|@BUILD@|$BUILD|g" -e "s|@HTTP_PORT@|$HTTP_PORT|g" \
+	    -e "s|@FCGI_PROCS@|${WH_FCGI_PROCS:-4}|g" \
+	    -e "s|@ASAN_OPTIONS@|${ASAN_OPTIONS:-detect_leaks=0}|g" \
+	    "$ROOT/conf/lighttpd.conf" > "$VAR/lighttpd.conf"
+	lighttpd -tt -f "$VAR/lighttpd.conf" >/dev/null
+	lighttpd -f "$VAR/lighttpd.conf" 2>>"$VAR/lighttpd.log"
+	for _ in $(seq 1 100); do [ -s "$VAR/lighttpd.pid" ] && break; sleep 0.05; done
+}
+
+start_worker() {
+	if [ -f "$VAR/worker.pid" ] && kill -0 "$(cat "$VAR/worker.pid")" 2>/dev/null; then return 0; fi
+	setsid "$BUILD/delivery-worker" --config "$CONF" </dev/null >>"$VAR/worker.log" 2>&1 &
+	echo $! > "$VAR/worker.pid"
+}
+
+wait_healthy() {
+	for _ in $(seq 1 200); do
+		curl -fsS -o /dev/null "${URL}v2/health" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	log "the API did not become healthy; see $VAR/lighttpd.log"
+	return 1
+}
+
+# A demo account, key and location on first start; kept in $WH_VAR/demo.env.
+demo_setup() {
+	[ -s "$VAR/demo.env" ] && return 0
+	local account key location
+	account=$("$BUILD/webhooks-api" --config "$CONF" create-account "Demo account")
+	key=$("$BUILD/webhooks-api" --config "$CONF" create-key "$account")
+	location=$(curl -fsS -X POST -H "apikey: $key" -H 'Content-Type: application/json' \
+		--data '{"name":"Demo location","timezone":"Europe/Stockholm"}' "${URL}v2/locations" |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])') || location=""
+	if [ -z "$location" ]; then
+		log "could not create the demo location"
+		return 1
+	fi
+	(umask 077; printf 'WH_URL=%s\nWH_API_KEY=%s\nWH_LOCATION_ID=%s\n' "$URL" "$key" "$location" > "$VAR/demo.env")
+}
+
+start() {
+	scripts/db.sh start
+	write_config
+	"$BUILD/webhooks-api" --config "$CONF" migrate
+	start_lighttpd
+	start_worker
+	wait_healthy
+	if [ "${WH_DEMO:-1}" = 1 ]; then
+		demo_setup || return 1
+		# shellcheck disable=SC1091
+		. "$VAR/demo.env"
+		echo "linehook is running."
+		echo "  Settings page: $WH_URL"
+		echo "  API key:       $WH_API_KEY"
+		echo "  Location id:   $WH_LOCATION_ID"
+		echo "  (also in $VAR/demo.env)"
+	fi
+}
+
+stop_pid() {
+	local file=$1 pid
+	[ -f "$file" ] || return 0
+	pid=$(cat "$file" 2>/dev/null || true)
+	if [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null; then
+		for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
+	rm -f "$file"
+}
+
+stop() {
+	stop_pid "$VAR/worker.pid"
+	stop_pid "$VAR/lighttpd.pid"
+	# lighttpd stops its FastCGI children; make sure none outlives it.
+	pkill -TERM -f "^$BUILD/webhooks-api --config $CONF\$" 2>/dev/null || true
+	scripts/db.sh stop
+}
+
+run() {
+	trap 'echo; log "stopping"; stop; exit 0' INT TERM
+	start
+	echo "Press Ctrl-C to stop."
+	tail -n 0 -F "$VAR/worker.log" "$VAR/api.log" "$VAR/lighttpd.log" 2>/dev/null &
+	wait $!
+}
+
+case "${1:-}" in
+	start) start ;;
+	stop) stop ;;
+	run) run ;;
+	status) curl -fsS "${URL}v2/health"; echo ;;
+	*) echo "usage: $0 start|stop|run|status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Runs every suite: C unit tests, then the end-to-end suites against a private stack in a
+# temporary directory on free ports (never the demo's var/). The last line is
+# "N passed, N failed"; the exit status is non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+BUILD=$(cd "${WH_BUILD:-build}" && pwd)
+export WH_BUILD=$BUILD
+passed=0
+failed=0
+
+count() { # adds the "ok"/"FAIL" lines of a suite's output to the totals
+	local out=$1
+	passed=$((passed + $(grep -c '^ok ' "$out" || true)))
+	failed=$((failed + $(grep -c '^FAIL ' "$out" || true)))
+}
+
+tmp=$(mktemp -d /tmp/linehook-test.XXXXXX)
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+echo "== unit"
+"$BUILD/unit-tests" > "$tmp/unit.out" 2>&1
+cat "$tmp/unit.out"
+count "$tmp/unit.out"
+grep -q '^unit: ' "$tmp/unit.out" || { echo "FAIL unit runner crashed"; failed=$((failed + 1)); }
+
+export WH_VAR="$tmp/var" WH_HTTP_PORT=$(free_port) WH_DB_PORT=$(free_port)
+export WH_DB_DURABLE=0 WH_DEMO=0 WH_ALLOW_HTTP_TARGETS=true WH_ALLOW_PRIVATE_TARGETS=true
+export WH_FCGI_PROCS=${WH_FCGI_PROCS:-4}
+export ASAN_OPTIONS="detect_leaks=0:abort_on_error=0"
+mkdir -p "$WH_VAR"
+cleanup() { scripts/stack.sh stop >/dev/null 2>&1; }
+trap cleanup EXIT
+
+echo "== stack ($WH_VAR, http $WH_HTTP_PORT, db $WH_DB_PORT)"
+if scripts/stack.sh start > "$tmp/stack.out" 2>&1; then
+	echo "== e2e"
+	python3 tests/e2e/run.py "$@" 2>&1 | tee "$tmp/e2e.out"
+	count "$tmp/e2e.out"
+	grep -q '^e2e: ' "$tmp/e2e.out" || { echo "FAIL e2e runner crashed"; failed=$((failed + 1)); }
+else
+	cat "$tmp/stack.out"
+	echo "FAIL stack did not start"
+	failed=$((failed + 1))
+fi
+cleanup
+
+# Any sanitizer report in any process's log fails the run.
+if grep -l -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$WH_VAR"/*.log 2>/dev/null; then
+	grep -h -A30 -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$WH_VAR"/*.log | head -80
+	echo "FAIL sanitizer report in the stack's logs"
+	failed=$((failed + 1))
+fi
+if [ "$failed" -gt 0 ]; then
+	echo "== logs kept in $tmp"
+	for f in "$WH_VAR"/api.log "$WH_VAR"/worker.log; do
+		[ -f "$f" ] && { echo "-- $f (last lines)"; tail -n 30 "$f"; }
+	done
+else
+	rm -rf "$tmp"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

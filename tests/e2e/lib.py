@@ -1,0 +1,157 @@
+"""End-to-end test helpers: a private stack, HTTP calls, accounts, receivers.
+
+Everything here talks to the real binaries through the real web server and database.
+Only the Python standard library is used.
+"""
+import http.client
+import json
+import os
+import socket
+import subprocess
+import threading
+import time
+import http.server
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+        try:
+            self.json = json.loads(body) if body else None
+        except ValueError:
+            self.json = None
+
+    def __repr__(self):
+        return "<%d %s>" % (self.status, self.body[:300])
+
+
+class Stack:
+    """The stack started by scripts/test.sh; its settings arrive in the environment."""
+
+    def __init__(self):
+        self.var = os.environ["WH_VAR"]
+        self.port = int(os.environ["WH_HTTP_PORT"])
+        self.build = os.environ.get("WH_BUILD", os.path.join(ROOT, "build"))
+        self.conf = os.path.join(self.var, "webhooks.conf")
+        self.base = "http://127.0.0.1:%d" % self.port
+
+    def request(self, method, path, body=None, key=None, headers=None, raw=None, timeout=30):
+        h = {}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            h["Content-Type"] = "application/json"
+        if raw is not None:
+            data = raw
+        if key:
+            h["apikey"] = key
+        if headers:
+            h.update(headers)
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            conn.request(method, path, body=data, headers=h)
+            r = conn.getresponse()
+            return Response(r.status, {k.lower(): v for k, v in r.getheaders()}, r.read().decode("utf-8", "replace"))
+        finally:
+            conn.close()
+
+    def api(self, args, check=True, env=None):
+        """Runs build/webhooks-api --config <stack config> ARGS; returns stdout."""
+        e = dict(os.environ)
+        if env:
+            e.update(env)
+        p = subprocess.run([os.path.join(self.build, "webhooks-api"), "--config", self.conf] + args,
+                           capture_output=True, text=True, env=e, timeout=60)
+        if check and p.returncode != 0:
+            raise AssertionError("webhooks-api %s failed: %s" % (args, p.stderr))
+        return p
+
+    def new_account(self, name="test account"):
+        """A fresh account and key, so tests don't see each other's rows."""
+        account = self.api(["create-account", name]).stdout.strip()
+        key = self.api(["create-key", account]).stdout.strip()
+        return account, key
+
+    def sql(self, query):
+        """Runs SQL as the database root (tests only: to inspect what is stored)."""
+        p = subprocess.run(["mariadb", "--no-defaults", "--socket=" + os.path.join(self.var, "mysql.sock"),
+                            "-uroot", "-N", "-B", "linehook", "-e", query],
+                           capture_output=True, text=True, timeout=60)
+        if p.returncode != 0:
+            raise AssertionError("sql failed: %s" % p.stderr)
+        return [line.split("\t") for line in p.stdout.splitlines()]
+
+    def script(self, *args):
+        env = dict(os.environ)
+        return subprocess.run([os.path.join(ROOT, "scripts", args[0])] + list(args[1:]), env=env,
+                              capture_output=True, text=True, timeout=120)
+
+
+def wait_for(pred, timeout=10.0, interval=0.05):
+    end = time.time() + timeout
+    while time.time() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(interval)
+    return pred()
+
+
+class Receiver:
+    """A real HTTP receiver on loopback that records every request it gets.
+
+    respond(handler_request) -> (status, headers dict, body bytes) decides each answer."""
+
+    def __init__(self, respond=None):
+        self.requests = []
+        self.lock = threading.Lock()
+        self.respond = respond or (lambda req: (204, {}, b""))
+        outer = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(n)
+                req = {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
+                       "body": body, "at": time.time()}
+                with outer.lock:
+                    outer.requests.append(req)
+                status, headers, out = outer.respond(req)
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                self.wfile.write(out)
+
+            def log_message(self, *a):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.url = "http://127.0.0.1:%d/hook" % self.port
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def received(self):
+        with self.lock:
+            return list(self.requests)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()

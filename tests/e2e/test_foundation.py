@@ -1,0 +1,104 @@
+"""The foundation: health, auth, errors, the database going away and coming back, SIGTERM."""
+import os
+import signal
+import socket
+import subprocess
+import time
+
+from lib import wait_for
+
+
+def test_health_answers_200_with_database_state(stack):
+    r = stack.request("GET", "/v2/health")
+    assert r.status == 200, r
+    assert r.json == {"status": "ok", "database": "ok"}, r
+    assert r.headers["content-type"] == "application/json; charset=utf-8"
+
+
+def test_unknown_path_is_json_404(stack):
+    r = stack.request("GET", "/v2/no-such-thing")
+    assert r.status == 404 and r.json["errorCode"] == "not_found", r
+
+
+def test_wrong_method_is_json_405(stack):
+    r = stack.request("DELETE", "/v2/health")
+    assert r.status == 405 and r.json["errorCode"] == "method_not_allowed", r
+
+
+def test_account_needs_a_key(stack):
+    r = stack.request("GET", "/v2/account")
+    assert r.status == 401 and r.json["errorCode"] == "unauthorized", r
+    r = stack.request("GET", "/v2/account", key="lh_wrong")
+    assert r.status == 401 and r.json["errorCode"] == "unauthorized", r
+    r = stack.request("GET", "/v2/account", headers={"Authorization": "Basic Zm9vOmJhcg=="})
+    assert r.status == 401, r
+
+
+def test_apikey_and_bearer_both_work_and_scope_the_account(stack):
+    account, key = stack.new_account("scoped")
+    r = stack.request("GET", "/v2/account", key=key)
+    assert r.status == 200 and r.json["id"] == account and r.json["name"] == "scoped", r
+    r = stack.request("GET", "/v2/account", headers={"Authorization": "Bearer " + key})
+    assert r.status == 200 and r.json["id"] == account, r
+    other, key2 = stack.new_account("other")
+    r = stack.request("GET", "/v2/account", key=key2)
+    assert r.json["id"] == other != account
+
+
+def test_keys_are_stored_hashed(stack):
+    account, key = stack.new_account()
+    rows = stack.sql("SELECT key_hash FROM api_keys WHERE account_id = '%s'" % account)
+    assert len(rows) == 1 and len(rows[0][0]) == 64 and key not in rows[0][0]
+    import hashlib
+    assert rows[0][0] == hashlib.sha256(key.encode()).hexdigest()
+
+
+def test_create_key_for_unknown_account_fails(stack):
+    p = stack.api(["create-key", "AAAAAAAAAAAAAAAAAAAA"], check=False)
+    assert p.returncode != 0 and p.stdout == ""
+
+
+def test_bad_config_names_file_and_line(stack):
+    path = os.path.join(stack.var, "bad.conf")
+    with open(path, "w") as f:
+        f.write("db_port = 3307\n\nretention_days = many\n")
+    p = subprocess.run([os.path.join(stack.build, "webhooks-api"), "--config", path, "print-config"],
+                       capture_output=True, text=True)
+    assert p.returncode == 2
+    assert path + ":3: retention_days" in p.stderr, p.stderr
+
+
+def test_migrate_is_idempotent(stack):
+    before = stack.sql("SELECT COUNT(*) FROM schema_migrations")[0][0]
+    stack.api(["migrate"])
+    assert stack.sql("SELECT COUNT(*) FROM schema_migrations")[0][0] == before
+    assert int(before) >= 2
+
+
+def test_database_down_is_503_then_recovers(stack):
+    account, key = stack.new_account()
+    try:
+        assert stack.script("db.sh", "stop").returncode == 0
+        r = stack.request("GET", "/v2/health")
+        assert r.status == 503 and r.json["database"] == "unreachable", r
+        r = stack.request("GET", "/v2/account", key=key)
+        assert r.status == 503 and r.json["errorCode"] == "database_unavailable", r
+    finally:
+        assert stack.script("db.sh", "start").returncode == 0
+    assert wait_for(lambda: stack.request("GET", "/v2/health").status == 200)
+    r = stack.request("GET", "/v2/account", key=key)
+    assert r.status == 200 and r.json["id"] == account, r
+
+
+def test_sigterm_when_idle_exits_zero(stack):
+    path = os.path.join(stack.var, "sigterm.sock")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(path)
+    s.listen(4)
+    p = subprocess.Popen([os.path.join(stack.build, "webhooks-api"), "--config", stack.conf], stdin=s.fileno(),
+                         stderr=subprocess.PIPE)
+    s.close()
+    time.sleep(0.5)
+    p.send_signal(signal.SIGTERM)
+    assert p.wait(timeout=10) == 0
+    os.unlink(path)
