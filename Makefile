@@ -22,7 +22,7 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 COMMON_OBJ := $(call obj,$(COMMON_SRC))
-API_OBJ := $(call obj,$(API_SRC))
+API_OBJ := $(call obj,$(API_SRC)) $(BUILD)/obj/gen/openapi.o
 WORKER_OBJ := $(call obj,$(WORKER_SRC))
 UNIT_OBJ := $(call obj,$(UNIT_SRC))
 # The unit runner links the binaries' pure modules too; their main.c stays out.
@@ -41,6 +41,15 @@ $(BUILD)/.flags: FORCE
 FORCE:
 
 $(BUILD)/obj/%.o: %.c $(BUILD)/.flags
+	@mkdir -p $(dir $@)
+	@echo "CC $<"
+	@$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# The OpenAPI document is embedded in the binary, merged from openapi/*.json.
+$(BUILD)/gen/openapi.c: $(wildcard openapi/*.json) scripts/openapi-embed.py
+	@python3 scripts/openapi-embed.py openapi $@
+
+$(BUILD)/obj/gen/openapi.o: $(BUILD)/gen/openapi.c $(BUILD)/.flags
 	@mkdir -p $(dir $@)
 	@echo "CC $<"
 	@$(CC) $(ALL_CFLAGS) -c $< -o $@

@@ -23,7 +23,8 @@ enum wh_err account_get(struct request *req);
 
 /* events.c */
 
-/* openapi.c */
+/* openapi_get.c */
+enum wh_err openapi_get(struct request *req);
 
 /* metrics.c */
 

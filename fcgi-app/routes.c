@@ -20,6 +20,7 @@ const struct route routes[] = {
 	/* events */
 
 	/* openapi */
+	{"GET", "/v2/openapi.json", openapi_get, true},
 
 	/* metrics */
 

@@ -102,3 +102,16 @@ def test_sigterm_when_idle_exits_zero(stack):
     p.send_signal(signal.SIGTERM)
     assert p.wait(timeout=10) == 0
     os.unlink(path)
+
+
+def test_openapi_document_lists_what_answers(stack):
+    r = stack.request("GET", "/v2/openapi.json")
+    assert r.status == 200, r
+    doc = r.json
+    assert doc["openapi"].startswith("3.1")
+    # Every documented GET path without parameters answers something other than 404/405.
+    for path, ops in doc["paths"].items():
+        if "{" in path or "get" not in ops:
+            continue
+        got = stack.request("GET", path)
+        assert got.status not in (404, 405), (path, got)
