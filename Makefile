@@ -82,7 +82,7 @@ unit: all
 
 test: deps
 	@$(MAKE) --no-print-directory all
-	@WH_BUILD=$(BUILD) SAN=$(SAN) scripts/test.sh
+	@WH_BUILD=$(BUILD) SAN=$(SAN) scripts/test.sh $(T)
 
 bench: deps all
 	@WH_BUILD=$(BUILD) bench/run.sh
@@ -99,5 +99,6 @@ help:
 	@echo 'make stop    stop the background stack'
 	@echo 'make test    install missing packages, build, run every suite on a private stack'
 	@echo 'make bench   run the benchmarks and print their table'
+	@echo 'make test T=test_webhooks   only the e2e cases of tests/e2e/test_webhooks.py (T=file::case for one)'
 	@echo 'make SAN=1   build with AddressSanitizer and UndefinedBehaviorSanitizer (also: make test SAN=1)'
 	@echo 'make clean   remove build output'
