@@ -14,6 +14,11 @@ enum wh_err account_get(struct request *req);
 /* deliveries.c (endpoint activity) */
 
 /* locations.c */
+enum wh_err location_create(struct request *req);
+enum wh_err location_list(struct request *req);
+enum wh_err location_get(struct request *req);
+enum wh_err location_update(struct request *req);
+enum wh_err location_delete(struct request *req);
 
 /* visits.c */
 

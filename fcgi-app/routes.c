@@ -10,6 +10,13 @@ const struct route routes[] = {
 	/* deliveries */
 
 	/* locations */
+	{"POST", "/v2/locations", location_create, false},
+	{"GET", "/v2/locations", location_list, false},
+	{"GET", "/v2/locations/:id", location_get, false},
+	{"PUT", "/v2/locations/:id", location_update, false},
+	{"PATCH", "/v2/locations/:id", location_update, false},
+	{"POST", "/v2/locations/:id", location_update, false},
+	{"DELETE", "/v2/locations/:id", location_delete, false},
 
 	/* visits */
 
