@@ -49,6 +49,11 @@ json_t *location_render(const struct db_rows *rows, size_t r); /* new */
  * takes first so counts stay right. WH_ERR_NOT_FOUND when absent or another account's. */
 enum wh_err location_load(struct request *req, const char *id, bool lock, json_t **out);
 
+/* Inside a write transaction: locks the location and sets isWaitlistOpen; when that
+ * changes it, writes location.updated and location-status.updated (both resources show
+ * it). WH_ERR_NOT_FOUND when absent. */
+enum wh_err location_set_waitlist_open(struct request *req, const char *id, bool open);
+
 /* The location status {locationId, isWaitlistOpen, numWaiting, numServing, numBooked,
  * updated} of the account's location (*out new). WH_ERR_NOT_FOUND when absent. */
 enum wh_err location_status_load(struct request *req, const char *location_id, json_t **out);

@@ -21,12 +21,24 @@ enum wh_err location_update(struct request *req);
 enum wh_err location_delete(struct request *req);
 
 /* visits.c */
+enum wh_err visit_create(struct request *req);
+enum wh_err visit_list(struct request *req);
+enum wh_err visit_get(struct request *req);
+enum wh_err visit_update(struct request *req);
+enum wh_err visit_delete(struct request *req);
 
 /* messages.c */
+enum wh_err message_create(struct request *req);
+enum wh_err message_list(struct request *req);
+enum wh_err message_get(struct request *req);
+enum wh_err message_update(struct request *req);
 
 /* location_status.c */
+enum wh_err location_status_get(struct request *req);
+enum wh_err location_status_update(struct request *req);
 
 /* events.c */
+enum wh_err event_list(struct request *req);
 
 /* openapi_get.c */
 enum wh_err openapi_get(struct request *req);

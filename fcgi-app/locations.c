@@ -164,6 +164,14 @@ static enum wh_err location_update_tx(struct request *req, void *ctx)
 	return result;
 }
 
+enum wh_err location_set_waitlist_open(struct request *req, const char *id, bool open)
+{
+	struct location_tx tx = {.id = id, .in = {.is_open = open, .has_open = true}};
+	enum wh_err result = location_update_tx(req, &tx);
+	json_decref(tx.answer);
+	return result;
+}
+
 enum wh_err location_update(struct request *req)
 {
 	struct location_tx tx = {.id = req->params[0]};

@@ -19,12 +19,30 @@ const struct route routes[] = {
 	{"DELETE", "/v2/locations/:id", location_delete, false},
 
 	/* visits */
+	{"POST", "/v2/visits", visit_create, false},
+	{"GET", "/v2/visits", visit_list, false},
+	{"GET", "/v2/visits/:id", visit_get, false},
+	{"PUT", "/v2/visits/:id", visit_update, false},
+	{"PATCH", "/v2/visits/:id", visit_update, false},
+	{"POST", "/v2/visits/:id", visit_update, false},
+	{"DELETE", "/v2/visits/:id", visit_delete, false},
 
 	/* messages */
+	{"POST", "/v2/messages", message_create, false},
+	{"GET", "/v2/messages", message_list, false},
+	{"GET", "/v2/messages/:id", message_get, false},
+	{"PUT", "/v2/messages/:id", message_update, false},
+	{"PATCH", "/v2/messages/:id", message_update, false},
+	{"POST", "/v2/messages/:id", message_update, false},
 
 	/* location status */
+	{"GET", "/v2/location-status/:id", location_status_get, false},
+	{"PUT", "/v2/location-status/:id", location_status_update, false},
+	{"PATCH", "/v2/location-status/:id", location_status_update, false},
+	{"POST", "/v2/location-status/:id", location_status_update, false},
 
 	/* events */
+	{"GET", "/v2/events", event_list, false},
 
 	/* openapi */
 	{"GET", "/v2/openapi.json", openapi_get, true},
