@@ -29,7 +29,7 @@ export WH_VAR="$tmp/var" WH_HTTP_PORT=$(free_port) WH_DB_PORT=$(free_port)
 export WH_DB_DURABLE=0 WH_DEMO=0 WH_ALLOW_HTTP_TARGETS=true WH_ALLOW_PRIVATE_TARGETS=true
 export WH_FCGI_PROCS=${WH_FCGI_PROCS:-4}
 export WH_FAULT_POINT=from_header # test-only: X-Linehook-Fault header fails chosen writes
-export ASAN_OPTIONS="detect_leaks=0:abort_on_error=0"
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
 mkdir -p "$WH_VAR"
 cleanup() { scripts/stack.sh stop >/dev/null 2>&1; }
 trap cleanup EXIT
