@@ -111,3 +111,16 @@ def test_fault_header_is_per_request(stack):
     assert stack.sql("SELECT COUNT(*) FROM locations WHERE account_id = '%s'" % account) == [["8"]]
     r = stack.request("POST", "/v2/locations", {"name": "x"}, key=key, headers={"X-Linehook-Fault": "other"})
     assert r.status == 201, r
+
+
+def test_openapi_documents_every_domain_route(stack):
+    """Every domain route of fcgi-app/routes.c is in GET /v2/openapi.json, and no other."""
+    import os
+    import re
+    doc = stack.request("GET", "/v2/openapi.json").json
+    src = open(os.path.join(os.path.dirname(__file__), "..", "..", "fcgi-app", "routes.c")).read()
+    prefixes = ("/v2/locations", "/v2/visits", "/v2/messages", "/v2/location-status", "/v2/events")
+    routes = {(m.lower(), re.sub(r":(\w+)", lambda x: "{" + ("locationId" if "location-status" in p else x.group(1)) + "}", p))
+              for m, p in re.findall(r'\{"(\w+)", "([^"]+)"', src) if p.startswith(prefixes)}
+    documented = {(m, p) for p, ops in doc["paths"].items() if p.startswith(prefixes) for m in ops}
+    assert len(routes) == 25 and routes == documented, routes ^ documented
