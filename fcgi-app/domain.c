@@ -70,6 +70,17 @@ enum wh_err domain_nullable_string(json_t *obj, const char *key, size_t minlen, 
 	return WH_OK;
 }
 
+enum wh_err domain_read_update(struct request *req, const char *const *keys, json_t **body)
+{
+	enum wh_err result = id_valid(req->params[0]) ? WH_OK : WH_ERR_NOT_FOUND;
+	*body = NULL;
+	if(!result)
+		result = http_read_json(req, true, body);
+	if(!result && keys)
+		result = jx_only_keys(*body, keys, &req->err);
+	return result;
+}
+
 enum wh_err domain_query_id(struct request *req, const char *name, const char **out)
 {
 	*out = http_query(req, name);
@@ -106,6 +117,36 @@ enum wh_err domain_conflict(struct request *req, const char *fmt, ...)
 	return WH_ERR_CONFLICT;
 }
 
+enum wh_err domain_load_one(struct request *req, const char *sql, const char *id, domain_render_fn render,
+			    json_t **out)
+{
+	struct db_rows rows;
+	enum wh_err result;
+	*out = NULL;
+	if(!id || !id_valid(id))
+		return WH_ERR_NOT_FOUND;
+	result = db_exec(req->app->db, sql, DBP(db_str(id), db_str(req->account_id)), &rows, NULL);
+	if(result)
+		return result;
+	if(rows.nrows == 1)
+		*out = render(&rows, 0);
+	else
+		result = WH_ERR_NOT_FOUND;
+	db_rows_release(&rows);
+	return result;
+}
+
+void domain_send_page(struct request *req, const struct page *page, struct db_rows *rows, domain_render_fn render)
+{
+	json_t *results = json_array(), *ans;
+	for(size_t r = 0; r < rows->nrows; r++)
+		json_array_append_new(results, render(rows, r));
+	db_rows_release(rows);
+	ans = http_page_answer(page, results);
+	http_send_json(req, 200, ans);
+	json_decref(ans);
+}
+
 bool domain_str_eq(const char *a, const char *b)
 {
 	if(!a || !b)
@@ -129,20 +170,7 @@ enum wh_err location_load(struct request *req, const char *id, bool lock, json_t
 {
 	static const char sql[] = "SELECT " LOCATION_COLS " FROM locations WHERE id = ? AND account_id = ?";
 	static const char sql_lock[] = "SELECT " LOCATION_COLS " FROM locations WHERE id = ? AND account_id = ? FOR UPDATE";
-	struct db_rows rows;
-	enum wh_err result;
-	*out = NULL;
-	if(!id_valid(id))
-		return WH_ERR_NOT_FOUND;
-	result = db_exec(req->app->db, lock ? sql_lock : sql, DBP(db_str(id), db_str(req->account_id)), &rows, NULL);
-	if(result)
-		return result;
-	if(rows.nrows == 1)
-		*out = location_render(&rows, 0);
-	else
-		result = WH_ERR_NOT_FOUND;
-	db_rows_release(&rows);
-	return result;
+	return domain_load_one(req, lock ? sql_lock : sql, id, location_render, out);
 }
 
 enum wh_err location_status_load(struct request *req, const char *location_id, json_t **out)

@@ -28,12 +28,29 @@ enum wh_err domain_emit(struct request *req, const char *type, const char *locat
 enum wh_err domain_nullable_string(json_t *obj, const char *key, size_t minlen, size_t maxlen, bool multiline,
 				   const char **out, bool *present, struct jx_err *err);
 
+/* The body of an update of the object {id} (req->params[0]): WH_ERR_NOT_FOUND when that is
+ * not an id, else the JSON object (optional: empty is {}) with no key outside keys (when
+ * keys is not NULL). *body is new. */
+enum wh_err domain_read_update(struct request *req, const char *const *keys, json_t **body);
+
 /* Parses ?name=<id> into *out (borrowed, NULL when absent); 400 when not an id. */
 enum wh_err domain_query_id(struct request *req, const char *name, const char **out);
 
 /* The seq to list after: 0 without startAfter, else the seq of the row that seq_sql
  * ("SELECT seq FROM t WHERE id = ? AND account_id = ?") finds; 400 when none. */
 enum wh_err domain_page_seq(struct request *req, const struct page *page, const char *seq_sql, long long *seq);
+
+/* Renders row r of a result set as a resource (new). */
+typedef json_t *(*domain_render_fn)(const struct db_rows *rows, size_t r);
+
+/* Runs sql (parameters: id, the request's account) and renders its one row into *out
+ * (new). WH_ERR_NOT_FOUND when id is not an id or no row matches. */
+enum wh_err domain_load_one(struct request *req, const char *sql, const char *id, domain_render_fn render,
+			    json_t **out);
+
+/* Renders every row into the page answer {"results", "limit", "startAfter", "endAt"} and
+ * sends it (200). Releases rows. */
+void domain_send_page(struct request *req, const struct page *page, struct db_rows *rows, domain_render_fn render);
 
 /* Fills req->err with the message (no field) and returns WH_ERR_CONFLICT (409). */
 enum wh_err domain_conflict(struct request *req, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

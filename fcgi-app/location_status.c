@@ -37,11 +37,7 @@ enum wh_err location_status_update(struct request *req)
 	static const char *const keys[] = {"isWaitlistOpen", NULL};
 	struct status_tx tx = {.id = req->params[0]};
 	json_t *body = NULL;
-	enum wh_err result = id_valid(tx.id) ? WH_OK : WH_ERR_NOT_FOUND;
-	if(!result)
-		result = http_read_json(req, true, &body);
-	if(!result)
-		result = jx_only_keys(body, keys, &req->err);
+	enum wh_err result = domain_read_update(req, keys, &body);
 	if(!result)
 		result = jx_bool(body, "isWaitlistOpen", false, &tx.open, &tx.has_open, &req->err);
 	if(!result)

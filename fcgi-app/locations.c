@@ -91,7 +91,6 @@ enum wh_err location_list(struct request *req)
 	struct page page;
 	struct db_rows rows;
 	long long after;
-	json_t *results, *ans;
 	enum wh_err result = http_query_only(req, allowed);
 	if(!result)
 		result = http_page(req, &page);
@@ -102,13 +101,7 @@ enum wh_err location_list(struct request *req)
 				 &rows, NULL);
 	if(result)
 		return result;
-	results = json_array();
-	for(size_t r = 0; r < rows.nrows; r++)
-		json_array_append_new(results, location_render(&rows, r));
-	db_rows_release(&rows);
-	ans = http_page_answer(&page, results);
-	http_send_json(req, 200, ans);
-	json_decref(ans);
+	domain_send_page(req, &page, &rows, location_render);
 	return WH_OK;
 }
 
@@ -176,9 +169,7 @@ enum wh_err location_update(struct request *req)
 {
 	struct location_tx tx = {.id = req->params[0]};
 	json_t *body = NULL;
-	enum wh_err result = id_valid(tx.id) ? WH_OK : WH_ERR_NOT_FOUND;
-	if(!result)
-		result = http_read_json(req, true, &body);
+	enum wh_err result = domain_read_update(req, NULL, &body);
 	if(!result)
 		result = location_parse(req, body, false, &tx.in);
 	if(!result)

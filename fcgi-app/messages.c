@@ -32,20 +32,7 @@ static enum wh_err message_load(struct request *req, const char *id, bool lock, 
 {
 	static const char sql[] = "SELECT " MESSAGE_COLS " FROM messages WHERE id = ? AND account_id = ?";
 	static const char sql_lock[] = "SELECT " MESSAGE_COLS " FROM messages WHERE id = ? AND account_id = ? FOR UPDATE";
-	struct db_rows rows;
-	enum wh_err result;
-	*out = NULL;
-	if(!id_valid(id))
-		return WH_ERR_NOT_FOUND;
-	result = db_exec(req->app->db, lock ? sql_lock : sql, DBP(db_str(id), db_str(req->account_id)), &rows, NULL);
-	if(result)
-		return result;
-	if(rows.nrows == 1)
-		*out = message_render(&rows, 0);
-	else
-		result = WH_ERR_NOT_FOUND;
-	db_rows_release(&rows);
-	return result;
+	return domain_load_one(req, lock ? sql_lock : sql, id, message_render, out);
 }
 
 static enum wh_err message_parse_create(struct request *req, json_t *body, struct message_tx *tx)
@@ -141,7 +128,6 @@ enum wh_err message_list(struct request *req)
 	struct db_rows rows;
 	const char *visit = NULL;
 	long long after = 0;
-	json_t *results, *ans;
 	enum wh_err result = http_query_only(req, allowed);
 	if(!result)
 		result = http_page(req, &page);
@@ -156,13 +142,7 @@ enum wh_err message_list(struct request *req)
 				 &rows, NULL);
 	if(result)
 		return result;
-	results = json_array();
-	for(size_t r = 0; r < rows.nrows; r++)
-		json_array_append_new(results, message_render(&rows, r));
-	db_rows_release(&rows);
-	ans = http_page_answer(&page, results);
-	http_send_json(req, 200, ans);
-	json_decref(ans);
+	domain_send_page(req, &page, &rows, message_render);
 	return WH_OK;
 }
 
@@ -202,11 +182,7 @@ enum wh_err message_update(struct request *req)
 	static const char *const keys[] = {"state", NULL};
 	struct message_tx tx = {.id = req->params[0]};
 	json_t *body = NULL;
-	enum wh_err result = id_valid(tx.id) ? WH_OK : WH_ERR_NOT_FOUND;
-	if(!result)
-		result = http_read_json(req, true, &body);
-	if(!result)
-		result = jx_only_keys(body, keys, &req->err);
+	enum wh_err result = domain_read_update(req, keys, &body);
 	if(!result)
 		result = jx_string(body, "state", false, 1, 16, &tx.state, &req->err);
 	if(!result && tx.state && !message_state_valid(tx.state))

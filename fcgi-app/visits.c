@@ -40,20 +40,7 @@ static enum wh_err visit_load(struct request *req, const char *id, bool lock, js
 {
 	static const char sql[] = "SELECT " VISIT_COLS " FROM visits WHERE id = ? AND account_id = ?";
 	static const char sql_lock[] = "SELECT " VISIT_COLS " FROM visits WHERE id = ? AND account_id = ? FOR UPDATE";
-	struct db_rows rows;
-	enum wh_err result;
-	*out = NULL;
-	if(!id_valid(id))
-		return WH_ERR_NOT_FOUND;
-	result = db_exec(req->app->db, lock ? sql_lock : sql, DBP(db_str(id), db_str(req->account_id)), &rows, NULL);
-	if(result)
-		return result;
-	if(rows.nrows == 1)
-		*out = visit_render(&rows, 0);
-	else
-		result = WH_ERR_NOT_FOUND;
-	db_rows_release(&rows);
-	return result;
+	return domain_load_one(req, lock ? sql_lock : sql, id, visit_render, out);
 }
 
 static const char *jstr(const json_t *o, const char *key)
@@ -256,7 +243,6 @@ enum wh_err visit_list(struct request *req)
 	struct db_rows rows;
 	const char *loc = NULL, *state = http_query(req, "state"), *canon = NULL;
 	long long after = 0;
-	json_t *results, *ans;
 	enum wh_err result = http_query_only(req, allowed);
 	if(!result)
 		result = http_page(req, &page);
@@ -273,13 +259,7 @@ enum wh_err visit_list(struct request *req)
 				 &rows, NULL);
 	if(result)
 		return result;
-	results = json_array();
-	for(size_t r = 0; r < rows.nrows; r++)
-		json_array_append_new(results, visit_render(&rows, r));
-	db_rows_release(&rows);
-	ans = http_page_answer(&page, results);
-	http_send_json(req, 200, ans);
-	json_decref(ans);
+	domain_send_page(req, &page, &rows, visit_render);
 	return WH_OK;
 }
 
@@ -346,9 +326,7 @@ enum wh_err visit_update(struct request *req)
 {
 	struct visit_tx tx = {.id = req->params[0]};
 	json_t *body = NULL;
-	enum wh_err result = id_valid(tx.id) ? WH_OK : WH_ERR_NOT_FOUND;
-	if(!result)
-		result = http_read_json(req, true, &body);
+	enum wh_err result = domain_read_update(req, NULL, &body);
 	if(!result)
 		result = visit_parse(req, body, false, &tx.fields);
 	if(!result)
