@@ -37,21 +37,21 @@ enum wh_err domain_tx(struct request *req, domain_tx_fn fn, void *ctx)
 }
 
 enum wh_err domain_emit(struct request *req, const char *type, const char *location_id, const char *visit_state,
-			const json_t *data)
+                        const json_t *data)
 {
 	struct outbox_event ev = {
-		.account_id = req->account_id,
-		.location_id = location_id,
-		.type = type,
-		.visit_state = visit_state,
-		.webhook_id = NULL,
-		.data = data,
+	    .account_id = req->account_id,
+	    .location_id = location_id,
+	    .type = type,
+	    .visit_state = visit_state,
+	    .webhook_id = NULL,
+	    .data = data,
 	};
 	return outbox_emit(req->app->db, &req->app->cfg, &ev, NULL);
 }
 
 enum wh_err domain_nullable_string(json_t *obj, const char *key, size_t minlen, size_t maxlen, bool multiline,
-				   const char **out, bool *present, struct jx_err *err)
+                                   const char **out, bool *present, struct jx_err *err)
 {
 	json_t *v = json_object_get(obj, key);
 	size_t len;
@@ -117,8 +117,7 @@ enum wh_err domain_conflict(struct request *req, const char *fmt, ...)
 	return WH_ERR_CONFLICT;
 }
 
-enum wh_err domain_load_one(struct request *req, const char *sql, const char *id, domain_render_fn render,
-			    json_t **out)
+enum wh_err domain_load_one(struct request *req, const char *sql, const char *id, domain_render_fn render, json_t **out)
 {
 	struct db_rows rows;
 	enum wh_err result;
@@ -169,18 +168,19 @@ json_t *location_render(const struct db_rows *rows, size_t r)
 enum wh_err location_load(struct request *req, const char *id, bool lock, json_t **out)
 {
 	static const char sql[] = "SELECT " LOCATION_COLS " FROM locations WHERE id = ? AND account_id = ?";
-	static const char sql_lock[] = "SELECT " LOCATION_COLS " FROM locations WHERE id = ? AND account_id = ? FOR UPDATE";
+	static const char sql_lock[] =
+	    "SELECT " LOCATION_COLS " FROM locations WHERE id = ? AND account_id = ? FOR UPDATE";
 	return domain_load_one(req, lock ? sql_lock : sql, id, location_render, out);
 }
 
 enum wh_err location_status_load(struct request *req, const char *location_id, json_t **out)
 {
 	static const char sql[] =
-		"SELECT l.id, l.is_waitlist_open, l.status_updated, "
-		"COALESCE(SUM(v.state = 'WAITING'), 0), COALESCE(SUM(v.state = 'SERVED'), 0), "
-		"COALESCE(SUM(v.state = 'BOOKED'), 0) FROM locations l "
-		"LEFT JOIN visits v ON v.location_id = l.id AND v.state IN ('WAITING', 'SERVED', 'BOOKED') "
-		"WHERE l.id = ? AND l.account_id = ? GROUP BY l.id, l.is_waitlist_open, l.status_updated";
+	    "SELECT l.id, l.is_waitlist_open, l.status_updated, "
+	    "COALESCE(SUM(v.state = 'WAITING'), 0), COALESCE(SUM(v.state = 'SERVED'), 0), "
+	    "COALESCE(SUM(v.state = 'BOOKED'), 0) FROM locations l "
+	    "LEFT JOIN visits v ON v.location_id = l.id AND v.state IN ('WAITING', 'SERVED', 'BOOKED') "
+	    "WHERE l.id = ? AND l.account_id = ? GROUP BY l.id, l.is_waitlist_open, l.status_updated";
 	struct db_rows rows;
 	enum wh_err result;
 	json_t *o;
@@ -210,9 +210,8 @@ enum wh_err location_status_changed(struct request *req, const char *location_id
 {
 	static const char sql[] = "UPDATE locations SET status_updated = ? WHERE id = ? AND account_id = ?";
 	json_t *status = NULL;
-	enum wh_err result = db_exec(req->app->db, sql,
-				     DBP(db_i64(time_now_ms()), db_str(location_id), db_str(req->account_id)), NULL,
-				     NULL);
+	enum wh_err result = db_exec(
+	    req->app->db, sql, DBP(db_i64(time_now_ms()), db_str(location_id), db_str(req->account_id)), NULL, NULL);
 	if(result)
 		goto out;
 	result = location_status_load(req, location_id, &status);

@@ -20,13 +20,13 @@ enum wh_err domain_tx(struct request *req, domain_tx_fn fn, void *ctx);
 
 /* outbox_emit for the request's account. data is borrowed. */
 enum wh_err domain_emit(struct request *req, const char *type, const char *location_id, const char *visit_state,
-			const json_t *data);
+                        const json_t *data);
 
 /* Optional string field that may be null (to clear it). *present tells whether the key was
  * given; *out is NULL for null. Checks length (bytes, minlen..maxlen) and control
  * characters (only \t \n \r allowed when multiline, none otherwise). Borrowed from obj. */
 enum wh_err domain_nullable_string(json_t *obj, const char *key, size_t minlen, size_t maxlen, bool multiline,
-				   const char **out, bool *present, struct jx_err *err);
+                                   const char **out, bool *present, struct jx_err *err);
 
 /* The body of an update of the object {id} (req->params[0]): WH_ERR_NOT_FOUND when that is
  * not an id, else the JSON object (optional: empty is {}) with no key outside keys (when
@@ -46,7 +46,7 @@ typedef json_t *(*domain_render_fn)(const struct db_rows *rows, size_t r);
 /* Runs sql (parameters: id, the request's account) and renders its one row into *out
  * (new). WH_ERR_NOT_FOUND when id is not an id or no row matches. */
 enum wh_err domain_load_one(struct request *req, const char *sql, const char *id, domain_render_fn render,
-			    json_t **out);
+                            json_t **out);
 
 /* Renders every row into the page answer {"results", "limit", "startAfter", "endAt"} and
  * sends it (200). Releases rows. */

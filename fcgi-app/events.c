@@ -22,7 +22,7 @@ enum wh_err event_list(struct request *req)
 {
 	static const char seq_sql[] = "SELECT seq FROM events WHERE id = ? AND account_id = ?";
 	static const char sql[] = "SELECT payload FROM events WHERE account_id = ? AND (? IS NULL OR type = ?) AND "
-				  "(? IS NULL OR location_id = ?) AND seq > ? ORDER BY seq LIMIT ?";
+	                          "(? IS NULL OR location_id = ?) AND seq > ? ORDER BY seq LIMIT ?";
 	struct page page;
 	struct db_rows rows;
 	const char *type = NULL, *loc = NULL;
@@ -35,9 +35,9 @@ enum wh_err event_list(struct request *req)
 		result = domain_page_seq(req, &page, seq_sql, &after);
 	if(!result)
 		result = db_exec(req->app->db, sql,
-				 DBP(db_str(req->account_id), db_str(type), db_str(type), db_str(loc), db_str(loc),
-				     db_i64(after), db_i64(page.limit)),
-				 &rows, NULL);
+		                 DBP(db_str(req->account_id), db_str(type), db_str(type), db_str(loc), db_str(loc),
+		                     db_i64(after), db_i64(page.limit)),
+		                 &rows, NULL);
 	if(result)
 		return result;
 	results = json_array();

@@ -35,18 +35,19 @@ static enum wh_err location_parse(struct request *req, json_t *body, bool create
 	if(in->name && strpbrk(in->name, "\t\r\n"))
 		return jx_fail(&req->err, "name", "name: must be one line");
 	result = domain_nullable_string(body, "timezone", 1, LOCATION_TIMEZONE_MAX, false, &in->timezone,
-					&in->has_timezone, &req->err);
+	                                &in->has_timezone, &req->err);
 	if(result)
 		return result;
 	if(in->timezone && !rules_timezone_valid(in->timezone))
-		return jx_fail(&req->err, "timezone", "timezone: must be an IANA time zone name like \"Europe/Stockholm\"");
+		return jx_fail(&req->err, "timezone",
+		               "timezone: must be an IANA time zone name like \"Europe/Stockholm\"");
 	return jx_bool(body, "isWaitlistOpen", false, &in->is_open, &in->has_open, &req->err);
 }
 
 static enum wh_err location_create_tx(struct request *req, void *ctx)
 {
 	static const char sql[] = "INSERT INTO locations (id, account_id, name, timezone, is_waitlist_open, created, "
-				  "updated, status_updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+	                          "updated, status_updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 	struct location_tx *tx = ctx;
 	char id[ID_LEN + 1];
 	long long now = time_now_ms();
@@ -56,9 +57,9 @@ static enum wh_err location_create_tx(struct request *req, void *ctx)
 	tx->answer = NULL;
 	id_new(id);
 	result = db_exec(req->app->db, sql,
-			 DBP(db_str(id), db_str(req->account_id), db_str(tx->in.name), db_str(tx->in.timezone),
-			     db_i64(tx->in.is_open), db_i64(now), db_i64(now), db_i64(now)),
-			 NULL, NULL);
+	                 DBP(db_str(id), db_str(req->account_id), db_str(tx->in.name), db_str(tx->in.timezone),
+	                     db_i64(tx->in.is_open), db_i64(now), db_i64(now), db_i64(now)),
+	                 NULL, NULL);
 	if(!result)
 		result = location_load(req, id, false, &tx->answer);
 	if(!result)
@@ -87,7 +88,7 @@ enum wh_err location_list(struct request *req)
 	static const char *const allowed[] = {"limit", "startAfter", NULL};
 	static const char seq_sql[] = "SELECT seq FROM locations WHERE id = ? AND account_id = ?";
 	static const char sql[] = "SELECT " LOCATION_COLS " FROM locations WHERE account_id = ? AND seq > ? "
-				  "ORDER BY seq LIMIT ?";
+	                          "ORDER BY seq LIMIT ?";
 	struct page page;
 	struct db_rows rows;
 	long long after;
@@ -98,7 +99,7 @@ enum wh_err location_list(struct request *req)
 		result = domain_page_seq(req, &page, seq_sql, &after);
 	if(!result)
 		result = db_exec(req->app->db, sql, DBP(db_str(req->account_id), db_i64(after), db_i64(page.limit)),
-				 &rows, NULL);
+		                 &rows, NULL);
 	if(result)
 		return result;
 	domain_send_page(req, &page, &rows, location_render);
@@ -129,8 +130,8 @@ static bool location_differs(const struct location_input *in, json_t *cur)
 static enum wh_err location_update_tx(struct request *req, void *ctx)
 {
 	static const char sql[] = "UPDATE locations SET name = COALESCE(?, name), "
-				  "timezone = IF(?, ?, timezone), is_waitlist_open = IF(?, ?, is_waitlist_open), "
-				  "updated = ? WHERE id = ? AND account_id = ?";
+	                          "timezone = IF(?, ?, timezone), is_waitlist_open = IF(?, ?, is_waitlist_open), "
+	                          "updated = ? WHERE id = ? AND account_id = ?";
 	struct location_tx *tx = ctx;
 	const struct location_input *in = &tx->in;
 	bool open_changed;
@@ -145,9 +146,9 @@ static enum wh_err location_update_tx(struct request *req, void *ctx)
 	json_decref(tx->answer);
 	tx->answer = NULL;
 	result = db_exec(req->app->db, sql,
-			 DBP(db_str(in->name), db_i64(in->has_timezone), db_str(in->timezone), db_i64(in->has_open),
-			     db_i64(in->is_open), db_i64(time_now_ms()), db_str(tx->id), db_str(req->account_id)),
-			 NULL, NULL);
+	                 DBP(db_str(in->name), db_i64(in->has_timezone), db_str(in->timezone), db_i64(in->has_open),
+	                     db_i64(in->is_open), db_i64(time_now_ms()), db_str(tx->id), db_str(req->account_id)),
+	                 NULL, NULL);
 	if(!result)
 		result = location_load(req, tx->id, false, &tx->answer);
 	if(!result)
@@ -188,11 +189,11 @@ static enum wh_err location_delete_tx(struct request *req, void *ctx)
 {
 	static const char open_sql[] = "SELECT COUNT(*) FROM visits WHERE location_id = ? AND state <> 'COMPLETE'";
 	static const char *const cleanup[] = {
-		"DELETE FROM messages WHERE location_id = ? AND account_id = ?",
-		"DELETE FROM visits WHERE location_id = ? AND account_id = ?",
-		"DELETE FROM webhook_locations WHERE location_id = ? AND account_id = ?",
-		"DELETE FROM locations WHERE id = ? AND account_id = ?",
-		NULL,
+	    "DELETE FROM messages WHERE location_id = ? AND account_id = ?",
+	    "DELETE FROM visits WHERE location_id = ? AND account_id = ?",
+	    "DELETE FROM webhook_locations WHERE location_id = ? AND account_id = ?",
+	    "DELETE FROM locations WHERE id = ? AND account_id = ?",
+	    NULL,
 	};
 	struct location_tx *tx = ctx;
 	struct db_rows rows;

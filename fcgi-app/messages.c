@@ -31,7 +31,8 @@ static json_t *message_render(const struct db_rows *rows, size_t r)
 static enum wh_err message_load(struct request *req, const char *id, bool lock, json_t **out)
 {
 	static const char sql[] = "SELECT " MESSAGE_COLS " FROM messages WHERE id = ? AND account_id = ?";
-	static const char sql_lock[] = "SELECT " MESSAGE_COLS " FROM messages WHERE id = ? AND account_id = ? FOR UPDATE";
+	static const char sql_lock[] =
+	    "SELECT " MESSAGE_COLS " FROM messages WHERE id = ? AND account_id = ? FOR UPDATE";
 	return domain_load_one(req, lock ? sql_lock : sql, id, message_render, out);
 }
 
@@ -50,16 +51,19 @@ static enum wh_err message_parse_create(struct request *req, json_t *body, struc
 	if(!result)
 		result = jx_string(body, "content", true, 1, MESSAGE_CONTENT_MAX, &tx->content, &req->err);
 	if(!result && !rules_text_valid(tx->content))
-		result = jx_fail(&req->err, "content", "content: must not contain control characters but tab and newline");
+		result =
+		    jx_fail(&req->err, "content", "content: must not contain control characters but tab and newline");
 	return result;
 }
 
 static enum wh_err message_create_tx(struct request *req, void *ctx)
 {
 	/* FOR SHARE: the visit can't be deleted (taking its messages) while this one is added */
-	static const char visit_sql[] = "SELECT location_id FROM visits WHERE id = ? AND account_id = ? LOCK IN SHARE MODE";
-	static const char sql[] = "INSERT INTO messages (id, account_id, visit_id, location_id, channel, content, state, "
-				  "created, updated) VALUES (?, ?, ?, ?, ?, ?, 'PENDING', ?, ?)";
+	static const char visit_sql[] =
+	    "SELECT location_id FROM visits WHERE id = ? AND account_id = ? LOCK IN SHARE MODE";
+	static const char sql[] =
+	    "INSERT INTO messages (id, account_id, visit_id, location_id, channel, content, state, "
+	    "created, updated) VALUES (?, ?, ?, ?, ?, ?, 'PENDING', ?, ?)";
 	struct message_tx *tx = ctx;
 	struct db_rows rows = {0};
 	char id[ID_LEN + 1];
@@ -79,9 +83,9 @@ static enum wh_err message_create_tx(struct request *req, void *ctx)
 	}
 	id_new(id);
 	result = db_exec(req->app->db, sql,
-			 DBP(db_str(id), db_str(req->account_id), db_str(tx->visit_id), db_str(loc_id),
-			     db_str(tx->channel), db_str(tx->content), db_i64(now), db_i64(now)),
-			 NULL, NULL);
+	                 DBP(db_str(id), db_str(req->account_id), db_str(tx->visit_id), db_str(loc_id),
+	                     db_str(tx->channel), db_str(tx->content), db_i64(now), db_i64(now)),
+	                 NULL, NULL);
 	if(!result)
 		result = message_load(req, id, false, &tx->answer);
 	if(!result)
@@ -123,7 +127,7 @@ enum wh_err message_list(struct request *req)
 	static const char *const allowed[] = {"limit", "startAfter", "visitId", NULL};
 	static const char seq_sql[] = "SELECT seq FROM messages WHERE id = ? AND account_id = ?";
 	static const char sql[] = "SELECT " MESSAGE_COLS " FROM messages WHERE account_id = ? AND (? IS NULL OR "
-				  "visit_id = ?) AND seq > ? ORDER BY seq LIMIT ?";
+	                          "visit_id = ?) AND seq > ? ORDER BY seq LIMIT ?";
 	struct page page;
 	struct db_rows rows;
 	const char *visit = NULL;
@@ -136,10 +140,10 @@ enum wh_err message_list(struct request *req)
 	if(!result)
 		result = domain_page_seq(req, &page, seq_sql, &after);
 	if(!result)
-		result = db_exec(req->app->db, sql,
-				 DBP(db_str(req->account_id), db_str(visit), db_str(visit), db_i64(after),
-				     db_i64(page.limit)),
-				 &rows, NULL);
+		result = db_exec(
+		    req->app->db, sql,
+		    DBP(db_str(req->account_id), db_str(visit), db_str(visit), db_i64(after), db_i64(page.limit)),
+		    &rows, NULL);
 	if(result)
 		return result;
 	domain_send_page(req, &page, &rows, message_render);
@@ -166,14 +170,14 @@ static enum wh_err message_update_tx(struct request *req, void *ctx)
 		return domain_conflict(req, "state: a message can't move from %s to %s", from, tx->state);
 	json_decref(tx->answer);
 	tx->answer = NULL;
-	result = db_exec(req->app->db, sql,
-			 DBP(db_str(tx->state), db_i64(time_now_ms()), db_str(tx->id), db_str(req->account_id)), NULL,
-			 NULL);
+	result =
+	    db_exec(req->app->db, sql,
+	            DBP(db_str(tx->state), db_i64(time_now_ms()), db_str(tx->id), db_str(req->account_id)), NULL, NULL);
 	if(!result)
 		result = message_load(req, tx->id, false, &tx->answer);
 	if(!result)
-		result = domain_emit(req, "message.updated", json_string_value(json_object_get(tx->answer, "locationId")),
-				     NULL, tx->answer);
+		result = domain_emit(req, "message.updated",
+		                     json_string_value(json_object_get(tx->answer, "locationId")), NULL, tx->answer);
 	return result;
 }
 

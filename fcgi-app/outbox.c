@@ -29,7 +29,7 @@ static bool outbox_fault(const struct config *cfg, const char *point)
 enum wh_err outbox_emit(struct db *db, const struct config *cfg, const struct outbox_event *ev, char *event_id)
 {
 	static const char sql[] = "INSERT INTO events (id, account_id, location_id, type, visit_state, webhook_id, "
-				  "payload, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+	                          "payload, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 	char id[ID_LEN + 1];
 	long long now = time_now_ms();
 	json_t *env = json_object();
@@ -51,10 +51,10 @@ enum wh_err outbox_emit(struct db *db, const struct config *cfg, const struct ou
 		return WH_ERR_DB;
 	}
 	result = db_exec(db, sql,
-			 DBP(db_str(id), db_str(ev->account_id), db_str(ev->location_id), db_str(ev->type),
-			     db_str(ev->visit_state), db_str(ev->webhook_id), db_blob(payload, strlen(payload)),
-			     db_i64(now)),
-			 NULL, NULL);
+	                 DBP(db_str(id), db_str(ev->account_id), db_str(ev->location_id), db_str(ev->type),
+	                     db_str(ev->visit_state), db_str(ev->webhook_id), db_blob(payload, strlen(payload)),
+	                     db_i64(now)),
+	                 NULL, NULL);
 	free(payload);
 	if(!result && event_id)
 		memcpy(event_id, id, ID_LEN + 1);

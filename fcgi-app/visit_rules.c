@@ -13,15 +13,17 @@ struct move {
  * cancelled or a no-show). A visit can end (COMPLETE) from any live state but DRAFT,
  * which is deleted instead. */
 static const struct move visit_moves[] = {
-	{"DRAFT", "PENDING"},    {"DRAFT", "BOOKED"},      {"DRAFT", "WAITING"},
-	{"PENDING", "BOOKED"},   {"PENDING", "WAITING"},   {"PENDING", "COMPLETE"},
-	{"BOOKED", "WAITING"},   {"BOOKED", "SERVED"},     {"BOOKED", "COMPLETE"},
-	{"WAITING", "SERVED"},   {"WAITING", "COMPLETE"},  {"SERVED", "WAITING"},
-	{"SERVED", "COMPLETE"},  {NULL, NULL},
+    {"DRAFT", "PENDING"},    {"DRAFT", "BOOKED"},
+    {"DRAFT", "WAITING"},    {"PENDING", "BOOKED"},
+    {"PENDING", "WAITING"},  {"PENDING", "COMPLETE"},
+    {"BOOKED", "WAITING"},   {"BOOKED", "SERVED"},
+    {"BOOKED", "COMPLETE"},  {"WAITING", "SERVED"},
+    {"WAITING", "COMPLETE"}, {"SERVED", "WAITING"},
+    {"SERVED", "COMPLETE"},  {NULL, NULL},
 };
 
 static const struct move message_moves[] = {
-	{"PENDING", "SENT"}, {"PENDING", "FAILED"}, {"SENT", "DELIVERED"}, {"SENT", "FAILED"}, {NULL, NULL},
+    {"PENDING", "SENT"}, {"PENDING", "FAILED"}, {"SENT", "DELIVERED"}, {"SENT", "FAILED"}, {NULL, NULL},
 };
 
 static bool move_listed(const struct move *moves, const char *from, const char *to)
@@ -75,7 +77,7 @@ char visit_state_counter(const char *state)
 bool message_state_valid(const char *state)
 {
 	return state && (!strcmp(state, "PENDING") || !strcmp(state, "SENT") || !strcmp(state, "DELIVERED") ||
-			 !strcmp(state, "FAILED"));
+	                 !strcmp(state, "FAILED"));
 }
 
 bool message_transition_allowed(const char *from, const char *to)

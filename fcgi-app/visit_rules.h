@@ -37,9 +37,9 @@ bool message_transition_allowed(const char *from, const char *to);
 bool message_channel_valid(const char *channel);
 
 /* Validators for free-form fields (lengths are checked by the caller). */
-bool rules_phone_valid(const char *phone);     /* digits, + ( ) - . space; at least 3 digits */
-bool rules_email_valid(const char *email);     /* local@domain.tld, no spaces or controls */
-bool rules_timezone_valid(const char *tz);     /* IANA-style name: "UTC", "Europe/Stockholm" */
-bool rules_text_valid(const char *s);          /* no control characters but \t \n \r */
+bool rules_phone_valid(const char *phone); /* digits, + ( ) - . space; at least 3 digits */
+bool rules_email_valid(const char *email); /* local@domain.tld, no spaces or controls */
+bool rules_timezone_valid(const char *tz); /* IANA-style name: "UTC", "Europe/Stockholm" */
+bool rules_text_valid(const char *s);      /* no control characters but \t \n \r */
 
 #endif

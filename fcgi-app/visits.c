@@ -8,13 +8,13 @@
 #include "fcgi-app/handlers.h"
 #include "fcgi-app/visit_rules.h"
 
-#define VISIT_COLS                                                                                                 \
+#define VISIT_COLS                                                                                                     \
 	"id, location_id, state, first_name, last_name, phone, email, party_size, notes, visit_date, created, updated"
 
 struct visit_tx {
-	const char *id;     /* update, delete */
-	json_t *fields;     /* validated, normalized input (create, update); borrowed */
-	json_t *answer;     /* new: the visit after the write (before it, for delete) */
+	const char *id; /* update, delete */
+	json_t *fields; /* validated, normalized input (create, update); borrowed */
+	json_t *answer; /* new: the visit after the write (before it, for delete) */
 };
 
 static json_t *visit_render(const struct db_rows *rows, size_t r)
@@ -50,7 +50,7 @@ static const char *jstr(const json_t *o, const char *key)
 
 /* Copies a nullable string field into fields when given. */
 static enum wh_err visit_text(struct request *req, json_t *body, const char *key, size_t maxlen, bool multiline,
-			      json_t *fields)
+                              json_t *fields)
 {
 	const char *s;
 	bool present;
@@ -72,8 +72,9 @@ static enum wh_err visit_parse_state_date(struct request *req, json_t *body, jso
 	if(state) {
 		canon = visit_state_canonical(state);
 		if(!canon)
-			return jx_fail(&req->err, "state", "state: must be one of PENDING, DRAFT, BOOKED, WAITING, "
-							   "SERVED (or SERVING), COMPLETE");
+			return jx_fail(&req->err, "state",
+			               "state: must be one of PENDING, DRAFT, BOOKED, WAITING, "
+			               "SERVED (or SERVING), COMPLETE");
 		json_object_set_new(fields, "state", json_string(canon));
 	}
 	result = domain_nullable_string(body, "date", 1, 40, false, &date, &present, &req->err);
@@ -90,8 +91,8 @@ static enum wh_err visit_parse_state_date(struct request *req, json_t *body, jso
 /* Validates a create or update body into fields (new), the given keys only, normalized. */
 static enum wh_err visit_parse(struct request *req, json_t *body, bool create, json_t **fields)
 {
-	static const char *const keys[] = {"locationId", "state",    "firstName", "lastName", "phone",
-					   "email",      "partySize", "notes",    "date",     NULL};
+	static const char *const keys[] = {"locationId", "state",     "firstName", "lastName", "phone",
+	                                   "email",      "partySize", "notes",     "date",     NULL};
 	const char *loc, *s;
 	long long party;
 	bool present;
@@ -120,7 +121,8 @@ static enum wh_err visit_parse(struct request *req, json_t *body, bool create, j
 	if(!result)
 		result = visit_text(req, body, "notes", VISIT_NOTES_MAX, true, *fields);
 	if(!result)
-		result = jx_int(body, "partySize", false, VISIT_PARTY_MIN, VISIT_PARTY_MAX, &party, &present, &req->err);
+		result =
+		    jx_int(body, "partySize", false, VISIT_PARTY_MIN, VISIT_PARTY_MAX, &party, &present, &req->err);
 	if(!result && present)
 		json_object_set_new(*fields, "partySize", json_integer(party));
 	return result;
@@ -135,7 +137,7 @@ static enum wh_err visit_check_move(struct request *req, const char *from, const
 		return domain_conflict(req, "state: a visit can't be created %s", to);
 	if(visit_joins_waitlist(from, to) && !json_is_true(json_object_get(location, "isWaitlistOpen")))
 		return domain_conflict(req, "the waitlist of location %s is closed",
-				       json_string_value(json_object_get(location, "id")));
+		                       json_string_value(json_object_get(location, "id")));
 	return WH_OK;
 }
 
@@ -147,12 +149,12 @@ static enum wh_err visit_store(struct request *req, const json_t *v, const char 
 	if(date && !time_parse_iso(date, &date_ms))
 		return WH_ERR_INTERNAL;
 	return db_exec(req->app->db, sql,
-		       DBP(db_str(jstr(v, "locationId")), db_str(jstr(v, "state")), db_str(jstr(v, "firstName")),
-			   db_str(jstr(v, "lastName")), db_str(jstr(v, "phone")), db_str(jstr(v, "email")),
-			   db_i64(json_integer_value(json_object_get(v, "partySize"))), db_str(jstr(v, "notes")),
-			   date ? db_i64(date_ms) : db_null(), db_i64(now), db_str(jstr(v, "id")),
-			   db_str(req->account_id)),
-		       NULL, NULL);
+	               DBP(db_str(jstr(v, "locationId")), db_str(jstr(v, "state")), db_str(jstr(v, "firstName")),
+	                   db_str(jstr(v, "lastName")), db_str(jstr(v, "phone")), db_str(jstr(v, "email")),
+	                   db_i64(json_integer_value(json_object_get(v, "partySize"))), db_str(jstr(v, "notes")),
+	                   date ? db_i64(date_ms) : db_null(), db_i64(now), db_str(jstr(v, "id")),
+	                   db_str(req->account_id)),
+	               NULL, NULL);
 }
 
 /* After a visit moved from state `from` to `to` (either NULL: joined or left): the
@@ -168,8 +170,8 @@ static enum wh_err visit_create_tx(struct request *req, void *ctx)
 {
 	/* created takes the value just bound to updated (MariaDB reads earlier columns) */
 	static const char sql[] = "INSERT INTO visits (location_id, state, first_name, last_name, phone, email, "
-				  "party_size, notes, visit_date, updated, id, account_id, created) "
-				  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, updated)";
+	                          "party_size, notes, visit_date, updated, id, account_id, created) "
+	                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, updated)";
 	struct visit_tx *tx = ctx;
 	const char *loc_id = jstr(tx->fields, "locationId");
 	char id[ID_LEN + 1];
@@ -187,7 +189,7 @@ static enum wh_err visit_create_tx(struct request *req, void *ctx)
 		goto out;
 	id_new(id);
 	v = json_pack("{s:s, s:s, s:n, s:n, s:n, s:n, s:i, s:n, s:n}", "id", id, "state", "WAITING", "firstName",
-		      "lastName", "phone", "email", "partySize", 1, "notes", "date");
+	              "lastName", "phone", "email", "partySize", 1, "notes", "date");
 	json_object_update(v, tx->fields);
 	state = jstr(v, "state");
 	result = visit_check_move(req, NULL, state, location);
@@ -238,7 +240,7 @@ enum wh_err visit_list(struct request *req)
 	static const char *const allowed[] = {"limit", "startAfter", "locationId", "state", NULL};
 	static const char seq_sql[] = "SELECT seq FROM visits WHERE id = ? AND account_id = ?";
 	static const char sql[] = "SELECT " VISIT_COLS " FROM visits WHERE account_id = ? AND (? IS NULL OR "
-				  "location_id = ?) AND (? IS NULL OR state = ?) AND seq > ? ORDER BY seq LIMIT ?";
+	                          "location_id = ?) AND (? IS NULL OR state = ?) AND seq > ? ORDER BY seq LIMIT ?";
 	struct page page;
 	struct db_rows rows;
 	const char *loc = NULL, *state = http_query(req, "state"), *canon = NULL;
@@ -254,9 +256,9 @@ enum wh_err visit_list(struct request *req)
 		result = domain_page_seq(req, &page, seq_sql, &after);
 	if(!result)
 		result = db_exec(req->app->db, sql,
-				 DBP(db_str(req->account_id), db_str(loc), db_str(loc), db_str(canon), db_str(canon),
-				     db_i64(after), db_i64(page.limit)),
-				 &rows, NULL);
+		                 DBP(db_str(req->account_id), db_str(loc), db_str(loc), db_str(canon), db_str(canon),
+		                     db_i64(after), db_i64(page.limit)),
+		                 &rows, NULL);
 	if(result)
 		return result;
 	domain_send_page(req, &page, &rows, visit_render);
@@ -281,8 +283,8 @@ static enum wh_err visit_lock(struct request *req, const char *id, json_t **loca
 static enum wh_err visit_update_tx(struct request *req, void *ctx)
 {
 	static const char sql[] = "UPDATE visits SET location_id = ?, state = ?, first_name = ?, last_name = ?, "
-				  "phone = ?, email = ?, party_size = ?, notes = ?, visit_date = ?, updated = ? "
-				  "WHERE id = ? AND account_id = ?";
+	                          "phone = ?, email = ?, party_size = ?, notes = ?, visit_date = ?, updated = ? "
+	                          "WHERE id = ? AND account_id = ?";
 	struct visit_tx *tx = ctx;
 	json_t *location = NULL, *cur = NULL, *v = NULL;
 	const char *from, *to, *loc_id;
@@ -343,9 +345,9 @@ enum wh_err visit_update(struct request *req)
 static enum wh_err visit_delete_tx(struct request *req, void *ctx)
 {
 	static const char *const sqls[] = {
-		"DELETE FROM messages WHERE visit_id = ? AND account_id = ?",
-		"DELETE FROM visits WHERE id = ? AND account_id = ?",
-		NULL,
+	    "DELETE FROM messages WHERE visit_id = ? AND account_id = ?",
+	    "DELETE FROM visits WHERE id = ? AND account_id = ?",
+	    NULL,
 	};
 	struct visit_tx *tx = ctx;
 	json_t *location = NULL;

@@ -9,17 +9,17 @@ TEST_SUITE(visit_life_cycle)
 		const char *from, *to;
 		bool ok;
 	} cases[] = {
-		{"DRAFT", "PENDING", true},    {"DRAFT", "BOOKED", true},     {"DRAFT", "WAITING", true},
-		{"DRAFT", "SERVED", false},    {"DRAFT", "COMPLETE", false},  {"PENDING", "BOOKED", true},
-		{"PENDING", "WAITING", true},  {"PENDING", "COMPLETE", true}, {"PENDING", "DRAFT", false},
-		{"PENDING", "SERVED", false},  {"BOOKED", "WAITING", true},   {"BOOKED", "SERVED", true},
-		{"BOOKED", "COMPLETE", true},  {"BOOKED", "PENDING", false},  {"BOOKED", "DRAFT", false},
-		{"WAITING", "SERVED", true},   {"WAITING", "COMPLETE", true}, {"WAITING", "BOOKED", false},
-		{"WAITING", "DRAFT", false},   {"WAITING", "PENDING", false}, {"SERVED", "COMPLETE", true},
-		{"SERVED", "WAITING", true},   {"SERVED", "BOOKED", false},   {"COMPLETE", "WAITING", false},
-		{"COMPLETE", "SERVED", false}, {"COMPLETE", "DRAFT", false},  {"COMPLETE", "PENDING", false},
-		{"COMPLETE", "BOOKED", false}, {"WAITING", "SERVING", false}, {"WAITING", "LOST", false},
-		{NULL, "WAITING", false},      {"WAITING", NULL, false},
+	    {"DRAFT", "PENDING", true},    {"DRAFT", "BOOKED", true},     {"DRAFT", "WAITING", true},
+	    {"DRAFT", "SERVED", false},    {"DRAFT", "COMPLETE", false},  {"PENDING", "BOOKED", true},
+	    {"PENDING", "WAITING", true},  {"PENDING", "COMPLETE", true}, {"PENDING", "DRAFT", false},
+	    {"PENDING", "SERVED", false},  {"BOOKED", "WAITING", true},   {"BOOKED", "SERVED", true},
+	    {"BOOKED", "COMPLETE", true},  {"BOOKED", "PENDING", false},  {"BOOKED", "DRAFT", false},
+	    {"WAITING", "SERVED", true},   {"WAITING", "COMPLETE", true}, {"WAITING", "BOOKED", false},
+	    {"WAITING", "DRAFT", false},   {"WAITING", "PENDING", false}, {"SERVED", "COMPLETE", true},
+	    {"SERVED", "WAITING", true},   {"SERVED", "BOOKED", false},   {"COMPLETE", "WAITING", false},
+	    {"COMPLETE", "SERVED", false}, {"COMPLETE", "DRAFT", false},  {"COMPLETE", "PENDING", false},
+	    {"COMPLETE", "BOOKED", false}, {"WAITING", "SERVING", false}, {"WAITING", "LOST", false},
+	    {NULL, "WAITING", false},      {"WAITING", NULL, false},
 	};
 	for(size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		CHECK(visit_transition_allowed(cases[i].from, cases[i].to) == cases[i].ok);
