@@ -317,3 +317,58 @@ def test_delete_refuses_open_visits_and_cleans_up_finished_ones(stack):
         assert stack.sql("SELECT COUNT(*) FROM %s WHERE %s = '%s'" % (table, col, loc["id"])) == [["0"]], table
 
 
+
+
+def test_a_deadlocked_visit_write_is_retried_whole(stack):
+    """A database session takes the visit's row and then the location's row while the API
+    holds the location and waits for the visit: InnoDB rolls back the lighter transaction
+    (the API's) and the API runs the whole transaction again, answering 200 with exactly
+    one set of events."""
+    import os
+    import subprocess
+    import time
+    account, key = stack.new_account()
+    loc = create_location(stack, key)
+    other = create_location(stack, key)
+    for _ in range(30):  # rows the session changes, so it is the heavier transaction
+        create_visit(stack, key, other["id"])
+    v = create_visit(stack, key, loc["id"])
+    before = stored_events(stack, account)
+    log = os.path.join(stack.var, "api.log")
+    log_size = os.path.getsize(log)
+    session = subprocess.Popen(["mariadb", "--no-defaults", "--socket=" + os.path.join(stack.var, "mysql.sock"),
+                                "-uroot", "-N", "-B", "-n", "linehook"], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
+
+    def say(sql, marker):
+        session.stdin.write(sql + "; SELECT '%s';\n" % marker)
+        session.stdin.flush()
+        while True:
+            line = session.stdout.readline()
+            assert line, session.stderr.read()
+            if line.strip() == marker:
+                return
+
+    answer = {}
+    try:
+        say("SET SESSION innodb_lock_wait_timeout = 20; BEGIN; UPDATE visits SET notes = 'held' "
+            "WHERE location_id = '%s'; SELECT id FROM visits WHERE id = '%s' FOR UPDATE" % (other["id"], v["id"]),
+            "ready")
+        t = threading.Thread(target=lambda: answer.update(
+            r=stack.request("PATCH", "/v2/visits/" + v["id"], {"state": "SERVED"}, key=key)))
+        t.start()
+        time.sleep(1.0)  # the API now holds the location row and waits for the visit row
+        say("SELECT id FROM locations WHERE id = '%s' FOR UPDATE" % loc["id"], "got")
+        say("ROLLBACK", "done")
+    finally:
+        session.stdin.close()
+        session.wait(timeout=30)
+    t.join(30)
+    r = answer["r"]
+    assert r.status == 200 and r.json["state"] == "SERVED", r
+    with open(log) as f:
+        f.seek(log_size)
+        assert "deadlock, transaction retried" in f.read()
+    evs = new_events(stack, account, before)
+    assert [e["type"] for e in evs] == ["visit.updated", "location-status.updated"], evs
+    assert evs[1]["payload"]["data"]["numServing"] == 1 and evs[1]["payload"]["data"]["numWaiting"] == 0
