@@ -1,0 +1,158 @@
+/* The oAuth object of a webhook: fields, claims and the private key's type. */
+#include "fcgi-app/webhooks_oauth.h"
+
+#include <openssl/bio.h>
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fcgi-app/webhook_url.h"
+
+#define CLAIM_MAX 1024
+
+/* Never prompt for a passphrase: an encrypted key is refused. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf, (void)size, (void)rwflag, (void)u;
+	return -1;
+}
+
+static enum wh_err key_type_check(EVP_PKEY *pkey, const char *field, struct jx_err *err)
+{
+	char group[64] = "";
+	int id = EVP_PKEY_get_base_id(pkey);
+	if(id == EVP_PKEY_RSA) {
+		if(EVP_PKEY_get_bits(pkey) < 2048)
+			return jx_fail(err, field, "%s: RSA keys must have at least 2048 bits", field);
+		return WH_OK;
+	}
+	if(id == EVP_PKEY_EC) {
+		if(!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), NULL) ||
+		   strcmp(group, "prime256v1"))
+			return jx_fail(err, field, "%s: EC keys must be on the P-256 curve (ES256)", field);
+		return WH_OK;
+	}
+	return jx_fail(err, field, "%s: must be an RSA or EC private key", field);
+}
+
+enum wh_err wh_oauth_key_check(const char *pem, const char *field, struct jx_err *err)
+{
+	BIO *bio = BIO_new_mem_buf(pem, (int)strlen(pem));
+	EVP_PKEY *pkey = NULL;
+	enum wh_err result;
+	if(!bio)
+		return WH_ERR_CRYPTO;
+	pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
+	ERR_clear_error();
+	if(!pkey)
+		result = jx_fail(err, field, "%s: not a PEM private key (unencrypted PKCS#8, RSA or EC)", field);
+	else
+		result = key_type_check(pkey, field, err);
+	EVP_PKEY_free(pkey);
+	BIO_free(bio);
+	return result;
+}
+
+/* Re-names the unknown key jx_only_keys reported as prefix.key. */
+static enum wh_err unknown_field(struct jx_err *err, const char *prefix)
+{
+	char full[sizeof(err->field)];
+	snprintf(full, sizeof(full), "%s.%.100s", prefix, err->field);
+	return jx_fail(err, full, "%s: unknown field", full);
+}
+
+static enum wh_err claims_parse(json_t *v, json_t **out, struct jx_err *err)
+{
+	static const char *const keys[] = {"iss", "sub", "aud", "scope", NULL};
+	static const char *const names[] = {"oAuth.claims.iss", "oAuth.claims.sub", "oAuth.claims.aud",
+					    "oAuth.claims.scope"};
+	json_t *claims;
+	if(!v)
+		return jx_fail(err, "oAuth.claims", "oAuth.claims: required");
+	if(!json_is_object(v))
+		return jx_fail(err, "oAuth.claims", "oAuth.claims: must be an object");
+	if(jx_only_keys(v, keys, err))
+		return unknown_field(err, "oAuth.claims");
+	claims = json_object();
+	for(size_t i = 0; keys[i]; i++) {
+		json_t *c = json_object_get(v, keys[i]);
+		bool required = i < 3;
+		if(!c && !required)
+			continue;
+		if(!c || !json_is_string(c) || json_string_length(c) < 1 || json_string_length(c) > CLAIM_MAX) {
+			json_decref(claims);
+			return jx_fail(err, names[i], "%s: %s", names[i],
+				       c ? "must be a string of 1..1024 bytes" : "required");
+		}
+		json_object_set(claims, keys[i], c);
+	}
+	*out = claims;
+	return WH_OK;
+}
+
+static enum wh_err fields_parse(json_t *v, bool allow_http, json_t *meta, struct jx_err *err)
+{
+	json_t *tok = json_object_get(v, "tokenUrl");
+	json_t *exp = json_object_get(v, "expiresIn");
+	json_t *claims = NULL;
+	enum wh_err result;
+	if(!tok)
+		return jx_fail(err, "oAuth.tokenUrl", "oAuth.tokenUrl: required");
+	if(!json_is_string(tok))
+		return jx_fail(err, "oAuth.tokenUrl", "oAuth.tokenUrl: must be a string");
+	result = wh_url_check(json_string_value(tok), allow_http, "oAuth.tokenUrl", NULL, err);
+	if(result)
+		return result;
+	if(exp && (!json_is_integer(exp) || json_integer_value(exp) < 60 || json_integer_value(exp) > 3600))
+		return jx_fail(err, "oAuth.expiresIn", "oAuth.expiresIn: must be an integer 60..3600");
+	result = claims_parse(json_object_get(v, "claims"), &claims, err);
+	if(result)
+		return result;
+	json_object_set(meta, "tokenUrl", tok);
+	json_object_set_new(meta, "expiresIn", json_integer(exp ? json_integer_value(exp) : WH_OAUTH_EXPIRES_DEFAULT));
+	json_object_set_new(meta, "claims", claims);
+	return WH_OK;
+}
+
+enum wh_err wh_oauth_parse(json_t *v, bool allow_http, bool key_optional, json_t **meta, const char **key,
+			   struct jx_err *err)
+{
+	static const char *const keys[] = {"tokenUrl", "privateKey", "expiresIn", "claims", NULL};
+	json_t *pk;
+	json_t *m = NULL;
+	enum wh_err result;
+	*meta = NULL;
+	*key = NULL;
+	if(!json_is_object(v))
+		return jx_fail(err, "oAuth", "oAuth: must be an object or null");
+	if(jx_only_keys(v, keys, err))
+		return unknown_field(err, "oAuth");
+	m = json_object();
+	result = fields_parse(v, allow_http, m, err);
+	if(result)
+		goto out;
+	pk = json_object_get(v, "privateKey");
+	if(!pk && !key_optional) {
+		result = jx_fail(err, "oAuth.privateKey", "oAuth.privateKey: required");
+		goto out;
+	}
+	if(pk && (!json_is_string(pk) || json_string_length(pk) > WH_OAUTH_KEY_MAX)) {
+		result = jx_fail(err, "oAuth.privateKey", "oAuth.privateKey: must be a PEM string of at most %d bytes",
+				 WH_OAUTH_KEY_MAX);
+		goto out;
+	}
+	if(pk) {
+		result = wh_oauth_key_check(json_string_value(pk), "oAuth.privateKey", err);
+		if(result)
+			goto out;
+		*key = json_string_value(pk);
+	}
+	*meta = m;
+	m = NULL;
+out:
+	json_decref(m);
+	return result;
+}
