@@ -16,8 +16,7 @@
 enum wh_err wh_oauth_parse(json_t *v, bool allow_http, bool key_optional, json_t **meta, const char **key,
 			   struct jx_err *err);
 
-/* Parses a PEM private key; WH_ERR_INVALID naming field unless it is RSA >= 2048 bits or
- * EC on P-256. Encrypted keys are refused (no passphrase is ever asked for). */
+/* WH_ERR_INVALID naming field unless pem is a private key common/jwt can sign with. */
 enum wh_err wh_oauth_key_check(const char *pem, const char *field, struct jx_err *err);
 
 #endif
