@@ -49,6 +49,24 @@ static enum wh_err tx_run(struct request *req, tx_fn fn, struct wh_tx *tx)
 	return result;
 }
 
+/* tx_run, then the answer with status unless an idempotent replay already answered. */
+static enum wh_err tx_answer(struct request *req, tx_fn fn, struct wh_tx *tx, int status)
+{
+	enum wh_err result = tx_run(req, fn, tx);
+	if(!result && !tx->replayed)
+		http_send_json(req, status, tx->answer);
+	return result;
+}
+
+static void wh_tx_release(struct wh_tx *tx)
+{
+	memset(tx->secret, 0, sizeof(tx->secret));
+	json_decref(tx->answer);
+	wh_input_release(&tx->in);
+	json_decref(tx->body);
+	memset(tx, 0, sizeof(*tx));
+}
+
 static struct wh_rules rules_for(const struct request *req, bool create)
 {
 	struct wh_rules rules = {create, config_bool(&req->app->cfg, CFG_ALLOW_HTTP_TARGETS), !create};
@@ -122,14 +140,9 @@ enum wh_err webhooks_create(struct request *req)
 		wh_secret_generate(tx.secret);
 	id_new(id);
 	tx.id = id;
-	result = tx_run(req, create_tx, &tx);
-	if(!result && !tx.replayed)
-		http_send_json(req, 201, tx.answer);
+	result = tx_answer(req, create_tx, &tx, 201);
 out:
-	memset(tx.secret, 0, sizeof(tx.secret));
-	json_decref(tx.answer);
-	wh_input_release(&tx.in);
-	json_decref(tx.body);
+	wh_tx_release(&tx);
 	return result;
 }
 
@@ -230,13 +243,9 @@ enum wh_err webhooks_update(struct request *req)
 	if(result)
 		goto out;
 	tx.id = req->params[0];
-	result = tx_run(req, update_tx, &tx);
-	if(!result)
-		http_send_json(req, 200, tx.answer);
+	result = tx_answer(req, update_tx, &tx, 200);
 out:
-	json_decref(tx.answer);
-	wh_input_release(&tx.in);
-	json_decref(tx.body);
+	wh_tx_release(&tx);
 	return result;
 }
 
@@ -299,13 +308,9 @@ enum wh_err webhooks_rotate_secret(struct request *req)
 		wh_secret_generate(tx.secret);
 	tx.overlap_seconds = in.overlap_seconds;
 	tx.id = req->params[0];
-	result = tx_run(req, rotate_tx, &tx);
-	if(!result)
-		http_send_json(req, 200, tx.answer);
+	result = tx_answer(req, rotate_tx, &tx, 200);
 out:
-	memset(tx.secret, 0, sizeof(tx.secret));
-	json_decref(tx.answer);
-	json_decref(tx.body);
+	wh_tx_release(&tx);
 	return result;
 }
 
@@ -340,11 +345,8 @@ enum wh_err webhooks_test(struct request *req)
 	if(result)
 		goto out;
 	tx.id = req->params[0];
-	result = tx_run(req, test_tx, &tx);
-	if(!result)
-		http_send_json(req, 202, tx.answer);
+	result = tx_answer(req, test_tx, &tx, 202);
 out:
-	json_decref(tx.answer);
-	json_decref(tx.body);
+	wh_tx_release(&tx);
 	return result;
 }
