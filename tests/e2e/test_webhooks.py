@@ -741,3 +741,18 @@ def check_schema(doc, schema, value, where):
     if isinstance(value, list) and "items" in schema:
         for i, v in enumerate(value):
             check_schema(doc, schema["items"], v, "%s[%d]" % (where, i))
+
+
+def test_secret_given_in_an_update_replaces_it_without_echo(stack):
+    account, key, _ = setup(stack, 0)
+    w = create(stack, key).json
+    stack.request("POST", "/v2/webhooks/%s/rotate-secret" % w["id"], {}, key=key)
+    before = stack.sql("SELECT HEX(secret_enc) FROM webhooks WHERE id = '%s'" % w["id"])[0][0]
+    r = stack.request("PATCH", "/v2/webhooks/" + w["id"], {"secret": "replaced-secret-0123"}, key=key)
+    assert r.status == 200 and "secret" not in r.json and "replaced-secret" not in r.body, r
+    row = stack.sql("SELECT HEX(secret_enc), prev_secret_enc IS NULL, prev_secret_expires IS NULL FROM webhooks "
+                    "WHERE id = '%s'" % w["id"])[0]
+    assert row[0] != before and row[1:] == ["1", "1"], row
+    assert int(len(row[0]) / 2) == 12 + len("replaced-secret-0123") + 16
+    r = stack.request("PATCH", "/v2/webhooks/" + w["id"], {"secret": "short"}, key=key)
+    assert r.status == 400 and r.json["field"] == "secret", r

@@ -1,7 +1,9 @@
 /* Unit tests of the webhook body validators (fcgi-app/webhooks_input.c, webhooks_oauth.c). */
 #include <string.h>
 
+#include "common/crypto.h"
 #include "common/json_util.h"
+#include "fcgi-app/webhooks.h"
 #include "fcgi-app/webhooks_input.h"
 #include "fcgi-app/webhooks_oauth.h"
 #include "tests/unit/test.h"
@@ -159,4 +161,27 @@ TEST_SUITE(webhook_rotate_input)
 	CHECK(wh_rotate_parse(body, &in, &err) == WH_ERR_INVALID);
 	CHECK_STR(err.field, "other");
 	json_decref(body);
+}
+
+/* The delivery worker opens the sealed columns with these exact AADs. */
+TEST_SUITE(webhook_sealed_secret_aad)
+{
+	struct app app;
+	struct buf sealed, plain;
+	char aad[64];
+	memset(&app, 0, sizeof(app));
+	memset(app.master_key, 7, sizeof(app.master_key));
+	wh_aad("0T6HyBrXIZuDl73ViyRp", "prev_secret", aad, sizeof(aad));
+	CHECK_STR(aad, "webhook:0T6HyBrXIZuDl73ViyRp:prev_secret");
+	CHECK(wh_seal(&app, "0T6HyBrXIZuDl73ViyRp", "secret", "rUNbNyRdOC2FJm4rzTR5y1cs", &sealed) == WH_OK);
+	CHECK(sealed.len == 12 + 24 + 16 && !memmem(sealed.ptr, sealed.len, "rUNbNyRd", 8));
+	buf_init(&plain, 0);
+	CHECK(crypto_open(app.master_key, "webhook:0T6HyBrXIZuDl73ViyRp:secret", sealed.ptr, sealed.len, &plain) ==
+	      WH_OK);
+	CHECK_STR(buf_str(&plain), "rUNbNyRdOC2FJm4rzTR5y1cs");
+	crypto_buf_wipe(&plain);
+	CHECK(crypto_open(app.master_key, "webhook:0T6HyBrXIZuDl73ViyRp:oauth_key", sealed.ptr, sealed.len, &plain) ==
+	      WH_ERR_CRYPTO);
+	crypto_buf_wipe(&plain);
+	buf_release(&sealed);
 }
