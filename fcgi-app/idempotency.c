@@ -53,11 +53,11 @@ static enum wh_err replay(struct request *req, const struct idem *idem, const st
 	enum wh_err result;
 	aad_of(req, idem, &aad);
 	buf_init(&plain, 0);
-	result = crypto_open(req->app->master_key, buf_str(&aad), db_rows_get(rows, 0, 2), db_rows_len(rows, 0, 2),
-			     &plain);
+	result =
+	    crypto_open(req->app->master_key, buf_str(&aad), db_rows_get(rows, 0, 2), db_rows_len(rows, 0, 2), &plain);
 	if(!result)
 		http_send_raw(req, (int)db_rows_i64(rows, 0, 1), "application/json; charset=utf-8", buf_str(&plain),
-			      plain.len);
+		              plain.len);
 	crypto_buf_wipe(&plain);
 	buf_release(&aad);
 	return result;
@@ -67,7 +67,7 @@ static enum wh_err replay(struct request *req, const struct idem *idem, const st
 static enum wh_err existing(struct request *req, const struct idem *idem, bool *replayed)
 {
 	static const char sql[] = "SELECT request_hash, status, body FROM idempotency_keys "
-				  "WHERE account_id = ? AND idem_key = ?";
+	                          "WHERE account_id = ? AND idem_key = ?";
 	struct db_rows rows;
 	enum wh_err result = db_exec(req->app->db, sql, DBP(db_str(req->account_id), db_str(idem->key)), &rows, NULL);
 	if(result)
@@ -88,9 +88,9 @@ static enum wh_err existing(struct request *req, const struct idem *idem, bool *
 enum wh_err idem_begin(struct request *req, const json_t *body, struct idem *idem, bool *replayed)
 {
 	static const char q_expire[] = "DELETE FROM idempotency_keys WHERE account_id = ? AND idem_key = ? "
-				       "AND created < ?";
+	                               "AND created < ?";
 	static const char q_claim[] = "INSERT INTO idempotency_keys (account_id, idem_key, request_hash, status, "
-				      "body, created) VALUES (?, ?, ?, 0, '', ?)";
+	                              "body, created) VALUES (?, ?, ?, 0, '', ?)";
 	struct db *db = req->app->db;
 	long long now = time_now_ms();
 	enum wh_err result = key_read(req, idem);
@@ -98,13 +98,13 @@ enum wh_err idem_begin(struct request *req, const json_t *body, struct idem *ide
 	if(result || !idem->key[0])
 		return result;
 	request_hash(req, body, idem->hash);
-	result = db_exec(db, q_expire, DBP(db_str(req->account_id), db_str(idem->key), db_i64(now - IDEM_TTL_MS)),
-			 NULL, NULL);
+	result = db_exec(db, q_expire, DBP(db_str(req->account_id), db_str(idem->key), db_i64(now - IDEM_TTL_MS)), NULL,
+	                 NULL);
 	if(result)
 		return result;
 	/* Waits here while another transaction holds the same key. */
 	result = db_exec(db, q_claim, DBP(db_str(req->account_id), db_str(idem->key), db_str(idem->hash), db_i64(now)),
-			 NULL, NULL);
+	                 NULL, NULL);
 	if(result && db_last_errno(db) == ER_DUP_ENTRY)
 		return existing(req, idem, replayed);
 	idem->active = !result;
@@ -114,7 +114,7 @@ enum wh_err idem_begin(struct request *req, const json_t *body, struct idem *ide
 enum wh_err idem_record(struct request *req, const struct idem *idem, int status, const json_t *answer)
 {
 	static const char sql[] = "UPDATE idempotency_keys SET status = ?, body = ? WHERE account_id = ? "
-				  "AND idem_key = ?";
+	                          "AND idem_key = ?";
 	char *text;
 	struct buf aad, sealed;
 	enum wh_err result;
@@ -126,10 +126,10 @@ enum wh_err idem_record(struct request *req, const struct idem *idem, int status
 	result = crypto_seal(req->app->master_key, buf_str(&aad), text, strlen(text), &sealed);
 	xfree_secret(text, strlen(text));
 	if(!result)
-		result = db_exec(req->app->db, sql,
-				 DBP(db_i64(status), db_blob(sealed.ptr, sealed.len), db_str(req->account_id),
-				     db_str(idem->key)),
-				 NULL, NULL);
+		result = db_exec(
+		    req->app->db, sql,
+		    DBP(db_i64(status), db_blob(sealed.ptr, sealed.len), db_str(req->account_id), db_str(idem->key)),
+		    NULL, NULL);
 	buf_release(&sealed);
 	buf_release(&aad);
 	return result;

@@ -146,14 +146,16 @@ enum wh_err wh_url_check(const char *url, bool allow_http, const char *field, st
 		skip = 8;
 	} else if(!strncasecmp(url, "http://", 7)) {
 		if(!allow_http)
-			return jx_fail(err, field, "%s: must be an https:// URL (http:// is disabled by configuration)", field);
+			return jx_fail(err, field, "%s: must be an https:// URL (http:// is disabled by configuration)",
+			               field);
 		skip = 7;
 	} else {
 		return jx_fail(err, field, "%s: must be an absolute https:// URL", field);
 	}
 	if(!chars_ok(url))
-		return jx_fail(err, field, "%s: spaces, control, non-ASCII characters and bad %%-escapes must be percent-encoded",
-			       field);
+		return jx_fail(err, field,
+		               "%s: spaces, control, non-ASCII characters and bad %%-escapes must be percent-encoded",
+		               field);
 	auth = url + skip;
 	alen = strcspn(auth, "/?#");
 	u.port = u.https ? 443 : 80;

@@ -15,13 +15,13 @@
 
 /* What a write transaction needs and produces. */
 struct wh_tx {
-	json_t *body;                  /* the request body (borrowed) */
-	struct wh_input in;            /* the validated body */
-	const char *id;                /* the webhook */
+	json_t *body;                   /* the request body (borrowed) */
+	struct wh_input in;             /* the validated body */
+	const char *id;                 /* the webhook */
 	char secret[WH_SECRET_MAX + 1]; /* create and rotate: the secret in force afterwards */
 	long long overlap_seconds;
-	json_t *answer;                /* new */
-	bool replayed;                 /* an idempotent replay was sent */
+	json_t *answer; /* new */
+	bool replayed;  /* an idempotent replay was sent */
 };
 
 typedef enum wh_err (*tx_fn)(struct request *req, struct wh_tx *tx);
@@ -150,15 +150,15 @@ static enum wh_err list_page(struct request *req, const struct page *page, const
 {
 	static const char q_all[] = WH_SELECT " WHERE account_id = ? AND id > ? ORDER BY id LIMIT ?";
 	static const char q_loc[] = WH_SELECT " WHERE account_id = ? AND id IN (SELECT webhook_id FROM "
-					      "webhook_locations WHERE location_id = ?) AND id > ? ORDER BY id LIMIT ?";
+	                                      "webhook_locations WHERE location_id = ?) AND id > ? ORDER BY id LIMIT ?";
 	const char *after = page->start_after ? page->start_after : "";
 	struct db_rows rows;
 	enum wh_err result =
-		location ? db_exec(req->app->db, q_loc,
-				   DBP(db_str(req->account_id), db_str(location), db_str(after), db_i64(page->limit)),
-				   &rows, NULL)
-			 : db_exec(req->app->db, q_all, DBP(db_str(req->account_id), db_str(after), db_i64(page->limit)),
-				   &rows, NULL);
+	    location ? db_exec(req->app->db, q_loc,
+	                       DBP(db_str(req->account_id), db_str(location), db_str(after), db_i64(page->limit)),
+	                       &rows, NULL)
+	             : db_exec(req->app->db, q_all, DBP(db_str(req->account_id), db_str(after), db_i64(page->limit)),
+	                       &rows, NULL);
 	if(result)
 		return result;
 	for(size_t r = 0; !result && r < rows.nrows; r++) {
@@ -289,7 +289,7 @@ static enum wh_err rotate_tx(struct request *req, struct wh_tx *tx)
 	json_object_set_new(tx->answer, "id", json_string(tx->id));
 	result = add_secret(tx->answer, tx->secret);
 	jx_set_time(tx->answer, "previousSecretExpires",
-		    tx->overlap_seconds ? time_now_ms() + tx->overlap_seconds * 1000 : -1);
+	            tx->overlap_seconds ? time_now_ms() + tx->overlap_seconds * 1000 : -1);
 	return result;
 }
 

@@ -30,8 +30,8 @@ enum wh_col {
 	WH_C_CREATED,
 	WH_C_UPDATED,
 };
-#define WH_SELECT                                                                                     \
-	"SELECT id, account_id, url, oauth_json, oauth_key_enc IS NOT NULL, event_types, visit_states, " \
+#define WH_SELECT                                                                                                      \
+	"SELECT id, account_id, url, oauth_json, oauth_key_enc IS NOT NULL, event_types, visit_states, "               \
 	"account_wide, is_active, disabled_reason, disabled_at, description, created, updated FROM webhooks"
 
 /* One webhook: its row (columns as WH_SELECT) and its location ids in order. */

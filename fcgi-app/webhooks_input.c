@@ -30,7 +30,7 @@ struct array_rule {
 /* An optional array of strings, each mapped by rule->canon, no repeats after mapping.
  * *out is new (NULL when absent). */
 static enum wh_err str_array(json_t *body, const struct array_rule *rule, json_t **out, bool *present,
-			     struct jx_err *err)
+                             struct jx_err *err)
 {
 	json_t *v = json_object_get(body, rule->key);
 	json_t *item, *arr;
@@ -44,7 +44,8 @@ static enum wh_err str_array(json_t *body, const struct array_rule *rule, json_t
 	if(json_array_size(v) > rule->max)
 		return jx_fail(err, rule->key, "%s: at most %zu items", rule->key, rule->max);
 	arr = json_array();
-	json_array_foreach(v, i, item) {
+	json_array_foreach(v, i, item)
+	{
 		char field[64];
 		const char *c = json_is_string(item) ? rule->canon(json_string_value(item)) : NULL;
 		snprintf(field, sizeof(field), "%s[%zu]", rule->key, i);
@@ -52,7 +53,8 @@ static enum wh_err str_array(json_t *body, const struct array_rule *rule, json_t
 			json_decref(arr);
 			if(!json_is_string(item))
 				return jx_fail(err, field, "%s: must be a string", field);
-			return jx_fail(err, field, "%s: unknown %s '%.80s'", field, rule->what, json_string_value(item));
+			return jx_fail(err, field, "%s: unknown %s '%.80s'", field, rule->what,
+			               json_string_value(item));
 		}
 		for(size_t k = 0; k < json_array_size(arr); k++)
 			if(!strcmp(json_string_value(json_array_get(arr, k)), c)) {
@@ -98,8 +100,7 @@ enum wh_err wh_standard_secret(const char *secret, struct buf *out)
 	return result;
 }
 
-static enum wh_err scalars_parse(json_t *body, const struct wh_rules *rules, struct wh_input *in,
-				 struct jx_err *err)
+static enum wh_err scalars_parse(json_t *body, const struct wh_rules *rules, struct wh_input *in, struct jx_err *err)
 {
 	json_t *desc = json_object_get(body, "description");
 	enum wh_err result = jx_string(body, "url", rules->create, 1, WH_URL_MAX, &in->url, err);
@@ -133,7 +134,7 @@ static enum wh_err arrays_parse(json_t *body, struct wh_input *in, struct jx_err
 	static const struct array_rule types = {"eventTypes", EVENT_TYPE_COUNT, canon_event_type, "event type"};
 	static const struct array_rule locs = {"locationIds", WH_LOCATIONS_MAX, canon_id, "location id"};
 	static const struct array_rule states = {"visitStates", VISIT_STATE_COUNT + 1, visit_state_canonical,
-						 "visit state"};
+	                                         "visit state"};
 	enum wh_err result = str_array(body, &types, &in->event_types, &in->has_event_types, err);
 	if(!result)
 		result = str_array(body, &locs, &in->location_ids, &in->has_location_ids, err);
@@ -144,8 +145,8 @@ static enum wh_err arrays_parse(json_t *body, struct wh_input *in, struct jx_err
 
 enum wh_err wh_input_parse(json_t *body, const struct wh_rules *rules, struct wh_input *in, struct jx_err *err)
 {
-	static const char *const keys[] = {"url",	  "secret",   "oAuth",	 "eventTypes", "locationIds",
-					   "visitStates", "isActive", "description", NULL};
+	static const char *const keys[] = {"url",         "secret",   "oAuth",       "eventTypes", "locationIds",
+	                                   "visitStates", "isActive", "description", NULL};
 	json_t *oauth = json_object_get(body, "oAuth");
 	enum wh_err result;
 	memset(in, 0, sizeof(*in));
@@ -160,7 +161,7 @@ enum wh_err wh_input_parse(json_t *body, const struct wh_rules *rules, struct wh
 	if(json_is_null(oauth))
 		return WH_OK;
 	return wh_oauth_parse(oauth, rules->allow_http, !rules->create && rules->have_oauth_key, &in->oauth_meta,
-			      &in->oauth_key, err);
+	                      &in->oauth_key, err);
 }
 
 void wh_input_release(struct wh_input *in)

@@ -18,9 +18,9 @@
 #define WH_OVERLAP_MAX 604800
 
 struct wh_rules {
-	bool create;          /* url required; privateKey required with oAuth */
-	bool allow_http;      /* config allow_http_targets */
-	bool have_oauth_key;  /* update: a stored key lets oAuth omit privateKey */
+	bool create;         /* url required; privateKey required with oAuth */
+	bool allow_http;     /* config allow_http_targets */
+	bool have_oauth_key; /* update: a stored key lets oAuth omit privateKey */
 };
 
 /* A parsed body. has_* tell which fields were given. Strings are borrowed from the body;
@@ -30,11 +30,11 @@ struct wh_input {
 	bool has_is_active, has_description;
 	const char *url;
 	const char *secret;
-	json_t *oauth_meta;     /* {"tokenUrl","expiresIn","claims"}; NULL with has_oauth = oAuth: null */
-	const char *oauth_key;  /* PEM, NULL when not given */
-	json_t *event_types;    /* array of known types, no repeats */
-	json_t *location_ids;   /* array of well-formed ids, no repeats (ownership unchecked) */
-	json_t *visit_states;   /* array of canonical states, no repeats */
+	json_t *oauth_meta;    /* {"tokenUrl","expiresIn","claims"}; NULL with has_oauth = oAuth: null */
+	const char *oauth_key; /* PEM, NULL when not given */
+	json_t *event_types;   /* array of known types, no repeats */
+	json_t *location_ids;  /* array of well-formed ids, no repeats (ownership unchecked) */
+	json_t *visit_states;  /* array of canonical states, no repeats */
 	bool is_active;
 	const char *description; /* NULL for absent or null */
 };

@@ -13,9 +13,9 @@ enum wh_err wh_oauth_key_check(const char *pem, const char *field, struct jx_err
 {
 	if(jwt_key_alg(pem, strlen(pem)) == JWT_ALG_NONE)
 		return jx_fail(err, field,
-			       "%s: must be an unencrypted PEM private key: RSA of at least 2048 bits (RS256) or EC on "
-			       "P-256 (ES256)",
-			       field);
+		               "%s: must be an unencrypted PEM private key: RSA of at least 2048 bits (RS256) or EC on "
+		               "P-256 (ES256)",
+		               field);
 	return WH_OK;
 }
 
@@ -31,7 +31,7 @@ static enum wh_err claims_parse(json_t *v, json_t **out, struct jx_err *err)
 {
 	static const char *const keys[] = {"iss", "sub", "aud", "scope", NULL};
 	static const char *const names[] = {"oAuth.claims.iss", "oAuth.claims.sub", "oAuth.claims.aud",
-					    "oAuth.claims.scope"};
+	                                    "oAuth.claims.scope"};
 	json_t *claims;
 	if(!v)
 		return jx_fail(err, "oAuth.claims", "oAuth.claims: required");
@@ -48,7 +48,7 @@ static enum wh_err claims_parse(json_t *v, json_t **out, struct jx_err *err)
 		if(!c || !json_is_string(c) || json_string_length(c) < 1 || json_string_length(c) > CLAIM_MAX) {
 			json_decref(claims);
 			return jx_fail(err, names[i], "%s: %s", names[i],
-				       c ? "must be a string of 1..1024 bytes" : "required");
+			               c ? "must be a string of 1..1024 bytes" : "required");
 		}
 		json_object_set(claims, keys[i], c);
 	}
@@ -81,7 +81,7 @@ static enum wh_err fields_parse(json_t *v, bool allow_http, json_t *meta, struct
 }
 
 enum wh_err wh_oauth_parse(json_t *v, bool allow_http, bool key_optional, json_t **meta, const char **key,
-			   struct jx_err *err)
+                           struct jx_err *err)
 {
 	static const char *const keys[] = {"tokenUrl", "privateKey", "expiresIn", "claims", NULL};
 	json_t *pk;
@@ -104,7 +104,7 @@ enum wh_err wh_oauth_parse(json_t *v, bool allow_http, bool key_optional, json_t
 	}
 	if(pk && (!json_is_string(pk) || json_string_length(pk) > WH_OAUTH_KEY_MAX)) {
 		result = jx_fail(err, "oAuth.privateKey", "oAuth.privateKey: must be a PEM string of at most %d bytes",
-				 WH_OAUTH_KEY_MAX);
+		                 WH_OAUTH_KEY_MAX);
 		goto out;
 	}
 	if(pk) {

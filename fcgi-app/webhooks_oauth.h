@@ -14,7 +14,7 @@
  * {"tokenUrl","expiresIn","claims":{iss,sub,aud[,scope]}} without the key; *key the PEM
  * (borrowed from v) or NULL when absent, which is an error unless key_optional. */
 enum wh_err wh_oauth_parse(json_t *v, bool allow_http, bool key_optional, json_t **meta, const char **key,
-			   struct jx_err *err);
+                           struct jx_err *err);
 
 /* WH_ERR_INVALID naming field unless pem is a private key common/jwt can sign with. */
 enum wh_err wh_oauth_key_check(const char *pem, const char *field, struct jx_err *err);

@@ -9,7 +9,8 @@
 
 enum wh_err wh_location_ids(struct db *db, const char *id, json_t **out)
 {
-	static const char sql[] = "SELECT location_id FROM webhook_locations WHERE webhook_id = ? ORDER BY pos, location_id";
+	static const char sql[] =
+	    "SELECT location_id FROM webhook_locations WHERE webhook_id = ? ORDER BY pos, location_id";
 	struct db_rows rows;
 	enum wh_err result = db_exec(db, sql, DBP(db_str(id)), &rows, NULL);
 	*out = NULL;

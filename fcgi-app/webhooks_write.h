@@ -19,11 +19,11 @@ enum wh_err wh_check_locations(struct db *db, const char *account_id, const json
 /* Would a webhook with these location ids ([] = account-wide) exceed a limit, not counting
  * the webhook self_id (NULL on create)? WH_ERR_LIMIT naming the field when so. */
 enum wh_err wh_check_limits(struct db *db, const char *account_id, const char *self_id, const json_t *ids,
-			    struct jx_err *err);
+                            struct jx_err *err);
 
 /* Inserts webhook id from a validated create input, with its (given or generated) secret. */
 enum wh_err wh_insert(const struct app *app, const char *account_id, const char *id, const struct wh_input *in,
-		      const char *secret);
+                      const char *secret);
 
 /* Applies the fields given in `in` to the loaded webhook cur (locked FOR UPDATE). */
 enum wh_err wh_update(const struct app *app, const struct wh_row *cur, const struct wh_input *in);

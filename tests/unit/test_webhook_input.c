@@ -32,46 +32,46 @@ static const struct {
 	const char *body;
 	const char *field; /* "" = valid */
 } input_cases[] = {
-	{"{\"url\":\"https://test.com/test\",\"secret\":\"rUNbNyRdOC2FJm4rzTR5y1cs\",\"visitStates\":[\"PENDING\","
-	 "\"BOOKED\"],\"eventTypes\":[\"visit.created\",\"visit.updated\"],\"locationIds\":[\"AAAAAAAAAAAAAAAAAAAA\"],"
-	 "\"isActive\":false}",
-	 ""},
-	{"{}", "url"},
-	{"{\"url\":\"https://a.com/\",\"x\":1}", "x"},
-	{"{\"url\":1}", "url"},
-	{"{\"url\":\"http://a.com/\"}", "url"},
-	{"{\"url\":\"https://a.com/\",\"secret\":\"123456789012345\"}", "secret"},
-	{"{\"url\":\"https://a.com/\",\"secret\":\"1234567890123456\"}", ""},
-	{"{\"url\":\"https://a.com/\",\"secret\":\"12345678901234\\n5\"}", "secret"},
-	{"{\"url\":\"https://a.com/\",\"eventTypes\":[\"webhook.test\",\"nope\"]}", "eventTypes[1]"},
-	{"{\"url\":\"https://a.com/\",\"eventTypes\":[\"visit.created\",\"visit.created\"]}", "eventTypes[1]"},
-	{"{\"url\":\"https://a.com/\",\"eventTypes\":{}}", "eventTypes"},
-	{"{\"url\":\"https://a.com/\",\"visitStates\":[\"SERVED\",\"SERVING\"]}", "visitStates[1]"},
-	{"{\"url\":\"https://a.com/\",\"visitStates\":[\"serving\"]}", "visitStates[0]"},
-	{"{\"url\":\"https://a.com/\",\"locationIds\":[\"short\"]}", "locationIds[0]"},
-	{"{\"url\":\"https://a.com/\",\"locationIds\":[\"AAAAAAAAAAAAAAAAAAAA\",\"AAAAAAAAAAAAAAAAAAAA\"]}",
-	 "locationIds[1]"},
-	{"{\"url\":\"https://a.com/\",\"isActive\":null}", "isActive"},
-	{"{\"url\":\"https://a.com/\",\"description\":null}", ""},
-	{"{\"url\":\"https://a.com/\",\"description\":[]}", "description"},
-	{"{\"url\":\"https://a.com/\",\"oAuth\":null}", ""},
-	{"{\"url\":\"https://a.com/\",\"oAuth\":[]}", "oAuth"},
-	{"{\"url\":\"https://a.com/\",\"oAuth\":{\"tokenUrl\":\"https://t/\",\"claims\":{\"iss\":\"i\",\"sub\":\"s\","
-	 "\"aud\":\"a\"}}}",
-	 "oAuth.privateKey"},
-	{"{\"url\":\"https://a.com/\",\"oAuth\":{\"tokenUrl\":\"https://t/\",\"privateKey\":\"x\",\"claims\":{\"iss\":"
-	 "\"i\",\"sub\":\"s\",\"aud\":\"a\"}}}",
-	 "oAuth.privateKey"},
-	{"{\"url\":\"https://a.com/\",\"oAuth\":{\"tokenUrl\":\"https://t/\",\"expiresIn\":3601,\"claims\":{}}}",
-	 "oAuth.expiresIn"},
-	{"{\"url\":\"https://a.com/\",\"oAuth\":{\"tokenUrl\":\"https://t/\",\"claims\":{\"iss\":\"i\",\"sub\":\"\","
-	 "\"aud\":\"a\"}}}",
-	 "oAuth.claims.sub"},
-	{"{\"url\":\"https://a.com/\",\"oAuth\":{\"tokenUrl\":\"https://t/\",\"claims\":{\"iss\":\"i\",\"sub\":\"s\","
-	 "\"aud\":\"a\",\"nbf\":1}}}",
-	 "oAuth.claims.nbf"},
-	{"{\"url\":\"https://a.com/\",\"oAuth\":{\"tokenUrl\":\"ftp://t/\"}}", "oAuth.tokenUrl"},
-	{"{\"url\":\"https://a.com/\",\"oAuth\":{\"key\":1}}", "oAuth.key"},
+    {"{\"url\":\"https://test.com/test\",\"secret\":\"rUNbNyRdOC2FJm4rzTR5y1cs\",\"visitStates\":[\"PENDING\","
+     "\"BOOKED\"],\"eventTypes\":[\"visit.created\",\"visit.updated\"],\"locationIds\":[\"AAAAAAAAAAAAAAAAAAAA\"],"
+     "\"isActive\":false}",
+     ""},
+    {"{}", "url"},
+    {"{\"url\":\"https://a.com/\",\"x\":1}", "x"},
+    {"{\"url\":1}", "url"},
+    {"{\"url\":\"http://a.com/\"}", "url"},
+    {"{\"url\":\"https://a.com/\",\"secret\":\"123456789012345\"}", "secret"},
+    {"{\"url\":\"https://a.com/\",\"secret\":\"1234567890123456\"}", ""},
+    {"{\"url\":\"https://a.com/\",\"secret\":\"12345678901234\\n5\"}", "secret"},
+    {"{\"url\":\"https://a.com/\",\"eventTypes\":[\"webhook.test\",\"nope\"]}", "eventTypes[1]"},
+    {"{\"url\":\"https://a.com/\",\"eventTypes\":[\"visit.created\",\"visit.created\"]}", "eventTypes[1]"},
+    {"{\"url\":\"https://a.com/\",\"eventTypes\":{}}", "eventTypes"},
+    {"{\"url\":\"https://a.com/\",\"visitStates\":[\"SERVED\",\"SERVING\"]}", "visitStates[1]"},
+    {"{\"url\":\"https://a.com/\",\"visitStates\":[\"serving\"]}", "visitStates[0]"},
+    {"{\"url\":\"https://a.com/\",\"locationIds\":[\"short\"]}", "locationIds[0]"},
+    {"{\"url\":\"https://a.com/\",\"locationIds\":[\"AAAAAAAAAAAAAAAAAAAA\",\"AAAAAAAAAAAAAAAAAAAA\"]}",
+     "locationIds[1]"},
+    {"{\"url\":\"https://a.com/\",\"isActive\":null}", "isActive"},
+    {"{\"url\":\"https://a.com/\",\"description\":null}", ""},
+    {"{\"url\":\"https://a.com/\",\"description\":[]}", "description"},
+    {"{\"url\":\"https://a.com/\",\"oAuth\":null}", ""},
+    {"{\"url\":\"https://a.com/\",\"oAuth\":[]}", "oAuth"},
+    {"{\"url\":\"https://a.com/\",\"oAuth\":{\"tokenUrl\":\"https://t/\",\"claims\":{\"iss\":\"i\",\"sub\":\"s\","
+     "\"aud\":\"a\"}}}",
+     "oAuth.privateKey"},
+    {"{\"url\":\"https://a.com/\",\"oAuth\":{\"tokenUrl\":\"https://t/\",\"privateKey\":\"x\",\"claims\":{\"iss\":"
+     "\"i\",\"sub\":\"s\",\"aud\":\"a\"}}}",
+     "oAuth.privateKey"},
+    {"{\"url\":\"https://a.com/\",\"oAuth\":{\"tokenUrl\":\"https://t/\",\"expiresIn\":3601,\"claims\":{}}}",
+     "oAuth.expiresIn"},
+    {"{\"url\":\"https://a.com/\",\"oAuth\":{\"tokenUrl\":\"https://t/\",\"claims\":{\"iss\":\"i\",\"sub\":\"\","
+     "\"aud\":\"a\"}}}",
+     "oAuth.claims.sub"},
+    {"{\"url\":\"https://a.com/\",\"oAuth\":{\"tokenUrl\":\"https://t/\",\"claims\":{\"iss\":\"i\",\"sub\":\"s\","
+     "\"aud\":\"a\",\"nbf\":1}}}",
+     "oAuth.claims.nbf"},
+    {"{\"url\":\"https://a.com/\",\"oAuth\":{\"tokenUrl\":\"ftp://t/\"}}", "oAuth.tokenUrl"},
+    {"{\"url\":\"https://a.com/\",\"oAuth\":{\"key\":1}}", "oAuth.key"},
 };
 
 TEST_SUITE(webhook_input_cases)
@@ -90,8 +90,8 @@ TEST_SUITE(webhook_input_values)
 {
 	struct wh_input in;
 	const char *f = field_of("{\"url\":\"http://a.com/\",\"visitStates\":[\"SERVING\",\"PENDING\"],"
-				 "\"description\":\"\\u00e9\\u00e9\"}",
-				 true, true, &in);
+	                         "\"description\":\"\\u00e9\\u00e9\"}",
+	                         true, true, &in);
 	CHECK_STR(f, "");
 	CHECK(in.has_url && !strcmp(in.url, "http://a.com/"));
 	CHECK_STR(json_string_value(json_array_get(in.visit_states, 0)), "SERVED");
