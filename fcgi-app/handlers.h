@@ -12,6 +12,10 @@ enum wh_err account_get(struct request *req);
 /* webhooks.c */
 
 /* deliveries.c (endpoint activity) */
+enum wh_err deliveries_list(struct request *req);
+enum wh_err deliveries_get(struct request *req);
+enum wh_err deliveries_resend(struct request *req);
+enum wh_err webhooks_recover(struct request *req);
 
 /* locations.c */
 
@@ -27,5 +31,6 @@ enum wh_err account_get(struct request *req);
 enum wh_err openapi_get(struct request *req);
 
 /* metrics.c */
+enum wh_err metrics_get(struct request *req);
 
 #endif

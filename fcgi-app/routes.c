@@ -8,6 +8,10 @@ const struct route routes[] = {
 	/* webhooks */
 
 	/* deliveries */
+	{"GET", "/v2/webhooks/:id/deliveries", deliveries_list, false},
+	{"GET", "/v2/webhooks/:id/deliveries/:deliveryId", deliveries_get, false},
+	{"POST", "/v2/webhooks/:id/deliveries/:deliveryId/resend", deliveries_resend, false},
+	{"POST", "/v2/webhooks/:id/recover", webhooks_recover, false},
 
 	/* locations */
 
@@ -23,6 +27,7 @@ const struct route routes[] = {
 	{"GET", "/v2/openapi.json", openapi_get, true},
 
 	/* metrics */
+	{"GET", "/metrics", metrics_get, true},
 
 	{NULL, NULL, NULL, false},
 };
