@@ -22,7 +22,7 @@
 #include "delivery-worker/retry.h"
 #include "delivery-worker/sender.h"
 
-#define BACKOFF_MAX_MS 5000
+#define BACKOFF_MAX_MS 2000
 #define RETENTION_EVERY_MS 5000
 #define STOP_GRACE_MAX_MS 10000
 
@@ -44,7 +44,8 @@ struct worker {
 	struct sender *sender;
 	struct job *unrecorded; /* finished attempts waiting for the database */
 	long long lease_ms, db_retry_at, backoff_ms, next_retention;
-	bool db_down;
+	bool db_down;     /* writes wait until db_retry_at */
+	bool down_logged; /* the outage was logged once */
 };
 
 static long long cfg_int(const struct worker *w, enum config_key k)
@@ -58,15 +59,17 @@ static void db_failed(struct worker *w, enum wh_err err)
 	if(w->backoff_ms > BACKOFF_MAX_MS)
 		w->backoff_ms = BACKOFF_MAX_MS;
 	w->db_retry_at = time_now_ms() + w->backoff_ms;
-	if(!w->db_down)
+	if(!w->down_logged)
 		log_warn("database unavailable (%s); backing off", wh_err_code(err));
+	w->down_logged = true;
 	w->db_down = true;
 }
 
 static void db_ok(struct worker *w)
 {
-	if(w->db_down)
+	if(w->down_logged)
 		log_info("database reachable again");
+	w->down_logged = false;
 	w->db_down = false;
 	w->backoff_ms = 0;
 }
@@ -169,7 +172,10 @@ static void tick(struct worker *w)
 {
 	bool busy = false;
 	struct job *done = NULL;
-	if(time_now_ms() >= w->db_retry_at) {
+	if(w->db_down && time_now_ms() >= w->db_retry_at)
+		w->db_down = false; /* try the queued writes again */
+	flush_unrecorded(w); /* before claiming: our own expired leases must not be claimed first */
+	if(!w->db_down && time_now_ms() >= w->db_retry_at) {
 		enum wh_err result = db_round(w, &busy);
 		if(result)
 			db_failed(w, result);
