@@ -19,6 +19,10 @@ enum wh_err webhooks_rotate_secret(struct request *req);
 enum wh_err webhooks_test(struct request *req);
 
 /* deliveries.c (endpoint activity) */
+enum wh_err deliveries_list(struct request *req);
+enum wh_err deliveries_get(struct request *req);
+enum wh_err deliveries_resend(struct request *req);
+enum wh_err webhooks_recover(struct request *req);
 
 /* locations.c */
 enum wh_err location_create(struct request *req);
@@ -51,5 +55,6 @@ enum wh_err event_list(struct request *req);
 enum wh_err openapi_get(struct request *req);
 
 /* metrics.c */
+enum wh_err metrics_get(struct request *req);
 
 #endif

@@ -17,6 +17,10 @@ const struct route routes[] = {
 	{"POST", "/v2/webhooks/:id/test", webhooks_test, false},
 
 	/* deliveries */
+	{"GET", "/v2/webhooks/:id/deliveries", deliveries_list, false},
+	{"GET", "/v2/webhooks/:id/deliveries/:deliveryId", deliveries_get, false},
+	{"POST", "/v2/webhooks/:id/deliveries/:deliveryId/resend", deliveries_resend, false},
+	{"POST", "/v2/webhooks/:id/recover", webhooks_recover, false},
 
 	/* locations */
 	{"POST", "/v2/locations", location_create, false},
@@ -57,6 +61,7 @@ const struct route routes[] = {
 	{"GET", "/v2/openapi.json", openapi_get, true},
 
 	/* metrics */
+	{"GET", "/metrics", metrics_get, true},
 
 	{NULL, NULL, NULL, false},
 };
