@@ -199,8 +199,9 @@ TEST_SUITE(webhook_input_url_policy)
 	CHECK_STR(err.field, "url");
 	wh_input_release(&in);
 	json_decref(body);
-	body = json_pack("{s:s, s:{s:s, s:s, s:{s:s, s:s, s:s}}}", "url", "https://example.com/", "oAuth", "tokenUrl",
-			 "https://169.254.169.254/token", "privateKey", "x", "claims", "iss", "i", "sub", "s", "aud", "a");
+	body =
+	    json_pack("{s:s, s:{s:s, s:s, s:{s:s, s:s, s:s}}}", "url", "https://example.com/", "oAuth", "tokenUrl",
+	              "https://169.254.169.254/token", "privateKey", "x", "claims", "iss", "i", "sub", "s", "aud", "a");
 	CHECK(wh_input_parse(body, &rules, &in, &err) == WH_ERR_INVALID);
 	CHECK_STR(err.field, "oAuth.tokenUrl");
 	wh_input_release(&in);

@@ -115,25 +115,25 @@ TEST_SUITE(webhook_url_policy)
 		const char *url;
 		bool ok;
 	} cases[] = {
-		{"https://8.8.8.8/", true},
-		{"https://[2606:4700:4700::1111]/", true},
-		{"https://localhost.example/", true}, /* names are checked on connect, by the worker */
-		{"https://127.0.0.1/", false},
-		{"https://127.1.2.3:8443/", false},
-		{"https://10.0.0.1/", false},
-		{"https://192.168.1.1/", false},
-		{"https://169.254.169.254/latest/meta-data", false},
-		{"https://100.64.0.1/", false},
-		{"https://0.0.0.0/", false},
-		{"https://224.0.0.1/", false},
-		{"https://[::1]/", false},
-		{"https://[::]/", false},
-		{"https://[fe80::1]/", false},
-		{"https://[fd00::1]/", false},
-		{"https://[::ffff:127.0.0.1]/", false},
-		{"https://[::ffff:10.0.0.1]/", false},
-		{"https://[64:ff9b::a00:1]/", false},
-		{"https://[2002:7f00:1::]/", false},
+	    {"https://8.8.8.8/", true},
+	    {"https://[2606:4700:4700::1111]/", true},
+	    {"https://localhost.example/", true}, /* names are checked on connect, by the worker */
+	    {"https://127.0.0.1/", false},
+	    {"https://127.1.2.3:8443/", false},
+	    {"https://10.0.0.1/", false},
+	    {"https://192.168.1.1/", false},
+	    {"https://169.254.169.254/latest/meta-data", false},
+	    {"https://100.64.0.1/", false},
+	    {"https://0.0.0.0/", false},
+	    {"https://224.0.0.1/", false},
+	    {"https://[::1]/", false},
+	    {"https://[::]/", false},
+	    {"https://[fe80::1]/", false},
+	    {"https://[fd00::1]/", false},
+	    {"https://[::ffff:127.0.0.1]/", false},
+	    {"https://[::ffff:10.0.0.1]/", false},
+	    {"https://[64:ff9b::a00:1]/", false},
+	    {"https://[2002:7f00:1::]/", false},
 	};
 	struct urlpolicy strict, open, listed;
 	char err[128];
