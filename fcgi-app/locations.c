@@ -75,9 +75,7 @@ enum wh_err location_create(struct request *req)
 	if(!result)
 		result = location_parse(req, body, true, &tx.in);
 	if(!result)
-		result = domain_tx(req, location_create_tx, &tx);
-	if(!result)
-		http_send_json(req, 201, tx.answer);
+		result = domain_create(req, body, location_create_tx, &tx, &tx.answer);
 	json_decref(tx.answer);
 	json_decref(body);
 	return result;
