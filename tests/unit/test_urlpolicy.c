@@ -6,37 +6,35 @@
 #include "common/urlpolicy.h"
 #include "tests/unit/test.h"
 
+/* Parses an IPv4 or IPv6 literal into ss; returns the address length, 0 when malformed. */
+static size_t to_sockaddr(const char *text, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *in = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+	memset(ss, 0, sizeof(*ss));
+	if(inet_pton(AF_INET, text, &in->sin_addr) == 1) {
+		in->sin_family = AF_INET;
+		return sizeof(*in);
+	}
+	if(inet_pton(AF_INET6, text, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		return sizeof(*in6);
+	}
+	return 0;
+}
+
 static enum urlpolicy_class classify(const char *text)
 {
-	struct sockaddr_in in;
-	struct sockaddr_in6 in6;
-	memset(&in, 0, sizeof(in));
-	memset(&in6, 0, sizeof(in6));
-	if(inet_pton(AF_INET, text, &in.sin_addr) == 1) {
-		in.sin_family = AF_INET;
-		return urlpolicy_classify((struct sockaddr *)&in, sizeof(in));
-	}
-	if(inet_pton(AF_INET6, text, &in6.sin6_addr) == 1) {
-		in6.sin6_family = AF_INET6;
-		return urlpolicy_classify((struct sockaddr *)&in6, sizeof(in6));
-	}
-	return (enum urlpolicy_class)-1;
+	struct sockaddr_storage ss;
+	size_t len = to_sockaddr(text, &ss);
+	return len ? urlpolicy_classify((struct sockaddr *)&ss, len) : (enum urlpolicy_class)-1;
 }
 
 static bool allows(const struct urlpolicy *pol, const char *text)
 {
-	struct sockaddr_in in;
-	struct sockaddr_in6 in6;
-	memset(&in, 0, sizeof(in));
-	memset(&in6, 0, sizeof(in6));
-	if(inet_pton(AF_INET, text, &in.sin_addr) == 1) {
-		in.sin_family = AF_INET;
-		return urlpolicy_allows(pol, (struct sockaddr *)&in, sizeof(in));
-	}
-	in6.sin6_family = AF_INET6;
-	if(inet_pton(AF_INET6, text, &in6.sin6_addr) != 1)
-		return false;
-	return urlpolicy_allows(pol, (struct sockaddr *)&in6, sizeof(in6));
+	struct sockaddr_storage ss;
+	size_t len = to_sockaddr(text, &ss);
+	return len && urlpolicy_allows(pol, (struct sockaddr *)&ss, len);
 }
 
 struct class_case {
