@@ -11,7 +11,7 @@ import threading
 import time
 
 from lib import Receiver, wait_for
-from test_delivery import create_webhook, deliveries, emit, emit_many, q
+from test_delivery import create_location, create_webhook, deliveries, emit, emit_many, q, settle
 
 WORKER_PID = "worker.pid"
 
@@ -225,12 +225,14 @@ def test_url_policy_blocks_private_addresses_unless_allowed(stack):
     stop_stack_worker(stack)
     extra = ExtraWorker(stack, WH_ALLOW_PRIVATE_TARGETS="0")
     try:
+        loc = create_location(stack, account, key)  # 5 account-wide webhooks at most: one on a location
+        settle(stack, account)
         for n in names:
             port = v6.server_address[1] if n == "[::1]" else rxs[n].port
             url = "http://%s:%d/hook" % (n, port)
-            hooks[n] = create_webhook(stack, account, key, rxs[n].url)
+            hooks[n] = create_webhook(stack, account, key, rxs[n].url, locationIds=[loc] if n == "0.0.0.0" else [])
             stack.sql("UPDATE webhooks SET url = %s WHERE id = %s" % (q(url), q(hooks[n])))
-        emit(stack, account, "visit.created")
+        emit(stack, account, "visit.created", loc)
 
         def all_blocked():
             ds = [deliveries(stack, key, hooks[n]) for n in names]
