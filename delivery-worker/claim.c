@@ -26,8 +26,10 @@ static const char sql_load[] =
     "FROM deliveries d LEFT JOIN events e ON e.seq = d.event_seq LEFT JOIN webhooks w ON w.id = d.webhook_id "
     "WHERE d.lease_token = ? AND d.id IN " IN16;
 
-static const char sql_release[] = "UPDATE deliveries SET lease_token = NULL, lease_expires = NULL, next_attempt_at = ? "
-                                  "WHERE id = ? AND lease_token = ?";
+/* A released manual attempt stays manual (the claim cleared the flag). */
+static const char sql_release[] =
+    "UPDATE deliveries SET lease_token = NULL, lease_expires = NULL, next_attempt_at = ?, "
+    "manual = GREATEST(manual, ?) WHERE id = ? AND lease_token = ?";
 
 /* Fills p[first..first+CHUNK) with the ids of rows [from, from+CHUNK), "" past the end. */
 static void chunk_params(struct db_param *p, const struct db_rows *ids, size_t from)
@@ -178,5 +180,7 @@ enum wh_err claim_due(struct db *db, const struct claim_opts *opts, struct job *
 
 enum wh_err claim_release(struct db *db, const struct job *job, long long due_ms)
 {
-	return db_exec(db, sql_release, DBP(db_i64(due_ms), db_str(job->id), db_str(job->lease)), NULL, NULL);
+	return db_exec(db, sql_release,
+	               DBP(db_i64(due_ms), db_i64(job->manual ? 1 : 0), db_str(job->id), db_str(job->lease)), NULL,
+	               NULL);
 }
