@@ -7,6 +7,7 @@
 #include "fcgi-app/handlers.h"
 #include "fcgi-app/idempotency.h"
 #include "fcgi-app/outbox.h"
+#include "fcgi-app/webhook_stats.h"
 #include "fcgi-app/webhooks.h"
 #include "fcgi-app/webhooks_input.h"
 #include "fcgi-app/webhooks_write.h"
@@ -106,7 +107,12 @@ static enum wh_err render_id(struct request *req, const char *id, json_t **out)
 		return result;
 	*out = wh_render(&row.rows, 0, row.location_ids);
 	wh_row_release(&row);
-	return WH_OK;
+	result = webhook_stats_add(req->app->db, id, *out);
+	if(result) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return result;
 }
 
 static enum wh_err create_tx(struct request *req, struct wh_tx *tx)
@@ -176,8 +182,11 @@ static enum wh_err list_page(struct request *req, const struct page *page, const
 	for(size_t r = 0; !result && r < rows.nrows; r++) {
 		json_t *locs = NULL;
 		result = wh_location_ids(req->app->db, db_rows_get(&rows, r, WH_C_ID), &locs);
-		if(!result)
-			json_array_append_new(results, wh_render(&rows, r, locs));
+		if(!result) {
+			json_t *wh = wh_render(&rows, r, locs);
+			result = webhook_stats_add(req->app->db, db_rows_get(&rows, r, WH_C_ID), wh);
+			json_array_append_new(results, wh);
+		}
 		json_decref(locs);
 	}
 	db_rows_release(&rows);
