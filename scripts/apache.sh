@@ -92,6 +92,9 @@ write_config() {
 	} > "$DIR/httpd.conf"
 }
 
+# A process that exited but was not reaped yet (a zombie) counts as gone.
+alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null && [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" != Z ]; }
+
 running() { [ -f "$DIR/httpd.pid" ] && kill -0 "$(cat "$DIR/httpd.pid")" 2>/dev/null; }
 
 start() {
@@ -117,7 +120,7 @@ stop() {
 	if [ -f "$DIR/httpd.pid" ]; then
 		pid=$(cat "$DIR/httpd.pid" 2>/dev/null || true)
 		if [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null; then
-			for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+			for _ in $(seq 1 100); do alive "$pid" || break; sleep 0.05; done
 			kill -KILL "$pid" 2>/dev/null || true
 		fi
 		rm -f "$DIR/httpd.pid"
@@ -128,7 +131,7 @@ stop() {
 		done < "$DIR/fcgi.pids"
 		for _ in $(seq 1 50); do
 			alive=0
-			while read -r pid; do [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && alive=1; done < "$DIR/fcgi.pids"
+			while read -r pid; do alive "$pid" && alive=1; done < "$DIR/fcgi.pids"
 			[ $alive = 0 ] && break
 			sleep 0.1
 		done

@@ -39,6 +39,27 @@ if scripts/stack.sh start > "$tmp/stack.out" 2>&1; then
 	python3 tests/e2e/run.py "$@" 2>&1 | tee "$tmp/e2e.out"
 	count "$tmp/e2e.out"
 	grep -q '^e2e: ' "$tmp/e2e.out" || { echo "FAIL e2e runner crashed"; failed=$((failed + 1)); }
+	# Browser suite (tests/browser): playwright-core driving Debian's Chromium against this
+	# stack. Runs with the whole suite, or alone with T=browser (T=browser::CASE for some).
+	bargs=()
+	run_browser=$(( $# == 0 ))
+	for a in "$@"; do
+		case "$a" in browser) run_browser=1 ;; browser::*) run_browser=1; bargs+=("${a#browser::}") ;; esac
+	done
+	if [ "$run_browser" = 1 ]; then
+		echo "== browser"
+		if [ -d tests/browser/node_modules/playwright-core ] ||
+			(cd tests/browser && npm ci --no-audit --no-fund > "$tmp/npm.out" 2>&1); then
+			WH_BROWSER_ARTIFACTS=${WH_BROWSER_ARTIFACTS:-$ROOT/tests/browser/artifacts} \
+				node tests/browser/run.mjs "${bargs[@]+"${bargs[@]}"}" 2>&1 | tee "$tmp/browser.out"
+			count "$tmp/browser.out"
+			grep -q '^browser: ' "$tmp/browser.out" || { echo "FAIL browser runner crashed"; failed=$((failed + 1)); }
+		else
+			cat "$tmp/npm.out"
+			echo "FAIL browser/npm-ci"
+			failed=$((failed + 1))
+		fi
+	fi
 else
 	cat "$tmp/stack.out"
 	echo "FAIL stack did not start"
