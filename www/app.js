@@ -525,7 +525,7 @@ async function renderEndpoint(id) {
 		say('Saved.', 'ok');
 	});
 	const paint = () => {
-		clear(summary).append(
+		append(clear(summary), [
 			el('p', { className: 'url big' }, w.url),
 			w.description ? el('p', { className: 'description' }, w.description) : null,
 			el('dl', { className: 'facts' },
@@ -535,7 +535,7 @@ async function renderEndpoint(id) {
 				el('dt', {}, 'Visit states'), el('dd', {}, (w.visitStates || []).length ? w.visitStates.join(', ') : 'All states'),
 				el('dt', {}, 'Last delivery'), el('dd', {}, lastDelivery(w.stats)),
 				el('dt', {}, 'Last 24 h'), el('dd', {}, counts(w.stats)),
-				el('dt', {}, 'Created'), el('dd', {}, timeEl(w.created))));
+				el('dt', {}, 'Created'), el('dd', {}, timeEl(w.created)))]);
 		const status = w.status || (w.isActive === false ? 'inactive' : 'active');
 		clear(actions).append(
 			el('button', { type: 'button', onclick: () => run(async () => {
@@ -602,17 +602,27 @@ function activityPanel(section, id, view, onRefresh) {
 	let openId = null;
 	const refresh = async () => {
 		if (view !== state.view) return;
-		const q = `${base}?limit=${ACTIVITY_LIMIT}${errorsOnly.checked ? '&status=failed' : ''}`;
-		let res;
+		let list;
 		try {
-			res = await api('GET', q);
+			list = errorsOnly.checked ? await failures() : ((await api('GET', `${base}?limit=${ACTIVITY_LIMIT}`)) || {}).results || [];
 		} catch (e) {
 			if (view === state.view) clear(table).append(el('p', { className: 'error', role: 'alert' }, `Could not load the activity: ${e.message}`));
 			return;
 		}
 		if (view !== state.view) return;
-		paintTable((res && res.results) || []);
+		paintTable(list);
 		if (openId) showDelivery(openId, false);
+	};
+	// Errors only: the failed deliveries (retries exhausted) and the pending ones whose last
+	// attempt failed (waiting for a retry), newest first.
+	const failures = async () => {
+		const [failed, pending] = await Promise.all([
+			api('GET', `${base}?status=failed&limit=${ACTIVITY_LIMIT}`),
+			api('GET', `${base}?status=pending&limit=100`)]);
+		const retrying = ((pending && pending.results) || []).filter((d) => d.lastError || (d.lastStatusCode && d.lastStatusCode >= 300));
+		const all = ((failed && failed.results) || []).concat(retrying);
+		const when = (d) => Date.parse(d.created || d.lastAttemptAt || 0) || 0;
+		return all.sort((a, b) => when(b) - when(a)).slice(0, ACTIVITY_LIMIT);
 	};
 	const paintTable = (list) => {
 		if (!list.length) {
@@ -646,7 +656,8 @@ function activityPanel(section, id, view, onRefresh) {
 			return;
 		}
 		if (view !== state.view) return;
-		const attempts = d.attempts && Array.isArray(d.attempts) ? d.attempts : (d.attemptList || []);
+		// The attempts: `attemptHistory` (beside the `attempts` count); an array `attempts` also works.
+		const attempts = Array.isArray(d.attemptHistory) ? d.attemptHistory : (Array.isArray(d.attempts) ? d.attempts : []);
 		const heading = el('h3', { tabindex: '-1' }, `Attempts of ${d.eventType || 'delivery'} ${d.id}`);
 		clear(detail).append(el('div', { className: 'attempts' },
 			el('div', { className: 'row between' }, heading,
