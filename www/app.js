@@ -277,7 +277,9 @@ async function renderList() {
 	clear(app).append(el('section', { className: 'card', 'aria-labelledby': 'list-title' },
 		el('div', { className: 'row between' },
 			el('h2', { id: 'list-title', tabindex: '-1' }, 'Webhook endpoints'),
-			el('a', { href: '#/new', className: 'button', id: 'add-endpoint' }, 'Add endpoint')),
+			el('div', { className: 'row' },
+				el('button', { type: 'button', className: 'secondary', onclick: () => renderList() }, 'Refresh'),
+				el('a', { href: '#/new', className: 'button', id: 'add-endpoint' }, 'Add endpoint'))),
 		locationPicker(),
 		body));
 	let hooks;

@@ -64,8 +64,8 @@ async function waitFor(fn, timeoutMs = 20000, what = 'condition') {
 }
 
 // A real HTTP receiver on loopback; behaviour per path: /ok answers 200, /fail answers 500
-// with an HTML-looking body (the XSS probe) except to webhook.test events (200), anything
-// else 204.
+// with an HTML-looking body (the XSS probe) except to webhook.test events (200), /gone
+// answers 410 (the worker disables the webhook), anything else 204.
 function startReceiver() {
 	const requests = [];
 	const server = http.createServer((req, res) => {
@@ -77,6 +77,9 @@ function startReceiver() {
 			if (req.url.startsWith('/fail') && type !== 'webhook.test') {
 				res.writeHead(500, { 'Content-Type': 'text/html' });
 				res.end(`upstream exploded ${XSS}`);
+			} else if (req.url.startsWith('/gone')) {
+				res.writeHead(410, { 'Content-Type': 'text/plain' });
+				res.end('gone');
 			} else if (req.url.startsWith('/ok') || req.url.startsWith('/fail')) {
 				res.writeHead(200, { 'Content-Type': 'text/plain' });
 				res.end('thanks');
@@ -417,6 +420,51 @@ test('disable_enable_rotate_delete', async () => {
 	await page.getByText('Endpoint deleted.').waitFor();
 	await page.getByText('No endpoints for Lifecycle').waitFor();
 	assert((await api(acct.key, 'GET', `/v2/webhooks/${w.id}`)).status === 404, 'deleted in the API');
+	await clean(page);
+	await context.close();
+});
+
+// The webhook's stats (last 24 h) in the list and on its page.
+test('endpoint_stats', async () => {
+	const acct = newAccount();
+	const loc = await newLocation(acct.key, 'Counting');
+	const good = await must(acct.key, 'POST', '/v2/webhooks', { url: receiver.url('/ok/stats'), locationIds: [loc.id], eventTypes: ['visit.created'] });
+	const bad = await must(acct.key, 'POST', '/v2/webhooks', { url: receiver.url('/fail/stats'), locationIds: [loc.id], eventTypes: ['visit.created'] });
+	await must(acct.key, 'POST', '/v2/visits', { locationId: loc.id, firstName: 'Dee' });
+	await waitFor(async () => {
+		const [g, b] = await Promise.all([good, bad].map((w) => must(acct.key, 'GET', `/v2/webhooks/${w.id}`)));
+		return g.stats && g.stats.succeeded24h >= 1 && b.stats && b.stats.failed24h >= 1;
+	}, 20000, 'stats counting the deliveries');
+	const { context, page } = await open(acct.key);
+	await selectLocation(page, loc.id);
+	const g = await (await webhookRow(page, good.id)).innerText();
+	assert(/1 succeeded/.test(g) && /0 failed/.test(g) && /succeeded/.test(g.split('\t')[3] || g), `good row: ${g}`);
+	const b = await (await webhookRow(page, bad.id)).innerText();
+	assert(/0 succeeded/.test(b) && /[1-9] failed/.test(b) && /failing since/.test(b), `bad row: ${b}`);
+	await shot(page, 'endpoint-stats');
+	await clean(page);
+	await context.close();
+});
+
+// A 410 from the receiver disables the webhook: the list shows it with its reason; Enable
+// re-enables it.
+test('disabled_by_system_and_enable', async () => {
+	const acct = newAccount();
+	const loc = await newLocation(acct.key, 'Gone');
+	const w = await must(acct.key, 'POST', '/v2/webhooks', { url: receiver.url('/gone'), locationIds: [loc.id], eventTypes: ['visit.created'] });
+	await must(acct.key, 'POST', '/v2/visits', { locationId: loc.id, firstName: 'Eve' });
+	const gone = await waitFor(async () => {
+		const x = await must(acct.key, 'GET', `/v2/webhooks/${w.id}`);
+		return x.status === 'disabled' && x;
+	}, 20000, 'the webhook disabled by the worker');
+	const { context, page } = await open(acct.key);
+	await selectLocation(page, loc.id);
+	const row = await (await webhookRow(page, w.id)).innerText();
+	assert(row.includes('disabled') && gone.disabledReason && row.includes(gone.disabledReason), `row: ${row}`);
+	await page.locator(`tr[data-id="${w.id}"] a`).click();
+	await page.getByRole('button', { name: 'Enable' }).click();
+	await page.getByRole('button', { name: 'Disable' }).waitFor();
+	assert((await must(acct.key, 'GET', `/v2/webhooks/${w.id}`)).status === 'active', 'enabled again');
 	await clean(page);
 	await context.close();
 });
