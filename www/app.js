@@ -337,6 +337,10 @@ function endpointForm(w, submitText, onSubmit) {
 		for (const box of typeBoxes) box.querySelector('input').disabled = all.checked;
 	};
 	all.addEventListener('change', syncTypes);
+	// Locations: a new endpoint starts with the chosen one; none checked = account-wide.
+	const held = w ? (w.locationIds || []) : (state.location === ACCOUNT_WIDE ? [] : [state.location]);
+	const unknownLocations = held.filter((id) => !state.locations.some((l) => l.id === id));
+	const locationBoxes = state.locations.map((l) => checkbox('locationIds', l.id, l.name, held.includes(l.id)));
 	const formError = el('p', { className: 'error form-error', role: 'alert' });
 	const form = el('form', { className: 'endpoint-form', novalidate: true },
 		el('div', { className: 'field' },
@@ -359,6 +363,11 @@ function endpointForm(w, submitText, onSubmit) {
 			el('p', { className: 'hint' }, 'Visit events only for visits in these states. None checked: every state.'),
 			el('div', { className: 'checks' }, VISIT_STATES.map((s) => checkbox('visitStates', s, s, states.includes(s)))),
 			fieldError('visitStates')),
+		locationBoxes.length ? el('fieldset', {},
+			el('legend', {}, 'Locations'),
+			el('p', { className: 'hint' }, 'Events of these locations. None checked: account-wide (every location).'),
+			el('div', { className: 'checks names' }, locationBoxes),
+			fieldError('locationIds')) : fieldError('locationIds'),
 		el('div', { className: 'check' },
 			el('input', { type: 'checkbox', id: activeId, name: 'isActive', checked: !w || w.isActive !== false }),
 			el('label', { for: activeId }, 'Active'),
@@ -374,6 +383,7 @@ function endpointForm(w, submitText, onSubmit) {
 			eventTypes: all.checked ? [] : chosen.concat(extraTypes),
 			visitStates: [...form.querySelectorAll('input[name=visitStates]:checked')].map((i) => i.value),
 			isActive: form.elements.isActive.checked,
+			locationIds: [...form.querySelectorAll('input[name=locationIds]:checked')].map((i) => i.value).concat(unknownLocations),
 		};
 	};
 	form.showErrors = (e) => {
@@ -418,7 +428,7 @@ function endpointForm(w, submitText, onSubmit) {
 function renderAdd() {
 	const where = locationName(state.location);
 	const form = endpointForm(null, 'Create endpoint', async (v) => {
-		const body = { ...v, locationIds: state.location === ACCOUNT_WIDE ? [] : [state.location] };
+		const body = { ...v };
 		if (!body.description) delete body.description;
 		const created = await api('POST', '/v2/webhooks', body);
 		location.hash = '#/';

@@ -291,21 +291,38 @@ test('add_endpoint_all_types_secret_once', async () => {
 test('add_endpoint_chosen_types_and_states', async () => {
 	const acct = newAccount();
 	const loc = await newLocation(acct.key, 'Station');
+	const other = await newLocation(acct.key, 'Airport');
 	const { context, page } = await open(acct.key);
 	await selectLocation(page, loc.id);
 	await page.getByRole('link', { name: 'Add endpoint' }).click();
 	await page.getByLabel('Endpoint URL').waitFor();
+	assert(await page.getByLabel('Station', { exact: true }).isChecked(), 'the chosen location is preselected');
+	assert(!(await page.getByLabel('Airport', { exact: true }).isChecked()), 'the other one is not');
 	await shot(page, 'add-endpoint-form');
-	await page.goBack();
-	await addEndpoint(page, { url: receiver.url('/chosen'), types: ['visit.created', 'message.created'], states: ['WAITING', 'SERVED'], active: false });
-	await takeSecret(page);
+	await page.getByLabel('Airport', { exact: true }).check();
+	await page.getByLabel('Endpoint URL').fill(receiver.url('/chosen'));
+	await page.getByLabel('Send all event types').uncheck();
+	for (const t of ['visit.created', 'message.created']) await page.getByLabel(t, { exact: true }).check();
+	for (const st of ['WAITING', 'SERVED']) await page.getByLabel(st, { exact: true }).check();
+	await page.getByLabel('Active', { exact: true }).uncheck();
+	await page.getByRole('button', { name: 'Create endpoint' }).click();
+	// The keyboard closes the secret dialog too (Escape), and the secret goes with it.
+	const dialog = page.locator('dialog.secret-dialog');
+	await dialog.waitFor();
+	const secret = await dialog.getByLabel('Signing secret').inputValue();
+	await page.keyboard.press('Escape');
+	await dialog.waitFor({ state: 'detached' });
+	assert(!(await page.content()).includes(secret), 'the secret is gone after Escape');
 	const list = await must(acct.key, 'GET', `/v2/webhooks?locationId=${loc.id}`);
 	const w = list.results[0];
+	assert(JSON.stringify([...w.locationIds].sort()) === JSON.stringify([loc.id, other.id].sort()), `locations: ${w.locationIds}`);
 	assert(JSON.stringify(w.eventTypes) === '["visit.created","message.created"]', `types: ${w.eventTypes}`);
 	assert(JSON.stringify(w.visitStates) === '["WAITING","SERVED"]', `states: ${w.visitStates}`);
 	assert(w.isActive === false && w.status === 'inactive', `inactive: ${w.status}`);
 	const text = await (await webhookRow(page, w.id)).innerText();
 	assert(text.includes('visit.created, message.created') && text.includes('inactive'), `row: ${text}`);
+	await selectLocation(page, other.id);
+	await webhookRow(page, w.id);
 	await clean(page);
 	await context.close();
 });
@@ -325,6 +342,11 @@ test('validation_error_at_field', async () => {
 	await page.getByRole('button', { name: 'Create endpoint' }).click();
 	await takeSecret(page);
 	assert((await must(acct.key, 'GET', '/v2/webhooks')).results.length === 1, 'only the fixed one was created');
+	// The per-location limit (5): the sixth is refused, the message at the Locations field.
+	for (let i = 0; i < 4; i++) await must(acct.key, 'POST', '/v2/webhooks', { url: receiver.url(`/n${i}`), locationIds: [loc.id] });
+	await addEndpoint(page, { url: receiver.url('/sixth') });
+	await page.locator('[data-error-for="locationIds"]').filter({ hasText: /limit/ }).waitFor();
+	assert((await must(acct.key, 'GET', '/v2/webhooks')).results.length === 5, 'the sixth was not created');
 	await clean(page);
 	await context.close();
 });
