@@ -13,7 +13,7 @@ ROOT=$(pwd)
 export WH_VAR=${WH_VAR:-var}
 mkdir -p "$WH_VAR"
 VAR=$(cd "$WH_VAR" && pwd)
-BUILD=$(cd "${WH_BUILD:-build}" && pwd)
+BUILD=$(cd "${WH_BUILD:-build}" 2>/dev/null && pwd || echo "${WH_BUILD:-build}")
 CONF="$VAR/webhooks.conf"
 DIR="$VAR/apache"
 PORT=${WH_APACHE_PORT:-8081}

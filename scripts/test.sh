@@ -33,7 +33,7 @@ export WH_FAULT_POINT=from_header # test-only: X-Linehook-Fault header fails cho
 export WH_RETRY_SCHEDULE=1,1,2 WH_REQUEST_TIMEOUT_MS=3000 WH_CONNECT_TIMEOUT_MS=2000 WH_LEASE_SECONDS=5
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
 mkdir -p "$WH_VAR"
-cleanup() { scripts/stack.sh stop >/dev/null 2>&1; }
+cleanup() { scripts/apache.sh stop >/dev/null 2>&1; scripts/stack.sh stop >/dev/null 2>&1; }
 trap cleanup EXIT
 
 echo "== stack ($WH_VAR, http $WH_HTTP_PORT, db $WH_DB_PORT)"
