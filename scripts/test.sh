@@ -61,15 +61,13 @@ if scripts/stack.sh start > "$tmp/stack.out" 2>&1; then
 	done
 	if [ "$run_browser" = 1 ]; then
 		echo "== browser"
-		if [ -d tests/browser/node_modules/playwright-core ] ||
-			(cd tests/browser && npm ci --no-audit --no-fund > "$tmp/npm.out" 2>&1); then
+		if [ -d tests/browser/node_modules/playwright-core ]; then
 			WH_BROWSER_ARTIFACTS=${WH_BROWSER_ARTIFACTS:-$ROOT/tests/browser/artifacts} \
 				node tests/browser/run.mjs "${bargs[@]+"${bargs[@]}"}" 2>&1 | tee "$tmp/browser.out"
 			count "$tmp/browser.out"
 			grep -q '^browser: ' "$tmp/browser.out" || { echo "FAIL browser runner crashed"; failed=$((failed + 1)); }
 		else
-			cat "$tmp/npm.out"
-			echo "FAIL browser/npm-ci"
+			echo "FAIL browser/modules: tests/browser/node_modules missing (scripts/deps.sh runs npm ci)"
 			failed=$((failed + 1))
 		fi
 	fi
