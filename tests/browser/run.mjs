@@ -123,6 +123,13 @@ async function clean(page) {
 	const flag = await page.evaluate(() => window.__xss);
 	assert(flag === undefined, 'injected markup executed (window.__xss set)');
 	assert(page.problems.length === 0, `page problems: ${page.problems.join(' | ')}`);
+	// Every control has a visible label: a <label> for inputs and selects, text for buttons.
+	const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input, select, textarea, button, a[href]')]
+		.filter((c) => c.offsetParent !== null)
+		.filter((c) => (/^(INPUT|SELECT|TEXTAREA)$/.test(c.tagName)
+			? ![...c.labels].some((l) => l.textContent.trim() && l.offsetParent !== null) : !c.textContent.trim()))
+		.map((c) => c.outerHTML.slice(0, 120)));
+	assert(unlabelled.length === 0, `controls without a visible label: ${unlabelled.join(' | ')}`);
 	const text = await page.locator('body').innerText();
 	assert(!/\b(null|undefined|NaN|\[object Object\])\b/.test(text), `no raw null/undefined shown: ${text.slice(0, 400)}`);
 }
