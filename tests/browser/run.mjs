@@ -220,6 +220,8 @@ test('headers_and_page_load', async () => {
 	assert(res.headers.get('referrer-policy') === 'no-referrer', 'referrer policy');
 	const html = await res.text();
 	assert(!/<script(?![^>]*\bsrc=)/i.test(html) && !/\sstyle=/i.test(html) && !/\son[a-z]+=/i.test(html), 'no inline script or style');
+	const js = await (await fetch(`${BASE}/app.js`)).text();
+	assert(!/innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function/.test(js), 'app.js never assigns HTML');
 	const { context, page } = await open(null);
 	await page.getByLabel('API key').waitFor();
 	await shot(page, 'sign-in');
