@@ -87,6 +87,8 @@ def test_apache_api_smoke(stack):
         assert r.status == 200 and [x["id"] for x in r.json["results"]] == [w["id"]], r
         r = ap.request("POST", "/v2/webhooks", {"url": "ftp://example.com/"}, key=key)
         assert r.status == 400 and r.json["field"] == "url", r
+        r = ap.request("GET", "/metrics")
+        assert r.status == 200 and "linehook_" in r.body and r.headers["content-type"].startswith("text/plain"), r
         r = ap.request("GET", "/v2/nope", key=key)
         assert r.status == 404 and r.json["errorCode"] == "not_found", r
     # Stopped: nothing answers on the port any more.
