@@ -365,7 +365,9 @@ def main():
                 res.errors[name] = str(e)[:500]
                 log("%s failed: %s" % (name, e))
     finally:
-        st.stop()
+        bad = st.stop()
+        if bad:
+            res.errors["sanitizer"] = "reports in " + ", ".join(bad)
     print(table(res))
     print()
     print("%s UTC; %s; %s run in %.0f s; durable commits %s." % (

@@ -163,7 +163,18 @@ class Stack:
         self.stop_worker()
         self.script("start", extra_env)  # starts only what is not running: the worker
 
+    def sanitizer_reports(self):
+        """Log files of the stack with an AddressSanitizer/UBSan report (SAN=1 builds)."""
+        bad = []
+        for name in sorted(os.listdir(self.var)):
+            if name.endswith(".log"):
+                with open(os.path.join(self.var, name), errors="replace") as f:
+                    if re.search(r"ERROR: (Address|Leak)Sanitizer|runtime error:", f.read()):
+                        bad.append(name)
+        return bad
+
     def stop(self):
+        """Stops everything; returns the names of logs holding sanitizer reports."""
         if self.sink_proc:
             self.sink_proc.terminate()
             self.sink_proc.wait(timeout=10)
@@ -173,8 +184,12 @@ class Stack:
             self.script("stop")
         except BenchError as e:
             log(str(e))
-        if os.environ.get("BENCH_KEEP") != "1":
+        bad = self.sanitizer_reports()
+        if bad or os.environ.get("BENCH_KEEP") == "1":
+            log("logs kept in %s" % self.var)
+        else:
             shutil.rmtree(self.tmp, ignore_errors=True)
+        return bad
 
     # ---- the trivial FastCGI responder under its own lighttpd, configured like the app ----
     def start_baseline_lighttpd(self):
