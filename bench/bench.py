@@ -154,7 +154,7 @@ def attempts_mark(st):
 
 
 def attempts_since(st, mark):
-    return int(st.sql("SELECT COUNT(*) FROM delivery_attempts WHERE seq > %d" % mark)[0][0])
+    return int(st.sql_value("SELECT COUNT(*) FROM delivery_attempts WHERE seq > %d" % mark))
 
 
 def wait_attempts(st, mark, expected, on_poll=None):
@@ -171,15 +171,52 @@ def wait_attempts(st, mark, expected, on_poll=None):
     raise BenchError("only %d of %d attempts recorded within the wait" % (n, expected))
 
 
-def worker_concurrency(st):
+def worker_limits(st):
+    """(max_in_flight, per_endpoint_concurrency) of the worker's effective config."""
+    def get(key, default):
+        v = st.config_value(key)
+        return int(v) if v and v.isdigit() else default
+    return get("max_in_flight", 1024), get("per_endpoint_concurrency", 16)
+
+
+def worker_concurrency(st, endpoint_count):
+    """What the worker can have in flight to endpoint_count endpoints: the baseline's."""
     c = param("BENCH_DELIVERY_CONCURRENCY")
     if c:
         return c
-    for key in ("worker_max_in_flight", "max_in_flight", "worker_concurrency"):
-        v = st.config_value(key)
-        if v and v.isdigit():
-            return int(v)
-    return 64
+    total, per_endpoint = worker_limits(st)
+    return min(total, per_endpoint * endpoint_count)
+
+
+STATUS_KEYS = ("Innodb_data_fsyncs", "Com_commit", "Com_stmt_execute", "Com_select", "Com_insert", "Com_update")
+
+
+def db_status(st):
+    names = ",".join("'%s'" % k for k in STATUS_KEYS)
+    got = {r[0]: int(r[1]) for r in st.sql("SHOW GLOBAL STATUS WHERE Variable_name IN (%s)" % names)}
+    return {k: got.get(k, 0) for k in STATUS_KEYS}
+
+
+def cpu_seconds(pid):
+    """utime + stime of a process, in seconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / float(os.sysconf("SC_CLK_TCK"))
+
+
+def cost_note(st, before, after, cpu_before, cpu_after, n, what):
+    """Database statements, fsyncs and CPU per unit of work: what bounds a figure."""
+    per = ", ".join("%s %.2f" % (k, (after[k] - before[k]) / float(n)) for k in STATUS_KEYS)
+    cpu = ", ".join("%s %.3f ms" % (name, (cpu_after[name] - cpu_before[name]) * 1000.0 / n)
+                    for name in sorted(cpu_before))
+    return "%s (averaged over %d): %s; CPU %s" % (what, n, per, cpu)
+
+
+def stack_cpu(st):
+    out = {"mariadbd": cpu_seconds(st.db_pid()), "worker": cpu_seconds(st.worker_pid())}
+    for pid in st.fcgi_pids():
+        out["api"] = out.get("api", 0.0) + cpu_seconds(pid)
+    return out
 
 
 def bench_delivery(st, res):
@@ -188,12 +225,15 @@ def bench_delivery(st, res):
     total = n * fan
     log("delivery: %d events x %d webhooks over %d endpoints = %d deliveries" % (n, fan, m, total))
     account, key = st.new_key("bench delivery")
-    locations = endpoints(st, key, m, fan, lambda j: "%s/d/%d" % (st.sink, j))
+    locations = endpoints(st, key, m, fan, lambda j: "%s/d/%d" % (st.sink, j), event_types=["visit.created"])
     st.stop_worker()
     insert_events(st, account, locations, n, size)
     mark = attempts_mark(st)
+    status0 = db_status(st)
     st.restart_worker()
+    cpu0 = stack_cpu(st)
     count, done_us = wait_attempts(st, mark, total)
+    cpu1, status1 = stack_cpu(st), db_status(st)
     arrivals = st.sink_records("/d/")
     first = min(a[2] for a in arrivals)
     ours = total / ((done_us - first) / 1e6)
@@ -201,13 +241,14 @@ def bench_delivery(st, res):
     if ok != total or len(arrivals) < total:
         res.note("delivery: %d attempts recorded, %d ok, %d arrivals at the sink, %d expected"
                  % (count, ok, len(arrivals), total))
-    conc = worker_concurrency(st)
+    conc = worker_concurrency(st, m)
     urls = []
     for j in range(m):
         urls += ["--url", "%s/db/%d" % (st.sink, j)]
     base = run_tool([os.path.join(st.build, "bench-post")] + urls +
                     ["--count", str(total), "--size", str(size), "--concurrency", str(conc), "--id-header"])
     res.set("delivery_rate", ours, base["rate"])
+    res.note(cost_note(st, status0, status1, cpu0, cpu1, total, "delivery: cost per delivery"))
     res.note("delivery: %d deliveries, %d B payloads, %d endpoints, baseline concurrency %d"
              % (total, size, m, conc))
 
@@ -286,14 +327,17 @@ def vm_hwm_kb(pid):
 
 def bench_memory(st, res):
     target, delay = param("BENCH_MEMORY_INFLIGHT"), param("BENCH_MEMORY_DELAY_MS")
-    m = max(1, min(100, target // 50))
-    log("memory: %d deliveries to %d slow endpoints (%d ms)" % (target, m, delay))
+    total, per_endpoint = worker_limits(st)
+    m = max(1, int(math.ceil(target / float(per_endpoint))))  # the per-endpoint cap stays as configured
+    log("memory: %d deliveries to %d slow endpoints (%d ms); worker max_in_flight=%d" % (target, m, delay, target))
     account, key = st.new_key("bench memory")
-    locations = endpoints(st, key, m, 1, lambda j: "%s/slow/%d/m/%d" % (st.sink, delay, j))
+    locations = endpoints(st, key, m, 1, lambda j: "%s/slow/%d/m/%d" % (st.sink, delay, j),
+                          event_types=["visit.created"])
     st.stop_worker()
     insert_events(st, account, locations, target, param("BENCH_PAYLOAD_BYTES"))
     mark = attempts_mark(st)
-    st.restart_worker()
+    # the global in-flight limit is raised to the target for this run only
+    st.restart_worker({"WH_MAX_IN_FLIGHT": str(max(target, total))})
     pid = st.worker_pid()
     peak = [0]
 
@@ -307,6 +351,7 @@ def bench_memory(st, res):
     base = run_tool([os.path.join(st.build, "bench-post")] + urls +
                     ["--count", str(target), "--concurrency", str(target),
                      "--size", str(param("BENCH_PAYLOAD_BYTES")), "--id-header"])
+    st.restart_worker()  # back to the configured limits for what follows
     res.set("memory_rss", ours, base["peak_rss_kb"] / 1024.0)
     res.note("memory: at most %d of %d deliveries were in flight at once (sink count, sampled)" % (peak[0], target))
 

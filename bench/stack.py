@@ -144,6 +144,25 @@ class Stack:
         with open(os.path.join(self.var, "worker.pid")) as f:
             return int(f.read())
 
+    def db_pid(self):
+        with open(os.path.join(self.var, "mysql.pid")) as f:
+            return int(f.read())
+
+    def fcgi_pids(self):
+        """The app's FastCGI processes (children of the stack's lighttpd)."""
+        with open(os.path.join(self.var, "lighttpd.pid")) as f:
+            parent = f.read().strip()
+        out = []
+        for pid in os.listdir("/proc"):
+            try:
+                with open("/proc/%s/stat" % pid) as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            if pid.isdigit() and stat.rsplit(")", 1)[1].split()[1] == parent:
+                out.append(int(pid))
+        return out
+
     def stop_worker(self):
         path = os.path.join(self.var, "worker.pid")
         if not os.path.exists(path):
@@ -175,6 +194,9 @@ class Stack:
 
     def stop(self):
         """Stops everything; returns the names of logs holding sanitizer reports."""
+        if getattr(self, "session", None):
+            self.session.stdin.close()
+            self.session.wait(timeout=10)
         if self.sink_proc:
             self.sink_proc.terminate()
             self.sink_proc.wait(timeout=10)
@@ -256,6 +278,21 @@ class Stack:
         if p.returncode != 0:
             raise BenchError("sql failed: %s" % p.stderr[:500])
         return [line.split("\t") for line in p.stdout.splitlines()]
+
+    def sql_value(self, query):
+        """One value from one persistent client session: polling stays cheap (starting a
+        client per poll would cost the machine under test more than the query)."""
+        if not getattr(self, "session", None):
+            self.session = subprocess.Popen(
+                ["mariadb", "--no-defaults", "--socket=" + os.path.join(self.var, "mysql.sock"), "-uroot", "-N",
+                 "-B", "--unbuffered", "linehook"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.session.stdin.write(query + ";\n")
+        self.session.stdin.flush()
+        line = self.session.stdout.readline()
+        if not line:
+            self.session = None
+            raise BenchError("sql session ended at: " + query)
+        return line.rstrip("\n")
 
     def config_value(self, key):
         for line in self.cli("print-config").splitlines():
