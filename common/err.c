@@ -24,6 +24,8 @@ static const struct {
 	[WH_ERR_IO] = {500, "internal_error", "i/o error"},
 	[WH_ERR_CONFIG] = {500, "internal_error", "configuration error"},
 	[WH_ERR_CRYPTO] = {500, "internal_error", "cryptography error"},
+	[WH_ERR_IDEM_REUSED] = {409, "idempotency_key_reused",
+				"this Idempotency-Key was used with another request in the last 24 hours"},
 };
 
 int wh_err_http_status(enum wh_err err)

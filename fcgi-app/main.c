@@ -10,6 +10,7 @@
 #include "fcgi-app/auth.h"
 #include "fcgi-app/cli.h"
 #include "fcgi-app/http.h"
+#include "fcgi-app/outbox.h"
 #include "fcgi-app/router.h"
 
 static volatile sig_atomic_t stopping;
@@ -46,7 +47,9 @@ static void handle(struct app *app, FCGX_Request *fcgi)
 		if(result)
 			goto out;
 	}
+	outbox_fault_set(&app->cfg, http_param(&req, "HTTP_X_LINEHOOK_FAULT"));
 	result = route->handler(&req);
+	outbox_fault_set(&app->cfg, NULL);
 	if(!result && !req.answered) {
 		log_err("%s %s: handler answered nothing", req.method, req.path);
 		result = WH_ERR_INTERNAL;

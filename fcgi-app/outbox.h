@@ -22,4 +22,11 @@ struct outbox_event {
  * makes this fail, for the rollback tests. */
 enum wh_err outbox_emit(struct db *db, const struct config *cfg, const struct outbox_event *ev, char *event_id);
 
+/* Test-only per-request fault point. When the config's fault_point is "from_header", the
+ * request header X-Linehook-Fault names the fault for that request alone ("event_insert"
+ * makes outbox_emit fail), so end-to-end tests can prove rollbacks against a running
+ * stack. main.c sets it from the header before the handler and clears it (NULL) after.
+ * Without fault_point = from_header (production) the header is ignored. point is copied. */
+void outbox_fault_set(const struct config *cfg, const char *point);
+
 #endif

@@ -30,7 +30,7 @@ start_lighttpd() {
 	if [ -f "$VAR/lighttpd.pid" ] && kill -0 "$(cat "$VAR/lighttpd.pid")" 2>/dev/null; then return 0; fi
 	sed -e "s|@ROOT@|$ROOT|g" -e "s|@VAR@|$VAR|g" -e "s|@BUILD@|$BUILD|g" -e "s|@HTTP_PORT@|$HTTP_PORT|g" \
 	    -e "s|@FCGI_PROCS@|${WH_FCGI_PROCS:-4}|g" \
-	    -e "s|@ASAN_OPTIONS@|${ASAN_OPTIONS:-detect_leaks=0}|g" \
+	    -e "s|@ASAN_OPTIONS@|${ASAN_OPTIONS:-detect_leaks=1}|g" \
 	    "$ROOT/conf/lighttpd.conf" > "$VAR/lighttpd.conf"
 	lighttpd -tt -f "$VAR/lighttpd.conf" >/dev/null
 	lighttpd -f "$VAR/lighttpd.conf" 2>>"$VAR/lighttpd.log"

@@ -28,7 +28,10 @@ grep -q '^unit: ' "$tmp/unit.out" || { echo "FAIL unit runner crashed"; failed=$
 export WH_VAR="$tmp/var" WH_HTTP_PORT=$(free_port) WH_DB_PORT=$(free_port)
 export WH_DB_DURABLE=0 WH_DEMO=0 WH_ALLOW_HTTP_TARGETS=true WH_ALLOW_PRIVATE_TARGETS=true
 export WH_FCGI_PROCS=${WH_FCGI_PROCS:-4}
-export ASAN_OPTIONS="detect_leaks=0:abort_on_error=0"
+export WH_FAULT_POINT=from_header # test-only: X-Linehook-Fault header fails chosen writes
+# Delivery: short retries, timeouts and leases so retry, hang and crash tests run in seconds.
+export WH_RETRY_SCHEDULE=1,1,2 WH_REQUEST_TIMEOUT_MS=3000 WH_CONNECT_TIMEOUT_MS=2000 WH_LEASE_SECONDS=5
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
 mkdir -p "$WH_VAR"
 cleanup() { scripts/stack.sh stop >/dev/null 2>&1; }
 trap cleanup EXIT

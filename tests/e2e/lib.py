@@ -76,6 +76,8 @@ class Stack:
                            capture_output=True, text=True, env=e, timeout=60)
         if check and p.returncode != 0:
             raise AssertionError("webhooks-api %s failed: %s" % (args, p.stderr))
+        if "Sanitizer" in p.stderr or "runtime error:" in p.stderr:
+            raise AssertionError("sanitizer report from webhooks-api %s:\n%s" % (args, p.stderr))
         return p
 
     def new_account(self, name="test account"):

@@ -1,0 +1,33 @@
+/* Claims due deliveries under a lease and loads what their attempts need.
+ *
+ * The claim runs in one short transaction: SELECT ... FOR UPDATE SKIP LOCKED of pending
+ * rows whose next_attempt_at has come, then lease_token/lease_expires are set and
+ * next_attempt_at moves to the lease's expiry (so a row whose worker dies becomes due
+ * again by itself). No lock is held after the commit; every later write about a job is
+ * fenced by WHERE id = ? AND lease_token = ?. */
+#ifndef WH_CLAIM_H
+#define WH_CLAIM_H
+#include <stddef.h>
+
+#include "common/crypto.h"
+#include "common/db.h"
+#include "delivery-worker/job.h"
+
+struct claim_opts {
+	const unsigned char *master_key; /* borrowed, CRYPTO_KEY_LEN bytes */
+	long long lease_ms;
+	long long limit;     /* at most this many jobs */
+	const char *exclude; /* comma-separated webhook ids not to claim (at their cap); "" for none */
+};
+
+/* Claims and loads up to opts->limit due deliveries. *out receives a new list of jobs (free
+ * each with job_free), signed for this attempt (or marked skip when the webhook or event
+ * is gone or not active). WH_ERR_DB_DOWN when the database is gone; jobs already loaded
+ * are still in *out then (their rows are leased) and must be handled. */
+enum wh_err claim_due(struct db *db, const struct claim_opts *opts, struct job **out, size_t *njobs);
+
+/* Gives a job back without an attempt: the lease is cleared and the row is due again at
+ * due_ms. Fenced by the job's lease. */
+enum wh_err claim_release(struct db *db, const struct job *job, long long due_ms);
+
+#endif

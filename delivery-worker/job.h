@@ -1,0 +1,66 @@
+/* One claimed delivery attempt: what was loaded under the lease, the transfer's state
+ * and its outcome. Jobs move claim -> sender -> record and are freed with job_free. */
+#ifndef WH_JOB_H
+#define WH_JOB_H
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/buf.h"
+#include "common/ids.h"
+#include "common/urlpolicy.h"
+
+#define LINEHOOK_VERSION "0.1.0"
+/* Response bytes kept with the attempt, and where reading stops. */
+#define JOB_BODY_KEEP 4096
+#define JOB_BODY_READ_MAX (64 * 1024)
+
+/* Why a delivery could not even be attempted (no HTTP request, no attempt row). */
+enum job_skip {
+	JOB_SEND = 0,
+	JOB_SKIP_WEBHOOK_DELETED,
+	JOB_SKIP_WEBHOOK_INACTIVE,
+	JOB_SKIP_WEBHOOK_DISABLED,
+	JOB_SKIP_EVENT_EXPIRED,
+	JOB_SKIP_SECRET_UNREADABLE,
+};
+
+struct job {
+	char id[ID_LEN + 1];
+	char webhook_id[ID_LEN + 1];
+	char event_id[ID_LEN + 1];
+	char lease[ID_LEN + 1];
+	int sched_attempts; /* scheduled attempts made before this one */
+	bool manual;        /* asked for by resend/recover */
+	enum job_skip skip;
+
+	char *url;          /* owned */
+	char *payload;      /* owned, the exact event bytes */
+	size_t payload_len;
+	void *headers;      /* owned struct curl_slist *, built by the sender module */
+	struct buf sig_waitwhile, sig_standard;
+	long long timestamp_s; /* webhook-timestamp of this attempt */
+
+	/* transfer */
+	void *easy;        /* CURL *, owned while in flight */
+	const struct urlpolicy *policy; /* borrowed from the sender */
+	struct buf body;   /* first JOB_BODY_KEEP bytes of the answer */
+	size_t body_seen;  /* bytes read so far */
+	bool blocked;      /* the URL policy refused an address */
+	bool body_capped;  /* reading stopped at JOB_BODY_READ_MAX */
+	long long retry_after_s; /* parsed Retry-After, -1 when absent */
+	long long at_ms, start_mono;
+
+	/* outcome */
+	long status_code;  /* 0 when no HTTP answer */
+	const char *error; /* static error class, NULL on success */
+	long long duration_ms;
+
+	struct job *next, *prev; /* prev: only in the sender's in-flight list */
+};
+
+/* A new zeroed job (retry_after_s = -1). */
+struct job *job_new(void);
+/* Frees a job and everything it owns (curl handles included). NULL-safe. */
+void job_free(struct job *job);
+
+#endif

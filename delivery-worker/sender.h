@@ -1,0 +1,44 @@
+/* The HTTP side: one libcurl multi handle with many transfers in flight, connections
+ * reused from its cache, the URL policy checked on every address actually connected to
+ * (CURLOPT_OPENSOCKETFUNCTION), no redirects, bounded response reading, and a count of
+ * transfers per webhook so callers can cap each endpoint. */
+#ifndef WH_SENDER_H
+#define WH_SENDER_H
+#include <stddef.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/urlpolicy.h"
+#include "delivery-worker/job.h"
+
+struct sender;
+
+struct sender_opts {
+	long connect_timeout_ms;
+	long request_timeout_ms;
+	long max_connections;           /* connection cache size */
+	const struct urlpolicy *policy; /* borrowed, must outlive the sender */
+};
+
+struct sender *sender_new(const struct sender_opts *opts);
+/* Aborts whatever is in flight and frees it (jobs included). NULL-safe. */
+void sender_free(struct sender *s);
+
+/* Starts the attempt of a signed job (skip == JOB_SEND); the sender owns it until it comes
+ * back from sender_run. WH_ERR_INTERNAL when curl refuses the handle (the job is then
+ * completed at once with error "internal" and handed back by the next sender_run). */
+void sender_start(struct sender *s, struct job *job);
+
+/* Drives transfers, waiting up to timeout_ms for activity. Finished jobs, with status_code,
+ * error, body and duration_ms filled, are prepended to *done. */
+void sender_run(struct sender *s, int timeout_ms, struct job **done);
+
+size_t sender_in_flight(const struct sender *s);
+/* Transfers in flight to one webhook. */
+size_t sender_count(const struct sender *s, const char *webhook_id);
+/* Appends to out the comma-separated ids of webhooks with at least cap transfers in flight. */
+void sender_saturated(const struct sender *s, size_t cap, struct buf *out);
+/* Stops every transfer in flight and hands the jobs back in *aborted, unfinished. */
+void sender_abort_all(struct sender *s, struct job **aborted);
+
+#endif

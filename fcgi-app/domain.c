@@ -1,0 +1,224 @@
+/* Shared pieces of the waitlist domain handlers: transactions, events, fields, locations. */
+#include "fcgi-app/domain.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "fcgi-app/outbox.h"
+#include "fcgi-app/visit_rules.h"
+
+#define DOMAIN_TX_TRIES 5
+
+enum wh_err domain_tx(struct request *req, domain_tx_fn fn, void *ctx)
+{
+	struct db *db = req->app->db;
+	enum wh_err result = WH_ERR_INTERNAL;
+	for(int attempt = 0; attempt < DOMAIN_TX_TRIES; attempt++) {
+		bool retry;
+		result = db_begin(db);
+		if(result)
+			return result;
+		result = fn(req, ctx);
+		if(!result)
+			result = db_commit(db);
+		if(!result)
+			return WH_OK;
+		retry = db_last_retryable(db);
+		db_rollback(db);
+		if(!retry)
+			return result;
+		log_info("%s %s: deadlock, transaction retried (%d)", req->method, req->path, attempt + 1);
+		nanosleep(&(struct timespec){0, (long)(attempt + 1) * 5000000L}, NULL);
+	}
+	return result;
+}
+
+enum wh_err domain_emit(struct request *req, const char *type, const char *location_id, const char *visit_state,
+                        const json_t *data)
+{
+	struct outbox_event ev = {
+	    .account_id = req->account_id,
+	    .location_id = location_id,
+	    .type = type,
+	    .visit_state = visit_state,
+	    .webhook_id = NULL,
+	    .data = data,
+	};
+	return outbox_emit(req->app->db, &req->app->cfg, &ev, NULL);
+}
+
+enum wh_err domain_nullable_string(json_t *obj, const char *key, size_t minlen, size_t maxlen, bool multiline,
+                                   const char **out, bool *present, struct jx_err *err)
+{
+	json_t *v = json_object_get(obj, key);
+	size_t len;
+	*out = NULL;
+	*present = v != NULL;
+	if(!v || json_is_null(v))
+		return WH_OK;
+	if(!json_is_string(v))
+		return jx_fail(err, key, "%s: must be a string or null", key);
+	len = json_string_length(v);
+	if(len < minlen || len > maxlen)
+		return jx_fail(err, key, "%s: length must be %zu..%zu bytes", key, minlen, maxlen);
+	if(!rules_text_valid(json_string_value(v)) || (!multiline && strpbrk(json_string_value(v), "\t\r\n")))
+		return jx_fail(err, key, "%s: must not contain control characters", key);
+	*out = json_string_value(v);
+	return WH_OK;
+}
+
+enum wh_err domain_read_update(struct request *req, const char *const *keys, json_t **body)
+{
+	enum wh_err result = id_valid(req->params[0]) ? WH_OK : WH_ERR_NOT_FOUND;
+	*body = NULL;
+	if(!result)
+		result = http_read_json(req, true, body);
+	if(!result && keys)
+		result = jx_only_keys(*body, keys, &req->err);
+	return result;
+}
+
+enum wh_err domain_query_id(struct request *req, const char *name, const char **out)
+{
+	*out = http_query(req, name);
+	if(*out && !id_valid(*out))
+		return jx_fail(&req->err, name, "%s: must be an id (20 characters [A-Za-z0-9])", name);
+	return WH_OK;
+}
+
+enum wh_err domain_page_seq(struct request *req, const struct page *page, const char *seq_sql, long long *seq)
+{
+	struct db_rows rows;
+	enum wh_err result;
+	*seq = 0;
+	if(!page->start_after)
+		return WH_OK;
+	result = db_exec(req->app->db, seq_sql, DBP(db_str(page->start_after), db_str(req->account_id)), &rows, NULL);
+	if(result)
+		return result;
+	if(rows.nrows == 1)
+		*seq = db_rows_i64(&rows, 0, 0);
+	else
+		result = jx_fail(&req->err, "startAfter", "startAfter: no such item in this list");
+	db_rows_release(&rows);
+	return result;
+}
+
+enum wh_err domain_conflict(struct request *req, const char *fmt, ...)
+{
+	va_list ap;
+	req->err.field[0] = '\0';
+	va_start(ap, fmt);
+	vsnprintf(req->err.message, sizeof(req->err.message), fmt, ap);
+	va_end(ap);
+	return WH_ERR_CONFLICT;
+}
+
+enum wh_err domain_load_one(struct request *req, const char *sql, const char *id, domain_render_fn render, json_t **out)
+{
+	struct db_rows rows;
+	enum wh_err result;
+	*out = NULL;
+	if(!id || !id_valid(id))
+		return WH_ERR_NOT_FOUND;
+	result = db_exec(req->app->db, sql, DBP(db_str(id), db_str(req->account_id)), &rows, NULL);
+	if(result)
+		return result;
+	if(rows.nrows == 1)
+		*out = render(&rows, 0);
+	else
+		result = WH_ERR_NOT_FOUND;
+	db_rows_release(&rows);
+	return result;
+}
+
+void domain_send_page(struct request *req, const struct page *page, struct db_rows *rows, domain_render_fn render)
+{
+	json_t *results = json_array(), *ans;
+	for(size_t r = 0; r < rows->nrows; r++)
+		json_array_append_new(results, render(rows, r));
+	db_rows_release(rows);
+	ans = http_page_answer(page, results);
+	http_send_json(req, 200, ans);
+	json_decref(ans);
+}
+
+bool domain_str_eq(const char *a, const char *b)
+{
+	if(!a || !b)
+		return a == b;
+	return !strcmp(a, b);
+}
+
+json_t *location_render(const struct db_rows *rows, size_t r)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "id", json_string(db_rows_get(rows, r, 0)));
+	json_object_set_new(o, "name", json_string(db_rows_get(rows, r, 1)));
+	jx_set_str(o, "timezone", db_rows_get(rows, r, 2));
+	json_object_set_new(o, "isWaitlistOpen", json_boolean(db_rows_i64(rows, r, 3) != 0));
+	jx_set_time(o, "created", db_rows_i64(rows, r, 4));
+	jx_set_time(o, "updated", db_rows_i64(rows, r, 5));
+	return o;
+}
+
+enum wh_err location_load(struct request *req, const char *id, bool lock, json_t **out)
+{
+	static const char sql[] = "SELECT " LOCATION_COLS " FROM locations WHERE id = ? AND account_id = ?";
+	static const char sql_lock[] =
+	    "SELECT " LOCATION_COLS " FROM locations WHERE id = ? AND account_id = ? FOR UPDATE";
+	return domain_load_one(req, lock ? sql_lock : sql, id, location_render, out);
+}
+
+enum wh_err location_status_load(struct request *req, const char *location_id, json_t **out)
+{
+	static const char sql[] =
+	    "SELECT l.id, l.is_waitlist_open, l.status_updated, "
+	    "COALESCE(SUM(v.state = 'WAITING'), 0), COALESCE(SUM(v.state = 'SERVED'), 0), "
+	    "COALESCE(SUM(v.state = 'BOOKED'), 0) FROM locations l "
+	    "LEFT JOIN visits v ON v.location_id = l.id AND v.state IN ('WAITING', 'SERVED', 'BOOKED') "
+	    "WHERE l.id = ? AND l.account_id = ? GROUP BY l.id, l.is_waitlist_open, l.status_updated";
+	struct db_rows rows;
+	enum wh_err result;
+	json_t *o;
+	*out = NULL;
+	if(!id_valid(location_id))
+		return WH_ERR_NOT_FOUND;
+	result = db_exec(req->app->db, sql, DBP(db_str(location_id), db_str(req->account_id)), &rows, NULL);
+	if(result)
+		return result;
+	if(rows.nrows != 1) {
+		db_rows_release(&rows);
+		return WH_ERR_NOT_FOUND;
+	}
+	o = json_object();
+	json_object_set_new(o, "locationId", json_string(db_rows_get(&rows, 0, 0)));
+	json_object_set_new(o, "isWaitlistOpen", json_boolean(db_rows_i64(&rows, 0, 1) != 0));
+	json_object_set_new(o, "numWaiting", json_integer(db_rows_i64(&rows, 0, 3)));
+	json_object_set_new(o, "numServing", json_integer(db_rows_i64(&rows, 0, 4)));
+	json_object_set_new(o, "numBooked", json_integer(db_rows_i64(&rows, 0, 5)));
+	jx_set_time(o, "updated", db_rows_i64(&rows, 0, 2));
+	db_rows_release(&rows);
+	*out = o;
+	return WH_OK;
+}
+
+enum wh_err location_status_changed(struct request *req, const char *location_id)
+{
+	static const char sql[] = "UPDATE locations SET status_updated = ? WHERE id = ? AND account_id = ?";
+	json_t *status = NULL;
+	enum wh_err result = db_exec(
+	    req->app->db, sql, DBP(db_i64(time_now_ms()), db_str(location_id), db_str(req->account_id)), NULL, NULL);
+	if(result)
+		goto out;
+	result = location_status_load(req, location_id, &status);
+	if(result)
+		goto out;
+	result = domain_emit(req, "location-status.updated", location_id, NULL, status);
+out:
+	json_decref(status);
+	return result;
+}

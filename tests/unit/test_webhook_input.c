@@ -1,0 +1,187 @@
+/* Unit tests of the webhook body validators (fcgi-app/webhooks_input.c, webhooks_oauth.c). */
+#include <string.h>
+
+#include "common/crypto.h"
+#include "common/json_util.h"
+#include "fcgi-app/webhooks.h"
+#include "fcgi-app/webhooks_input.h"
+#include "fcgi-app/webhooks_oauth.h"
+#include "tests/unit/test.h"
+
+static json_t *last_body; /* in's strings are borrowed from it */
+
+/* Parses body text with the create rules; returns the error field ("" when valid). */
+static const char *field_of(const char *text, bool create, bool allow_http, struct wh_input *in)
+{
+	static struct jx_err err;
+	struct wh_rules rules = {create, allow_http, false};
+	enum wh_err r;
+	memset(&err, 0, sizeof(err));
+	memset(in, 0, sizeof(*in));
+	json_decref(last_body);
+	last_body = NULL;
+	if(jx_parse_object(text, strlen(text), &last_body, &err))
+		return "(bad json)";
+	r = wh_input_parse(last_body, &rules, in, &err);
+	if(r == WH_OK)
+		return "";
+	return err.field;
+}
+
+static const struct {
+	const char *body;
+	const char *field; /* "" = valid */
+} input_cases[] = {
+    {"{\"url\":\"https://test.com/test\",\"secret\":\"rUNbNyRdOC2FJm4rzTR5y1cs\",\"visitStates\":[\"PENDING\","
+     "\"BOOKED\"],\"eventTypes\":[\"visit.created\",\"visit.updated\"],\"locationIds\":[\"AAAAAAAAAAAAAAAAAAAA\"],"
+     "\"isActive\":false}",
+     ""},
+    {"{}", "url"},
+    {"{\"url\":\"https://a.com/\",\"x\":1}", "x"},
+    {"{\"url\":1}", "url"},
+    {"{\"url\":\"http://a.com/\"}", "url"},
+    {"{\"url\":\"https://a.com/\",\"secret\":\"123456789012345\"}", "secret"},
+    {"{\"url\":\"https://a.com/\",\"secret\":\"1234567890123456\"}", ""},
+    {"{\"url\":\"https://a.com/\",\"secret\":\"12345678901234\\n5\"}", "secret"},
+    {"{\"url\":\"https://a.com/\",\"eventTypes\":[\"webhook.test\",\"nope\"]}", "eventTypes[1]"},
+    {"{\"url\":\"https://a.com/\",\"eventTypes\":[\"visit.created\",\"visit.created\"]}", "eventTypes[1]"},
+    {"{\"url\":\"https://a.com/\",\"eventTypes\":{}}", "eventTypes"},
+    {"{\"url\":\"https://a.com/\",\"visitStates\":[\"SERVED\",\"SERVING\"]}", "visitStates[1]"},
+    {"{\"url\":\"https://a.com/\",\"visitStates\":[\"serving\"]}", "visitStates[0]"},
+    {"{\"url\":\"https://a.com/\",\"locationIds\":[\"short\"]}", "locationIds[0]"},
+    {"{\"url\":\"https://a.com/\",\"locationIds\":[\"AAAAAAAAAAAAAAAAAAAA\",\"AAAAAAAAAAAAAAAAAAAA\"]}",
+     "locationIds[1]"},
+    {"{\"url\":\"https://a.com/\",\"isActive\":null}", "isActive"},
+    {"{\"url\":\"https://a.com/\",\"description\":null}", ""},
+    {"{\"url\":\"https://a.com/\",\"description\":[]}", "description"},
+    {"{\"url\":\"https://a.com/\",\"oAuth\":null}", ""},
+    {"{\"url\":\"https://a.com/\",\"oAuth\":[]}", "oAuth"},
+    {"{\"url\":\"https://a.com/\",\"oAuth\":{\"tokenUrl\":\"https://t/\",\"claims\":{\"iss\":\"i\",\"sub\":\"s\","
+     "\"aud\":\"a\"}}}",
+     "oAuth.privateKey"},
+    {"{\"url\":\"https://a.com/\",\"oAuth\":{\"tokenUrl\":\"https://t/\",\"privateKey\":\"x\",\"claims\":{\"iss\":"
+     "\"i\",\"sub\":\"s\",\"aud\":\"a\"}}}",
+     "oAuth.privateKey"},
+    {"{\"url\":\"https://a.com/\",\"oAuth\":{\"tokenUrl\":\"https://t/\",\"expiresIn\":3601,\"claims\":{}}}",
+     "oAuth.expiresIn"},
+    {"{\"url\":\"https://a.com/\",\"oAuth\":{\"tokenUrl\":\"https://t/\",\"claims\":{\"iss\":\"i\",\"sub\":\"\","
+     "\"aud\":\"a\"}}}",
+     "oAuth.claims.sub"},
+    {"{\"url\":\"https://a.com/\",\"oAuth\":{\"tokenUrl\":\"https://t/\",\"claims\":{\"iss\":\"i\",\"sub\":\"s\","
+     "\"aud\":\"a\",\"nbf\":1}}}",
+     "oAuth.claims.nbf"},
+    {"{\"url\":\"https://a.com/\",\"oAuth\":{\"tokenUrl\":\"ftp://t/\"}}", "oAuth.tokenUrl"},
+    {"{\"url\":\"https://a.com/\",\"oAuth\":{\"key\":1}}", "oAuth.key"},
+};
+
+TEST_SUITE(webhook_input_cases)
+{
+	for(size_t i = 0; i < sizeof(input_cases) / sizeof(input_cases[0]); i++) {
+		struct wh_input in;
+		const char *f = field_of(input_cases[i].body, true, false, &in);
+		if(strcmp(f, input_cases[i].field))
+			fprintf(stderr, "  case %zu: field '%s', expected '%s'\n", i, f, input_cases[i].field);
+		CHECK_STR(f, input_cases[i].field);
+		wh_input_release(&in);
+	}
+}
+
+TEST_SUITE(webhook_input_values)
+{
+	struct wh_input in;
+	const char *f = field_of("{\"url\":\"http://a.com/\",\"visitStates\":[\"SERVING\",\"PENDING\"],"
+	                         "\"description\":\"\\u00e9\\u00e9\"}",
+	                         true, true, &in);
+	CHECK_STR(f, "");
+	CHECK(in.has_url && !strcmp(in.url, "http://a.com/"));
+	CHECK_STR(json_string_value(json_array_get(in.visit_states, 0)), "SERVED");
+	CHECK_STR(json_string_value(json_array_get(in.visit_states, 1)), "PENDING");
+	CHECK(!in.has_event_types && !in.event_types && !in.has_location_ids && !in.has_is_active);
+	CHECK(in.has_description && !strcmp(in.description, "\xc3\xa9\xc3\xa9"));
+	wh_input_release(&in);
+	/* updates: nothing required, fields absent stay absent */
+	f = field_of("{\"isActive\":true}", false, false, &in);
+	CHECK_STR(f, "");
+	CHECK(!in.has_url && in.has_is_active && in.is_active && !in.has_secret && !in.has_oauth);
+	wh_input_release(&in);
+	json_decref(last_body);
+	last_body = NULL;
+}
+
+TEST_SUITE(webhook_description_counts_characters)
+{
+	char body[1024];
+	struct wh_input in;
+	size_t n = (size_t)snprintf(body, sizeof(body), "{\"url\":\"https://a.com/\",\"description\":\"");
+	for(int i = 0; i < 200; i++)
+		n += (size_t)snprintf(body + n, sizeof(body) - n, "\xc3\xa9");
+	snprintf(body + n, sizeof(body) - n, "\"}");
+	CHECK_STR(field_of(body, true, false, &in), ""); /* 200 characters, 400 bytes */
+	wh_input_release(&in);
+	snprintf(body + n, sizeof(body) - n, "x\"}");
+	CHECK_STR(field_of(body, true, false, &in), "description");
+	wh_input_release(&in);
+}
+
+TEST_SUITE(webhook_secrets)
+{
+	char s[SECRET_LEN + 1], t[SECRET_LEN + 1];
+	struct jx_err err;
+	struct buf b;
+	wh_secret_generate(s);
+	wh_secret_generate(t);
+	CHECK(strlen(s) == 24 && strcmp(s, t));
+	for(size_t i = 0; i < 24; i++)
+		CHECK((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9'));
+	CHECK(wh_secret_check(s, "secret", &err) == WH_OK);
+	CHECK(wh_secret_check("0123456789abcde", "secret", &err) == WH_ERR_INVALID);
+	CHECK(wh_secret_check(" ~0123456789abcd", "secret", &err) == WH_OK);
+	CHECK(wh_secret_check("0123456789abcde\x7f", "secret", &err) == WH_ERR_INVALID);
+	buf_init(&b, 0);
+	CHECK(wh_standard_secret("rUNbNyRdOC2FJm4rzTR5y1cs", &b) == WH_OK);
+	CHECK_STR(buf_str(&b), "whsec_clVOYk55UmRPQzJGSm00cnpUUjV5MWNz");
+	buf_release(&b);
+}
+
+TEST_SUITE(webhook_rotate_input)
+{
+	struct wh_rotate_input in;
+	struct jx_err err;
+	json_t *body = json_object();
+	CHECK(wh_rotate_parse(body, &in, &err) == WH_OK);
+	CHECK(!in.secret && in.overlap_seconds == 86400);
+	json_object_set_new(body, "overlapSeconds", json_integer(604801));
+	CHECK(wh_rotate_parse(body, &in, &err) == WH_ERR_INVALID);
+	CHECK_STR(err.field, "overlapSeconds");
+	json_object_set_new(body, "overlapSeconds", json_integer(0));
+	json_object_set_new(body, "secret", json_string("0123456789abcdef"));
+	CHECK(wh_rotate_parse(body, &in, &err) == WH_OK);
+	CHECK(in.overlap_seconds == 0 && !strcmp(in.secret, "0123456789abcdef"));
+	json_object_set_new(body, "other", json_true());
+	CHECK(wh_rotate_parse(body, &in, &err) == WH_ERR_INVALID);
+	CHECK_STR(err.field, "other");
+	json_decref(body);
+}
+
+/* The delivery worker opens the sealed columns with these exact AADs. */
+TEST_SUITE(webhook_sealed_secret_aad)
+{
+	struct app app;
+	struct buf sealed, plain;
+	char aad[64];
+	memset(&app, 0, sizeof(app));
+	memset(app.master_key, 7, sizeof(app.master_key));
+	wh_aad("0T6HyBrXIZuDl73ViyRp", "prev_secret", aad, sizeof(aad));
+	CHECK_STR(aad, "webhook:0T6HyBrXIZuDl73ViyRp:prev_secret");
+	CHECK(wh_seal(&app, "0T6HyBrXIZuDl73ViyRp", "secret", "rUNbNyRdOC2FJm4rzTR5y1cs", &sealed) == WH_OK);
+	CHECK(sealed.len == 12 + 24 + 16 && !memmem(sealed.ptr, sealed.len, "rUNbNyRd", 8));
+	buf_init(&plain, 0);
+	CHECK(crypto_open(app.master_key, "webhook:0T6HyBrXIZuDl73ViyRp:secret", sealed.ptr, sealed.len, &plain) ==
+	      WH_OK);
+	CHECK_STR(buf_str(&plain), "rUNbNyRdOC2FJm4rzTR5y1cs");
+	crypto_buf_wipe(&plain);
+	CHECK(crypto_open(app.master_key, "webhook:0T6HyBrXIZuDl73ViyRp:oauth_key", sealed.ptr, sealed.len, &plain) ==
+	      WH_ERR_CRYPTO);
+	crypto_buf_wipe(&plain);
+	buf_release(&sealed);
+}
