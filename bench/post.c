@@ -5,7 +5,8 @@
  * POSTs N bodies, at most C in flight (connections reused), round-robin over the URLs and,
  * with --body-file, over its lines (one body per line). --rate R starts request i no earlier
  * than i/R seconds after the first (open loop while a handle is free). --id-header adds a
- * unique "webhook-id" header per request, as the worker does. Prints key=value lines:
+ * unique "webhook-id" header per request, as the worker does. --buffer-size sets
+ * CURLOPT_BUFFERSIZE (libcurl's receive buffer per transfer, 16 KiB by default). Prints key=value lines:
  * sent, ok, failed, first_failure, seconds, rate, p50_ms, p95_ms, p99_ms, peak_rss_kb. */
 #include <curl/curl.h>
 #include <stdint.h>
@@ -25,6 +26,7 @@ struct post_opts {
 	const char *body_file;
 	struct curl_slist *headers;
 	int id_header;
+	long buffer_size;
 };
 
 struct post_slot {
@@ -145,6 +147,8 @@ static void opts_parse(struct post_opts *o, int argc, char **argv)
 			o->rate = (double)parse_long(v);
 		else if(!strcmp(a, "--size"))
 			o->size = parse_long(v);
+		else if(!strcmp(a, "--buffer-size"))
+			o->buffer_size = parse_long(v);
 		else if(!strcmp(a, "--body-file"))
 			o->body_file = v;
 		else if(!strcmp(a, "--header"))
@@ -273,6 +277,8 @@ static void run(const struct post_opts *o, const struct post_bodies *b, struct p
 		curl_easy_setopt(slots[i].easy, CURLOPT_WRITEFUNCTION, discard);
 		curl_easy_setopt(slots[i].easy, CURLOPT_NOSIGNAL, 1L);
 		curl_easy_setopt(slots[i].easy, CURLOPT_TIMEOUT_MS, 60000L);
+		if(o->buffer_size)
+			curl_easy_setopt(slots[i].easy, CURLOPT_BUFFERSIZE, o->buffer_size);
 		free_slots[nfree++] = &slots[i];
 	}
 	while(r->ok + r->failed < o->count) {
