@@ -286,11 +286,26 @@ def latency_run(st, tag, hang_percent):
         time.sleep(0.2)
     lat = list(arrived.values())
     missing = len(events) - len(arrived)
-    return lat, missing, load
+    return lat, missing, load, latency_stages(st, account, healthy)
+
+
+def latency_stages(st, account, healthy):
+    """Where the time goes, from the rows: commit → fanned out (deliveries.created) → attempt
+    started (delivery_attempts.at) → attempt recorded (at + duration)."""
+    rows = st.sql("SELECT e.location_id, d.created - e.created, a.at - d.created, a.duration_ms "
+                  "FROM events e JOIN deliveries d ON d.event_id = e.id JOIN delivery_attempts a "
+                  "ON a.delivery_id = d.id WHERE e.account_id = '%s' AND e.type = 'visit.created'" % account)
+    rows = [r for r in rows if r[0] in healthy]
+    out = []
+    for i, name in ((1, "commit→fan-out"), (2, "fan-out→send"), (3, "send duration")):
+        vals = [int(r[i]) for r in rows]
+        if vals:
+            out.append("%s p50 %d / p99 %d ms" % (name, percentile(vals, 0.5), percentile(vals, 0.99)))
+    return "; ".join(out)
 
 
 def bench_latency(st, res):
-    lat, missing, load = latency_run(st, "latency", 0)
+    lat, missing, load, stages = latency_run(st, "latency", 0)
     rate, secs = param("BENCH_LATENCY_RATE"), min(param("BENCH_LATENCY_SECONDS"), 5)
     base = run_tool([os.path.join(st.build, "bench-post"), "--url", st.sink + "/lb/0", "--count",
                      str(max(1, rate * secs)), "--rate", str(rate), "--concurrency", "64",
@@ -299,18 +314,20 @@ def bench_latency(st, res):
         res.set("latency_" + k, percentile(lat, p), base[k + "_ms"])
     res.note("latency: %d events at %.0f/s (achieved), %d not delivered within the wait; POST /v2/visits p99 %.1f ms"
              % (len(lat) + missing, load["rate"], missing, load["p99_ms"]))
+    res.note("latency stages: " + stages)
     if missing:
         res.errors["latency"] = "%d events not delivered" % missing
 
 
 def bench_isolation(st, res):
     pct = param("BENCH_HANG_PERCENT")
-    lat, missing, _load = latency_run(st, "isolation", pct)
+    lat, missing, _load, stages = latency_run(st, "isolation", pct)
     ref = res.figures.get("latency_p99", [None])[0], res.figures.get("latency_p50", [None])[0]
     res.set("isolation_p50", percentile(lat, 0.50), ref[1])
     res.set("isolation_p99", percentile(lat, 0.99), ref[0])
     res.note("isolation: %d %% of %d endpoints hang; %d healthy events, %d not delivered within the wait"
              % (pct, param("BENCH_LATENCY_ENDPOINTS"), len(lat) + missing, missing))
+    res.note("isolation stages (healthy): " + stages)
     if missing:
         res.errors["isolation"] = "%d healthy events not delivered" % missing
 
@@ -417,7 +434,7 @@ def main():
     print()
     print("%s UTC; %s; %s run in %.0f s; durable commits %s." % (
         time.strftime("%Y-%m-%d %H:%M", time.gmtime()), machine(), "smoke" if SMOKE else "full",
-        time.time() - started, "off" if SMOKE else "on"))
+        time.time() - started, "on" if param("BENCH_DB_DURABLE") else "off"))
     for n in res.notes:
         print("- " + n)
     for name, e in res.errors.items():

@@ -37,6 +37,7 @@ PARAMS = {
     "BENCH_MEMORY_INFLIGHT": (5000, 40),
     "BENCH_MEMORY_DELAY_MS": (8000, 1500),  # the slow sink's answer delay
     "BENCH_SETTLE_SECONDS": (60, 30),      # longest wait for the worker to finish a batch
+    "BENCH_DB_DURABLE": (1, 0),            # 1: innodb_flush_log_at_trx_commit=1 (one fsync per commit)
 }
 
 
@@ -92,7 +93,7 @@ class Stack:
             "WH_BUILD": build, "WH_DEMO": "0", "WH_ALLOW_HTTP_TARGETS": "true",
             "WH_ALLOW_PRIVATE_TARGETS": "true", "WH_FCGI_PROCS": str(param("BENCH_FCGI_PROCS")),
             # durable commits (innodb_flush_log_at_trx_commit=1); the smoke run trades them for speed
-            "WH_DB_DURABLE": "0" if SMOKE else "1",
+            "WH_DB_DURABLE": str(param("BENCH_DB_DURABLE")),
         })
         self.conf = os.path.join(self.var, "webhooks.conf")
         self.base = "http://127.0.0.1:%d" % self.port
