@@ -17,9 +17,9 @@ int main(void)
 {
 	FCGX_Request req;
 	static const char answer[] = "Status: 200 OK\r\n"
-				     "Content-Type: application/json; charset=utf-8\r\n"
-				     "\r\n"
-				     "{\"status\":\"ok\"}";
+	                             "Content-Type: application/json; charset=utf-8\r\n"
+	                             "\r\n"
+	                             "{\"status\":\"ok\"}";
 
 	if(FCGX_Init() != 0 || FCGX_InitRequest(&req, 0, 0) != 0) {
 		fprintf(stderr, "bench-fcgi: FastCGI init failed\n");

@@ -169,8 +169,8 @@ static struct curl_slist *slist_copy(const struct curl_slist *s)
 	return out;
 }
 
-static void slot_start(CURLM *multi, struct post_slot *slot, const struct post_opts *o,
-		       const struct post_bodies *b, long index)
+static void slot_start(CURLM *multi, struct post_slot *slot, const struct post_opts *o, const struct post_bodies *b,
+                       long index)
 {
 	char idh[64];
 
@@ -324,8 +324,8 @@ int main(int argc, char **argv)
 	r.lat_ms = xmalloc((size_t)o.count * sizeof(*r.lat_ms));
 	run(&o, &b, &r, &secs);
 	qsort(r.lat_ms, (size_t)r.nlat, sizeof(*r.lat_ms), cmp_double);
-	printf("sent=%ld\nok=%ld\nfailed=%ld\nfirst_failure=%ld\nseconds=%.3f\nrate=%.1f\n", o.count, r.ok,
-	       r.failed, r.first_failure, secs, secs > 0 ? (double)o.count / secs : 0.0);
+	printf("sent=%ld\nok=%ld\nfailed=%ld\nfirst_failure=%ld\nseconds=%.3f\nrate=%.1f\n", o.count, r.ok, r.failed,
+	       r.first_failure, secs, secs > 0 ? (double)o.count / secs : 0.0);
 	printf("p50_ms=%.3f\np95_ms=%.3f\np99_ms=%.3f\npeak_rss_kb=%ld\n", pct(r.lat_ms, r.nlat, 0.50),
 	       pct(r.lat_ms, r.nlat, 0.95), pct(r.lat_ms, r.nlat, 0.99), peak_rss_kb());
 	for(i = 0; i < b.n; i++)

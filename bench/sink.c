@@ -37,10 +37,10 @@ enum sink_mode { SINK_NORMAL, SINK_HANG, SINK_DELAYED };
 struct sink_conn {
 	int fd;
 	uint64_t serial;
-	size_t len;            /* bytes in buf */
-	size_t body_left;      /* body bytes still to discard */
-	enum sink_mode mode;   /* of the request being read or answered */
-	int headers_done;      /* the current request's headers are parsed */
+	size_t len;          /* bytes in buf */
+	size_t body_left;    /* body bytes still to discard */
+	enum sink_mode mode; /* of the request being read or answered */
+	int headers_done;    /* the current request's headers are parsed */
 	int is_stats;
 	long delay_ms;
 	char id[SINK_ID_MAX];
@@ -177,10 +177,10 @@ static int conn_answer_stats(struct sink_conn *c)
 		fflush(record);
 	pthread_mutex_unlock(&record_lock);
 	bn = snprintf(body, sizeof(body), "{\"requests\":%lld,\"hanging\":%lld,\"delayed\":%lld,\"open\":%lld}",
-		      (long long)atomic_load(&stat_requests), (long long)atomic_load(&stat_hanging),
-		      (long long)atomic_load(&stat_delayed), (long long)atomic_load(&stat_open));
+	              (long long)atomic_load(&stat_requests), (long long)atomic_load(&stat_hanging),
+	              (long long)atomic_load(&stat_delayed), (long long)atomic_load(&stat_open));
 	hn = snprintf(head, sizeof(head),
-		      "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", bn);
+	              "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", bn);
 	if(conn_write(c, head, (size_t)hn) || conn_write(c, body, (size_t)bn))
 		return -1;
 	return 0;
