@@ -8,7 +8,7 @@ packages=(
 	gcc make libc6-dev pkg-config
 	libfcgi-dev libcurl4-openssl-dev libssl-dev libmariadb-dev libjansson-dev
 	mariadb-server mariadb-client lighttpd apache2 libapache2-mod-fcgid
-	curl ca-certificates python3 nodejs npm chromium chromium-driver wrk
+	curl ca-certificates iproute2 util-linux python3 nodejs npm chromium chromium-driver wrk
 )
 
 missing=()

@@ -4,6 +4,16 @@
 # "N passed, N failed"; the exit status is non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+
+# The whole run happens in a private network namespace with only loopback, so nothing a
+# test starts (worker deliveries, DNS lookups of webhook hosts, the browser) can reach
+# another network. Packages and npm modules are installed before, by `make test`'s deps step.
+if [ -z "${WH_TEST_NETNS:-}" ]; then
+	if unshare --net true 2>/dev/null; then
+		exec unshare --net env WH_TEST_NETNS=1 bash -c 'ip link set lo up && exec "$0" "$@"' "$0" "$@"
+	fi
+	echo "test: cannot create a network namespace (needs root); running on the host network" >&2
+fi
 ROOT=$(pwd)
 BUILD=$(cd "${WH_BUILD:-build}" && pwd)
 export WH_BUILD=$BUILD
