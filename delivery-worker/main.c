@@ -250,7 +250,7 @@ static int setup(struct worker *w, const char *config_path)
 	}
 	so = (struct sender_opts){cfg_int(w, CFG_CONNECT_TIMEOUT_MS), cfg_int(w, CFG_REQUEST_TIMEOUT_MS),
 	                          cfg_int(w, CFG_MAX_IN_FLIGHT), config_bool(&w->cfg, CFG_ALLOW_HTTP_TARGETS),
-	                          &w->policy};
+	                          &w->policy, w->master_key, w->lease_ms - 1000};
 	w->sender = sender_new(&so);
 	return 0;
 }
