@@ -3,6 +3,7 @@
 with the openssl command line and checks its claims; the receiver accepts only tokens that
 server issued and that have not expired. The test stack retries after 1, 1, 2 s."""
 import base64
+import contextlib
 import http.server
 import json
 import os
@@ -16,6 +17,7 @@ from lib import Receiver, free_port, wait_for
 from test_delivery import SECRET, deliveries, emit_many, one_delivery_when
 
 GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+JWT_EXPIRES = 120  # every test webhook's oAuth.expiresIn
 _keys = {}
 
 
@@ -67,10 +69,10 @@ class TokenServer:
     """A token endpoint: verifies the assertion (signature, iss/sub/aud, iat/exp, unique jti)
     and issues numbered tokens with expires_in. mode: "ok", or (status, json body) to answer."""
 
-    def __init__(self, kind, claims, expires_in_jwt, expires_in=60, port=0):
+    def __init__(self, kind, expires_in=60, port=0):
         self.alg = {"rsa": "RS256", "ec": "ES256"}[kind]
         self.pub = keypair(kind)[1]
-        self.claims, self.expires_jwt, self.expires_in = claims, expires_in_jwt, expires_in
+        self.expires_in = expires_in
         self.mode = "ok"
         self.lock = threading.Lock()
         self.fetches, self.rejected, self.scopes, self.jtis = 0, [], [], set()
@@ -114,11 +116,11 @@ class TokenServer:
         if not openssl_verify(self.pub, (parts[0] + "." + parts[1]).encode(),
                               es256_der(sig) if self.alg == "ES256" else sig):
             return "signature does not verify"
-        for k, v in self.claims.items():
+        for k, v in CLAIMS.items():
             if claims.get(k) != v:
                 return "claim %s = %r" % (k, claims.get(k))
         now = time.time()
-        if abs(claims["iat"] - now) > 30 or claims["exp"] - claims["iat"] != self.expires_jwt or claims["exp"] < now:
+        if abs(claims["iat"] - now) > 30 or claims["exp"] - claims["iat"] != JWT_EXPIRES or claims["exp"] < now:
             return "times %r" % claims
         if not claims.get("jti") or claims["jti"] in self.jtis:
             return "jti reused"
@@ -167,12 +169,12 @@ def guarded(ts, first=None):
 CLAIMS = {"iss": "linehook-test", "sub": "client-42", "aud": "https://auth.test/token"}
 
 
-def oauth_webhook(stack, key, url, token_url, kind, expires=120, scope=None):
+def oauth_webhook(stack, key, url, token_url, kind, scope=None):
     claims = dict(CLAIMS)
     if scope:
         claims["scope"] = scope
     body = {"url": url, "secret": SECRET, "oAuth": {"tokenUrl": token_url, "privateKey": keypair(kind)[0],
-                                                      "expiresIn": expires, "claims": claims}}
+                                                      "expiresIn": JWT_EXPIRES, "claims": claims}}
     r = stack.request("POST", "/v2/webhooks", body=body, key=key)
     assert r.status == 201, r
     assert "privateKey" not in r.json["oAuth"] and r.json["oAuth"]["hasPrivateKey"] is True, r.json
@@ -196,13 +198,23 @@ def no_secrets_logged(stack, ts, kind):
     assert pem_body not in log, "the private key in the worker log"
 
 
+@contextlib.contextmanager
+def oauth_case(stack, kind, expires_in=60, scope=None, first=None, respond=None):
+    """A fresh account, a token server, a receiver (guarded by default) and an OAuth webhook
+    between them: yields (account, key, webhook id, token server, receiver)."""
+    account, key = stack.new_account()
+    ts = TokenServer(kind, expires_in)
+    rx = Receiver(respond) if respond else guarded(ts, first)
+    try:
+        yield account, key, oauth_webhook(stack, key, rx.url, ts.url, kind, scope=scope), ts, rx
+    finally:
+        rx.close()
+        ts.close()
+
+
 def test_rsa_and_ec_keys_deliver_with_a_verified_token(stack):
     for kind, scope in (("rsa", None), ("ec", "visits:read webhooks")):
-        account, key = stack.new_account()
-        ts = TokenServer(kind, CLAIMS, 300)
-        rx = guarded(ts)
-        try:
-            wid = oauth_webhook(stack, key, rx.url, ts.url, kind, expires=300, scope=scope)
+        with oauth_case(stack, kind, scope=scope) as (account, key, wid, ts, rx):
             send(stack, account, wid)
             d = one_delivery_when(stack, key, wid, lambda d: d["status"] != "pending")
             assert d["status"] == "succeeded" and d["attempts"] == 1, (kind, d, ts.rejected)
@@ -211,17 +223,10 @@ def test_rsa_and_ec_keys_deliver_with_a_verified_token(stack):
             got = rx.received()
             assert len(got) == 1 and ts.valid(bearer(got[0])), got
             no_secrets_logged(stack, ts, kind)
-        finally:
-            rx.close()
-            ts.close()
 
 
 def test_one_token_fetch_serves_many_deliveries(stack):
-    account, key = stack.new_account()
-    ts = TokenServer("ec", CLAIMS, 120)
-    rx = guarded(ts)
-    try:
-        wid = oauth_webhook(stack, key, rx.url, ts.url, "ec")
+    with oauth_case(stack, "ec") as (account, key, wid, ts, rx):
         send(stack, account, wid, 12)
         assert wait_for(lambda: sum(d["status"] == "succeeded" for d in deliveries(stack, key, wid)) == 12, 20), \
             deliveries(stack, key, wid)
@@ -230,17 +235,10 @@ def test_one_token_fetch_serves_many_deliveries(stack):
         assert ts.fetches == 1, ts.fetches
         tokens = {bearer(r) for r in rx.received()}
         assert len(rx.received()) == 15 and len(tokens) == 1, tokens
-    finally:
-        rx.close()
-        ts.close()
 
 
 def test_a_new_token_after_expiry(stack):
-    account, key = stack.new_account()
-    ts = TokenServer("rsa", CLAIMS, 60, expires_in=2)
-    rx = guarded(ts)
-    try:
-        wid = oauth_webhook(stack, key, rx.url, ts.url, "rsa", expires=60)
+    with oauth_case(stack, "rsa", expires_in=2) as (account, key, wid, ts, rx):
         send(stack, account, wid)
         assert wait_for(lambda: len(rx.received()) == 1, 10)
         time.sleep(2.5)
@@ -250,42 +248,25 @@ def test_a_new_token_after_expiry(stack):
         got = rx.received()
         assert ts.fetches == 2 and len(got) == 2 and bearer(got[0]) != bearer(got[1]), (ts.fetches, got)
         assert [a[0] for a in attempts(stack, wid)] == ["204", "204"], attempts(stack, wid)
-    finally:
-        rx.close()
-        ts.close()
 
 
 def test_a_401_refreshes_the_token_once_within_the_attempt(stack):
-    account, key = stack.new_account()
-    ts = TokenServer("ec", CLAIMS, 120)
-    rx = guarded(ts, first=lambda n: 401 if n == 1 else None)
-    try:
-        wid = oauth_webhook(stack, key, rx.url, ts.url, "ec")
+    with oauth_case(stack, "ec", first=lambda n: 401 if n == 1 else None) as (account, key, wid, ts, rx):
         send(stack, account, wid)
         d = one_delivery_when(stack, key, wid, lambda d: d["status"] != "pending")
         assert d["status"] == "succeeded" and d["attempts"] == 1 and d["lastStatusCode"] == 204, d
         got = rx.received()
         assert ts.fetches == 2 and len(got) == 2 and bearer(got[0]) != bearer(got[1]), (ts.fetches, got)
-    finally:
-        rx.close()
-        ts.close()
 
 
 def test_an_endpoint_that_always_answers_401_gets_exactly_one_refresh_per_attempt(stack):
-    account, key = stack.new_account()
-    ts = TokenServer("rsa", CLAIMS, 120)
-    rx = Receiver(lambda req: (401, {}, b"no"))
-    try:
-        wid = oauth_webhook(stack, key, rx.url, ts.url, "rsa")
+    with oauth_case(stack, "rsa", respond=lambda req: (401, {}, b"no")) as (account, key, wid, ts, rx):
         send(stack, account, wid)
         d = one_delivery_when(stack, key, wid, lambda d: d["status"] == "failed", 20)
         assert d["attempts"] == 4 and d["lastStatusCode"] == 401 and d["lastError"] == "http_status", d
         # the first attempt fetches a token and refreshes it once; each later one starts with the
         # cached token and refreshes once: 1 + 4 fetches, 2 requests per attempt
         assert ts.fetches == 5 and len(rx.received()) == 8, (ts.fetches, len(rx.received()))
-    finally:
-        rx.close()
-        ts.close()
 
 
 def test_token_server_down_is_recorded_and_retried_until_it_is_back(stack):
@@ -304,7 +285,7 @@ def test_token_server_down_is_recorded_and_retried_until_it_is_back(stack):
         d = deliveries(stack, key, wid)[0]
         assert d["status"] == "pending" and d["lastError"] == "oauth_token_failed", d
         assert not rx.received()
-        ts = TokenServer("rsa", CLAIMS, 120, port=port)
+        ts = TokenServer("rsa", port=port)
         rx.respond = lambda req: (204, {}, b"") if ts.valid(bearer(req)) else (401, {}, b"")
         d = one_delivery_when(stack, key, wid, lambda d: d["status"] != "pending", 15)
         assert d["status"] == "succeeded" and d["attempts"] >= 2, d
@@ -316,14 +297,15 @@ def test_token_server_down_is_recorded_and_retried_until_it_is_back(stack):
 
 
 def test_token_server_refusals_are_recorded_with_the_reason(stack):
-    account, key = stack.new_account()
-    ts = TokenServer("ec", CLAIMS, 120)
-    rx = guarded(ts)
-    modes = [((400, {"error": "invalid_grant", "error_description": "nope"}), "token server answered 400 (invalid_grant)"),
+    modes = [((400, {"error": "invalid_grant", "error_description": "nope"}),
+              "token server answered 400 (invalid_grant)"),
              ((200, {"token_type": "Bearer"}), "token answer has no access_token"),
              ((200, ["not", "an", "object"]), "token answer is not a JSON object")]
+    account, key = stack.new_account()
+    ts = TokenServer("ec")
+    ts.mode = modes[0][0]  # before the webhook exists: its first attempt meets it
+    rx = guarded(ts)
     try:
-        ts.mode = modes[0][0]
         wid = oauth_webhook(stack, key, rx.url, ts.url, "ec")
         send(stack, account, wid)
         for i, (mode, why) in enumerate(modes):
@@ -339,11 +321,7 @@ def test_token_server_refusals_are_recorded_with_the_reason(stack):
 
 
 def test_a_bad_key_is_refused_on_update_and_the_stored_one_kept(stack):
-    account, key = stack.new_account()
-    ts = TokenServer("rsa", CLAIMS, 120)
-    rx = guarded(ts)
-    try:
-        wid = oauth_webhook(stack, key, rx.url, ts.url, "rsa")
+    with oauth_case(stack, "rsa") as (account, key, wid, ts, rx):
         before = stack.sql("SELECT HEX(oauth_key_enc) FROM webhooks WHERE id = '%s'" % wid)
         public = open(keypair("rsa")[1]).read()
         for bad in ("-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----\n", public, keypair("ec")[0][:-40]):
@@ -354,6 +332,3 @@ def test_a_bad_key_is_refused_on_update_and_the_stored_one_kept(stack):
         send(stack, account, wid)
         d = one_delivery_when(stack, key, wid, lambda d: d["status"] != "pending")
         assert d["status"] == "succeeded", d
-    finally:
-        rx.close()
-        ts.close()
