@@ -41,8 +41,8 @@ struct job {
 	long long timestamp_s; /* webhook-timestamp of this attempt */
 
 	/* OAuth (oauth_json NULL: the webhook has none), see oauth.h */
-	char *oauth_json;        /* owned: {tokenUrl, expiresIn, claims} */
-	char *oauth_key;         /* owned: the private key, sealed */
+	char *oauth_json; /* owned: {tokenUrl, expiresIn, claims} */
+	char *oauth_key;  /* owned: the private key, sealed */
 	size_t oauth_key_len;
 	char oauth_fp[65];       /* oauth_fingerprint of the two */
 	unsigned long oauth_gen; /* cache generation of the token sent */

@@ -204,8 +204,8 @@ const char *oauth_cache_get(struct oauth_cache *c, const char *webhook_id, const
 	return buf_str(&e->token);
 }
 
-unsigned long oauth_cache_put(struct oauth_cache *c, const char *webhook_id, const char *fingerprint,
-                              const char *token, long long valid_until_ms, long long now_ms)
+unsigned long oauth_cache_put(struct oauth_cache *c, const char *webhook_id, const char *fingerprint, const char *token,
+                              long long valid_until_ms, long long now_ms)
 {
 	struct oauth_entry *e = entry_find(c, webhook_id);
 	if(e) {

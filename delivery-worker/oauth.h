@@ -61,16 +61,16 @@ const char *oauth_cache_get(struct oauth_cache *c, const char *webhook_id, const
                             unsigned long *gen);
 /* Stores (copies) a token valid until valid_until_ms, replacing the webhook's previous one;
  * evicts the least recently used entry when full. Returns the new token's gen. */
-unsigned long oauth_cache_put(struct oauth_cache *c, const char *webhook_id, const char *fingerprint,
-                              const char *token, long long valid_until_ms, long long now_ms);
+unsigned long oauth_cache_put(struct oauth_cache *c, const char *webhook_id, const char *fingerprint, const char *token,
+                              long long valid_until_ms, long long now_ms);
 /* Drops the webhook's token when it is still the one with gen (the endpoint refused it). */
 void oauth_cache_drop(struct oauth_cache *c, const char *webhook_id, unsigned long gen);
 size_t oauth_cache_size(const struct oauth_cache *c);
 
 /* A new token request job for the webhook of job: opens the sealed key under master_key,
  * signs the assertion, and fills url (tokenUrl) and payload (the form); the sender adds the
- * headers. The request's webhook_id and oauth_fp are the job's, token_fetch is set. NULL with the reason in why when the
- * settings or the key can't be used. */
+ * headers. The request's webhook_id and oauth_fp are the job's, token_fetch is set. NULL with the reason in why when
+ * the settings or the key can't be used. */
 struct job *oauth_request_build(const struct job *job, const unsigned char master_key[CRYPTO_KEY_LEN], char *why,
                                 size_t whylen);
 

@@ -147,7 +147,9 @@ static curl_socket_t on_open_socket(void *ud, curlsocktype purpose, struct curl_
 	(void)purpose;
 	if(!urlpolicy_allows(policy, &addr->addr, addr->addrlen)) {
 		job->blocked = true;
-		log_info("delivery %s: refused a %s address (URL policy)", job->id,
+		log_info("%s %s: refused a %s address (URL policy)",
+		         job->token_fetch ? "token request of webhook" : "delivery",
+		         job->token_fetch ? job->webhook_id : job->id,
 		         urlpolicy_class_name(urlpolicy_classify(&addr->addr, addr->addrlen)));
 		return CURL_SOCKET_BAD;
 	}
@@ -358,8 +360,8 @@ static bool token_answer(const struct job *fetch, CURLcode code, struct buf *tok
 	else if(fetch->body_seen > fetch->body.len)
 		snprintf(why, whylen, "token answer larger than %d bytes", OAUTH_ANSWER_MAX);
 	else
-		return oauth_token_parse(fetch->status_code, fetch->body.ptr ? fetch->body.ptr : "", fetch->body.len, token,
-		                         expires_in, why, whylen) != WH_OK;
+		return oauth_token_parse(fetch->status_code, fetch->body.ptr ? fetch->body.ptr : "", fetch->body.len,
+		                         token, expires_in, why, whylen) != WH_OK;
 	return true;
 }
 

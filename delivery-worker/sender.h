@@ -17,9 +17,9 @@ struct sender;
 struct sender_opts {
 	long connect_timeout_ms;
 	long request_timeout_ms;
-	long max_connections;           /* connection cache size */
-	bool allow_http;                /* http:// as well as https:// (allow_http_targets) */
-	const struct urlpolicy *policy; /* borrowed, must outlive the sender */
+	long max_connections;            /* connection cache size */
+	bool allow_http;                 /* http:// as well as https:// (allow_http_targets) */
+	const struct urlpolicy *policy;  /* borrowed, must outlive the sender */
 	const unsigned char *master_key; /* borrowed: opens OAuth private keys (oauth.h) */
 	long long attempt_max_ms;        /* an attempt's transfers end within this; 0: no bound */
 };

@@ -15,6 +15,7 @@ import urllib.parse
 
 from lib import Receiver, free_port, wait_for
 from test_delivery import SECRET, deliveries, emit_many, one_delivery_when
+from test_delivery_faults import ExtraWorker, start_stack_worker, stop_stack_worker
 
 GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 JWT_EXPIRES = 120  # every test webhook's oAuth.expiresIn
@@ -69,7 +70,7 @@ class TokenServer:
     """A token endpoint: verifies the assertion (signature, iss/sub/aud, iat/exp, unique jti)
     and issues numbered tokens with expires_in. mode: "ok", or (status, json body) to answer."""
 
-    def __init__(self, kind, expires_in=60, port=0):
+    def __init__(self, kind, expires_in=60, port=0, host="127.0.0.1"):
         self.alg = {"rsa": "RS256", "ec": "ES256"}[kind]
         self.pub = keypair(kind)[1]
         self.expires_in = expires_in
@@ -95,9 +96,9 @@ class TokenServer:
             def log_message(self, *a):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), H)
+        self.server = http.server.ThreadingHTTPServer((host, port), H)
         self.server.daemon_threads = True
-        self.url = "http://127.0.0.1:%d/token" % self.server.server_address[1]
+        self.url = "http://%s:%d/token" % (host, self.server.server_address[1])
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def check(self, ctype, raw):
@@ -316,6 +317,28 @@ def test_token_server_refusals_are_recorded_with_the_reason(stack):
         assert d["status"] == "succeeded" and d["attempts"] == 4, d
         assert len(rx.received()) == 1
     finally:
+        rx.close()
+        ts.close()
+
+
+def test_the_token_request_follows_the_url_policy(stack):
+    """With private targets off and only 127.0.0.1 allow-listed, the endpoint is reachable but a
+    token server on 127.0.0.2 is not: the attempt records oauth_token_failed / blocked_address."""
+    account, key = stack.new_account()
+    ts = TokenServer("rsa", host="127.0.0.2")
+    rx = guarded(ts)
+    stop_stack_worker(stack)
+    extra = ExtraWorker(stack, WH_ALLOW_PRIVATE_TARGETS="0", WH_ALLOW_CIDRS="127.0.0.1/32")
+    try:
+        wid = oauth_webhook(stack, key, rx.url, ts.url, "rsa")
+        send(stack, account, wid)
+        assert wait_for(lambda: attempts(stack, wid), 10)
+        assert attempts(stack, wid)[0] == ["NULL", "oauth_token_failed", "token request: blocked_address"], \
+            attempts(stack, wid)
+        assert ts.fetches == 0 and rx.received() == []
+    finally:
+        extra.stop()
+        start_stack_worker(stack)
         rx.close()
         ts.close()
 
