@@ -347,7 +347,11 @@ def test_a_bad_key_is_refused_on_update_and_the_stored_one_kept(stack):
     with oauth_case(stack, "rsa") as (account, key, wid, ts, rx):
         before = stack.sql("SELECT HEX(oauth_key_enc) FROM webhooks WHERE id = '%s'" % wid)
         public = open(keypair("rsa")[1]).read()
-        for bad in ("-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----\n", public, keypair("ec")[0][:-40]):
+        encrypted = subprocess.run(["openssl", "pkey", "-aes256", "-passout", "pass:secret"], input=keypair("ec")[0],
+                                   capture_output=True, text=True, check=True).stdout
+        assert "ENCRYPTED" in encrypted
+        for bad in ("-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----\n", public, keypair("ec")[0][:-40],
+                    encrypted):
             o = {"tokenUrl": ts.url, "privateKey": bad, "claims": CLAIMS}
             r = stack.request("PATCH", "/v2/webhooks/" + wid, body={"oAuth": o}, key=key)
             assert r.status == 400 and r.json["field"] == "oAuth.privateKey", r
