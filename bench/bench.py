@@ -423,9 +423,9 @@ def main():
                 continue
             try:
                 fn(st, res)
-            except (BenchError, OSError, subprocess.SubprocessError, ValueError, KeyError) as e:
-                res.errors[name] = str(e)[:500]
-                log("%s failed: %s" % (name, e))
+            except Exception as e:  # noqa: BLE001 -- one benchmark failing must not hide the others
+                res.errors[name] = ("%s: %s" % (type(e).__name__, e))[:500]
+                log("%s failed: %s" % (name, res.errors[name]))
     finally:
         bad = st.stop()
         if bad:
