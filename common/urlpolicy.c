@@ -19,22 +19,14 @@ struct v4_range {
 
 /* Most specific first: the first match wins. */
 static const struct v4_range v4_ranges[] = {
-	{0xFFFFFFFFu, 32, URLPOLICY_BROADCAST},
-	{0x00000000u, 8, URLPOLICY_UNSPECIFIED},
-	{0x0A000000u, 8, URLPOLICY_PRIVATE},
-	{0x64400000u, 10, URLPOLICY_CGNAT},
-	{0x7F000000u, 8, URLPOLICY_LOOPBACK},
-	{0xA9FE0000u, 16, URLPOLICY_LINK_LOCAL},
-	{0xAC100000u, 12, URLPOLICY_PRIVATE},
-	{0xC0000200u, 24, URLPOLICY_DOCUMENTATION},
-	{0xC0000000u, 24, URLPOLICY_RESERVED},
-	{0xC0586300u, 24, URLPOLICY_RESERVED},
-	{0xC0A80000u, 16, URLPOLICY_PRIVATE},
-	{0xC6120000u, 15, URLPOLICY_RESERVED},
-	{0xC6336400u, 24, URLPOLICY_DOCUMENTATION},
-	{0xCB007100u, 24, URLPOLICY_DOCUMENTATION},
-	{0xE0000000u, 4, URLPOLICY_MULTICAST},
-	{0xF0000000u, 4, URLPOLICY_RESERVED},
+    {0xFFFFFFFFu, 32, URLPOLICY_BROADCAST},     {0x00000000u, 8, URLPOLICY_UNSPECIFIED},
+    {0x0A000000u, 8, URLPOLICY_PRIVATE},        {0x64400000u, 10, URLPOLICY_CGNAT},
+    {0x7F000000u, 8, URLPOLICY_LOOPBACK},       {0xA9FE0000u, 16, URLPOLICY_LINK_LOCAL},
+    {0xAC100000u, 12, URLPOLICY_PRIVATE},       {0xC0000200u, 24, URLPOLICY_DOCUMENTATION},
+    {0xC0000000u, 24, URLPOLICY_RESERVED},      {0xC0586300u, 24, URLPOLICY_RESERVED},
+    {0xC0A80000u, 16, URLPOLICY_PRIVATE},       {0xC6120000u, 15, URLPOLICY_RESERVED},
+    {0xC6336400u, 24, URLPOLICY_DOCUMENTATION}, {0xCB007100u, 24, URLPOLICY_DOCUMENTATION},
+    {0xE0000000u, 4, URLPOLICY_MULTICAST},      {0xF0000000u, 4, URLPOLICY_RESERVED},
 };
 
 static uint32_t v4_mask(unsigned prefix)
@@ -74,16 +66,16 @@ struct v6_range {
 };
 
 static const struct v6_range v6_ranges[] = {
-	{{0x00, 0x64, 0xff, 0x9b, 0x00, 0x01}, 48, URLPOLICY_PRIVATE},
-	{{0x01, 0x00}, 64, URLPOLICY_RESERVED},
-	{{0x20, 0x01, 0x0d, 0xb8}, 32, URLPOLICY_DOCUMENTATION},
-	{{0x20, 0x01, 0x00, 0x00}, 23, URLPOLICY_RESERVED},
-	{{0x3f, 0xff}, 20, URLPOLICY_DOCUMENTATION},
-	{{0x5f, 0x00}, 16, URLPOLICY_RESERVED},
-	{{0xfc}, 7, URLPOLICY_PRIVATE},
-	{{0xfe, 0x80}, 10, URLPOLICY_LINK_LOCAL},
-	{{0xfe, 0xc0}, 10, URLPOLICY_RESERVED},
-	{{0xff}, 8, URLPOLICY_MULTICAST},
+    {{0x00, 0x64, 0xff, 0x9b, 0x00, 0x01}, 48, URLPOLICY_PRIVATE},
+    {{0x01, 0x00}, 64, URLPOLICY_RESERVED},
+    {{0x20, 0x01, 0x0d, 0xb8}, 32, URLPOLICY_DOCUMENTATION},
+    {{0x20, 0x01, 0x00, 0x00}, 23, URLPOLICY_RESERVED},
+    {{0x3f, 0xff}, 20, URLPOLICY_DOCUMENTATION},
+    {{0x5f, 0x00}, 16, URLPOLICY_RESERVED},
+    {{0xfc}, 7, URLPOLICY_PRIVATE},
+    {{0xfe, 0x80}, 10, URLPOLICY_LINK_LOCAL},
+    {{0xfe, 0xc0}, 10, URLPOLICY_RESERVED},
+    {{0xff}, 8, URLPOLICY_MULTICAST},
 };
 
 static const unsigned char v4mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -139,17 +131,17 @@ enum urlpolicy_class urlpolicy_classify(const struct sockaddr *sa, size_t len)
 const char *urlpolicy_class_name(enum urlpolicy_class c)
 {
 	static const char *const names[] = {
-		[URLPOLICY_PUBLIC] = "public",
-		[URLPOLICY_UNSPECIFIED] = "unspecified",
-		[URLPOLICY_LOOPBACK] = "loopback",
-		[URLPOLICY_PRIVATE] = "private",
-		[URLPOLICY_LINK_LOCAL] = "link_local",
-		[URLPOLICY_CGNAT] = "cgnat",
-		[URLPOLICY_MULTICAST] = "multicast",
-		[URLPOLICY_BROADCAST] = "broadcast",
-		[URLPOLICY_DOCUMENTATION] = "documentation",
-		[URLPOLICY_RESERVED] = "reserved",
-		[URLPOLICY_UNSUPPORTED] = "unsupported",
+	    [URLPOLICY_PUBLIC] = "public",
+	    [URLPOLICY_UNSPECIFIED] = "unspecified",
+	    [URLPOLICY_LOOPBACK] = "loopback",
+	    [URLPOLICY_PRIVATE] = "private",
+	    [URLPOLICY_LINK_LOCAL] = "link_local",
+	    [URLPOLICY_CGNAT] = "cgnat",
+	    [URLPOLICY_MULTICAST] = "multicast",
+	    [URLPOLICY_BROADCAST] = "broadcast",
+	    [URLPOLICY_DOCUMENTATION] = "documentation",
+	    [URLPOLICY_RESERVED] = "reserved",
+	    [URLPOLICY_UNSUPPORTED] = "unsupported",
 	};
 	if((unsigned)c >= sizeof(names) / sizeof(names[0]))
 		return "unsupported";
@@ -201,8 +193,7 @@ static const char *trim(const char *s, const char *end, size_t *n)
 	return s;
 }
 
-enum wh_err urlpolicy_init(struct urlpolicy *pol, bool allow_private, const char *cidrs, char *err,
-			   size_t errlen)
+enum wh_err urlpolicy_init(struct urlpolicy *pol, bool allow_private, const char *cidrs, char *err, size_t errlen)
 {
 	const char *p = cidrs ? cidrs : "";
 	memset(pol, 0, sizeof(*pol));

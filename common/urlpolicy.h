@@ -30,8 +30,8 @@ enum urlpolicy_class {
 	URLPOLICY_BROADCAST,     /* 255.255.255.255 */
 	URLPOLICY_DOCUMENTATION, /* 192.0.2/24, 198.51.100/24, 203.0.113/24, 2001:db8::/32, 3fff::/20 */
 	URLPOLICY_RESERVED,      /* 192.0.0/24, 192.88.99/24, 198.18/15 (benchmarking), 240/4;
-				    IETF 2001::/23 (Teredo 2001::/32 included), fec0::/10,
-				    100::/64 (discard), 5f00::/16, the rest of ::/8 */
+	                            IETF 2001::/23 (Teredo 2001::/32 included), fec0::/10,
+	                            100::/64 (discard), 5f00::/16, the rest of ::/8 */
 	URLPOLICY_UNSUPPORTED    /* not AF_INET / AF_INET6, or a too short address */
 };
 
@@ -41,9 +41,9 @@ enum urlpolicy_class urlpolicy_classify(const struct sockaddr *sa, size_t len);
 const char *urlpolicy_class_name(enum urlpolicy_class c);
 
 struct urlpolicy_cidr {
-	int family;               /* AF_INET or AF_INET6 */
-	unsigned char addr[16];   /* network address, host bits cleared */
-	unsigned prefix;          /* 0..32 or 0..128 */
+	int family;             /* AF_INET or AF_INET6 */
+	unsigned char addr[16]; /* network address, host bits cleared */
+	unsigned prefix;        /* 0..32 or 0..128 */
 };
 
 struct urlpolicy {
@@ -55,8 +55,7 @@ struct urlpolicy {
 /* Parses a comma-separated CIDR list ("127.0.0.0/8, ::1/128"; a bare address means /32 or
  * /128; empty or NULL means none). On error returns WH_ERR_CONFIG with a message naming the
  * bad entry in err, and leaves *pol empty. Release with urlpolicy_release. */
-enum wh_err urlpolicy_init(struct urlpolicy *pol, bool allow_private, const char *cidrs, char *err,
-			   size_t errlen);
+enum wh_err urlpolicy_init(struct urlpolicy *pol, bool allow_private, const char *cidrs, char *err, size_t errlen);
 void urlpolicy_release(struct urlpolicy *pol);
 
 /* True when an allow-listed CIDR contains sa. An IPv4-mapped IPv6 address also matches the

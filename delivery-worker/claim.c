@@ -13,22 +13,23 @@
 #define IN16 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 static const char sql_due[] =
-	"SELECT id, manual FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? "
-	"AND FIND_IN_SET(webhook_id, ?) = 0 ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED";
+    "SELECT id, manual FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? "
+    "AND FIND_IN_SET(webhook_id, ?) = 0 ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED";
 
 static const char sql_lease[] =
-	"UPDATE deliveries SET lease_token = ?, lease_expires = ?, next_attempt_at = ?, manual = 0 "
-	"WHERE id IN " IN16;
+    "UPDATE deliveries SET lease_token = ?, lease_expires = ?, next_attempt_at = ?, manual = 0 "
+    "WHERE id IN " IN16;
 
 static const char sql_load[] =
-	"SELECT d.id, d.webhook_id, d.event_id, d.sched_attempts, e.payload, w.url, w.secret_enc, "
-	"w.prev_secret_enc, w.prev_secret_expires, w.is_active, w.disabled_at "
-	"FROM deliveries d LEFT JOIN events e ON e.seq = d.event_seq LEFT JOIN webhooks w ON w.id = d.webhook_id "
-	"WHERE d.lease_token = ? AND d.id IN " IN16;
+    "SELECT d.id, d.webhook_id, d.event_id, d.sched_attempts, e.payload, w.url, w.secret_enc, "
+    "w.prev_secret_enc, w.prev_secret_expires, w.is_active, w.disabled_at "
+    "FROM deliveries d LEFT JOIN events e ON e.seq = d.event_seq LEFT JOIN webhooks w ON w.id = d.webhook_id "
+    "WHERE d.lease_token = ? AND d.id IN " IN16;
 
+/* A released manual attempt stays manual (the claim cleared the flag). */
 static const char sql_release[] =
-	"UPDATE deliveries SET lease_token = NULL, lease_expires = NULL, next_attempt_at = ? "
-	"WHERE id = ? AND lease_token = ?";
+    "UPDATE deliveries SET lease_token = NULL, lease_expires = NULL, next_attempt_at = ?, "
+    "manual = GREATEST(manual, ?) WHERE id = ? AND lease_token = ?";
 
 /* Fills p[first..first+CHUNK) with the ids of rows [from, from+CHUNK), "" past the end. */
 static void chunk_params(struct db_param *p, const struct db_rows *ids, size_t from)
@@ -60,7 +61,7 @@ static enum wh_err lease_rows(struct db *db, const struct claim_opts *o, const c
 
 /* Opens a sealed secret into out; false (logged without the secret) when it can't. */
 static bool open_secret(const unsigned char *key, const char *webhook_id, const char *which, const char *sealed,
-			size_t len, struct buf *out)
+                        size_t len, struct buf *out)
 {
 	char aad[64];
 	snprintf(aad, sizeof(aad), "webhook:%s:%s", webhook_id, which);
@@ -80,18 +81,19 @@ static enum wh_err job_sign(struct job *job, const struct claim_opts *o, const s
 	enum wh_err result = WH_ERR_CRYPTO;
 	buf_init(&cur, 1024);
 	buf_init(&prev, 1024);
-	if(!open_secret(o->master_key, job->webhook_id, "secret", db_rows_get(rows, r, 6), db_rows_len(rows, r, 6), &cur))
+	if(!open_secret(o->master_key, job->webhook_id, "secret", db_rows_get(rows, r, 6), db_rows_len(rows, r, 6),
+	                &cur))
 		goto out;
 	keys[nkeys++] = (struct sign_key){cur.ptr, cur.len};
 	if(db_rows_get(rows, r, 7) && db_rows_i64(rows, r, 8) > time_now_ms() &&
-	   open_secret(o->master_key, job->webhook_id, "prev_secret", db_rows_get(rows, r, 7),
-		       db_rows_len(rows, r, 7), &prev))
+	   open_secret(o->master_key, job->webhook_id, "prev_secret", db_rows_get(rows, r, 7), db_rows_len(rows, r, 7),
+	               &prev))
 		keys[nkeys++] = (struct sign_key){prev.ptr, prev.len};
 	job->timestamp_s = time_now_ms() / 1000;
 	result = sign_waitwhile(&keys[0], job->url, job->payload, job->payload_len, &job->sig_waitwhile);
 	if(!result)
 		result = sign_standard(keys, nkeys, job->event_id, job->timestamp_s, job->payload, job->payload_len,
-				       &job->sig_standard);
+		                       &job->sig_standard);
 out:
 	crypto_buf_wipe(&cur);
 	crypto_buf_wipe(&prev);
@@ -107,7 +109,7 @@ static bool was_manual(const struct db_rows *ids, const char *id)
 }
 
 static struct job *job_load(const struct claim_opts *o, const char *lease, const struct db_rows *rows, size_t r,
-			    const struct db_rows *ids)
+                            const struct db_rows *ids)
 {
 	struct job *job = job_new();
 	snprintf(job->id, sizeof(job->id), "%s", db_rows_get(rows, r, 0));
@@ -135,8 +137,8 @@ static struct job *job_load(const struct claim_opts *o, const char *lease, const
 	return job;
 }
 
-static enum wh_err load_jobs(struct db *db, const struct claim_opts *o, const char *lease,
-			     const struct db_rows *ids, struct job **out, size_t *njobs)
+static enum wh_err load_jobs(struct db *db, const struct claim_opts *o, const char *lease, const struct db_rows *ids,
+                             struct job **out, size_t *njobs)
 {
 	enum wh_err result = WH_OK;
 	for(size_t from = 0; !result && from < ids->nrows; from += CHUNK) {
@@ -178,5 +180,7 @@ enum wh_err claim_due(struct db *db, const struct claim_opts *opts, struct job *
 
 enum wh_err claim_release(struct db *db, const struct job *job, long long due_ms)
 {
-	return db_exec(db, sql_release, DBP(db_i64(due_ms), db_str(job->id), db_str(job->lease)), NULL, NULL);
+	return db_exec(db, sql_release,
+	               DBP(db_i64(due_ms), db_i64(job->manual ? 1 : 0), db_str(job->id), db_str(job->lease)), NULL,
+	               NULL);
 }

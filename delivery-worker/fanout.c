@@ -7,26 +7,26 @@
 #include "common/log.h"
 
 static const char sql_claim_events[] =
-	"SELECT seq, id, account_id, location_id, type, visit_state, webhook_id FROM events "
-	"WHERE fanned_out = 0 ORDER BY seq LIMIT ? FOR UPDATE SKIP LOCKED";
+    "SELECT seq, id, account_id, location_id, type, visit_state, webhook_id FROM events "
+    "WHERE fanned_out = 0 ORDER BY seq LIMIT ? FOR UPDATE SKIP LOCKED";
 
 /* SPEC §7: active and not disabled; eventTypes empty or containing the type; locationIds
  * empty (account_wide) or containing the event's location; for visit.* events visitStates
  * empty or containing the visit's state. */
 static const char sql_matching[] =
-	"SELECT w.id FROM webhooks w WHERE w.account_id = ? AND w.is_active = 1 AND w.disabled_at IS NULL "
-	"AND (JSON_LENGTH(w.event_types) = 0 OR JSON_CONTAINS(w.event_types, JSON_QUOTE(?))) "
-	"AND (w.account_wide = 1 OR EXISTS (SELECT 1 FROM webhook_locations l "
-	"WHERE l.webhook_id = w.id AND l.location_id = ?)) "
-	"AND (? NOT LIKE 'visit.%' OR JSON_LENGTH(w.visit_states) = 0 "
-	"OR JSON_CONTAINS(w.visit_states, JSON_QUOTE(?)) = 1) ORDER BY w.seq";
+    "SELECT w.id FROM webhooks w WHERE w.account_id = ? AND w.is_active = 1 AND w.disabled_at IS NULL "
+    "AND (JSON_LENGTH(w.event_types) = 0 OR JSON_CONTAINS(w.event_types, JSON_QUOTE(?))) "
+    "AND (w.account_wide = 1 OR EXISTS (SELECT 1 FROM webhook_locations l "
+    "WHERE l.webhook_id = w.id AND l.location_id = ?)) "
+    "AND (? NOT LIKE 'visit.%' OR JSON_LENGTH(w.visit_states) = 0 "
+    "OR JSON_CONTAINS(w.visit_states, JSON_QUOTE(?)) = 1) ORDER BY w.seq";
 
 /* webhook.test: its one webhook, whatever its filters. */
 static const char sql_test_target[] = "SELECT id FROM webhooks WHERE id = ? AND account_id = ?";
 
 static const char sql_insert[] =
-	"INSERT INTO deliveries (id, account_id, webhook_id, event_seq, event_id, event_type, status, "
-	"next_attempt_at, created, updated) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)";
+    "INSERT INTO deliveries (id, account_id, webhook_id, event_seq, event_id, event_type, status, "
+    "next_attempt_at, created, updated) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)";
 
 static const char sql_mark[] = "UPDATE events SET fanned_out = 1 WHERE seq = ?";
 
@@ -43,17 +43,17 @@ static enum wh_err fanout_event(struct db *db, const struct db_rows *ev, size_t 
 		result = db_exec(db, sql_test_target, DBP(db_str(target), db_str(account)), &hooks, NULL);
 	else
 		result = db_exec(db, sql_matching,
-				 DBP(db_str(account), db_str(type), db_str(location), db_str(type), db_str(state)),
-				 &hooks, NULL);
+		                 DBP(db_str(account), db_str(type), db_str(location), db_str(type), db_str(state)),
+		                 &hooks, NULL);
 	if(result)
 		return result;
 	for(size_t i = 0; i < hooks.nrows && !result; i++) {
 		char did[ID_LEN + 1];
 		id_new(did);
 		result = db_exec(db, sql_insert,
-				 DBP(db_str(did), db_str(account), db_str(db_rows_get(&hooks, i, 0)), db_i64(seq),
-				     db_str(id), db_str(type), db_i64(now), db_i64(now), db_i64(now)),
-				 NULL, NULL);
+		                 DBP(db_str(did), db_str(account), db_str(db_rows_get(&hooks, i, 0)), db_i64(seq),
+		                     db_str(id), db_str(type), db_i64(now), db_i64(now), db_i64(now)),
+		                 NULL, NULL);
 	}
 	if(!result)
 		result = db_exec(db, sql_mark, DBP(db_i64(seq)), NULL, NULL);

@@ -33,21 +33,21 @@ struct job {
 	bool manual;        /* asked for by resend/recover */
 	enum job_skip skip;
 
-	char *url;          /* owned */
-	char *payload;      /* owned, the exact event bytes */
+	char *url;     /* owned */
+	char *payload; /* owned, the exact event bytes */
 	size_t payload_len;
-	void *headers;      /* owned struct curl_slist *, built by the sender module */
+	void *headers; /* owned struct curl_slist *, built by the sender module */
 	struct buf sig_waitwhile, sig_standard;
 	long long timestamp_s; /* webhook-timestamp of this attempt */
 
 	/* transfer */
-	void *easy;        /* CURL *, owned while in flight */
+	void *easy;                     /* CURL *, owned while in flight */
 	const struct urlpolicy *policy; /* borrowed from the sender */
-	struct buf body;   /* first JOB_BODY_KEEP bytes of the answer */
-	size_t body_seen;  /* bytes read so far */
-	bool blocked;      /* the URL policy refused an address */
-	bool body_capped;  /* reading stopped at JOB_BODY_READ_MAX */
-	long long retry_after_s; /* parsed Retry-After, -1 when absent */
+	struct buf body;                /* first JOB_BODY_KEEP bytes of the answer */
+	size_t body_seen;               /* bytes read so far */
+	bool blocked;                   /* the URL policy refused an address */
+	bool body_capped;               /* reading stopped at JOB_BODY_READ_MAX */
+	long long retry_after_s;        /* parsed Retry-After, -1 when absent */
 	long long at_ms, start_mono;
 
 	/* outcome */

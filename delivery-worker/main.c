@@ -88,10 +88,10 @@ static void flush_unrecorded(struct worker *w)
 			log_info("delivery %s: not sent (%s)", job->id, record_skip_reason(job->skip));
 		else if(job->error)
 			log_info("delivery %s: attempt failed (%s, status %ld, %lld ms)", job->id, job->error,
-				 job->status_code, job->duration_ms);
+			         job->status_code, job->duration_ms);
 		else
 			log_debug("delivery %s: delivered (status %ld, %lld ms)", job->id, job->status_code,
-				  job->duration_ms);
+			          job->duration_ms);
 		w->unrecorded = job->next;
 		job_free(job);
 	}
@@ -174,7 +174,7 @@ static void tick(struct worker *w)
 	struct job *done = NULL;
 	if(w->db_down && time_now_ms() >= w->db_retry_at)
 		w->db_down = false; /* try the queued writes again */
-	flush_unrecorded(w); /* before claiming: our own expired leases must not be claimed first */
+	flush_unrecorded(w);        /* before claiming: our own expired leases must not be claimed first */
 	if(!w->db_down && time_now_ms() >= w->db_retry_at) {
 		enum wh_err result = db_round(w, &busy);
 		if(result)
@@ -230,11 +230,12 @@ static int setup(struct worker *w, const char *config_path)
 	}
 	log_setup("delivery-worker", (enum log_level)log_level_parse(config_str(&w->cfg, CFG_LOG_LEVEL)));
 	if(retry_schedule_parse(config_str(&w->cfg, CFG_RETRY_SCHEDULE), &w->schedule)) {
-		log_err("retry_schedule: expected comma-separated seconds, got '%s'", config_str(&w->cfg, CFG_RETRY_SCHEDULE));
+		log_err("retry_schedule: expected comma-separated seconds, got '%s'",
+		        config_str(&w->cfg, CFG_RETRY_SCHEDULE));
 		return 2;
 	}
 	if(urlpolicy_init(&w->policy, config_bool(&w->cfg, CFG_ALLOW_PRIVATE_TARGETS),
-			  config_str(&w->cfg, CFG_ALLOW_CIDRS), err, sizeof(err)) ||
+	                  config_str(&w->cfg, CFG_ALLOW_CIDRS), err, sizeof(err)) ||
 	   crypto_master_key_load(config_str(&w->cfg, CFG_MASTER_KEY_FILE), w->master_key, err, sizeof(err))) {
 		log_err("%s", err);
 		return 2;
@@ -248,7 +249,8 @@ static int setup(struct worker *w, const char *config_path)
 		log_warn("lease_seconds raised to %lld ms: it must outlive request_timeout_ms", w->lease_ms);
 	}
 	so = (struct sender_opts){cfg_int(w, CFG_CONNECT_TIMEOUT_MS), cfg_int(w, CFG_REQUEST_TIMEOUT_MS),
-				  cfg_int(w, CFG_MAX_IN_FLIGHT), &w->policy};
+	                          cfg_int(w, CFG_MAX_IN_FLIGHT), config_bool(&w->cfg, CFG_ALLOW_HTTP_TARGETS),
+	                          &w->policy};
 	w->sender = sender_new(&so);
 	return 0;
 }

@@ -8,9 +8,8 @@ static const char sql_attempts[] = "DELETE FROM delivery_attempts WHERE at < ? L
 /* Pending deliveries are kept whatever their age: they still have work to do. */
 static const char sql_deliveries[] = "DELETE FROM deliveries WHERE created < ? AND status <> 'pending' LIMIT 500";
 /* An event goes once it is fanned out and none of its deliveries is left. */
-static const char sql_events[] =
-	"DELETE FROM events WHERE created < ? AND fanned_out = 1 "
-	"AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = events.seq) LIMIT 500";
+static const char sql_events[] = "DELETE FROM events WHERE created < ? AND fanned_out = 1 "
+                                 "AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = events.seq) LIMIT 500";
 
 static enum wh_err drain(struct db *db, const char *sql, long long cutoff_ms, unsigned long long *deleted)
 {

@@ -24,7 +24,7 @@ struct sender {
 	struct sender_opts opts;
 	struct job *inflight; /* doubly linked through next/prev */
 	size_t ninflight;
-	struct job *failed;   /* could not be started; handed back by sender_run */
+	struct job *failed; /* could not be started; handed back by sender_run */
 	struct endpoint *endpoints;
 };
 
@@ -116,7 +116,7 @@ static curl_socket_t on_open_socket(void *ud, curlsocktype purpose, struct curl_
 	if(!urlpolicy_allows(policy, &addr->addr, addr->addrlen)) {
 		job->blocked = true;
 		log_info("delivery %s: refused a %s address (URL policy)", job->id,
-			 urlpolicy_class_name(urlpolicy_classify(&addr->addr, addr->addrlen)));
+		         urlpolicy_class_name(urlpolicy_classify(&addr->addr, addr->addrlen)));
 		return CURL_SOCKET_BAD;
 	}
 	return socket(addr->family, addr->socktype, addr->protocol);
@@ -157,7 +157,7 @@ static CURL *easy_for(const struct sender *s, struct job *job)
 	if(!e)
 		return NULL;
 	curl_easy_setopt(e, CURLOPT_URL, job->url);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, s->opts.allow_http ? "http,https" : "https");
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_POST, 1L);
@@ -201,18 +201,25 @@ static const char *error_class(const struct job *job, CURLcode code)
 	if(job->blocked)
 		return "blocked_address";
 	switch(code) {
-	case CURLE_OPERATION_TIMEDOUT: return "timeout";
-	case CURLE_COULDNT_CONNECT: return "connection_refused";
-	case CURLE_COULDNT_RESOLVE_HOST: return "dns_error";
-	case CURLE_TOO_MANY_REDIRECTS: return "too_many_redirects";
+	case CURLE_OPERATION_TIMEDOUT:
+		return "timeout";
+	case CURLE_COULDNT_CONNECT:
+		return "connection_refused";
+	case CURLE_COULDNT_RESOLVE_HOST:
+		return "dns_error";
+	case CURLE_TOO_MANY_REDIRECTS:
+		return "too_many_redirects";
 	case CURLE_SSL_CONNECT_ERROR:
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CERTPROBLEM:
 	case CURLE_SSL_CIPHER:
-	case CURLE_SSL_CACERT_BADFILE: return "tls_error";
+	case CURLE_SSL_CACERT_BADFILE:
+		return "tls_error";
 	case CURLE_UNSUPPORTED_PROTOCOL:
-	case CURLE_URL_MALFORMAT: return "invalid_url";
-	default: return "connection_error";
+	case CURLE_URL_MALFORMAT:
+		return "invalid_url";
+	default:
+		return "connection_error";
 	}
 }
 

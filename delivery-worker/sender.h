@@ -4,6 +4,7 @@
  * transfers per webhook so callers can cap each endpoint. */
 #ifndef WH_SENDER_H
 #define WH_SENDER_H
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/buf.h"
@@ -17,6 +18,7 @@ struct sender_opts {
 	long connect_timeout_ms;
 	long request_timeout_ms;
 	long max_connections;           /* connection cache size */
+	bool allow_http;                /* http:// as well as https:// (allow_http_targets) */
 	const struct urlpolicy *policy; /* borrowed, must outlive the sender */
 };
 

@@ -7,7 +7,7 @@
 #include "common/crypto.h"
 
 enum wh_err sign_waitwhile(const struct sign_key *key, const char *url, const void *body, size_t body_len,
-			   struct buf *out)
+                           struct buf *out)
 {
 	unsigned char mac[CRYPTO_SHA256_LEN];
 	const void *parts[2] = {url, body};
@@ -17,7 +17,7 @@ enum wh_err sign_waitwhile(const struct sign_key *key, const char *url, const vo
 }
 
 enum wh_err sign_standard(const struct sign_key *keys, size_t nkeys, const char *msg_id, long long timestamp,
-			  const void *body, size_t body_len, struct buf *out)
+                          const void *body, size_t body_len, struct buf *out)
 {
 	char ts[24];
 	enum wh_err result = WH_OK;

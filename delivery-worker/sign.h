@@ -20,11 +20,11 @@ struct sign_key {
 
 /* Appends the Waitwhile signature (base64, 44 chars) of url + body to out. */
 enum wh_err sign_waitwhile(const struct sign_key *key, const char *url, const void *body, size_t body_len,
-			   struct buf *out);
+                           struct buf *out);
 
 /* Appends "v1,<sig>" for each of nkeys keys, separated by one space, to out. msg_id is the
  * webhook-id value, timestamp the webhook-timestamp value (Unix seconds). */
 enum wh_err sign_standard(const struct sign_key *keys, size_t nkeys, const char *msg_id, long long timestamp,
-			  const void *body, size_t body_len, struct buf *out);
+                          const void *body, size_t body_len, struct buf *out);
 
 #endif

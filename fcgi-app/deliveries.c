@@ -8,8 +8,8 @@
 #include "common/log.h"
 #include "fcgi-app/handlers.h"
 
-#define DELIVERY_COLS                                                                              \
-	"id, event_id, event_type, status, attempts, last_status_code, last_error, last_attempt_at, " \
+#define DELIVERY_COLS                                                                                                  \
+	"id, event_id, event_type, status, attempts, last_status_code, last_error, last_attempt_at, "                  \
 	"next_attempt_at, created, seq"
 #define ATTEMPTS_SHOWN 100
 #define RECOVER_BATCH 500
@@ -85,9 +85,9 @@ static json_t *snippet_json(const char *s, size_t len)
 }
 
 static const char sql_list_all[] = "SELECT " DELIVERY_COLS " FROM deliveries WHERE webhook_id = ? AND seq < ? "
-				   "ORDER BY seq DESC LIMIT ?";
+                                   "ORDER BY seq DESC LIMIT ?";
 static const char sql_list_status[] = "SELECT " DELIVERY_COLS " FROM deliveries WHERE webhook_id = ? AND status = ? "
-				      "AND seq < ? ORDER BY seq DESC LIMIT ?";
+                                      "AND seq < ? ORDER BY seq DESC LIMIT ?";
 static const char sql_seq_of[] = "SELECT seq FROM deliveries WHERE id = ? AND webhook_id = ?";
 
 static enum wh_err list_bound(struct request *req, const char *webhook_id, const struct page *page, long long *bound)
@@ -128,11 +128,12 @@ enum wh_err deliveries_list(struct request *req)
 	if(result)
 		return result;
 	if(status)
-		result = db_exec(req->app->db, sql_list_status,
-				 DBP(db_str(webhook_id), db_str(status), db_i64(bound), db_i64(page.limit)), &rows, NULL);
+		result =
+		    db_exec(req->app->db, sql_list_status,
+		            DBP(db_str(webhook_id), db_str(status), db_i64(bound), db_i64(page.limit)), &rows, NULL);
 	else
 		result = db_exec(req->app->db, sql_list_all, DBP(db_str(webhook_id), db_i64(bound), db_i64(page.limit)),
-				 &rows, NULL);
+		                 &rows, NULL);
 	if(result)
 		return result;
 	results = json_array();
@@ -145,11 +146,12 @@ enum wh_err deliveries_list(struct request *req)
 	return WH_OK;
 }
 
-static const char sql_one[] = "SELECT " DELIVERY_COLS " FROM deliveries WHERE id = ? AND webhook_id = ? AND account_id = ?";
+static const char sql_one[] =
+    "SELECT " DELIVERY_COLS " FROM deliveries WHERE id = ? AND webhook_id = ? AND account_id = ?";
 static const char sql_attempts[] =
-	"SELECT at, duration_ms, status_code, error, response_body, trigger_kind FROM "
-	"(SELECT seq, at, duration_ms, status_code, error, response_body, trigger_kind FROM delivery_attempts "
-	"WHERE delivery_id = ? ORDER BY seq DESC LIMIT 100) t ORDER BY seq";
+    "SELECT at, duration_ms, status_code, error, response_body, trigger_kind FROM "
+    "(SELECT seq, at, duration_ms, status_code, error, response_body, trigger_kind FROM delivery_attempts "
+    "WHERE delivery_id = ? ORDER BY seq DESC LIMIT 100) t ORDER BY seq";
 
 static json_t *attempts_json(const struct db_rows *rows)
 {
@@ -176,7 +178,7 @@ static enum wh_err delivery_load(struct request *req, bool with_attempts, json_t
 	if(!id_valid(webhook_id) || !id_valid(delivery_id))
 		return WH_ERR_NOT_FOUND;
 	result = db_exec(req->app->db, sql_one, DBP(db_str(delivery_id), db_str(webhook_id), db_str(req->account_id)),
-			 &rows, NULL);
+	                 &rows, NULL);
 	if(result)
 		return result;
 	if(!rows.nrows) {
@@ -211,9 +213,9 @@ enum wh_err deliveries_get(struct request *req)
 /* A manual attempt now. While an attempt is in flight (a live lease) the row keeps its
  * lease; the worker sees manual = 1 when it records that attempt and makes it due again. */
 static const char sql_resend[] =
-	"UPDATE deliveries SET status = 'pending', manual = 1, "
-	"next_attempt_at = IF(lease_token IS NOT NULL AND lease_expires > ?, next_attempt_at, ?), updated = ? "
-	"WHERE id = ? AND webhook_id = ? AND account_id = ?";
+    "UPDATE deliveries SET status = 'pending', manual = 1, "
+    "next_attempt_at = IF(lease_token IS NOT NULL AND lease_expires > ?, next_attempt_at, ?), updated = ? "
+    "WHERE id = ? AND webhook_id = ? AND account_id = ?";
 
 enum wh_err deliveries_resend(struct request *req)
 {
@@ -229,9 +231,9 @@ enum wh_err deliveries_resend(struct request *req)
 	if(!id_valid(req->params[0]) || !id_valid(req->params[1]))
 		return WH_ERR_NOT_FOUND;
 	result = db_exec(req->app->db, sql_resend,
-			 DBP(db_i64(now), db_i64(now), db_i64(now), db_str(req->params[1]), db_str(req->params[0]),
-			     db_str(req->account_id)),
-			 NULL, &n);
+	                 DBP(db_i64(now), db_i64(now), db_i64(now), db_str(req->params[1]), db_str(req->params[0]),
+	                     db_str(req->account_id)),
+	                 NULL, &n);
 	if(!result)
 		result = delivery_load(req, false, &d);
 	if(result)
@@ -242,8 +244,8 @@ enum wh_err deliveries_resend(struct request *req)
 }
 
 static const char sql_recover[] =
-	"UPDATE deliveries SET status = 'pending', manual = 1, next_attempt_at = ?, updated = ? "
-	"WHERE webhook_id = ? AND status = 'failed' AND created >= ? AND created < ? LIMIT 500";
+    "UPDATE deliveries SET status = 'pending', manual = 1, next_attempt_at = ?, updated = ? "
+    "WHERE webhook_id = ? AND status = 'failed' AND created >= ? AND created < ? LIMIT 500";
 
 static enum wh_err recover_window(struct request *req, json_t *body, long long *since, long long *until)
 {
@@ -285,8 +287,9 @@ enum wh_err webhooks_recover(struct request *req)
 		return result;
 	do {
 		n = 0;
-		result = db_exec(req->app->db, sql_recover,
-				 DBP(db_i64(now), db_i64(now), db_str(webhook_id), db_i64(since), db_i64(until)), NULL, &n);
+		result =
+		    db_exec(req->app->db, sql_recover,
+		            DBP(db_i64(now), db_i64(now), db_str(webhook_id), db_i64(since), db_i64(until)), NULL, &n);
 		total += n;
 	} while(!result && n == RECOVER_BATCH);
 	if(result)

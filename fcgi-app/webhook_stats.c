@@ -4,9 +4,8 @@
 #include "common/ids.h"
 #include "common/json_util.h"
 
-static const char sql_counts[] =
-	"SELECT COALESCE(SUM(ok = 1), 0), COALESCE(SUM(ok = 0), 0) FROM delivery_attempts "
-	"WHERE webhook_id = ? AND at >= ?";
+static const char sql_counts[] = "SELECT COALESCE(SUM(ok = 1), 0), COALESCE(SUM(ok = 0), 0) FROM delivery_attempts "
+                                 "WHERE webhook_id = ? AND at >= ?";
 static const char sql_times[] = "SELECT last_success_at, last_failure_at, failing_since FROM webhooks WHERE id = ?";
 
 static void set_time_or_null(json_t *obj, const char *key, const struct db_rows *rows, size_t c)

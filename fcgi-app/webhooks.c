@@ -7,6 +7,7 @@
 #include "fcgi-app/handlers.h"
 #include "fcgi-app/idempotency.h"
 #include "fcgi-app/outbox.h"
+#include "fcgi-app/webhook_stats.h"
 #include "fcgi-app/webhooks.h"
 #include "fcgi-app/webhooks_input.h"
 #include "fcgi-app/webhooks_write.h"
@@ -20,8 +21,9 @@ struct wh_tx {
 	const char *id;                 /* the webhook */
 	char secret[WH_SECRET_MAX + 1]; /* create and rotate: the secret in force afterwards */
 	long long overlap_seconds;
-	json_t *answer; /* new */
-	bool replayed;  /* an idempotent replay was sent */
+	json_t *answer;          /* new */
+	bool replayed;           /* an idempotent replay was sent */
+	struct urlpolicy policy; /* for the URLs of the body */
 };
 
 typedef enum wh_err (*tx_fn)(struct request *req, struct wh_tx *tx);
@@ -64,13 +66,22 @@ static void wh_tx_release(struct wh_tx *tx)
 	json_decref(tx->answer);
 	wh_input_release(&tx->in);
 	json_decref(tx->body);
+	urlpolicy_release(&tx->policy);
 	memset(tx, 0, sizeof(*tx));
 }
 
-static struct wh_rules rules_for(const struct request *req, bool create)
+/* The validation rules from the config; the URL policy is kept in tx. */
+static enum wh_err rules_for(const struct request *req, bool create, struct wh_tx *tx, struct wh_rules *rules)
 {
-	struct wh_rules rules = {create, config_bool(&req->app->cfg, CFG_ALLOW_HTTP_TARGETS), !create};
-	return rules;
+	const struct config *cfg = &req->app->cfg;
+	char err[256];
+	if(urlpolicy_init(&tx->policy, config_bool(cfg, CFG_ALLOW_PRIVATE_TARGETS), config_str(cfg, CFG_ALLOW_CIDRS),
+	                  err, sizeof(err))) {
+		log_err("allow_cidrs: %s", err);
+		return WH_ERR_CONFIG;
+	}
+	*rules = (struct wh_rules){create, config_bool(cfg, CFG_ALLOW_HTTP_TARGETS), !create, &tx->policy};
+	return WH_OK;
 }
 
 /* Adds the secret and its Standard Webhooks form to an answer (create and rotate only). */
@@ -96,7 +107,12 @@ static enum wh_err render_id(struct request *req, const char *id, json_t **out)
 		return result;
 	*out = wh_render(&row.rows, 0, row.location_ids);
 	wh_row_release(&row);
-	return WH_OK;
+	result = webhook_stats_add(req->app->db, id, *out);
+	if(result) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return result;
 }
 
 static enum wh_err create_tx(struct request *req, struct wh_tx *tx)
@@ -126,9 +142,11 @@ static enum wh_err create_tx(struct request *req, struct wh_tx *tx)
 enum wh_err webhooks_create(struct request *req)
 {
 	struct wh_tx tx = {0};
-	struct wh_rules rules = rules_for(req, true);
+	struct wh_rules rules;
 	char id[ID_LEN + 1];
-	enum wh_err result = http_read_json(req, false, &tx.body);
+	enum wh_err result = rules_for(req, true, &tx, &rules);
+	if(!result)
+		result = http_read_json(req, false, &tx.body);
 	if(result)
 		goto out;
 	result = wh_input_parse(tx.body, &rules, &tx.in, &req->err);
@@ -164,8 +182,11 @@ static enum wh_err list_page(struct request *req, const struct page *page, const
 	for(size_t r = 0; !result && r < rows.nrows; r++) {
 		json_t *locs = NULL;
 		result = wh_location_ids(req->app->db, db_rows_get(&rows, r, WH_C_ID), &locs);
-		if(!result)
-			json_array_append_new(results, wh_render(&rows, r, locs));
+		if(!result) {
+			json_t *wh = wh_render(&rows, r, locs);
+			result = webhook_stats_add(req->app->db, db_rows_get(&rows, r, WH_C_ID), wh);
+			json_array_append_new(results, wh);
+		}
 		json_decref(locs);
 	}
 	db_rows_release(&rows);
@@ -235,8 +256,10 @@ static enum wh_err update_tx(struct request *req, struct wh_tx *tx)
 enum wh_err webhooks_update(struct request *req)
 {
 	struct wh_tx tx = {0};
-	struct wh_rules rules = rules_for(req, false);
-	enum wh_err result = http_read_json(req, false, &tx.body);
+	struct wh_rules rules;
+	enum wh_err result = rules_for(req, false, &tx, &rules);
+	if(!result)
+		result = http_read_json(req, false, &tx.body);
 	if(result)
 		goto out;
 	result = wh_input_parse(tx.body, &rules, &tx.in, &req->err);

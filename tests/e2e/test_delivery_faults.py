@@ -11,7 +11,7 @@ import threading
 import time
 
 from lib import Receiver, wait_for
-from test_delivery import create_webhook, deliveries, emit, emit_many, q
+from test_delivery import create_location, create_webhook, deliveries, emit, emit_many, q, settle
 
 WORKER_PID = "worker.pid"
 
@@ -121,7 +121,7 @@ def test_a_hanging_endpoint_does_not_delay_a_healthy_one(stack):
 
 def test_kill_9_mid_flight_then_restart_delivers_everything(stack):
     account, key = stack.new_account()
-    rx = Receiver(slow(0.03))
+    rx = quiet(Receiver(slow(0.03)))
     try:
         wid = create_webhook(stack, account, key, rx.url)
         events = emit_many(stack, account, [("visit.created", None, None, None, {"n": i}) for i in range(500)])
@@ -143,7 +143,7 @@ def test_kill_9_mid_flight_then_restart_delivers_everything(stack):
 
 def test_two_workers_share_the_outbox_exactly_once(stack):
     account, key = stack.new_account()
-    rx = Receiver(slow(0.01))
+    rx = quiet(Receiver(slow(0.01)))
     extra = ExtraWorker(stack, WH_LOG_LEVEL="debug")
     try:
         wid = create_webhook(stack, account, key, rx.url)
@@ -166,7 +166,7 @@ def test_two_workers_share_the_outbox_exactly_once(stack):
 
 def test_database_restart_loses_nothing(stack):
     account, key = stack.new_account()
-    rx = Receiver(slow(0.03))
+    rx = quiet(Receiver(slow(0.03)))
     try:
         wid = create_webhook(stack, account, key, rx.url)
         events = emit_many(stack, account, [("visit.created", None, None, None, {"n": i}) for i in range(150)])
@@ -188,7 +188,7 @@ def test_database_restart_loses_nothing(stack):
 
 def test_sigterm_lets_the_attempt_in_flight_finish(stack):
     account, key = stack.new_account()
-    rx = Receiver(slow(1.5))
+    rx = quiet(Receiver(slow(1.5)))
     stop_stack_worker(stack)
     try:
         extra = ExtraWorker(stack)
@@ -225,12 +225,14 @@ def test_url_policy_blocks_private_addresses_unless_allowed(stack):
     stop_stack_worker(stack)
     extra = ExtraWorker(stack, WH_ALLOW_PRIVATE_TARGETS="0")
     try:
+        loc = create_location(stack, account, key)  # 5 account-wide webhooks at most: one on a location
+        settle(stack, account)
         for n in names:
             port = v6.server_address[1] if n == "[::1]" else rxs[n].port
             url = "http://%s:%d/hook" % (n, port)
-            hooks[n] = create_webhook(stack, account, key, rxs[n].url)
+            hooks[n] = create_webhook(stack, account, key, rxs[n].url, locationIds=[loc] if n == "0.0.0.0" else [])
             stack.sql("UPDATE webhooks SET url = %s WHERE id = %s" % (q(url), q(hooks[n])))
-        emit(stack, account, "visit.created")
+        emit(stack, account, "visit.created", loc)
 
         def all_blocked():
             ds = [deliveries(stack, key, hooks[n]) for n in names]
@@ -257,3 +259,20 @@ def test_url_policy_blocks_private_addresses_unless_allowed(stack):
         v6.server_close()
         for rx in rxs.values():
             rx.close()
+
+
+def test_http_targets_refused_when_not_allowed(stack):
+    account, key = stack.new_account()
+    rx = Receiver()
+    stop_stack_worker(stack)
+    extra = ExtraWorker(stack, WH_ALLOW_HTTP_TARGETS="0")
+    try:
+        wid = create_webhook(stack, account, key, rx.url)
+        emit(stack, account, "visit.created")
+        d = wait_for(lambda: [x for x in deliveries(stack, key, wid) if x["attempts"] >= 1], 10)
+        assert d and d[0]["lastError"] == "invalid_url" and d[0]["status"] == "pending", d
+        assert rx.received() == []
+    finally:
+        extra.stop()
+        start_stack_worker(stack)
+        rx.close()

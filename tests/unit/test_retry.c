@@ -20,7 +20,7 @@ TEST_SUITE(retry_jitter_and_exhaustion)
 {
 	struct retry_schedule s;
 	CHECK(retry_schedule_parse("5,300,1800,7200,18000,36000,36000", &s) == WH_OK);
-	CHECK(retry_next_delay_ms(&s, 1, 0.0) == 4000);   /* -20 % */
+	CHECK(retry_next_delay_ms(&s, 1, 0.0) == 4000); /* -20 % */
 	CHECK(retry_next_delay_ms(&s, 1, 0.5) == 5000);
 	CHECK(retry_next_delay_ms(&s, 1, 0.999999) <= 6000 && retry_next_delay_ms(&s, 1, 0.999999) > 5990);
 	CHECK(retry_next_delay_ms(&s, 2, 0.5) == 300000);

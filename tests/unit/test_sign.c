@@ -46,7 +46,7 @@ TEST_SUITE(sign_standard_known_answers)
 	buf_reset(&out);
 	CHECK(sign_standard(keys, 2, MSG_ID, 1614265330LL, BODY, strlen(BODY), &out) == WH_OK);
 	CHECK_STR(buf_str(&out), "v1,TUNQyfuEpt29vbNZBxCzZHyXQ0w4shYJAyYH/sDHZww= "
-				 "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+	                         "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
 	/* the timestamp is signed */
 	buf_reset(&out);
 	CHECK(sign_standard(keys, 1, MSG_ID, 1614265331LL, BODY, strlen(BODY), &out) == WH_OK);
