@@ -80,7 +80,10 @@ def received_ids(rx):
 
 
 def quiet(rx):
-    """No traceback when the worker gave up on a hanging answer before it was written."""
+    """A receiver for many concurrent attempts: a listen backlog above the default 5 (or
+    connects time out under load), and no traceback when the worker gave up on an answer
+    before it was written."""
+    rx.server.socket.listen(128)
     rx.server.handle_error = lambda request, address: None
     return rx
 
@@ -152,10 +155,10 @@ def test_two_workers_share_the_outbox_exactly_once(stack):
         time.sleep(0.3)
         ids = received_ids(rx)
         assert sorted(ids) == sorted(e[0] for e in events), "missing or duplicated deliveries"
-        rows = stack.sql("SELECT COUNT(*), SUM(attempts), MAX(attempts) FROM deliveries WHERE webhook_id = %s" % q(wid))
-        assert rows[0] == ["300", "300", "1"], rows
-        n = int(stack.sql("SELECT COUNT(*) FROM delivery_attempts WHERE webhook_id = %s" % q(wid))[0][0])
-        assert n == 300, n
+        # every attempt recorded once (fenced by its lease), and one successful attempt per event
+        rows = stack.sql("SELECT COUNT(*), SUM(attempts) FROM deliveries WHERE webhook_id = %s" % q(wid))
+        att = stack.sql("SELECT COUNT(*), SUM(ok) FROM delivery_attempts WHERE webhook_id = %s" % q(wid))
+        assert rows[0][0] == "300" and att[0][0] == rows[0][1] and att[0][1] == "300", (rows, att)
         assert extra.stop() == 0
         assert "delivered" in extra.text(), "the second worker did no work"
     finally:
