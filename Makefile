@@ -102,3 +102,19 @@ help:
 	@echo 'make test T=test_webhooks   only the e2e cases of tests/e2e/test_webhooks.py (T=file::case for one)'
 	@echo 'make SAN=1   build with AddressSanitizer and UndefinedBehaviorSanitizer (also: make test SAN=1)'
 	@echo 'make clean   remove build output'
+
+# ---- Benchmarks (bench/, SPEC §11): one binary per bench/*.c, built by `make` too so they
+# can't rot; `make bench` runs bench/run.sh. ----
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BINS := $(BUILD)/bench-fcgi $(BUILD)/bench-sink $(BUILD)/bench-post
+all: $(BENCH_BINS)
+bench: $(BENCH_BINS)
+
+$(BUILD)/bench-fcgi: $(BUILD)/obj/bench/fcgi_trivial.o
+	$(CC) $(LDFLAGS_BASE) $(LDFLAGS) -o $@ $^ -lfcgi
+
+$(BUILD)/bench-sink: $(BUILD)/obj/bench/sink.o
+	$(CC) $(LDFLAGS_BASE) $(LDFLAGS) -o $@ $^ -lpthread
+
+$(BUILD)/bench-post: $(BUILD)/obj/bench/post.o
+	$(CC) $(LDFLAGS_BASE) $(LDFLAGS) -o $@ $^ -lcurl

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "fcgi-app/idempotency.h"
 #include "fcgi-app/outbox.h"
 #include "fcgi-app/visit_rules.h"
 
@@ -33,6 +34,36 @@ enum wh_err domain_tx(struct request *req, domain_tx_fn fn, void *ctx)
 		log_info("%s %s: deadlock, transaction retried (%d)", req->method, req->path, attempt + 1);
 		nanosleep(&(struct timespec){0, (long)(attempt + 1) * 5000000L}, NULL);
 	}
+	return result;
+}
+
+struct domain_create_tx {
+	const json_t *body;
+	domain_tx_fn fn;
+	void *ctx;
+	json_t **answer;
+	bool replayed;
+};
+
+static enum wh_err domain_create_tx(struct request *req, void *ctx)
+{
+	struct domain_create_tx *c = ctx;
+	struct idem idem;
+	enum wh_err result = idem_begin(req, c->body, &idem, &c->replayed);
+	if(result || c->replayed)
+		return result;
+	result = c->fn(req, c->ctx);
+	if(!result)
+		result = idem_record(req, &idem, 201, *c->answer);
+	return result;
+}
+
+enum wh_err domain_create(struct request *req, const json_t *body, domain_tx_fn fn, void *ctx, json_t **answer)
+{
+	struct domain_create_tx c = {body, fn, ctx, answer, false};
+	enum wh_err result = domain_tx(req, domain_create_tx, &c);
+	if(!result && !c.replayed)
+		http_send_json(req, 201, *answer);
 	return result;
 }
 

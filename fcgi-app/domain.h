@@ -18,6 +18,12 @@ typedef enum wh_err (*domain_tx_fn)(struct request *req, void *ctx);
  * returned (req->err as fn filled it). */
 enum wh_err domain_tx(struct request *req, domain_tx_fn fn, void *ctx);
 
+/* A creating POST: domain_tx with the request's Idempotency-Key claimed first in the
+ * transaction and fn's answer (*answer, set by fn) recorded in it, then answers 201 with
+ * *answer. A replay (same key and body within 24 h) answers the first answer and runs
+ * nothing; the same key with another body is WH_ERR_IDEM_REUSED (409). body is borrowed. */
+enum wh_err domain_create(struct request *req, const json_t *body, domain_tx_fn fn, void *ctx, json_t **answer);
+
 /* outbox_emit for the request's account. data is borrowed. */
 enum wh_err domain_emit(struct request *req, const char *type, const char *location_id, const char *visit_state,
                         const json_t *data);

@@ -75,9 +75,7 @@ enum wh_err location_create(struct request *req)
 	if(!result)
 		result = location_parse(req, body, true, &tx.in);
 	if(!result)
-		result = domain_tx(req, location_create_tx, &tx);
-	if(!result)
-		http_send_json(req, 201, tx.answer);
+		result = domain_create(req, body, location_create_tx, &tx, &tx.answer);
 	json_decref(tx.answer);
 	json_decref(body);
 	return result;
@@ -182,6 +180,22 @@ enum wh_err location_update(struct request *req)
 	return result;
 }
 
+/* A webhook that listed only this location would be left with an empty list, which reads
+ * as account-wide but matches nothing (account_wide = 0): the system disables it with a
+ * reason the settings page shows, before the location leaves the lists. */
+static enum wh_err location_disable_orphan_webhooks(struct request *req, const char *id)
+{
+	static const char sql[] = "UPDATE webhooks w SET w.disabled_at = ?, w.disabled_reason = "
+	                          "'every location in its locationIds was deleted', w.updated = ? "
+	                          "WHERE w.account_id = ? AND w.account_wide = 0 AND w.disabled_at IS NULL "
+	                          "AND w.id IN (SELECT l.webhook_id FROM webhook_locations l WHERE l.location_id = ?) "
+	                          "AND NOT EXISTS (SELECT 1 FROM webhook_locations o WHERE o.webhook_id = w.id "
+	                          "AND o.location_id <> ?)";
+	long long now = time_now_ms();
+	return db_exec(req->app->db, sql,
+	               DBP(db_i64(now), db_i64(now), db_str(req->account_id), db_str(id), db_str(id)), NULL, NULL);
+}
+
 /* Deleting refuses while visits are open (not COMPLETE): the business would lose people
  * in line. Otherwise the finished visits, their messages and the location's place in
  * webhooks' locationIds go with it, in the same transaction as location.removed. */
@@ -211,6 +225,7 @@ static enum wh_err location_delete_tx(struct request *req, void *ctx)
 	db_rows_release(&rows);
 	if(open > 0)
 		return domain_conflict(req, "location has %lld open visit(s): complete or delete them first", open);
+	result = location_disable_orphan_webhooks(req, tx->id);
 	for(size_t i = 0; cleanup[i] && !result; i++)
 		result = db_exec(req->app->db, cleanup[i], DBP(db_str(tx->id), db_str(req->account_id)), NULL, NULL);
 	if(!result)

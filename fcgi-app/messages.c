@@ -103,9 +103,7 @@ enum wh_err message_create(struct request *req)
 	if(!result)
 		result = message_parse_create(req, body, &tx);
 	if(!result)
-		result = domain_tx(req, message_create_tx, &tx);
-	if(!result)
-		http_send_json(req, 201, tx.answer);
+		result = domain_create(req, body, message_create_tx, &tx, &tx.answer);
 	json_decref(tx.answer);
 	json_decref(body);
 	return result;

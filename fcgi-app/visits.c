@@ -215,9 +215,7 @@ enum wh_err visit_create(struct request *req)
 	if(!result)
 		result = visit_parse(req, body, true, &tx.fields);
 	if(!result)
-		result = domain_tx(req, visit_create_tx, &tx);
-	if(!result)
-		http_send_json(req, 201, tx.answer);
+		result = domain_create(req, body, visit_create_tx, &tx, &tx.answer);
 	json_decref(tx.answer);
 	json_decref(tx.fields);
 	json_decref(body);

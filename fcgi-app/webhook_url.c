@@ -2,6 +2,7 @@
 #include "fcgi-app/webhook_url.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <string.h>
 #include <strings.h>
 
@@ -163,5 +164,39 @@ enum wh_err wh_url_check(const char *url, bool allow_http, const char *field, st
 		return WH_ERR_INVALID;
 	if(out)
 		*out = u;
+	return WH_OK;
+}
+
+/* The policy's verdict on a literal address host. */
+static bool literal_allowed(const struct wh_url *u, const struct urlpolicy *pol, const char **what)
+{
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+	memset(&in, 0, sizeof(in));
+	memset(&in6, 0, sizeof(in6));
+	if(u->host_kind == WH_URL_HOST_IPV4 && inet_pton(AF_INET, u->host, &in.sin_addr) == 1) {
+		in.sin_family = AF_INET;
+		*what = urlpolicy_class_name(urlpolicy_classify((struct sockaddr *)&in, sizeof(in)));
+		return urlpolicy_allows(pol, (struct sockaddr *)&in, sizeof(in));
+	}
+	if(inet_pton(AF_INET6, u->host, &in6.sin6_addr) != 1)
+		return false;
+	in6.sin6_family = AF_INET6;
+	*what = urlpolicy_class_name(urlpolicy_classify((struct sockaddr *)&in6, sizeof(in6)));
+	return urlpolicy_allows(pol, (struct sockaddr *)&in6, sizeof(in6));
+}
+
+enum wh_err wh_url_allowed(const char *url, bool allow_http, const struct urlpolicy *pol, const char *field,
+                           struct jx_err *err)
+{
+	struct wh_url u;
+	const char *what = "unsupported";
+	enum wh_err result = wh_url_check(url, allow_http, field, &u, err);
+	if(result || !pol || u.host_kind == WH_URL_HOST_DNS)
+		return result;
+	if(!literal_allowed(&u, pol, &what))
+		return jx_fail(err, field,
+		               "%s: %s is a %s address; the URL policy refuses it (allow_private_targets is off)",
+		               field, u.host, what);
 	return WH_OK;
 }

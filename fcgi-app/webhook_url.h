@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "common/json_util.h"
+#include "common/urlpolicy.h"
 
 #define WH_URL_MAX 2048
 #define WH_URL_HOST_MAX 253
@@ -22,5 +23,11 @@ struct wh_url {
 /* Checks url. allow_http permits http:// besides https://. On success fills out (may be
  * NULL) and returns WH_OK; otherwise WH_ERR_INVALID with err naming field. */
 enum wh_err wh_url_check(const char *url, bool allow_http, const char *field, struct wh_url *out, struct jx_err *err);
+
+/* wh_url_check, then the URL policy (SPEC §9) on a host written as an IP literal: it must
+ * be an address pol allows (DNS names are checked by the worker on the address it connects
+ * to). pol NULL skips the policy. WH_ERR_INVALID naming field. */
+enum wh_err wh_url_allowed(const char *url, bool allow_http, const struct urlpolicy *pol, const char *field,
+                           struct jx_err *err);
 
 #endif

@@ -21,8 +21,9 @@ struct wh_tx {
 	const char *id;                 /* the webhook */
 	char secret[WH_SECRET_MAX + 1]; /* create and rotate: the secret in force afterwards */
 	long long overlap_seconds;
-	json_t *answer; /* new */
-	bool replayed;  /* an idempotent replay was sent */
+	json_t *answer;          /* new */
+	bool replayed;           /* an idempotent replay was sent */
+	struct urlpolicy policy; /* for the URLs of the body */
 };
 
 typedef enum wh_err (*tx_fn)(struct request *req, struct wh_tx *tx);
@@ -65,13 +66,22 @@ static void wh_tx_release(struct wh_tx *tx)
 	json_decref(tx->answer);
 	wh_input_release(&tx->in);
 	json_decref(tx->body);
+	urlpolicy_release(&tx->policy);
 	memset(tx, 0, sizeof(*tx));
 }
 
-static struct wh_rules rules_for(const struct request *req, bool create)
+/* The validation rules from the config; the URL policy is kept in tx. */
+static enum wh_err rules_for(const struct request *req, bool create, struct wh_tx *tx, struct wh_rules *rules)
 {
-	struct wh_rules rules = {create, config_bool(&req->app->cfg, CFG_ALLOW_HTTP_TARGETS), !create};
-	return rules;
+	const struct config *cfg = &req->app->cfg;
+	char err[256];
+	if(urlpolicy_init(&tx->policy, config_bool(cfg, CFG_ALLOW_PRIVATE_TARGETS), config_str(cfg, CFG_ALLOW_CIDRS),
+	                  err, sizeof(err))) {
+		log_err("allow_cidrs: %s", err);
+		return WH_ERR_CONFIG;
+	}
+	*rules = (struct wh_rules){create, config_bool(cfg, CFG_ALLOW_HTTP_TARGETS), !create, &tx->policy};
+	return WH_OK;
 }
 
 /* Adds the secret and its Standard Webhooks form to an answer (create and rotate only). */
@@ -132,9 +142,11 @@ static enum wh_err create_tx(struct request *req, struct wh_tx *tx)
 enum wh_err webhooks_create(struct request *req)
 {
 	struct wh_tx tx = {0};
-	struct wh_rules rules = rules_for(req, true);
+	struct wh_rules rules;
 	char id[ID_LEN + 1];
-	enum wh_err result = http_read_json(req, false, &tx.body);
+	enum wh_err result = rules_for(req, true, &tx, &rules);
+	if(!result)
+		result = http_read_json(req, false, &tx.body);
 	if(result)
 		goto out;
 	result = wh_input_parse(tx.body, &rules, &tx.in, &req->err);
@@ -244,8 +256,10 @@ static enum wh_err update_tx(struct request *req, struct wh_tx *tx)
 enum wh_err webhooks_update(struct request *req)
 {
 	struct wh_tx tx = {0};
-	struct wh_rules rules = rules_for(req, false);
-	enum wh_err result = http_read_json(req, false, &tx.body);
+	struct wh_rules rules;
+	enum wh_err result = rules_for(req, false, &tx, &rules);
+	if(!result)
+		result = http_read_json(req, false, &tx.body);
 	if(result)
 		goto out;
 	result = wh_input_parse(tx.body, &rules, &tx.in, &req->err);

@@ -107,7 +107,7 @@ static enum wh_err scalars_parse(json_t *body, const struct wh_rules *rules, str
 	if(result)
 		return result;
 	in->has_url = in->url != NULL;
-	if(in->url && wh_url_check(in->url, rules->allow_http, "url", NULL, err))
+	if(in->url && wh_url_allowed(in->url, rules->allow_http, rules->policy, "url", err))
 		return WH_ERR_INVALID;
 	result = jx_string(body, "secret", false, 0, 1024, &in->secret, err);
 	if(result)
@@ -160,8 +160,8 @@ enum wh_err wh_input_parse(json_t *body, const struct wh_rules *rules, struct wh
 	in->has_oauth = true;
 	if(json_is_null(oauth))
 		return WH_OK;
-	return wh_oauth_parse(oauth, rules->allow_http, !rules->create && rules->have_oauth_key, &in->oauth_meta,
-	                      &in->oauth_key, err);
+	return wh_oauth_parse(oauth, rules->allow_http, rules->policy, !rules->create && rules->have_oauth_key,
+	                      &in->oauth_meta, &in->oauth_key, err);
 }
 
 void wh_input_release(struct wh_input *in)

@@ -9,6 +9,7 @@
 #include "common/buf.h"
 #include "common/ids.h"
 #include "common/json_util.h"
+#include "common/urlpolicy.h"
 
 #define WH_SECRET_MIN 16
 #define WH_SECRET_MAX 128
@@ -18,9 +19,10 @@
 #define WH_OVERLAP_MAX 604800
 
 struct wh_rules {
-	bool create;         /* url required; privateKey required with oAuth */
-	bool allow_http;     /* config allow_http_targets */
-	bool have_oauth_key; /* update: a stored key lets oAuth omit privateKey */
+	bool create;                    /* url required; privateKey required with oAuth */
+	bool allow_http;                /* config allow_http_targets */
+	bool have_oauth_key;            /* update: a stored key lets oAuth omit privateKey */
+	const struct urlpolicy *policy; /* refuses literal IP hosts it does not allow; NULL: none */
 };
 
 /* A parsed body. has_* tell which fields were given. Strings are borrowed from the body;

@@ -56,7 +56,8 @@ static enum wh_err claims_parse(json_t *v, json_t **out, struct jx_err *err)
 	return WH_OK;
 }
 
-static enum wh_err fields_parse(json_t *v, bool allow_http, json_t *meta, struct jx_err *err)
+static enum wh_err fields_parse(json_t *v, bool allow_http, const struct urlpolicy *pol, json_t *meta,
+                                struct jx_err *err)
 {
 	json_t *tok = json_object_get(v, "tokenUrl");
 	json_t *exp = json_object_get(v, "expiresIn");
@@ -66,7 +67,7 @@ static enum wh_err fields_parse(json_t *v, bool allow_http, json_t *meta, struct
 		return jx_fail(err, "oAuth.tokenUrl", "oAuth.tokenUrl: required");
 	if(!json_is_string(tok))
 		return jx_fail(err, "oAuth.tokenUrl", "oAuth.tokenUrl: must be a string");
-	result = wh_url_check(json_string_value(tok), allow_http, "oAuth.tokenUrl", NULL, err);
+	result = wh_url_allowed(json_string_value(tok), allow_http, pol, "oAuth.tokenUrl", err);
 	if(result)
 		return result;
 	if(exp && (!json_is_integer(exp) || json_integer_value(exp) < 60 || json_integer_value(exp) > 3600))
@@ -80,8 +81,8 @@ static enum wh_err fields_parse(json_t *v, bool allow_http, json_t *meta, struct
 	return WH_OK;
 }
 
-enum wh_err wh_oauth_parse(json_t *v, bool allow_http, bool key_optional, json_t **meta, const char **key,
-                           struct jx_err *err)
+enum wh_err wh_oauth_parse(json_t *v, bool allow_http, const struct urlpolicy *pol, bool key_optional, json_t **meta,
+                           const char **key, struct jx_err *err)
 {
 	static const char *const keys[] = {"tokenUrl", "privateKey", "expiresIn", "claims", NULL};
 	json_t *pk;
@@ -94,7 +95,7 @@ enum wh_err wh_oauth_parse(json_t *v, bool allow_http, bool key_optional, json_t
 	if(jx_only_keys(v, keys, err))
 		return unknown_field(err, "oAuth");
 	m = json_object();
-	result = fields_parse(v, allow_http, m, err);
+	result = fields_parse(v, allow_http, pol, m, err);
 	if(result)
 		goto out;
 	pk = json_object_get(v, "privateKey");

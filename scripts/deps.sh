@@ -22,7 +22,16 @@ if command -v node >/dev/null && command -v npm >/dev/null; then
 	for p in "${missing[@]}"; do [ "$p" = nodejs ] || [ "$p" = npm ] || m+=("$p"); done
 	missing=("${m[@]+"${m[@]}"}")
 fi
-[ ${#missing[@]} -eq 0 ] && exit 0
+# The browser suite's npm modules (tests/browser/package-lock.json), installed here because
+# the tests run without a network. A failure is reported by the suite, not fatal here.
+browser_modules() {
+	[ -d tests/browser/node_modules/playwright-core ] && return 0
+	echo "deps: npm ci in tests/browser"
+	(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
+		echo "deps: npm ci in tests/browser failed; the browser suite will fail" >&2
+}
+cd "$(dirname "$0")/.."
+[ ${#missing[@]} -eq 0 ] && { browser_modules; exit 0; }
 
 if [ "$(id -u)" != 0 ]; then
 	echo "deps: missing packages: ${missing[*]}; run as root or install them with apt-get" >&2
@@ -40,3 +49,4 @@ trap '[ $made_policy = 1 ] && rm -f "$policy"' EXIT
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+browser_modules

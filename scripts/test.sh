@@ -50,7 +50,7 @@ export WH_FAULT_POINT=from_header # test-only: X-Linehook-Fault header fails cho
 export WH_RETRY_SCHEDULE=1,1,2 WH_REQUEST_TIMEOUT_MS=3000 WH_CONNECT_TIMEOUT_MS=2000 WH_LEASE_SECONDS=5
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
 mkdir -p "$WH_VAR"
-cleanup() { scripts/stack.sh stop >/dev/null 2>&1; }
+cleanup() { scripts/apache.sh stop >/dev/null 2>&1; scripts/stack.sh stop >/dev/null 2>&1; }
 trap cleanup EXIT
 
 echo "== stack ($WH_VAR, http $WH_HTTP_PORT, db $WH_DB_PORT)"
@@ -59,6 +59,25 @@ if scripts/stack.sh start > "$tmp/stack.out" 2>&1; then
 	python3 tests/e2e/run.py "$@" 2>&1 | tee "$tmp/e2e.out"
 	count "$tmp/e2e.out"
 	grep -q '^e2e: ' "$tmp/e2e.out" || { echo "FAIL e2e runner crashed"; failed=$((failed + 1)); }
+	# Browser suite (tests/browser): playwright-core driving Debian's Chromium against this
+	# stack. Runs with the whole suite, or alone with T=browser (T=browser::CASE for some).
+	bargs=()
+	run_browser=$(( $# == 0 ))
+	for a in "$@"; do
+		case "$a" in browser) run_browser=1 ;; browser::*) run_browser=1; bargs+=("${a#browser::}") ;; esac
+	done
+	if [ "$run_browser" = 1 ]; then
+		echo "== browser"
+		if [ -d tests/browser/node_modules/playwright-core ]; then
+			WH_BROWSER_ARTIFACTS=${WH_BROWSER_ARTIFACTS:-$ROOT/tests/browser/artifacts} \
+				node tests/browser/run.mjs "${bargs[@]+"${bargs[@]}"}" 2>&1 | tee "$tmp/browser.out"
+			count "$tmp/browser.out"
+			grep -q '^browser: ' "$tmp/browser.out" || { echo "FAIL browser runner crashed"; failed=$((failed + 1)); }
+		else
+			echo "FAIL browser/modules: tests/browser/node_modules missing (scripts/deps.sh runs npm ci)"
+			failed=$((failed + 1))
+		fi
+	fi
 else
 	cat "$tmp/stack.out"
 	echo "FAIL stack did not start"

@@ -1,0 +1,744 @@
+// linehook settings page: manage a location's webhooks and see their activity.
+//
+// One module, no framework, no build step. Every piece of text that comes from the API or
+// from a user (URLs, descriptions, errors, response bodies) reaches the page only through
+// text nodes (el() and textContent); nothing here assigns HTML. The API key is kept in
+// sessionStorage and sent as the `apikey` header; there are no cookies.
+
+const KEY_STORE = 'linehook.apikey';
+const LOCATION_STORE = 'linehook.location';
+const ACCOUNT_WIDE = '';
+const EVENT_TYPES = ['visit.created', 'visit.updated', 'visit.removed',
+	'location-status.updated', 'message.created', 'message.updated'];
+const VISIT_STATES = ['PENDING', 'DRAFT', 'BOOKED', 'WAITING', 'SERVED', 'COMPLETE'];
+const ACTIVITY_LIMIT = 25;
+const ACTIVITY_REFRESH_MS = 4000;
+
+const app = document.getElementById('app');
+const notice = document.getElementById('notice');
+const state = { key: null, account: null, locations: [], location: ACCOUNT_WIDE, timer: null, view: 0 };
+
+// ---- DOM helpers -------------------------------------------------------------------------
+
+// el('p', {className: 'x'}, 'text', child): an element; strings become text nodes.
+function el(tag, props, ...children) {
+	const node = document.createElement(tag);
+	for (const [name, value] of Object.entries(props || {})) {
+		if (value === undefined || value === null || value === false) continue;
+		if (name.startsWith('on')) node.addEventListener(name.slice(2), value);
+		else if (name === 'className' || name === 'textContent' || name === 'value' ||
+			name === 'checked' || name === 'disabled' || name === 'hidden') node[name] = value;
+		else node.setAttribute(name, value === true ? '' : String(value));
+	}
+	append(node, children);
+	return node;
+}
+
+function append(node, children) {
+	for (const child of children.flat()) {
+		if (child === undefined || child === null || child === false) continue;
+		node.append(typeof child === 'string' || typeof child === 'number' ? document.createTextNode(String(child)) : child);
+	}
+	return node;
+}
+
+function clear(node) {
+	while (node.firstChild) node.removeChild(node.firstChild);
+	return node;
+}
+
+let uid = 0;
+function nextId(prefix) {
+	uid += 1;
+	return `${prefix}-${uid}`;
+}
+
+let saidAt = 0;
+function say(text, kind) {
+	saidAt = Date.now();
+	notice.textContent = text;
+	notice.className = `notice ${kind || 'info'}`;
+}
+
+function fmtTime(iso) {
+	if (!iso) return '—';
+	const d = new Date(iso);
+	if (Number.isNaN(d.getTime())) return String(iso);
+	return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+}
+
+function timeEl(iso) {
+	return iso ? el('time', { datetime: iso, title: iso }, fmtTime(iso)) : '—';
+}
+
+// ---- API ---------------------------------------------------------------------------------
+
+class ApiError extends Error {
+	constructor(status, body) {
+		const b = body && typeof body === 'object' ? body : {};
+		super(b.message || `request failed (HTTP ${status})`);
+		this.status = status;
+		this.errorCode = b.errorCode || null;
+		this.field = b.field || null;
+	}
+}
+
+async function api(method, path, body, key) {
+	const headers = { apikey: key || state.key, Accept: 'application/json' };
+	const init = { method, headers, cache: 'no-store', credentials: 'omit' };
+	if (body !== undefined) {
+		headers['Content-Type'] = 'application/json';
+		init.body = JSON.stringify(body);
+	}
+	let res;
+	try {
+		res = await fetch(path, init);
+	} catch (e) {
+		throw new ApiError(0, { message: 'The server could not be reached.' });
+	}
+	const text = await res.text();
+	let json = null;
+	try { json = text ? JSON.parse(text) : null; } catch (e) { json = null; }
+	if (!res.ok) {
+		if (res.status === 401 && !key) signOut('Your API key is no longer accepted. Sign in again.');
+		throw new ApiError(res.status, json);
+	}
+	return json;
+}
+
+// Every page of a list (limit 100, startAfter = the previous page's endAt).
+async function apiAll(path) {
+	const out = [];
+	let after = null;
+	for (let page = 0; page < 50; page++) {
+		const sep = path.includes('?') ? '&' : '?';
+		const q = `${path}${sep}limit=100${after ? `&startAfter=${encodeURIComponent(after)}` : ''}`;
+		const res = await api('GET', q);
+		const results = (res && res.results) || [];
+		out.push(...results);
+		if (!res || !res.endAt || results.length < 100) break;
+		after = res.endAt;
+	}
+	return out;
+}
+
+// ---- sign in -----------------------------------------------------------------------------
+
+function signOut(message) {
+	sessionStorage.removeItem(KEY_STORE);
+	state.key = null;
+	state.account = null;
+	document.getElementById('account').hidden = true;
+	location.hash = '';
+	renderSignIn(message);
+}
+
+function renderSignIn(message) {
+	stopTimer();
+	const input = el('input', { id: 'apikey', name: 'apikey', type: 'password', autocomplete: 'off',
+		spellcheck: 'false', required: true, 'aria-describedby': 'apikey-help apikey-error' });
+	const error = el('p', { id: 'apikey-error', className: 'field-error', role: 'alert' }, message || '');
+	const form = el('form', { className: 'card signin', novalidate: true },
+		el('h2', { tabindex: '-1' }, 'Sign in'),
+		el('label', { for: 'apikey' }, 'API key'),
+		input,
+		el('p', { id: 'apikey-help', className: 'hint' },
+			'Paste an API key of your account. It is kept only in this browser tab and sent as the apikey header.'),
+		error,
+		el('button', { type: 'submit' }, 'Sign in'));
+	form.addEventListener('submit', async (ev) => {
+		ev.preventDefault();
+		const key = input.value.trim();
+		if (!key) {
+			error.textContent = 'Enter an API key.';
+			return;
+		}
+		error.textContent = '';
+		try {
+			const account = await api('GET', '/v2/account', undefined, key);
+			sessionStorage.setItem(KEY_STORE, key);
+			state.key = key;
+			await start(account);
+		} catch (e) {
+			error.textContent = e.status === 401
+				? 'This API key was not accepted (wrong or revoked key). Check it and try again.'
+				: `Could not sign in: ${e.message}`;
+			input.focus();
+		}
+	});
+	clear(app).append(form);
+	input.focus();
+}
+
+async function start(account) {
+	state.account = account;
+	document.getElementById('account-name').textContent = `Account: ${account.name}`;
+	document.getElementById('account').hidden = false;
+	try {
+		state.locations = await apiAll('/v2/locations');
+	} catch (e) {
+		state.locations = [];
+		if (e.status !== 404) say(`Could not load the locations: ${e.message}`, 'error');
+	}
+	const saved = sessionStorage.getItem(LOCATION_STORE);
+	const known = state.locations.some((l) => l.id === saved);
+	state.location = known ? saved : (state.locations[0] ? state.locations[0].id : ACCOUNT_WIDE);
+	route();
+}
+
+// ---- routing: #/ (list), #/new (add form), #/webhooks/<id> (an endpoint) ----------------
+
+function route() {
+	if (!state.key) return;
+	stopTimer();
+	state.view += 1;
+	const hash = location.hash.replace(/^#/, '');
+	const m = hash.match(/^\/webhooks\/([A-Za-z0-9]{1,64})$/);
+	if (m) renderEndpoint(m[1]);
+	else if (hash === '/new') renderAdd();
+	else renderList();
+}
+
+function stopTimer() {
+	if (state.timer) clearInterval(state.timer);
+	state.timer = null;
+}
+
+function focusHeading() {
+	const h = app.querySelector('h2');
+	if (h) h.focus();
+}
+
+function locationName(id) {
+	if (id === ACCOUNT_WIDE) return 'Account-wide';
+	const l = state.locations.find((x) => x.id === id);
+	return l ? l.name : id;
+}
+
+function locationPicker() {
+	const select = el('select', { id: 'location', name: 'location' },
+		el('option', { value: ACCOUNT_WIDE }, 'Account-wide (webhooks of no single location)'),
+		state.locations.map((l) => el('option', { value: l.id }, l.name)));
+	select.value = state.location;
+	select.addEventListener('change', () => {
+		state.location = select.value;
+		sessionStorage.setItem(LOCATION_STORE, state.location);
+		renderList();
+	});
+	return el('div', { className: 'field inline' }, el('label', { for: 'location' }, 'Location'), select);
+}
+
+// ---- endpoint list -----------------------------------------------------------------------
+
+function eventTypesText(w) {
+	return w.eventTypes && w.eventTypes.length ? w.eventTypes.join(', ') : 'All event types';
+}
+
+function statusEl(w) {
+	const status = w.status || (w.isActive === false ? 'inactive' : 'active');
+	const badge = el('span', { className: `badge ${status}` }, status);
+	if (status === 'disabled' && w.disabledReason) {
+		return el('span', {}, badge, ' ', el('span', { className: 'reason' }, w.disabledReason));
+	}
+	return badge;
+}
+
+function lastDelivery(stats) {
+	if (!stats) return '—';
+	const ok = stats.lastSuccessAt ? Date.parse(stats.lastSuccessAt) : 0;
+	const bad = stats.lastFailureAt ? Date.parse(stats.lastFailureAt) : 0;
+	if (!ok && !bad) return 'None yet';
+	const succeeded = ok >= bad;
+	return el('span', {}, timeEl(succeeded ? stats.lastSuccessAt : stats.lastFailureAt), ' ',
+		el('span', { className: `badge ${succeeded ? 'succeeded' : 'failed'}` }, succeeded ? 'succeeded' : 'failed'));
+}
+
+function counts(stats) {
+	if (!stats) return '—';
+	const s = stats.succeeded24h ?? 0;
+	const f = stats.failed24h ?? 0;
+	return el('span', {}, el('span', { className: 'count ok' }, `${s} succeeded`), ', ',
+		el('span', { className: `count ${f ? 'bad' : ''}` }, `${f} failed`),
+		stats.failingSince ? el('span', { className: 'reason' }, ' failing since ', timeEl(stats.failingSince)) : null);
+}
+
+async function loadWebhooks() {
+	if (state.location === ACCOUNT_WIDE) {
+		const all = await apiAll('/v2/webhooks');
+		return all.filter((w) => !w.locationIds || w.locationIds.length === 0);
+	}
+	const list = await apiAll(`/v2/webhooks?locationId=${encodeURIComponent(state.location)}`);
+	return list.filter((w) => (w.locationIds || []).includes(state.location));
+}
+
+async function renderList() {
+	const view = state.view;
+	const body = el('div', { className: 'list-body' }, el('p', { className: 'hint' }, 'Loading…'));
+	clear(app).append(el('section', { className: 'card', 'aria-labelledby': 'list-title' },
+		el('div', { className: 'row between' },
+			el('h2', { id: 'list-title', tabindex: '-1' }, 'Webhook endpoints'),
+			el('div', { className: 'row' },
+				el('button', { type: 'button', className: 'secondary', onclick: () => renderList() }, 'Refresh'),
+				el('a', { href: '#/new', className: 'button', id: 'add-endpoint' }, 'Add endpoint'))),
+		locationPicker(),
+		body));
+	let hooks;
+	try {
+		hooks = await loadWebhooks();
+	} catch (e) {
+		if (view !== state.view) return;
+		clear(body).append(el('p', { className: 'error', role: 'alert' }, `Could not load the endpoints: ${e.message}`));
+		return;
+	}
+	if (view !== state.view) return;
+	clear(body);
+	if (!hooks.length) {
+		body.append(el('p', { className: 'empty' }, `No endpoints for ${locationName(state.location)} yet. Use Add endpoint to create one.`));
+		return;
+	}
+	const head = ['Endpoint', 'Event types', 'Status', 'Last delivery', 'Last 24 h'];
+	body.append(el('table', { className: 'endpoints responsive' },
+		el('thead', {}, el('tr', {}, head.map((h) => el('th', { scope: 'col' }, h)))),
+		el('tbody', {}, hooks.map((w) => el('tr', { 'data-id': w.id },
+			el('td', { 'data-label': 'Endpoint' },
+				el('a', { href: `#/webhooks/${w.id}`, className: 'url' }, w.url),
+				w.description ? el('div', { className: 'description' }, w.description) : null),
+			el('td', { 'data-label': 'Event types' }, eventTypesText(w)),
+			el('td', { 'data-label': 'Status' }, statusEl(w)),
+			el('td', { 'data-label': 'Last delivery' }, lastDelivery(w.stats)),
+			el('td', { 'data-label': 'Last 24 h' }, counts(w.stats)))))));
+}
+
+// ---- the endpoint form (add and edit) ------------------------------------------------------
+
+function checkbox(name, value, label, checked) {
+	const id = nextId(name);
+	return el('div', { className: 'check' },
+		el('input', { type: 'checkbox', id, name, value, checked: !!checked }),
+		el('label', { for: id }, label));
+}
+
+function fieldError(key) {
+	return el('p', { className: 'field-error', 'data-error-for': key, role: 'alert' });
+}
+
+// The form's fields; values() reads them, showErrors() places server errors.
+function endpointForm(w, submitText, onSubmit) {
+	const urlId = nextId('url');
+	const descId = nextId('description');
+	const activeId = nextId('active');
+	const allId = nextId('all-types');
+	const types = (w && w.eventTypes) || [];
+	const states = (w && w.visitStates) || [];
+	const all = el('input', { type: 'checkbox', id: allId, name: 'allTypes', checked: !w || types.length === 0 });
+	const typeBoxes = EVENT_TYPES.map((t) => checkbox('eventTypes', t, t, types.includes(t)));
+	const extraTypes = types.filter((t) => !EVENT_TYPES.includes(t));
+	const syncTypes = () => {
+		for (const box of typeBoxes) box.querySelector('input').disabled = all.checked;
+	};
+	all.addEventListener('change', syncTypes);
+	// Locations: a new endpoint starts with the chosen one; none checked = account-wide.
+	const held = w ? (w.locationIds || []) : (state.location === ACCOUNT_WIDE ? [] : [state.location]);
+	const unknownLocations = held.filter((id) => !state.locations.some((l) => l.id === id));
+	const locationBoxes = state.locations.map((l) => checkbox('locationIds', l.id, l.name, held.includes(l.id)));
+	const formError = el('p', { className: 'error form-error', role: 'alert' });
+	const form = el('form', { className: 'endpoint-form', novalidate: true },
+		el('div', { className: 'field' },
+			el('label', { for: urlId }, 'Endpoint URL'),
+			el('input', { id: urlId, name: 'url', type: 'url', inputmode: 'url', required: true, autocomplete: 'off',
+				spellcheck: 'false', placeholder: 'https://example.com/webhooks', value: w ? w.url : '' }),
+			fieldError('url')),
+		el('div', { className: 'field' },
+			el('label', { for: descId }, 'Description'),
+			el('input', { id: descId, name: 'description', type: 'text', maxlength: '200', value: (w && w.description) || '' }),
+			fieldError('description')),
+		el('fieldset', {},
+			el('legend', {}, 'Event types'),
+			el('div', { className: 'check' }, all, el('label', { for: allId }, 'Send all event types')),
+			el('div', { className: 'checks' }, typeBoxes),
+			extraTypes.length ? el('p', { className: 'hint' }, `Also subscribed: ${extraTypes.join(', ')} (kept on save).`) : null,
+			fieldError('eventTypes')),
+		el('fieldset', {},
+			el('legend', {}, 'Visit states'),
+			el('p', { className: 'hint' }, 'Visit events only for visits in these states. None checked: every state.'),
+			el('div', { className: 'checks' }, VISIT_STATES.map((s) => checkbox('visitStates', s, s, states.includes(s)))),
+			fieldError('visitStates')),
+		locationBoxes.length ? el('fieldset', {},
+			el('legend', {}, 'Locations'),
+			el('p', { className: 'hint' }, 'Events of these locations. None checked: account-wide (every location).'),
+			el('div', { className: 'checks names' }, locationBoxes),
+			fieldError('locationIds')) : fieldError('locationIds'),
+		el('div', { className: 'check' },
+			el('input', { type: 'checkbox', id: activeId, name: 'isActive', checked: !w || w.isActive !== false }),
+			el('label', { for: activeId }, 'Active'),
+			fieldError('isActive')),
+		formError,
+		el('div', { className: 'row' }, el('button', { type: 'submit' }, submitText)));
+	syncTypes();
+	form.values = () => {
+		const chosen = [...form.querySelectorAll('input[name=eventTypes]:checked')].map((i) => i.value);
+		return {
+			url: form.elements.url.value.trim(),
+			description: form.elements.description.value,
+			eventTypes: all.checked ? [] : chosen.concat(extraTypes),
+			visitStates: [...form.querySelectorAll('input[name=visitStates]:checked')].map((i) => i.value),
+			isActive: form.elements.isActive.checked,
+			locationIds: [...form.querySelectorAll('input[name=locationIds]:checked')].map((i) => i.value).concat(unknownLocations),
+		};
+	};
+	form.showErrors = (e) => {
+		for (const p of form.querySelectorAll('[data-error-for]')) p.textContent = '';
+		formError.textContent = '';
+		if (!e) return;
+		const key = e.field ? e.field.replace(/\[.*$/, '') : '';
+		const slot = key ? form.querySelector(`[data-error-for="${CSS.escape(key)}"]`) : null;
+		if (slot) {
+			slot.textContent = e.message;
+			const input = slot.parentElement.querySelector('input:not([disabled])');
+			if (input) {
+				input.setAttribute('aria-invalid', 'true');
+				input.focus();
+			}
+		} else {
+			formError.textContent = e.field ? `${e.field}: ${e.message}` : e.message;
+		}
+	};
+	form.addEventListener('submit', async (ev) => {
+		ev.preventDefault();
+		for (const i of form.querySelectorAll('[aria-invalid]')) i.removeAttribute('aria-invalid');
+		const v = form.values();
+		if (!all.checked && v.eventTypes.length === 0) {
+			form.showErrors({ field: 'eventTypes', message: 'Choose at least one event type, or Send all event types.' });
+			return;
+		}
+		form.showErrors(null);
+		const button = form.querySelector('button[type=submit]');
+		button.disabled = true;
+		try {
+			await onSubmit(v);
+		} catch (err) {
+			form.showErrors(err);
+		} finally {
+			button.disabled = false;
+		}
+	});
+	return form;
+}
+
+function renderAdd() {
+	const where = locationName(state.location);
+	const form = endpointForm(null, 'Create endpoint', async (v) => {
+		const body = { ...v };
+		if (!body.description) delete body.description;
+		const created = await api('POST', '/v2/webhooks', body);
+		location.hash = '#/';
+		showSecret('Endpoint created', created, `The endpoint ${created.url} was created.`);
+		say('Endpoint created.', 'ok');
+	});
+	clear(app).append(el('section', { className: 'card', 'aria-labelledby': 'add-title' },
+		el('a', { href: '#/', className: 'back' }, '← Back to endpoints'),
+		el('h2', { id: 'add-title', tabindex: '-1' }, 'Add endpoint'),
+		el('p', { className: 'hint' }, `For: ${where}`),
+		form));
+	focusHeading();
+}
+
+// ---- the secret dialog: the only place a secret is ever shown --------------------------------
+
+function showSecret(title, answer, lead) {
+	const secretId = nextId('secret');
+	const stdId = nextId('std-secret');
+	const status = el('p', { className: 'hint', role: 'status' });
+	const copy = (input) => async () => {
+		input.select();
+		let done = false;
+		try {
+			await navigator.clipboard.writeText(input.value);
+			done = true;
+		} catch (e) {
+			done = document.execCommand && document.execCommand('copy');
+		}
+		status.textContent = done ? 'Copied to the clipboard.' : 'Select the text and copy it.';
+	};
+	const secretInput = el('input', { id: secretId, type: 'text', readonly: true, value: answer.secret || '', className: 'secret' });
+	const stdInput = el('input', { id: stdId, type: 'text', readonly: true, value: answer.standardSecret || '', className: 'secret' });
+	const dialog = el('dialog', { className: 'secret-dialog', 'aria-labelledby': `${secretId}-title` },
+		el('h2', { id: `${secretId}-title` }, title),
+		lead ? el('p', {}, lead) : null,
+		el('p', { className: 'warning' }, 'This signing secret is shown only once. Copy it now: it can never be shown again.'),
+		el('label', { for: secretId }, 'Signing secret'),
+		el('div', { className: 'row' }, secretInput, el('button', { type: 'button', onclick: copy(secretInput) }, 'Copy secret')),
+		answer.standardSecret ? [
+			el('label', { for: stdId }, 'Standard Webhooks secret (whsec_)'),
+			el('div', { className: 'row' }, stdInput, el('button', { type: 'button', onclick: copy(stdInput) }, 'Copy whsec_ secret')),
+		] : null,
+		status,
+		el('div', { className: 'row end' }, el('button', { type: 'button', className: 'secondary', onclick: () => dialog.close() }, 'Done')));
+	// Closing (Done or Escape) removes the secret from the page for good.
+	dialog.addEventListener('close', () => {
+		secretInput.value = '';
+		stdInput.value = '';
+		dialog.remove();
+		focusHeading();
+	});
+	document.body.append(dialog);
+	dialog.showModal();
+	secretInput.focus();
+	secretInput.select();
+}
+
+function confirmDialog(title, text, confirmText) {
+	return new Promise((resolve) => {
+		let ok = false;
+		const dialog = el('dialog', { className: 'confirm-dialog' },
+			el('h2', {}, title),
+			el('p', {}, text),
+			el('div', { className: 'row end' },
+				el('button', { type: 'button', className: 'secondary', onclick: () => dialog.close() }, 'Cancel'),
+				el('button', { type: 'button', className: 'danger', onclick: () => { ok = true; dialog.close(); } }, confirmText)));
+		dialog.addEventListener('close', () => {
+			dialog.remove();
+			resolve(ok);
+		});
+		document.body.append(dialog);
+		dialog.showModal();
+		dialog.querySelector('button.secondary').focus();
+	});
+}
+
+// ---- an endpoint's page ----------------------------------------------------------------------
+
+async function renderEndpoint(id) {
+	const view = state.view;
+	clear(app).append(el('section', { className: 'card' },
+		el('a', { href: '#/', className: 'back' }, '← Back to endpoints'),
+		el('h2', { tabindex: '-1' }, 'Endpoint'), el('p', { className: 'hint' }, 'Loading…')));
+	let w;
+	try {
+		w = await api('GET', `/v2/webhooks/${encodeURIComponent(id)}`);
+	} catch (e) {
+		if (view !== state.view) return;
+		clear(app).append(el('section', { className: 'card' },
+			el('a', { href: '#/', className: 'back' }, '← Back to endpoints'),
+			el('h2', { tabindex: '-1' }, 'Endpoint'),
+			el('p', { className: 'error', role: 'alert' },
+				e.status === 404 ? 'This endpoint does not exist (it may have been deleted).' : `Could not load the endpoint: ${e.message}`)));
+		focusHeading();
+		return;
+	}
+	if (view !== state.view) return;
+	const summary = el('div', { className: 'summary' });
+	const actions = el('div', { className: 'row actions' });
+	const activity = el('section', { className: 'card', 'aria-labelledby': 'activity-title' });
+	const form = endpointForm(w, 'Save', async (v) => {
+		const updated = await api('PATCH', `/v2/webhooks/${encodeURIComponent(w.id)}`, v);
+		w = updated;
+		paint();
+		say('Saved.', 'ok');
+	});
+	const paint = () => {
+		append(clear(summary), [
+			el('p', { className: 'url big' }, w.url),
+			w.description ? el('p', { className: 'description' }, w.description) : null,
+			el('dl', { className: 'facts' },
+				el('dt', {}, 'Status'), el('dd', {}, statusEl(w)),
+				el('dt', {}, 'Locations'), el('dd', {}, (w.locationIds || []).length ? w.locationIds.map(locationName).join(', ') : 'Account-wide'),
+				el('dt', {}, 'Event types'), el('dd', {}, eventTypesText(w)),
+				el('dt', {}, 'Visit states'), el('dd', {}, (w.visitStates || []).length ? w.visitStates.join(', ') : 'All states'),
+				el('dt', {}, 'Last delivery'), el('dd', {}, lastDelivery(w.stats)),
+				el('dt', {}, 'Last 24 h'), el('dd', {}, counts(w.stats)),
+				el('dt', {}, 'Created'), el('dd', {}, timeEl(w.created)))]);
+		const status = w.status || (w.isActive === false ? 'inactive' : 'active');
+		clear(actions).append(
+			el('button', { type: 'button', onclick: () => run(async () => {
+				await api('POST', `/v2/webhooks/${encodeURIComponent(w.id)}/test`, {});
+				say('Test event sent. It appears under Endpoint activity shortly.', 'ok');
+				refreshActivity();
+			}) }, 'Send test event'),
+			status === 'active'
+				? el('button', { type: 'button', className: 'secondary', onclick: () => run(() => setActive(false)) }, 'Disable')
+				: el('button', { type: 'button', className: 'secondary', onclick: () => run(() => setActive(true)) }, 'Enable'),
+			el('button', { type: 'button', className: 'secondary', onclick: () => run(rotate) }, 'Rotate secret'),
+			el('button', { type: 'button', className: 'danger', onclick: () => run(remove) }, 'Delete'));
+	};
+	const run = async (fn) => {
+		try {
+			await fn();
+		} catch (e) {
+			say(e.message, 'error');
+		}
+	};
+	const setActive = async (on) => {
+		w = await api('PATCH', `/v2/webhooks/${encodeURIComponent(w.id)}`, { isActive: on });
+		paint();
+		form.elements.isActive.checked = on;
+		say(on ? 'Endpoint enabled.' : 'Endpoint disabled: no deliveries until it is enabled again.', 'ok');
+		actions.querySelector('button:nth-child(2)').focus();
+	};
+	const rotate = async () => {
+		const answer = await api('POST', `/v2/webhooks/${encodeURIComponent(w.id)}/rotate-secret`, {});
+		showSecret('Secret rotated', answer, 'The previous secret keeps signing beside the new one during the overlap (24 hours by default).');
+	};
+	const remove = async () => {
+		const yes = await confirmDialog('Delete this endpoint?', `${w.url} will stop receiving events, and its activity is deleted. This can't be undone.`, 'Delete endpoint');
+		if (!yes) return;
+		await api('DELETE', `/v2/webhooks/${encodeURIComponent(w.id)}`);
+		location.hash = '#/';
+		say('Endpoint deleted.', 'ok');
+	};
+	const refreshActivity = activityPanel(activity, w.id, view, async () => {
+		try {
+			w = await api('GET', `/v2/webhooks/${encodeURIComponent(w.id)}`);
+			if (view === state.view && !actions.contains(document.activeElement)) paint();
+		} catch (e) { /* the activity panel shows errors */ }
+	});
+	paint();
+	clear(app).append(
+		el('section', { className: 'card', 'aria-labelledby': 'endpoint-title' },
+			el('a', { href: '#/', className: 'back' }, '← Back to endpoints'),
+			el('h2', { id: 'endpoint-title', tabindex: '-1' }, 'Endpoint'),
+			summary, actions),
+		activity,
+		el('section', { className: 'card', 'aria-labelledby': 'edit-title' },
+			el('h2', { id: 'edit-title' }, 'Configuration'), form));
+	focusHeading();
+}
+
+// ---- Endpoint activity: deliveries, their attempts, resend ------------------------------------
+
+function activityPanel(section, id, view, onRefresh) {
+	const base = `/v2/webhooks/${encodeURIComponent(id)}/deliveries`;
+	const errorsOnly = el('input', { type: 'checkbox', id: 'errors-only', name: 'errorsOnly' });
+	const table = el('div', { className: 'deliveries' });
+	const detail = el('div', { className: 'delivery-detail', 'aria-live': 'polite' });
+	let openId = null;
+	const refresh = async () => {
+		if (view !== state.view) return;
+		let list;
+		try {
+			list = errorsOnly.checked ? await failures() : ((await api('GET', `${base}?limit=${ACTIVITY_LIMIT}`)) || {}).results || [];
+		} catch (e) {
+			if (view === state.view) clear(table).append(el('p', { className: 'error', role: 'alert' }, `Could not load the activity: ${e.message}`));
+			return;
+		}
+		if (view !== state.view) return;
+		paintTable(list);
+		if (openId) showDelivery(openId, false);
+	};
+	// Errors only: the failed deliveries (retries exhausted) and the pending ones whose last
+	// attempt failed (waiting for a retry), newest first.
+	const failures = async () => {
+		const [failed, pending] = await Promise.all([
+			api('GET', `${base}?status=failed&limit=${ACTIVITY_LIMIT}`),
+			api('GET', `${base}?status=pending&limit=100`)]);
+		const retrying = ((pending && pending.results) || []).filter((d) => d.lastError || (d.lastStatusCode && d.lastStatusCode >= 300));
+		const all = ((failed && failed.results) || []).concat(retrying);
+		const when = (d) => Date.parse(d.created || d.lastAttemptAt || 0) || 0;
+		return all.sort((a, b) => when(b) - when(a)).slice(0, ACTIVITY_LIMIT);
+	};
+	const paintTable = (list) => {
+		if (!list.length) {
+			clear(table).append(el('p', { className: 'empty' }, errorsOnly.checked ? 'No failed deliveries.' : 'No deliveries yet.'));
+			return;
+		}
+		const head = ['Time', 'Event type', 'Status', 'Status code', 'Duration', 'Error', ''];
+		clear(table).append(el('table', { className: 'responsive' },
+			el('thead', {}, el('tr', {}, head.map((h) => el('th', { scope: 'col' }, h)))),
+			el('tbody', {}, list.map((d) => el('tr', { 'data-id': d.id, className: openId === d.id ? 'open' : '' },
+				el('td', { 'data-label': 'Time' }, timeEl(d.lastAttemptAt || d.created || d.nextAttemptAt)),
+				el('td', { 'data-label': 'Event type' }, d.eventType || '—'),
+				el('td', { 'data-label': 'Status' }, el('span', { className: `badge ${d.status}` }, d.status || '—'),
+					d.attempts ? ` (${d.attempts} attempt${d.attempts === 1 ? '' : 's'})` : ''),
+				el('td', { 'data-label': 'Status code' }, d.lastStatusCode ? String(d.lastStatusCode) : '—'),
+				el('td', { 'data-label': 'Duration' }, durationText(d.lastDurationMs ?? d.durationMs)),
+				el('td', { 'data-label': 'Error', className: 'error-cell' }, d.lastError || ''),
+				el('td', { 'data-label': 'Actions', className: 'row-actions' },
+					el('button', { type: 'button', className: 'secondary small', 'aria-label': `Attempts of ${d.eventType || 'delivery'} ${d.id}`,
+						onclick: () => showDelivery(d.id, true) }, 'Attempts'),
+					el('button', { type: 'button', className: 'secondary small', 'aria-label': `Resend ${d.eventType || 'delivery'} ${d.id}`,
+						onclick: () => resend(d.id) }, 'Resend')))))));
+	};
+	const showDelivery = async (deliveryId, focus) => {
+		openId = deliveryId;
+		let d;
+		try {
+			d = await api('GET', `${base}/${encodeURIComponent(deliveryId)}`);
+		} catch (e) {
+			clear(detail).append(el('p', { className: 'error', role: 'alert' }, `Could not load the delivery: ${e.message}`));
+			return;
+		}
+		if (view !== state.view) return;
+		// The attempts: `attemptHistory` (beside the `attempts` count); an array `attempts` also works.
+		const attempts = Array.isArray(d.attemptHistory) ? d.attemptHistory : (Array.isArray(d.attempts) ? d.attempts : []);
+		const heading = el('h3', { tabindex: '-1' }, `Attempts of ${d.eventType || 'delivery'} ${d.id}`);
+		clear(detail).append(el('div', { className: 'attempts' },
+			el('div', { className: 'row between' }, heading,
+				el('div', { className: 'row' },
+					el('button', { type: 'button', className: 'small', onclick: () => resend(d.id) }, 'Resend'),
+					el('button', { type: 'button', className: 'secondary small', onclick: () => { openId = null; clear(detail); } }, 'Close'))),
+			el('p', { className: 'hint' }, `Event ${d.eventId || '—'}, status ${d.status || '—'}`,
+				d.nextAttemptAt ? [', next attempt ', timeEl(d.nextAttemptAt)] : ''),
+			attempts.length ? el('ol', { className: 'attempt-list' }, attempts.map((a) => el('li', {},
+				el('div', { className: 'attempt-head' },
+					timeEl(a.at), ' · ', a.trigger || 'scheduled', ' · ',
+					a.statusCode ? `HTTP ${a.statusCode}` : 'no response', ' · ', durationText(a.durationMs)),
+				a.error ? el('p', { className: 'error-text' }, a.error) : null,
+				el('details', { open: true }, el('summary', {}, 'Response body'),
+					el('pre', { className: 'response' }, a.responseBody ? a.responseBody : '(empty)')))))
+				: el('p', { className: 'empty' }, 'No attempt yet.')));
+		if (focus) heading.focus();
+	};
+	const resend = async (deliveryId) => {
+		try {
+			await api('POST', `${base}/${encodeURIComponent(deliveryId)}/resend`, {});
+			say('Resend queued: a new attempt is made now.', 'ok');
+			setTimeout(refresh, 800);
+		} catch (e) {
+			say(`Could not resend: ${e.message}`, 'error');
+		}
+	};
+	errorsOnly.addEventListener('change', refresh);
+	append(clear(section), [
+		el('div', { className: 'row between' },
+			el('h2', { id: 'activity-title' }, 'Endpoint activity'),
+			el('div', { className: 'row' },
+				el('div', { className: 'check' }, errorsOnly, el('label', { for: 'errors-only' }, 'Errors only')),
+				el('button', { type: 'button', className: 'secondary small', onclick: () => { refresh(); onRefresh(); } }, 'Refresh'))),
+		table, detail]);
+	refresh();
+	// Refreshes in place; skipped while the keyboard focus is inside the table (no jumps).
+	state.timer = setInterval(() => {
+		if (document.hidden || table.contains(document.activeElement)) return;
+		refresh();
+		onRefresh();
+	}, ACTIVITY_REFRESH_MS);
+	return refresh;
+}
+
+function durationText(ms) {
+	return typeof ms === 'number' ? `${ms} ms` : '—';
+}
+
+// ---- start -------------------------------------------------------------------------------
+
+document.getElementById('sign-out').addEventListener('click', () => signOut('Signed out.'));
+window.addEventListener('hashchange', () => {
+	if (Date.now() - saidAt > 1500) say('');
+	route();
+});
+
+(async () => {
+	const key = sessionStorage.getItem(KEY_STORE);
+	if (!key) {
+		renderSignIn();
+		return;
+	}
+	try {
+		const account = await api('GET', '/v2/account', undefined, key);
+		state.key = key;
+		await start(account);
+	} catch (e) {
+		if (e.status === 401) signOut('The saved API key is no longer accepted. Sign in again.');
+		else renderSignIn(`Could not reach the API: ${e.message}`);
+	}
+})();

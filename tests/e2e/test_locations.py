@@ -175,3 +175,31 @@ def test_failed_event_insert_rolls_the_location_write_back(stack):
     # the header only works because the test stack sets fault_point = from_header
     r = stack.request("PATCH", "/v2/locations/" + loc["id"], {"name": "Changed"}, key=key)
     assert r.status == 200 and r.json["name"] == "Changed"
+
+
+def test_delete_takes_the_location_out_of_webhooks(stack):
+    """A webhook listing the location loses it; one that listed only this location is
+    disabled by the system with a reason (an empty list would read as account-wide)."""
+    account, key = stack.new_account()
+    gone = create_location(stack, key, name="Gone")
+    kept = create_location(stack, key, name="Kept")
+
+    def hook(locs):
+        r = stack.request("POST", "/v2/webhooks", {"url": "https://example.com/hook", "locationIds": locs}, key=key)
+        assert r.status == 201, r
+        return r.json["id"]
+
+    only = hook([gone["id"]])
+    both = hook([gone["id"], kept["id"]])
+    wide = hook([])
+    before = stored_events(stack, account)
+    assert stack.request("DELETE", "/v2/locations/" + gone["id"], key=key).status == 200
+    assert [e["type"] for e in new_events(stack, account, before)] == ["location.removed"]
+    w = stack.request("GET", "/v2/webhooks/" + only, key=key).json
+    assert w["status"] == "disabled" and "deleted" in w["disabledReason"] and w["locationIds"] == [], w
+    w = stack.request("GET", "/v2/webhooks/" + both, key=key).json
+    assert w["status"] == "active" and w["locationIds"] == [kept["id"]], w
+    w = stack.request("GET", "/v2/webhooks/" + wide, key=key).json
+    assert w["status"] == "active" and w["locationIds"] == [], w
+    r = stack.request("GET", "/v2/webhooks?locationId=" + gone["id"], key=key)
+    assert r.status in (200, 400) and (r.status == 400 or r.json["results"] == []), r

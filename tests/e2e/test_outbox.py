@@ -124,3 +124,34 @@ def test_openapi_documents_every_domain_route(stack):
               for m, p in re.findall(r'\{"(\w+)", "([^"]+)"', src) if p.startswith(prefixes)}
     documented = {(m, p) for p, ops in doc["paths"].items() if p.startswith(prefixes) for m in ops}
     assert len(routes) == 25 and routes == documented, routes ^ documented
+
+
+def test_idempotency_key_on_creating_posts(stack):
+    """The same Idempotency-Key and body answers the first answer and creates nothing (no
+    second row, no second event); another body with that key is 409; a request that failed
+    (fault point) leaves the key free."""
+    account, key = stack.new_account()
+    loc = create_location(stack, key)
+    visit = create_visit(stack, key, loc["id"])
+    cases = [("/v2/locations", {"name": "Idem"}, {"name": "Other"}, "locations"),
+             ("/v2/visits", {"locationId": loc["id"], "firstName": "I"}, {"locationId": loc["id"]}, "visits"),
+             ("/v2/messages", {"visitId": visit["id"], "channel": "SMS", "content": "hi"},
+              {"visitId": visit["id"], "channel": "EMAIL", "content": "hi"}, "messages")]
+    for path, body, other, table in cases:
+        h = {"Idempotency-Key": "idem-" + table}
+        count = "SELECT COUNT(*) FROM %s WHERE account_id = '%s'" % (table, account)
+        r = stack.request("POST", path, body, key=key, headers=dict(h, **FAULT))
+        assert r.status == 500, r
+        n_rows, n_events = stack.sql(count), len(stored_events(stack, account))
+        first = stack.request("POST", path, body, key=key, headers=h)
+        assert first.status == 201, first
+        after_first = len(stored_events(stack, account))
+        assert after_first > n_events
+        again = stack.request("POST", path, body, key=key, headers=h)
+        assert again.status == 201 and again.json == first.json, again
+        assert len(stored_events(stack, account)) == after_first
+        assert int(stack.sql(count)[0][0]) == int(n_rows[0][0]) + 1
+        r = stack.request("POST", path, other, key=key, headers=h)
+        assert r.status == 409 and r.json["errorCode"] == "idempotency_key_reused", r
+        r = stack.request("POST", path, body, key=key)  # no key: a new object
+        assert r.status == 201 and r.json["id"] != first.json["id"], r

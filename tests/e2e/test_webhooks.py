@@ -7,7 +7,11 @@ import random
 import socket
 import string
 import subprocess
+import tempfile
 import threading
+import time
+
+from lib import ROOT, free_port
 
 SEED_SECRET = "rUNbNyRdOC2FJm4rzTR5y1cs"
 _keys = {}
@@ -33,22 +37,16 @@ def oauth(**over):
     return o
 
 
-def new_location(stack, key, account, name="loc"):
-    """A location of the account, through POST /v2/locations when it exists, else a row
-    inserted directly (until the locations API is on main)."""
+def new_location(stack, key, name="loc"):
+    """A location of the key's account, through the locations API."""
     r = stack.request("POST", "/v2/locations", {"name": name}, key=key)
-    if r.status in (200, 201):
-        return r.json["id"]
-    assert r.status in (404, 405), r
-    lid = "".join(random.choice(string.ascii_letters + string.digits) for _ in range(20))
-    stack.sql("INSERT INTO locations (id, account_id, name, created, updated) VALUES ('%s', '%s', '%s', 0, 0)"
-              % (lid, account, name))
-    return lid
+    assert r.status == 201, r
+    return r.json["id"]
 
 
 def setup(stack, nlocations=1):
     account, key = stack.new_account()
-    return account, key, [new_location(stack, key, account, "loc%d" % i) for i in range(nlocations)]
+    return account, key, [new_location(stack, key, "loc%d" % i) for i in range(nlocations)]
 
 
 def create(stack, key, **body):
@@ -756,3 +754,94 @@ def test_secret_given_in_an_update_replaces_it_without_echo(stack):
     assert int(len(row[0]) / 2) == 12 + len("replaced-secret-0123") + 16
     r = stack.request("PATCH", "/v2/webhooks/" + w["id"], {"secret": "short"}, key=key)
     assert r.status == 400 and r.json["field"] == "secret", r
+
+
+class ProductionFront:
+    """A second lighttpd + FastCGI front on the test stack's database, with the production
+    URL rules (allow_http_targets and allow_private_targets off): the real binaries behind
+    the real web server, only the config differs."""
+
+    def __init__(self, stack):
+        self.dir = tempfile.mkdtemp(prefix="prod-front.", dir=stack.var)
+        self.port = free_port()
+        with open(stack.conf) as f:
+            conf = [line for line in f.read().splitlines()
+                    if not line.startswith(("allow_http_targets", "allow_private_targets"))]
+        conf += ["allow_http_targets = false", "allow_private_targets = false"]
+        path = os.path.join(self.dir, "webhooks.conf")
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+            f.write("\n".join(conf) + "\n")
+        with open(os.path.join(ROOT, "conf", "lighttpd.conf")) as f:
+            text = f.read()
+        for k, v in (("@ROOT@", ROOT), ("@VAR@", self.dir), ("@BUILD@", stack.build),
+                     ("@HTTP_PORT@", str(self.port)), ("@FCGI_PROCS@", "1"),
+                     ("@ASAN_OPTIONS@", os.environ.get("ASAN_OPTIONS", "detect_leaks=0"))):
+            text = text.replace(k, v)
+        with open(os.path.join(self.dir, "lighttpd.conf"), "w") as f:
+            f.write(text)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WH_ALLOW_")}
+        self.proc = subprocess.Popen(["lighttpd", "-D", "-f", os.path.join(self.dir, "lighttpd.conf")], env=env,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.base = stack.base
+        self.stack = stack
+        end = time.time() + 20
+        while time.time() < end and self.health() != 200:
+            time.sleep(0.1)
+        assert self.health() == 200, "the second front did not start"
+
+    def health(self):
+        try:
+            return self.request("GET", "/v2/health").status
+        except OSError:
+            return 0
+
+    def request(self, *args, **kw):
+        port, self.stack.port = self.stack.port, self.port
+        try:
+            return self.stack.request(*args, **kw)
+        finally:
+            self.stack.port = port
+
+    def close(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+        log = os.path.join(self.dir, "api.log")
+        if os.path.exists(log):
+            with open(log) as f:
+                text = f.read()
+            assert "Sanitizer" not in text and "runtime error:" not in text, text[-3000:]
+
+
+# (url, field) refused with the production rules; each is accepted by the test stack's rules
+PRODUCTION_REFUSED = [
+    ("http://example.com/hook", "url"),
+    ("https://127.0.0.1/hook", "url"),
+    ("https://[::1]:8443/hook", "url"),
+    ("https://10.1.2.3/hook", "url"),
+    ("https://169.254.169.254/latest/meta-data/", "url"),
+    ("https://[::ffff:192.168.0.1]/", "url"),
+    ("https://100.64.0.1/", "url"),
+]
+
+
+def test_production_url_rules_refuse_http_and_non_public_literal_hosts(stack):
+    account, key, _ = setup(stack, 0)
+    front = ProductionFront(stack)
+    try:
+        for url, field in PRODUCTION_REFUSED:
+            r = front.request("POST", "/v2/webhooks", {"url": url}, key=key)
+            assert r.status == 400 and r.json["field"] == field, (url, r)
+            assert r.json["message"].startswith("url: "), r
+        r = front.request("POST", "/v2/webhooks", {"url": "https://example.com/", "oAuth": oauth(
+            tokenUrl="https://127.0.0.1/token")}, key=key)
+        assert r.status == 400 and r.json["field"] == "oAuth.tokenUrl", r
+        r = front.request("POST", "/v2/webhooks", {"url": "http://example.com/", "oAuth": oauth()}, key=key)
+        assert r.status == 400 and r.json["field"] == "url", r
+        assert count(stack, account) == 0
+        r = front.request("POST", "/v2/webhooks", {"url": "https://8.8.8.8/hook"}, key=key)
+        assert r.status == 201, r
+        r = front.request("PATCH", "/v2/webhooks/" + r.json["id"], {"url": "https://127.0.0.1/"}, key=key)
+        assert r.status == 400 and r.json["field"] == "url", r
+        assert create(stack, key, url="https://127.0.0.1/hook").status == 201  # the test stack allows it
+    finally:
+        front.close()

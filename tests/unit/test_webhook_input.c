@@ -14,7 +14,7 @@ static json_t *last_body; /* in's strings are borrowed from it */
 static const char *field_of(const char *text, bool create, bool allow_http, struct wh_input *in)
 {
 	static struct jx_err err;
-	struct wh_rules rules = {create, allow_http, false};
+	struct wh_rules rules = {create, allow_http, false, NULL};
 	enum wh_err r;
 	memset(&err, 0, sizeof(err));
 	memset(in, 0, sizeof(*in));
@@ -184,4 +184,27 @@ TEST_SUITE(webhook_sealed_secret_aad)
 	      WH_ERR_CRYPTO);
 	crypto_buf_wipe(&plain);
 	buf_release(&sealed);
+}
+
+TEST_SUITE(webhook_input_url_policy)
+{
+	struct urlpolicy strict;
+	char msg[128];
+	struct wh_rules rules = {true, true, false, &strict};
+	struct wh_input in;
+	struct jx_err err;
+	json_t *body = json_pack("{s:s}", "url", "http://[::1]:8080/hook");
+	CHECK(urlpolicy_init(&strict, false, "", msg, sizeof(msg)) == WH_OK);
+	CHECK(wh_input_parse(body, &rules, &in, &err) == WH_ERR_INVALID);
+	CHECK_STR(err.field, "url");
+	wh_input_release(&in);
+	json_decref(body);
+	body =
+	    json_pack("{s:s, s:{s:s, s:s, s:{s:s, s:s, s:s}}}", "url", "https://example.com/", "oAuth", "tokenUrl",
+	              "https://169.254.169.254/token", "privateKey", "x", "claims", "iss", "i", "sub", "s", "aud", "a");
+	CHECK(wh_input_parse(body, &rules, &in, &err) == WH_ERR_INVALID);
+	CHECK_STR(err.field, "oAuth.tokenUrl");
+	wh_input_release(&in);
+	json_decref(body);
+	urlpolicy_release(&strict);
 }

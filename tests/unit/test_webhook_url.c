@@ -107,3 +107,58 @@ TEST_SUITE(webhook_url_length)
 	memcpy(host + 8 + 63, ".com/", sizeof(".com/")); /* a 63-byte label is fine */
 	CHECK(wh_url_check(host, false, "url", NULL, &err) == WH_OK);
 }
+
+/* With allow_private_targets off, literal hosts the URL policy refuses are refused here. */
+TEST_SUITE(webhook_url_policy)
+{
+	static const struct {
+		const char *url;
+		bool ok;
+	} cases[] = {
+	    {"https://8.8.8.8/", true},
+	    {"https://[2606:4700:4700::1111]/", true},
+	    {"https://localhost.example/", true}, /* names are checked on connect, by the worker */
+	    {"https://127.0.0.1/", false},
+	    {"https://127.1.2.3:8443/", false},
+	    {"https://10.0.0.1/", false},
+	    {"https://192.168.1.1/", false},
+	    {"https://169.254.169.254/latest/meta-data", false},
+	    {"https://100.64.0.1/", false},
+	    {"https://0.0.0.0/", false},
+	    {"https://224.0.0.1/", false},
+	    {"https://[::1]/", false},
+	    {"https://[::]/", false},
+	    {"https://[fe80::1]/", false},
+	    {"https://[fd00::1]/", false},
+	    {"https://[::ffff:127.0.0.1]/", false},
+	    {"https://[::ffff:10.0.0.1]/", false},
+	    {"https://[64:ff9b::a00:1]/", false},
+	    {"https://[2002:7f00:1::]/", false},
+	};
+	struct urlpolicy strict, open, listed;
+	char err[128];
+	struct jx_err jerr;
+	CHECK(urlpolicy_init(&strict, false, "", err, sizeof(err)) == WH_OK);
+	CHECK(urlpolicy_init(&open, true, "", err, sizeof(err)) == WH_OK);
+	CHECK(urlpolicy_init(&listed, false, "127.0.0.0/8", err, sizeof(err)) == WH_OK);
+	for(size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&jerr, 0, sizeof(jerr));
+		bool ok = wh_url_allowed(cases[i].url, false, &strict, "url", &jerr) == WH_OK;
+		if(ok != cases[i].ok)
+			fprintf(stderr, "  policy case %s\n", cases[i].url);
+		CHECK(ok == cases[i].ok);
+		CHECK(ok || !strcmp(jerr.field, "url"));
+		CHECK(wh_url_allowed(cases[i].url, false, &open, "url", &jerr) == WH_OK);
+		CHECK(wh_url_allowed(cases[i].url, false, NULL, "url", &jerr) == WH_OK);
+	}
+	CHECK(wh_url_allowed("https://127.0.0.1/", false, &strict, "oAuth.tokenUrl", &jerr) == WH_ERR_INVALID);
+	CHECK_STR(jerr.field, "oAuth.tokenUrl");
+	CHECK(strstr(jerr.message, "loopback") != NULL);
+	CHECK(wh_url_allowed("https://127.0.0.1/", false, &listed, "url", &jerr) == WH_OK);
+	CHECK(wh_url_allowed("https://[::ffff:127.0.0.1]/", false, &listed, "url", &jerr) == WH_OK);
+	CHECK(wh_url_allowed("https://10.0.0.1/", false, &listed, "url", &jerr) == WH_ERR_INVALID);
+	CHECK(wh_url_allowed("http://8.8.8.8/", false, &open, "url", &jerr) == WH_ERR_INVALID); /* syntax first */
+	urlpolicy_release(&strict);
+	urlpolicy_release(&open);
+	urlpolicy_release(&listed);
+}
