@@ -18,30 +18,30 @@ static const struct {
 	const char *def;
 	long long min, max;
 } keys[CFG__COUNT] = {
-	[CFG_DB_SOCKET] = {"db_socket", T_STR, "var/mysql.sock", 0, 0},
-	[CFG_DB_HOST] = {"db_host", T_STR, "localhost", 0, 0},
-	[CFG_DB_PORT] = {"db_port", T_INT, "3307", 1, 65535},
-	[CFG_DB_USER] = {"db_user", T_STR, "linehook", 0, 0},
-	[CFG_DB_PASSWORD] = {"db_password", T_STR, "", 0, 0},
-	[CFG_DB_NAME] = {"db_name", T_STR, "linehook", 0, 0},
-	[CFG_SQL_DIR] = {"sql_dir", T_STR, "sql", 0, 0},
-	[CFG_MASTER_KEY_FILE] = {"master_key_file", T_STR, "var/master.key", 0, 0},
-	[CFG_LOG_LEVEL] = {"log_level", T_STR, "info", 0, 0},
-	[CFG_MAX_BODY_BYTES] = {"max_body_bytes", T_INT, "65536", 1024, 16 * 1024 * 1024},
-	[CFG_ALLOW_HTTP_TARGETS] = {"allow_http_targets", T_BOOL, "false", 0, 1},
-	[CFG_ALLOW_PRIVATE_TARGETS] = {"allow_private_targets", T_BOOL, "false", 0, 1},
-	[CFG_ALLOW_CIDRS] = {"allow_cidrs", T_STR, "", 0, 0},
-	[CFG_CONNECT_TIMEOUT_MS] = {"connect_timeout_ms", T_INT, "5000", 100, 600000},
-	[CFG_REQUEST_TIMEOUT_MS] = {"request_timeout_ms", T_INT, "15000", 100, 600000},
-	[CFG_RETRY_SCHEDULE] = {"retry_schedule", T_STR, "5,300,1800,7200,18000,36000,36000", 0, 0},
-	[CFG_DISABLE_AFTER_SECONDS] = {"disable_after_seconds", T_INT, "259200", 1, 365LL * 86400},
-	[CFG_RETENTION_DAYS] = {"retention_days", T_INT, "30", 1, 3650},
-	[CFG_WORKER_BATCH] = {"worker_batch", T_INT, "200", 1, 5000},
-	[CFG_WORKER_POLL_MS] = {"worker_poll_ms", T_INT, "100", 1, 60000},
-	[CFG_LEASE_SECONDS] = {"lease_seconds", T_INT, "60", 5, 3600},
-	[CFG_MAX_IN_FLIGHT] = {"max_in_flight", T_INT, "1024", 1, 100000},
-	[CFG_PER_ENDPOINT_CONCURRENCY] = {"per_endpoint_concurrency", T_INT, "16", 1, 10000},
-	[CFG_FAULT_POINT] = {"fault_point", T_STR, "", 0, 0},
+    [CFG_DB_SOCKET] = {"db_socket", T_STR, "var/mysql.sock", 0, 0},
+    [CFG_DB_HOST] = {"db_host", T_STR, "localhost", 0, 0},
+    [CFG_DB_PORT] = {"db_port", T_INT, "3307", 1, 65535},
+    [CFG_DB_USER] = {"db_user", T_STR, "linehook", 0, 0},
+    [CFG_DB_PASSWORD] = {"db_password", T_STR, "", 0, 0},
+    [CFG_DB_NAME] = {"db_name", T_STR, "linehook", 0, 0},
+    [CFG_SQL_DIR] = {"sql_dir", T_STR, "sql", 0, 0},
+    [CFG_MASTER_KEY_FILE] = {"master_key_file", T_STR, "var/master.key", 0, 0},
+    [CFG_LOG_LEVEL] = {"log_level", T_STR, "info", 0, 0},
+    [CFG_MAX_BODY_BYTES] = {"max_body_bytes", T_INT, "65536", 1024, 16 * 1024 * 1024},
+    [CFG_ALLOW_HTTP_TARGETS] = {"allow_http_targets", T_BOOL, "false", 0, 1},
+    [CFG_ALLOW_PRIVATE_TARGETS] = {"allow_private_targets", T_BOOL, "false", 0, 1},
+    [CFG_ALLOW_CIDRS] = {"allow_cidrs", T_STR, "", 0, 0},
+    [CFG_CONNECT_TIMEOUT_MS] = {"connect_timeout_ms", T_INT, "5000", 100, 600000},
+    [CFG_REQUEST_TIMEOUT_MS] = {"request_timeout_ms", T_INT, "15000", 100, 600000},
+    [CFG_RETRY_SCHEDULE] = {"retry_schedule", T_STR, "5,300,1800,7200,18000,36000,36000", 0, 0},
+    [CFG_DISABLE_AFTER_SECONDS] = {"disable_after_seconds", T_INT, "259200", 1, 365LL * 86400},
+    [CFG_RETENTION_DAYS] = {"retention_days", T_INT, "30", 1, 3650},
+    [CFG_WORKER_BATCH] = {"worker_batch", T_INT, "200", 1, 5000},
+    [CFG_WORKER_POLL_MS] = {"worker_poll_ms", T_INT, "100", 1, 60000},
+    [CFG_LEASE_SECONDS] = {"lease_seconds", T_INT, "60", 5, 3600},
+    [CFG_MAX_IN_FLIGHT] = {"max_in_flight", T_INT, "1024", 1, 100000},
+    [CFG_PER_ENDPOINT_CONCURRENCY] = {"per_endpoint_concurrency", T_INT, "16", 1, 10000},
+    [CFG_FAULT_POINT] = {"fault_point", T_STR, "", 0, 0},
 };
 
 const char *config_key_name(enum config_key key)
@@ -70,8 +70,8 @@ static int parse_value(struct config *cfg, enum config_key k, const char *val, c
 	errno = 0;
 	v = strtoll(val, &end, 10);
 	if(errno || end == val || *end || v < keys[k].min || v > keys[k].max) {
-		snprintf(why, whylen, "%s: expected an integer in %lld..%lld, got '%s'", keys[k].name,
-			 keys[k].min, keys[k].max, val);
+		snprintf(why, whylen, "%s: expected an integer in %lld..%lld, got '%s'", keys[k].name, keys[k].min,
+		         keys[k].max, val);
 		return -1;
 	}
 	cfg->num[k] = v;
@@ -181,8 +181,7 @@ enum wh_err config_load(struct config *cfg, const char *path, char *err, size_t 
 	if(result)
 		goto out;
 	if(log_level_parse(cfg->str[CFG_LOG_LEVEL]) < 0) {
-		snprintf(err, errlen, "%s: log_level must be error, warn, info or debug",
-			 path ? path : "config");
+		snprintf(err, errlen, "%s: log_level must be error, warn, info or debug", path ? path : "config");
 		result = WH_ERR_CONFIG;
 	}
 out:

@@ -29,13 +29,14 @@ void crypto_sha256_hex(const void *data, size_t len, char *out)
 	out[64] = '\0';
 }
 
-void crypto_hmac_sha256(const void *key, size_t keylen, const void *const *parts, const size_t *lens,
-			size_t nparts, unsigned char out[CRYPTO_SHA256_LEN])
+void crypto_hmac_sha256(const void *key, size_t keylen, const void *const *parts, const size_t *lens, size_t nparts,
+                        unsigned char out[CRYPTO_SHA256_LEN])
 {
 	unsigned int outlen = CRYPTO_SHA256_LEN;
 	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	EVP_MAC_CTX *mctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
-	OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0), OSSL_PARAM_construct_end()};
+	OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
+	                       OSSL_PARAM_construct_end()};
 	size_t got = 0;
 	if(!mctx || !EVP_MAC_init(mctx, key, keylen, params))
 		goto fatal;
@@ -93,7 +94,8 @@ enum wh_err crypto_base64_decode(const char *s, size_t len, struct buf *out)
 		return WH_ERR_INVALID;
 	for(size_t i = 0; i < len; i++) {
 		char c = s[i];
-		bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
+		bool ok =
+		    (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
 		if(c == '=' && i >= len - 2) {
 			pad++;
 			continue;
@@ -188,7 +190,7 @@ enum wh_err crypto_master_key_load(const char *path, unsigned char key[CRYPTO_KE
 }
 
 enum wh_err crypto_seal(const unsigned char key[CRYPTO_KEY_LEN], const char *aad, const void *plain, size_t len,
-			struct buf *out)
+                        struct buf *out)
 {
 	enum wh_err result = WH_ERR_CRYPTO;
 	unsigned char nonce[12], tag[16];
@@ -214,7 +216,7 @@ out:
 }
 
 enum wh_err crypto_open(const unsigned char key[CRYPTO_KEY_LEN], const char *aad, const void *sealed, size_t len,
-			struct buf *out)
+                        struct buf *out)
 {
 	enum wh_err result = WH_ERR_CRYPTO;
 	const unsigned char *p = sealed;

@@ -16,8 +16,8 @@
 void crypto_sha256_hex(const void *data, size_t len, char *out);
 
 /* HMAC-SHA256 over the concatenation of nparts parts, without copying them together. */
-void crypto_hmac_sha256(const void *key, size_t keylen, const void *const *parts, const size_t *lens,
-			size_t nparts, unsigned char out[CRYPTO_SHA256_LEN]);
+void crypto_hmac_sha256(const void *key, size_t keylen, const void *const *parts, const size_t *lens, size_t nparts,
+                        unsigned char out[CRYPTO_SHA256_LEN]);
 
 /* Appends standard base64 (with padding) of data to out. */
 enum wh_err crypto_base64(const void *data, size_t len, struct buf *out);
@@ -36,11 +36,11 @@ enum wh_err crypto_master_key_load(const char *path, unsigned char key[CRYPTO_KE
 /* AES-256-GCM: out receives nonce(12) | ciphertext | tag(16). aad binds the blob to its
  * row (e.g. "webhook:<id>:secret"): a blob copied to another row fails to open. */
 enum wh_err crypto_seal(const unsigned char key[CRYPTO_KEY_LEN], const char *aad, const void *plain, size_t len,
-			struct buf *out);
+                        struct buf *out);
 /* Opens a sealed blob; WH_ERR_CRYPTO when the key, aad or data don't match. out receives the
  * plaintext (NUL-terminated by buf); release it with buf_release after wiping. */
 enum wh_err crypto_open(const unsigned char key[CRYPTO_KEY_LEN], const char *aad, const void *sealed, size_t len,
-			struct buf *out);
+                        struct buf *out);
 
 /* Wipes and releases a buffer that held a secret. */
 void crypto_buf_wipe(struct buf *b);

@@ -62,8 +62,8 @@ static enum wh_err db_connect(struct db *db)
 	mysql_options(db->conn, MYSQL_OPT_WRITE_TIMEOUT, &rw_timeout);
 	mysql_options(db->conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	mysql_options(db->conn, MYSQL_INIT_COMMAND, init);
-	if(!mysql_real_connect(db->conn, sock ? "localhost" : db->host, db->user, db->password, db->name,
-			       db->port, sock, CLIENT_FOUND_ROWS)) {
+	if(!mysql_real_connect(db->conn, sock ? "localhost" : db->host, db->user, db->password, db->name, db->port,
+	                       sock, CLIENT_FOUND_ROWS)) {
 		db->last_errno = mysql_errno(db->conn);
 		log_warn("database connect failed: %s", mysql_error(db->conn));
 		mysql_close(db->conn);
@@ -246,7 +246,7 @@ out:
 }
 
 static enum wh_err exec_once(struct db *db, const char *sql, const struct db_param *params, size_t n,
-			     struct db_rows *rows, uint64_t *affected)
+                             struct db_rows *rows, uint64_t *affected)
 {
 	enum wh_err result = WH_OK;
 	MYSQL_BIND *b = NULL;
@@ -300,8 +300,8 @@ out:
 	return result;
 }
 
-enum wh_err db_exec(struct db *db, const char *sql, const struct db_param *params, size_t n,
-		    struct db_rows *rows, uint64_t *affected)
+enum wh_err db_exec(struct db *db, const char *sql, const struct db_param *params, size_t n, struct db_rows *rows,
+                    uint64_t *affected)
 {
 	enum wh_err result;
 	bool was_tx = db->in_tx;

@@ -80,8 +80,8 @@ enum wh_err db_ping(struct db *db);
  * db_rows_release; affected (may be NULL) the affected-row count. Outside a transaction a
  * lost connection is re-established and the statement retried once; inside one the call
  * answers WH_ERR_DB_DOWN and the caller must roll back. */
-enum wh_err db_exec(struct db *db, const char *sql, const struct db_param *params, size_t nparams,
-		    struct db_rows *rows, uint64_t *affected);
+enum wh_err db_exec(struct db *db, const char *sql, const struct db_param *params, size_t nparams, struct db_rows *rows,
+                    uint64_t *affected);
 
 enum wh_err db_begin(struct db *db);
 enum wh_err db_commit(struct db *db);

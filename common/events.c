@@ -4,9 +4,17 @@
 #include <string.h>
 
 const char *const event_types[] = {
-	"visit.created",   "visit.updated",    "visit.removed",    "location-status.updated", "message.created",
-	"message.updated", "location.created", "location.updated", "location.removed",        "webhook.test",
-	NULL,
+    "visit.created",
+    "visit.updated",
+    "visit.removed",
+    "location-status.updated",
+    "message.created",
+    "message.updated",
+    "location.created",
+    "location.updated",
+    "location.removed",
+    "webhook.test",
+    NULL,
 };
 
 const char *const visit_states[] = {"PENDING", "DRAFT", "BOOKED", "WAITING", "SERVED", "COMPLETE", NULL};

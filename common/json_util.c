@@ -39,7 +39,8 @@ enum wh_err jx_only_keys(json_t *obj, const char *const *allowed, struct jx_err 
 {
 	const char *key;
 	json_t *val;
-	json_object_foreach(obj, key, val) {
+	json_object_foreach(obj, key, val)
+	{
 		bool ok = false;
 		(void)val;
 		for(size_t i = 0; allowed[i]; i++)
@@ -52,7 +53,7 @@ enum wh_err jx_only_keys(json_t *obj, const char *const *allowed, struct jx_err 
 }
 
 enum wh_err jx_string(json_t *obj, const char *key, bool required, size_t minlen, size_t maxlen, const char **out,
-		      struct jx_err *err)
+                      struct jx_err *err)
 {
 	json_t *v = json_object_get(obj, key);
 	size_t len;
@@ -85,7 +86,7 @@ enum wh_err jx_bool(json_t *obj, const char *key, bool required, bool *out, bool
 }
 
 enum wh_err jx_int(json_t *obj, const char *key, bool required, long long min, long long max, long long *out,
-		   bool *present, struct jx_err *err)
+                   bool *present, struct jx_err *err)
 {
 	json_t *v = json_object_get(obj, key);
 	if(present)

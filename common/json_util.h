@@ -26,10 +26,10 @@ enum wh_err jx_only_keys(json_t *obj, const char *const *allowed, struct jx_err 
  * WH_ERR_INVALID when required. Wrong type or out-of-range values are WH_ERR_INVALID.
  * Returned strings are borrowed from obj. String lengths count bytes of UTF-8. */
 enum wh_err jx_string(json_t *obj, const char *key, bool required, size_t minlen, size_t maxlen, const char **out,
-		      struct jx_err *err);
+                      struct jx_err *err);
 enum wh_err jx_bool(json_t *obj, const char *key, bool required, bool *out, bool *present, struct jx_err *err);
 enum wh_err jx_int(json_t *obj, const char *key, bool required, long long min, long long max, long long *out,
-		   bool *present, struct jx_err *err);
+                   bool *present, struct jx_err *err);
 
 /* Compact serialization, keys in insertion order. New string, free() it. */
 char *jx_dumps(const json_t *v);

@@ -72,7 +72,7 @@ static enum wh_err signing_input(enum jwt_alg alg, const struct jwt_claims *c, s
 {
 	json_t *header = json_pack("{s:s,s:s}", "alg", alg == JWT_ALG_RS256 ? "RS256" : "ES256", "typ", "JWT");
 	json_t *payload = json_pack("{s:s,s:s,s:s,s:I,s:I,s:s}", "iss", c->iss, "sub", c->sub, "aud", c->aud, "iat",
-				    (json_int_t)c->iat, "exp", (json_int_t)(c->iat + c->expires_in), "jti", c->jti);
+	                            (json_int_t)c->iat, "exp", (json_int_t)(c->iat + c->expires_in), "jti", c->jti);
 	enum wh_err result = WH_ERR_INVALID;
 	if(header && payload) {
 		result = append_part(out, header);

@@ -43,6 +43,6 @@ void log_write(enum log_level level, const char *file, int line, const char *fmt
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	/* One write per line so lines from several processes don't interleave. */
-	fprintf(stderr, "%s.%03dZ %s %s[%d] %s:%d: %s\n", when, (int)(tv.tv_usec / 1000), tags[level],
-		log_prog, (int)getpid(), base ? base + 1 : file, line, msg);
+	fprintf(stderr, "%s.%03dZ %s %s[%d] %s:%d: %s\n", when, (int)(tv.tv_usec / 1000), tags[level], log_prog,
+	        (int)getpid(), base ? base + 1 : file, line, msg);
 }

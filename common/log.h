@@ -12,12 +12,12 @@ void log_setup(const char *progname, enum log_level level);
 /* Parses "error", "warn", "info", "debug"; returns -1 when unknown. */
 int log_level_parse(const char *s);
 void log_write(enum log_level level, const char *file, int line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
-#define LOG_AT(lvl, ...)                                              \
-	do {                                                          \
-		if((lvl) <= log_threshold)                            \
-			log_write((lvl), __FILE__, __LINE__, __VA_ARGS__); \
+#define LOG_AT(lvl, ...)                                                                                               \
+	do {                                                                                                           \
+		if((lvl) <= log_threshold)                                                                             \
+			log_write((lvl), __FILE__, __LINE__, __VA_ARGS__);                                             \
 	} while(0)
 #define log_err(...) LOG_AT(LOG_LEVEL_ERR, __VA_ARGS__)
 #define log_warn(...) LOG_AT(LOG_LEVEL_WARN, __VA_ARGS__)

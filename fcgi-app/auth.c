@@ -72,8 +72,8 @@ enum wh_err auth_create_key(struct db *db, const char *account_id, char **key_ou
 	id_random(key + strlen(KEY_PREFIX), KEY_RANDOM_LEN);
 	crypto_sha256_hex(key, strlen(key), hash);
 	id_new(id);
-	result = db_exec(db, q_insert, DBP(db_str(id), db_str(account_id), db_str(hash), db_i64(time_now_ms())), NULL,
-			 NULL);
+	result =
+	    db_exec(db, q_insert, DBP(db_str(id), db_str(account_id), db_str(hash), db_i64(time_now_ms())), NULL, NULL);
 	if(!result)
 		*key_out = xstrdup(key);
 	return result;

@@ -94,7 +94,7 @@ static enum wh_err apply_one(struct db *db, const char *dir, const char *name)
 enum wh_err cli_migrate(struct app *app)
 {
 	static const char q_table[] = "CREATE TABLE IF NOT EXISTS schema_migrations (version VARCHAR(255) NOT NULL "
-				      "PRIMARY KEY, applied BIGINT NOT NULL) ENGINE=InnoDB";
+	                              "PRIMARY KEY, applied BIGINT NOT NULL) ENGINE=InnoDB";
 	static const char q_lock[] = "SELECT GET_LOCK('linehook_migrate', 60)";
 	static const char q_unlock[] = "SELECT RELEASE_LOCK('linehook_migrate')";
 	const char *dir = config_str(&app->cfg, CFG_SQL_DIR);

@@ -56,7 +56,8 @@ static enum wh_err parse_query(struct request *req, const char *q)
 		if(len) {
 			struct query_pair *p;
 			if(req->nquery == HTTP_MAX_QUERY)
-				return jx_fail(&req->err, NULL, "too many query parameters (at most %d)", HTTP_MAX_QUERY);
+				return jx_fail(&req->err, NULL, "too many query parameters (at most %d)",
+				               HTTP_MAX_QUERY);
 			p = &req->query[req->nquery];
 			p->name = pct_decode(q, nlen, true);
 			p->value = eq ? pct_decode(eq + 1, len - nlen - 1, true) : xstrdup("");
@@ -139,7 +140,8 @@ enum wh_err http_query_only(struct request *req, const char *const *allowed)
 			if(!strcmp(allowed[k], req->query[i].name))
 				ok = true;
 		if(!ok)
-			return jx_fail(&req->err, req->query[i].name, "%s: unknown query parameter", req->query[i].name);
+			return jx_fail(&req->err, req->query[i].name, "%s: unknown query parameter",
+			               req->query[i].name);
 	}
 	return WH_OK;
 }
@@ -170,7 +172,8 @@ enum wh_err http_read_body(struct request *req, struct buf *out)
 	if(result)
 		return result;
 	if(len > max)
-		return jx_fail(&req->err, NULL, "request body is %lld bytes; the limit is %lld", len, max), WH_ERR_TOO_LARGE;
+		return jx_fail(&req->err, NULL, "request body is %lld bytes; the limit is %lld", len, max),
+		       WH_ERR_TOO_LARGE;
 	while(len > 0) {
 		int want = len > (long long)sizeof(chunk) ? (int)sizeof(chunk) : (int)len;
 		int got = FCGX_GetStr(chunk, want, req->fcgi->in);
@@ -263,21 +266,36 @@ json_t *http_page_answer(const struct page *page, json_t *results)
 static const char *reason(int status)
 {
 	switch(status) {
-	case 200: return "OK";
-	case 201: return "Created";
-	case 202: return "Accepted";
-	case 204: return "No Content";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 409: return "Conflict";
-	case 411: return "Length Required";
-	case 413: return "Payload Too Large";
-	case 415: return "Unsupported Media Type";
-	case 429: return "Too Many Requests";
-	case 503: return "Service Unavailable";
-	default: return status >= 500 ? "Internal Server Error" : "OK";
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 202:
+		return "Accepted";
+	case 204:
+		return "No Content";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 409:
+		return "Conflict";
+	case 411:
+		return "Length Required";
+	case 413:
+		return "Payload Too Large";
+	case 415:
+		return "Unsupported Media Type";
+	case 429:
+		return "Too Many Requests";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return status >= 500 ? "Internal Server Error" : "OK";
 	}
 }
 
@@ -291,8 +309,8 @@ void http_send_raw(struct request *req, int status, const char *content_type, co
 	req->status = status;
 	/* FCGX_FPrintF knows no %zu: format the head here. */
 	n = snprintf(head, sizeof(head),
-		     "Status: %d %s\r\nContent-Type: %s\r\nCache-Control: no-store\r\nContent-Length: %zu\r\n\r\n",
-		     status, reason(status), content_type, len);
+	             "Status: %d %s\r\nContent-Type: %s\r\nCache-Control: no-store\r\nContent-Length: %zu\r\n\r\n",
+	             status, reason(status), content_type, len);
 	FCGX_PutStr(head, n, req->fcgi->out);
 	if(len && strcmp(req->method, "HEAD"))
 		FCGX_PutStr(body, (int)len, req->fcgi->out);

@@ -91,9 +91,10 @@ static void print_line(const char *line, void *ctx)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: webhooks-api [--config FILE] [migrate | create-account NAME | create-key ACCOUNT_ID | print-config]\n"
-			"Without a command it serves FastCGI requests on the socket given as stdin.\n"
-			"print-config prints the effective configuration (file, then WH_<KEY> overrides).\n");
+	fprintf(stderr, "usage: webhooks-api [--config FILE] [migrate | create-account NAME | create-key ACCOUNT_ID | "
+	                "print-config]\n"
+	                "Without a command it serves FastCGI requests on the socket given as stdin.\n"
+	                "print-config prints the effective configuration (file, then WH_<KEY> overrides).\n");
 }
 
 static int run_command(struct app *app, int argc, char **argv)

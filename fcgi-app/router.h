@@ -13,7 +13,7 @@ struct route {
 	const char *method;  /* "GET", "POST", ... */
 	const char *pattern; /* "/v2/webhooks/:id" */
 	route_handler handler;
-	bool public;         /* no API key needed */
+	bool public; /* no API key needed */
 };
 
 /* The application's table, NULL-terminated (fcgi-app/routes.c). */

@@ -53,13 +53,13 @@ static int verify(const char *jwt, EVP_PKEY *key, int ec)
 	if(ec) {
 		ECDSA_SIG *es = ECDSA_SIG_new();
 		ECDSA_SIG_set0(es, BN_bin2bn((unsigned char *)sig.ptr, 32, NULL),
-			       BN_bin2bn((unsigned char *)sig.ptr + 32, 32, NULL));
+		               BN_bin2bn((unsigned char *)sig.ptr + 32, 32, NULL));
 		derlen = i2d_ECDSA_SIG(es, &der);
 		ECDSA_SIG_free(es);
 	}
 	ok = EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) == 1 &&
 	     EVP_DigestVerify(md, ec ? der : (unsigned char *)sig.ptr, ec ? (size_t)derlen : sig.len,
-			      (const unsigned char *)jwt, (size_t)(dot2 - jwt)) == 1;
+	                      (const unsigned char *)jwt, (size_t)(dot2 - jwt)) == 1;
 	OPENSSL_free(der);
 	EVP_MD_CTX_free(md);
 	buf_release(&sig);
