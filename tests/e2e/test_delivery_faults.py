@@ -279,3 +279,33 @@ def test_http_targets_refused_when_not_allowed(stack):
         extra.stop()
         start_stack_worker(stack)
         rx.close()
+
+
+def test_sigterm_releases_an_attempt_that_does_not_finish_in_time(stack):
+    account, key = stack.new_account()
+    calls = []
+
+    def hang_once(req):
+        calls.append(1)
+        if len(calls) == 1:
+            time.sleep(14)
+        return (200, {}, b"")
+    rx = quiet(Receiver(hang_once))
+    stop_stack_worker(stack)
+    try:
+        # the grace period is min(request_timeout_ms, 10 s); a long lease shows the release
+        extra = ExtraWorker(stack, WH_REQUEST_TIMEOUT_MS="12000", WH_LEASE_SECONDS="60")
+        wid = create_webhook(stack, account, key, rx.url)
+        emit(stack, account, "visit.created")
+        assert wait_for(lambda: rx.received(), 10)
+        start = time.time()
+        assert extra.stop(signal.SIGTERM) == 0
+        assert 9 <= time.time() - start < 13, time.time() - start
+        row = stack.sql("SELECT status, attempts, lease_token IS NULL FROM deliveries WHERE webhook_id = %s" % q(wid))
+        assert row == [["pending", "0", "1"]], row
+        start_stack_worker(stack)
+        d = wait_for(lambda: [x for x in deliveries(stack, key, wid) if x["status"] == "succeeded"], 10)
+        assert d and d[0]["attempts"] == 1, d
+    finally:
+        start_stack_worker(stack)
+        rx.close()
