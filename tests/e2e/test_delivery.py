@@ -620,5 +620,12 @@ def test_retention_deletes_old_rows_in_batches(stack):
         assert [d["eventId"] for d in deliveries(stack, key, wid)] == [new]
         assert stack.sql("SELECT COUNT(*) FROM events WHERE id = %s" % q(new))[0][0] == "1"
         assert stack.sql("SELECT COUNT(*) FROM delivery_attempts WHERE webhook_id = %s" % q(wid))[0][0] == "1"
+        # Idempotency records expire after 24 h: an old one goes, a fresh one stays.
+        for k, age in (("old-key", 25 * 3600 * 1000), ("fresh-key", 0)):
+            r = stack.request("POST", "/v2/locations", {"name": k}, key=key, headers={"Idempotency-Key": k})
+            assert r.status == 201, r
+            stack.sql("UPDATE idempotency_keys SET created = created - %d WHERE idem_key = %s" % (age, q(k)))
+        assert wait_for(lambda: stack.sql("SELECT idem_key FROM idempotency_keys WHERE account_id = %s"
+                                          % q(account)) == [["fresh-key"]], 15)
     finally:
         rx.close()
