@@ -109,6 +109,10 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BINS := $(BUILD)/bench-fcgi $(BUILD)/bench-sink $(BUILD)/bench-post
 all: $(BENCH_BINS)
 bench: $(BENCH_BINS)
+.PHONY: bench-format-check
+format-check: bench-format-check
+bench-format-check:
+	@clang-format --dry-run --Werror $(BENCH_SRC)
 
 $(BUILD)/bench-fcgi: $(BUILD)/obj/bench/fcgi_trivial.o
 	$(CC) $(LDFLAGS_BASE) $(LDFLAGS) -o $@ $^ -lfcgi

@@ -19,7 +19,7 @@ SMOKE = os.environ.get("BENCH_SMOKE") == "1"
 
 # name: (default, smoke default)
 PARAMS = {
-    "BENCH_API_SECONDS": (10, 1),          # wrk duration per API figure
+    "BENCH_API_SECONDS": (10, 2),          # wrk duration per API figure
     "BENCH_API_WARMUP": (2, 0),            # seconds of wrk before each measured run
     "BENCH_API_CONNECTIONS": (16, 4),
     "BENCH_API_THREADS": (2, 1),

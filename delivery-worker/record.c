@@ -54,39 +54,9 @@ const char *record_skip_reason(enum job_skip skip)
 	return "internal";
 }
 
-struct decision {
-	const char *status;
-	long long next_at; /* -1: none */
-	int sched_inc;
-};
-
 static double rand01(void)
 {
 	return (double)(random() % 1000000) / 1000000.0;
-}
-
-/* Where the delivery goes after this attempt. A manual attempt does not move the
- * schedule: when it fails, the delivery waits as after its last scheduled failure (or
- * stays failed when the schedule was used up). */
-static struct decision decide(const struct record_opts *o, const struct job *job, long long now)
-{
-	struct decision d = {"failed", -1, 1};
-	long long delay;
-	if(job->manual && job->sched_attempts > 0)
-		d.sched_inc = 0;
-	if(!job->error) {
-		d.status = "succeeded";
-		return d;
-	}
-	if(job->status_code == 410)
-		return d;
-	delay = retry_next_delay_ms(o->schedule, job->sched_attempts + d.sched_inc, rand01());
-	if(delay < 0)
-		return d;
-	delay = retry_apply_retry_after(delay, job->status_code, job->retry_after_s);
-	d.status = "pending";
-	d.next_at = now + delay;
-	return d;
 }
 
 static enum wh_err disable(struct db *db, const char *webhook_id, const char *reason, long long now)
@@ -128,8 +98,9 @@ static enum wh_err webhook_health(struct db *db, const struct record_opts *o, co
 static enum wh_err write_attempt(struct db *db, const struct record_opts *o, const struct job *job, uint64_t *n)
 {
 	long long now = time_now_ms();
-	struct decision d = decide(o, job, now);
-	struct db_param next = d.next_at < 0 ? db_null() : db_i64(d.next_at);
+	struct retry_attempt a = {!job->error, job->status_code, job->retry_after_s, job->sched_attempts, job->manual};
+	struct retry_decision d = retry_decide(o->schedule, &a, rand01());
+	struct db_param next = d.delay_ms < 0 ? db_null() : db_i64(now + d.delay_ms);
 	struct db_param code = job->status_code ? db_i64(job->status_code) : db_null();
 	enum wh_err result;
 

@@ -1,6 +1,8 @@
 /* Retention: small batched deletes of old attempts, deliveries and events. */
 #include "delivery-worker/retention.h"
 
+#include "common/ids.h"
+
 #define RETENTION_BATCH 500
 #define RETENTION_ROUNDS 10
 
@@ -10,6 +12,10 @@ static const char sql_deliveries[] = "DELETE FROM deliveries WHERE created < ? A
 /* An event goes once it is fanned out and none of its deliveries is left. */
 static const char sql_events[] = "DELETE FROM events WHERE created < ? AND fanned_out = 1 "
                                  "AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = events.seq) LIMIT 500";
+
+/* Idempotency records answer replays for 24 hours (SPEC §4, fcgi-app/idempotency.h). */
+#define IDEMPOTENCY_TTL_MS (24LL * 3600 * 1000)
+static const char sql_idempotency[] = "DELETE FROM idempotency_keys WHERE created < ? LIMIT 500";
 
 static enum wh_err drain(struct db *db, const char *sql, long long cutoff_ms, unsigned long long *deleted)
 {
@@ -34,5 +40,7 @@ enum wh_err retention_run(struct db *db, long long cutoff_ms, unsigned long long
 		result = drain(db, sql_deliveries, cutoff_ms, deleted);
 	if(!result)
 		result = drain(db, sql_events, cutoff_ms, deleted);
+	if(!result)
+		result = drain(db, sql_idempotency, time_now_ms() - IDEMPOTENCY_TTL_MS, deleted);
 	return result;
 }

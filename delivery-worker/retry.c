@@ -83,3 +83,22 @@ long long retry_after_parse(const char *value, long long now_s)
 	v = (long long)timegm(&tm) - now_s;
 	return v < 0 ? 0 : v;
 }
+
+struct retry_decision retry_decide(const struct retry_schedule *s, const struct retry_attempt *a, double rand01)
+{
+	struct retry_decision d = {"failed", -1, 1};
+	if(a->manual && a->sched_attempts > 0)
+		d.sched_inc = 0;
+	if(a->success) {
+		d.status = "succeeded";
+		return d;
+	}
+	if(a->status_code == 410)
+		return d;
+	d.delay_ms = retry_next_delay_ms(s, a->sched_attempts + d.sched_inc, rand01);
+	if(d.delay_ms < 0)
+		return d;
+	d.delay_ms = retry_apply_retry_after(d.delay_ms, a->status_code, a->retry_after_s);
+	d.status = "pending";
+	return d;
+}

@@ -35,4 +35,25 @@ long long retry_apply_retry_after(long long delay_ms, long status_code, long lon
  * now_s (Unix seconds). Returns -1 when malformed; never negative otherwise. */
 long long retry_after_parse(const char *value, long long now_s);
 
+/* What an attempt's outcome means for its delivery. */
+struct retry_attempt {
+	bool success;            /* retry_is_success */
+	long status_code;        /* 0 when no HTTP answer */
+	long long retry_after_s; /* parsed Retry-After, -1 when absent */
+	int sched_attempts;      /* scheduled attempts made before this one */
+	bool manual;             /* resend/recover, not the schedule */
+};
+
+struct retry_decision {
+	const char *status; /* "succeeded", "pending" or "failed" (static) */
+	long long delay_ms; /* until the next attempt when pending, else -1 */
+	int sched_inc;      /* added to the scheduled-attempt count: 1, or 0 for a manual attempt */
+};
+
+/* The delivery's next state. 410 fails it at once (the webhook is disabled by the caller).
+ * A manual attempt does not move the schedule: when it fails the delivery waits as after
+ * its last scheduled failure, or stays failed when the schedule was used up. rand01 as for
+ * retry_next_delay_ms. */
+struct retry_decision retry_decide(const struct retry_schedule *s, const struct retry_attempt *a, double rand01);
+
 #endif

@@ -22,16 +22,20 @@ if command -v node >/dev/null && command -v npm >/dev/null; then
 	for p in "${missing[@]}"; do [ "$p" = nodejs ] || [ "$p" = npm ] || m+=("$p"); done
 	missing=("${m[@]+"${m[@]}"}")
 fi
-# The browser suite's npm modules (tests/browser/package-lock.json), installed here because
-# the tests run without a network. A failure is reported by the suite, not fatal here.
-browser_modules() {
-	[ -d tests/browser/node_modules/playwright-core ] && return 0
-	echo "deps: npm ci in tests/browser"
-	(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
-		echo "deps: npm ci in tests/browser failed; the browser suite will fail" >&2
+# The npm modules of the test suites (tests/*/package-lock.json: playwright-core for the
+# browser suite, standardwebhooks for the delivery signature check), installed here because
+# the tests run without a network. A failure shows up as failing tests, not here.
+npm_modules() {
+	local dir
+	for dir in tests/browser tests/e2e; do
+		[ -d "$dir/node_modules" ] && continue
+		echo "deps: npm ci in $dir"
+		(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
+			echo "deps: npm ci in $dir failed; its tests will fail" >&2
+	done
 }
 cd "$(dirname "$0")/.."
-[ ${#missing[@]} -eq 0 ] && { browser_modules; exit 0; }
+[ ${#missing[@]} -eq 0 ] && { npm_modules; exit 0; }
 
 if [ "$(id -u)" != 0 ]; then
 	echo "deps: missing packages: ${missing[*]}; run as root or install them with apt-get" >&2
@@ -49,4 +53,4 @@ trap '[ $made_policy = 1 ] && rm -f "$policy"' EXIT
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-browser_modules
+npm_modules

@@ -5,13 +5,6 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-# The npm package standardwebhooks for the delivery signature test, installed once into
-# tests/e2e/node_modules (git-ignored) while the network is still there.
-if [ -z "${WH_TEST_NETNS:-}" ] && [ ! -d tests/e2e/node_modules/standardwebhooks ] && command -v npm >/dev/null; then
-	timeout 90 npm install --silent --no-save --no-audit --no-fund --prefix tests/e2e standardwebhooks@1 >/dev/null 2>&1 ||
-		echo "test: could not install the npm package standardwebhooks" >&2
-fi
-
 # The whole run happens in a private network namespace with only loopback, so nothing a
 # test starts (worker deliveries, DNS lookups of webhook hosts, the browser) can reach
 # another network. Packages and npm modules are installed before, by `make test`'s deps step.

@@ -268,6 +268,8 @@ test('locations_and_account_wide', async () => {
 	await must(acct.key, 'POST', '/v2/webhooks', { url: receiver.url('/a'), locationIds: [a.id], description: 'only downtown' });
 	await must(acct.key, 'POST', '/v2/webhooks', { url: receiver.url('/wide'), description: 'everywhere' });
 	const { context, page } = await open(acct.key);
+	// The options arrive with the locations list: wait for the last one before reading.
+	await page.getByLabel('Location').locator('option', { hasText: 'Harbour' }).waitFor({ state: 'attached' });
 	const options = await page.getByLabel('Location').locator('option').allInnerTexts();
 	assert(options.some((o) => o.startsWith('Account-wide')) && options.includes('Downtown') && options.includes('Harbour'), `options: ${options}`);
 	await selectLocation(page, a.id);

@@ -154,9 +154,10 @@ def test_visit_created_reaches_matching_webhook_signed(stack):
 
 
 def standardwebhooks_module():
-    """The npm package standardwebhooks, installed by scripts/test.sh before the run."""
+    """The npm package standardwebhooks (tests/e2e/package-lock.json), installed by scripts/deps.sh."""
     mod = os.path.join(os.path.dirname(os.path.abspath(__file__)), "node_modules", "standardwebhooks")
-    return mod if os.path.isdir(mod) else None
+    assert os.path.isdir(mod), "tests/e2e/node_modules/standardwebhooks is missing: run scripts/deps.sh"
+    return mod
 
 
 VERIFY_JS = """
@@ -174,9 +175,6 @@ console.log("verified");
 
 def test_standard_webhooks_npm_package_verifies_the_signature(stack):
     mod = standardwebhooks_module()
-    if mod is None:
-        print("  (npm package standardwebhooks not installed: only the Python verification ran)")
-        return
     account, key = stack.new_account()
     rx = Receiver()
     try:
@@ -622,5 +620,12 @@ def test_retention_deletes_old_rows_in_batches(stack):
         assert [d["eventId"] for d in deliveries(stack, key, wid)] == [new]
         assert stack.sql("SELECT COUNT(*) FROM events WHERE id = %s" % q(new))[0][0] == "1"
         assert stack.sql("SELECT COUNT(*) FROM delivery_attempts WHERE webhook_id = %s" % q(wid))[0][0] == "1"
+        # Idempotency records expire after 24 h: an old one goes, a fresh one stays.
+        for k, age in (("old-key", 25 * 3600 * 1000), ("fresh-key", 0)):
+            r = stack.request("POST", "/v2/locations", {"name": k}, key=key, headers={"Idempotency-Key": k})
+            assert r.status == 201, r
+            stack.sql("UPDATE idempotency_keys SET created = created - %d WHERE idem_key = %s" % (age, q(k)))
+        assert wait_for(lambda: stack.sql("SELECT idem_key FROM idempotency_keys WHERE account_id = %s"
+                                          % q(account)) == [["fresh-key"]], 15)
     finally:
         rx.close()

@@ -458,12 +458,18 @@ def test_list_pages_and_location_filter(stack):
 
 
 # (verb, change) -> every other field keeps its value
+def fields(answer):
+    """A webhook answer without its stats, which change as deliveries happen."""
+    return {k: v for k, v in answer.items() if k != "stats"}
+
+
 def test_partial_updates_leave_other_fields_alone(stack):
     account, key, (a, b) = setup(stack, 2)
     full = dict(seed_body(a), description="first", oAuth=oauth())
     w = stack.request("POST", "/v2/webhooks", full, key=key).json
     wid = w["id"]
-    base = {k: v for k, v in w.items() if k not in ("secret", "standardSecret")}
+    # stats move on their own (the worker delivers the account's events meanwhile)
+    base = {k: v for k, v in w.items() if k not in ("secret", "standardSecret", "stats")}
     changes = [
         ("PUT", {"url": "https://example.org/new"}),
         ("PATCH", {"eventTypes": ["message.created"]}),
@@ -492,12 +498,12 @@ def test_partial_updates_leave_other_fields_alone(stack):
             else:
                 base[k] = v
         base["updated"] = r.json["updated"]
-        assert r.json == base, (change, r.json, base)
-        assert stack.request("GET", "/v2/webhooks/" + wid, key=key).json == base
+        assert fields(r.json) == base, (change, r.json, base)
+        assert fields(stack.request("GET", "/v2/webhooks/" + wid, key=key).json) == base
     # an update's invalid field writes nothing
     r = stack.request("PATCH", "/v2/webhooks/" + wid, {"description": "ok", "eventTypes": ["nope"]}, key=key)
     assert r.status == 400 and r.json["field"] == "eventTypes[0]", r
-    assert stack.request("GET", "/v2/webhooks/" + wid, key=key).json == base
+    assert fields(stack.request("GET", "/v2/webhooks/" + wid, key=key).json) == base
     # oAuth without privateKey needs a stored key
     r = stack.request("PATCH", "/v2/webhooks/" + wid,
                       {"oAuth": {k: v for k, v in oauth().items() if k != "privateKey"}}, key=key)

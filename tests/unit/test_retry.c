@@ -58,3 +58,36 @@ TEST_SUITE(retry_success_and_retry_after)
 	CHECK(retry_after_parse("Wed, 21 Oct 2015 07:28:00 GMT", 1445412470LL) == 10);
 	CHECK(retry_after_parse("Wed, 21 Oct 2015 07:28:00 GMT", 1445412490LL) == 0);
 }
+
+TEST_SUITE(retry_decisions)
+{
+	struct retry_schedule s;
+	struct retry_decision d;
+	CHECK(retry_schedule_parse("5,300", &s) == WH_OK);
+	/* first attempt fails: pending after the first delay, one scheduled attempt more */
+	d = retry_decide(&s, &(struct retry_attempt){false, 500, -1, 0, false}, 0.5);
+	CHECK_STR(d.status, "pending");
+	CHECK(d.delay_ms == 5000 && d.sched_inc == 1);
+	d = retry_decide(&s, &(struct retry_attempt){false, 0, -1, 1, false}, 0.5);
+	CHECK(!strcmp(d.status, "pending") && d.delay_ms == 300000);
+	/* the last retry fails: failed for good */
+	d = retry_decide(&s, &(struct retry_attempt){false, 500, -1, 2, false}, 0.5);
+	CHECK(!strcmp(d.status, "failed") && d.delay_ms == -1 && d.sched_inc == 1);
+	d = retry_decide(&s, &(struct retry_attempt){true, 204, -1, 2, false}, 0.5);
+	CHECK(!strcmp(d.status, "succeeded") && d.delay_ms == -1);
+	/* 410 fails at once, whatever is left of the schedule */
+	d = retry_decide(&s, &(struct retry_attempt){false, 410, -1, 0, false}, 0.5);
+	CHECK(!strcmp(d.status, "failed") && d.delay_ms == -1);
+	/* Retry-After clamped to [delay, 2 x delay] */
+	d = retry_decide(&s, &(struct retry_attempt){false, 429, 7, 0, false}, 0.5);
+	CHECK(!strcmp(d.status, "pending") && d.delay_ms == 7000);
+	d = retry_decide(&s, &(struct retry_attempt){false, 503, 3600, 0, false}, 0.5);
+	CHECK(d.delay_ms == 10000);
+	/* manual attempts don't move the schedule */
+	d = retry_decide(&s, &(struct retry_attempt){false, 500, -1, 3, true}, 0.5);
+	CHECK(!strcmp(d.status, "failed") && d.sched_inc == 0); /* a dead letter stays failed */
+	d = retry_decide(&s, &(struct retry_attempt){false, 500, -1, 1, true}, 0.5);
+	CHECK(!strcmp(d.status, "pending") && d.delay_ms == 5000 && d.sched_inc == 0);
+	d = retry_decide(&s, &(struct retry_attempt){true, 200, -1, 3, true}, 0.5);
+	CHECK(!strcmp(d.status, "succeeded") && d.sched_inc == 0);
+}
