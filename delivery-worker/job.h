@@ -65,6 +65,7 @@ struct job {
 	long status_code;  /* 0 when no HTTP answer */
 	const char *error; /* static error class, NULL on success */
 	long long duration_ms;
+	bool lease_lost; /* set by record_batch: another worker owns the delivery now */
 
 	struct job *next, *prev; /* prev: only in the sender's in-flight list */
 };

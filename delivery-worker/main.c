@@ -74,26 +74,39 @@ static void db_ok(struct worker *w)
 	w->backoff_ms = 0;
 }
 
-/* Writes finished attempts; what can't be written stays queued for the next round. */
+static void log_recorded(const struct job *job)
+{
+	if(job->lease_lost)
+		log_warn("delivery %s: lease lost, outcome dropped", job->id);
+	else if(job->skip)
+		log_info("delivery %s: not sent (%s)", job->id, record_skip_reason(job->skip));
+	else if(job->error)
+		log_info("delivery %s: attempt failed (%s, status %ld, %lld ms)", job->id, job->error, job->status_code,
+		         job->duration_ms);
+	else
+		log_debug("delivery %s: delivered (status %ld, %lld ms)", job->id, job->status_code, job->duration_ms);
+}
+
+/* Writes finished attempts, a batch per transaction; what can't be written stays queued
+ * for the next round. */
 static void flush_unrecorded(struct worker *w)
 {
 	while(w->unrecorded && !w->db_down) {
-		struct job *job = w->unrecorded;
-		enum wh_err result = record_job(w->db, &w->rec, job);
+		size_t n = 0;
+		enum wh_err result;
+		for(struct job *j = w->unrecorded; j && n < RECORD_BATCH_MAX; j = j->next)
+			n++;
+		result = record_batch(w->db, &w->rec, w->unrecorded, n);
 		if(result) {
 			db_failed(w, result);
 			return;
 		}
-		if(job->skip)
-			log_info("delivery %s: not sent (%s)", job->id, record_skip_reason(job->skip));
-		else if(job->error)
-			log_info("delivery %s: attempt failed (%s, status %ld, %lld ms)", job->id, job->error,
-			         job->status_code, job->duration_ms);
-		else
-			log_debug("delivery %s: delivered (status %ld, %lld ms)", job->id, job->status_code,
-			          job->duration_ms);
-		w->unrecorded = job->next;
-		job_free(job);
+		while(n--) {
+			struct job *job = w->unrecorded;
+			log_recorded(job);
+			w->unrecorded = job->next;
+			job_free(job);
+		}
 	}
 }
 

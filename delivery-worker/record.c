@@ -3,9 +3,12 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/xalloc.h"
+#include "delivery-worker/sqlrows.h"
 
 static const char sql_outcome[] =
     "UPDATE deliveries SET status = IF(manual = 1, 'pending', ?), next_attempt_at = IF(manual = 1, ?, ?), "
@@ -13,18 +16,23 @@ static const char sql_outcome[] =
     "last_attempt_at = ?, lease_token = NULL, lease_expires = NULL, updated = ? "
     "WHERE id = ? AND lease_token = ?";
 
-static const char sql_attempt[] =
+static const char sql_attempt_head[] =
     "INSERT INTO delivery_attempts (delivery_id, webhook_id, at, duration_ms, ok, status_code, error, "
-    "response_body, trigger_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "response_body, trigger_kind) VALUES ";
+static const char sql_attempt_row[] = "(?, ?, ?, ?, ?, ?, ?, ?, ?)";
+#define ATTEMPT_COLS 9
 
 static const char sql_skip[] =
     "UPDATE deliveries SET status = 'failed', last_error = ?, next_attempt_at = NULL, lease_token = NULL, "
     "lease_expires = NULL, manual = 0, updated = ? WHERE id = ? AND lease_token = ?";
 
-static const char sql_healthy[] = "UPDATE webhooks SET last_success_at = ?, failing_since = NULL WHERE id = ?";
-
-static const char sql_failing[] =
-    "UPDATE webhooks SET last_failure_at = ?, failing_since = COALESCE(failing_since, ?) WHERE id = ?";
+/* A webhook's health after a batch: the latest success and failure times; failing_since
+ * restarts at the first failure after the batch's last success (NULL when a success came
+ * last), or keeps its value when the batch had no success. */
+static const char sql_health[] =
+    "UPDATE webhooks SET last_success_at = COALESCE(?, last_success_at), "
+    "last_failure_at = COALESCE(?, last_failure_at), "
+    "failing_since = IF(? = 1, ?, COALESCE(failing_since, ?)) WHERE id = ?";
 
 static const char sql_failing_since[] = "SELECT failing_since FROM webhooks WHERE id = ? AND disabled_at IS NULL";
 
@@ -70,76 +78,171 @@ static enum wh_err disable(struct db *db, const char *webhook_id, const char *re
 	return result;
 }
 
-static enum wh_err webhook_health(struct db *db, const struct record_opts *o, const struct job *job, long long now)
+/* One webhook's outcomes in a batch, folded in the order the attempts ended. */
+struct health {
+	const char *webhook_id;
+	long long last_ok_end;  /* end of the latest success, -1 when none */
+	long long last_bad_end; /* end of the latest failure, -1 when none */
+	long long since;        /* start of the first failure after the latest success, 0 when none */
+	bool gone;              /* a 410 answer */
+};
+
+static int health_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct health *)a)->webhook_id, ((const struct health *)b)->webhook_id);
+}
+
+static struct health *health_of(struct health *h, size_t *n, const char *webhook_id)
+{
+	for(size_t i = 0; i < *n; i++)
+		if(!strcmp(h[i].webhook_id, webhook_id))
+			return &h[i];
+	h[*n] = (struct health){webhook_id, -1, -1, 0, false};
+	return &h[(*n)++];
+}
+
+/* Folds the recorded attempts (jobs whose lease held) per webhook; sorted by webhook id so
+ * two workers lock webhook rows in the same order. */
+static size_t health_fold(const struct job *jobs, size_t njobs, struct health *h)
+{
+	size_t n = 0, k = 0;
+	const struct job *job = jobs;
+	for(; job && k < njobs; job = job->next, k++) {
+		struct health *w;
+		long long end = job->at_ms + job->duration_ms;
+		if(job->skip || job->lease_lost)
+			continue;
+		w = health_of(h, &n, job->webhook_id);
+		if(!job->error && end > w->last_ok_end)
+			w->last_ok_end = end;
+		if(job->error) {
+			w->last_bad_end = end > w->last_bad_end ? end : w->last_bad_end;
+			w->gone = w->gone || job->status_code == 410;
+		}
+	}
+	for(job = jobs, k = 0; job && k < njobs; job = job->next, k++) /* first failure after the last success */
+		for(size_t i = 0; i < n; i++)
+			if(job->error && !job->skip && !job->lease_lost && !strcmp(h[i].webhook_id, job->webhook_id) &&
+			   job->at_ms + job->duration_ms > h[i].last_ok_end && (!h[i].since || job->at_ms < h[i].since))
+				h[i].since = job->at_ms;
+	qsort(h, n, sizeof(*h), health_cmp);
+	return n;
+}
+
+/* Disables a webhook failing for longer than disable_after_ms (checked after its update). */
+static enum wh_err maybe_disable(struct db *db, const struct record_opts *o, const char *webhook_id, long long now)
 {
 	struct db_rows rows;
 	char reason[160], since[TIME_ISO_LEN + 1];
-	enum wh_err result;
-	if(!job->error)
-		return db_exec(db, sql_healthy, DBP(db_i64(now), db_str(job->webhook_id)), NULL, NULL);
-	result = db_exec(db, sql_failing, DBP(db_i64(now), db_i64(job->at_ms), db_str(job->webhook_id)), NULL, NULL);
-	if(result)
-		return result;
-	if(job->status_code == 410)
-		return disable(db, job->webhook_id, "the endpoint answered 410 Gone", now);
-	result = db_exec(db, sql_failing_since, DBP(db_str(job->webhook_id)), &rows, NULL);
+	enum wh_err result = db_exec(db, sql_failing_since, DBP(db_str(webhook_id)), &rows, NULL);
 	if(result)
 		return result;
 	if(db_rows_get(&rows, 0, 0) && now - db_rows_i64(&rows, 0, 0) > o->disable_after_ms) {
 		time_format_iso(db_rows_i64(&rows, 0, 0), since);
 		snprintf(reason, sizeof(reason), "every delivery has failed since %s (more than %lld seconds)", since,
 		         o->disable_after_ms / 1000);
-		result = disable(db, job->webhook_id, reason, now);
+		result = disable(db, webhook_id, reason, now);
 	}
 	db_rows_release(&rows);
 	return result;
 }
 
-static enum wh_err write_attempt(struct db *db, const struct record_opts *o, const struct job *job, uint64_t *n)
+/* Webhook health once per webhook per batch; 410 disables at once. */
+static enum wh_err write_health(struct db *db, const struct record_opts *o, const struct job *jobs, size_t njobs,
+                                long long now)
 {
-	long long now = time_now_ms();
-	struct retry_attempt a = {!job->error, job->status_code, job->retry_after_s, job->sched_attempts, job->manual};
-	struct retry_decision d = retry_decide(o->schedule, &a, rand01());
-	struct db_param next = d.delay_ms < 0 ? db_null() : db_i64(now + d.delay_ms);
-	struct db_param code = job->status_code ? db_i64(job->status_code) : db_null();
-	enum wh_err result;
-
-	result = db_exec(db, sql_outcome,
-	                 DBP(db_str(d.status), db_i64(now), next, db_i64(d.sched_inc), code, db_str(job->error),
-	                     db_i64(job->at_ms), db_i64(now), db_str(job->id), db_str(job->lease)),
-	                 NULL, n);
-	if(result || !*n)
-		return result;
-	result =
-	    db_exec(db, sql_attempt,
-	            DBP(db_str(job->id), db_str(job->webhook_id), db_i64(job->at_ms), db_i64(job->duration_ms),
-	                db_i64(job->error ? 0 : 1), code, db_str(job->error),
-	                job->status_code || job->body.len ? db_blob(buf_str(&job->body), job->body.len) : db_null(),
-	                db_str(job->manual ? "manual" : "scheduled")),
-	            NULL, NULL);
-	if(!result)
-		result = webhook_health(db, o, job, now);
+	struct health *h = xcalloc(njobs ? njobs : 1, sizeof(*h));
+	size_t n = health_fold(jobs, njobs, h);
+	enum wh_err result = WH_OK;
+	for(size_t i = 0; i < n && !result; i++) {
+		bool ok_seen = h[i].last_ok_end >= 0, failing = h[i].last_bad_end > h[i].last_ok_end;
+		struct db_param since = failing ? db_i64(h[i].since) : db_null();
+		result = db_exec(db, sql_health,
+		                 DBP(ok_seen ? db_i64(now) : db_null(), h[i].last_bad_end >= 0 ? db_i64(now) : db_null(),
+		                     db_i64(ok_seen ? 1 : 0), since, since, db_str(h[i].webhook_id)),
+		                 NULL, NULL);
+		if(!result && h[i].gone)
+			result = disable(db, h[i].webhook_id, "the endpoint answered 410 Gone", now);
+		else if(!result && failing)
+			result = maybe_disable(db, o, h[i].webhook_id, now);
+	}
+	free(h);
 	return result;
 }
 
-static enum wh_err record_once(struct db *db, const struct record_opts *o, const struct job *job)
+static void attempt_params(struct db_param *p, const struct job *job)
+{
+	struct db_param code = job->status_code ? db_i64(job->status_code) : db_null();
+	p[0] = db_str(job->id);
+	p[1] = db_str(job->webhook_id);
+	p[2] = db_i64(job->at_ms);
+	p[3] = db_i64(job->duration_ms);
+	p[4] = db_i64(job->error ? 0 : 1);
+	p[5] = code;
+	p[6] = db_str(job->error);
+	p[7] = job->status_code || job->body.len ? db_blob(buf_str(&job->body), job->body.len) : db_null();
+	p[8] = db_str(job->manual ? "manual" : "scheduled");
+}
+
+/* The attempt rows of the jobs whose lease held, in multi-row INSERTs. */
+static enum wh_err write_attempts(struct db *db, const struct job *jobs, size_t njobs)
+{
+	struct db_param *p = xcalloc(SQLROWS_MAX * ATTEMPT_COLS, sizeof(*p));
+	const struct job *job = jobs;
+	enum wh_err result = WH_OK;
+	size_t i = 0, rows = 0;
+	for(const struct job *j = jobs; j && i < njobs; j = j->next, i++)
+		rows += !j->skip && !j->lease_lost;
+	while(rows && !result) {
+		size_t chunk = sqlrows_chunk(rows), k = 0;
+		for(; k < chunk; job = job->next)
+			if(!job->skip && !job->lease_lost)
+				attempt_params(p + ATTEMPT_COLS * k++, job);
+		result = db_exec(db, sqlrows_text(sql_attempt_head, sql_attempt_row, "", chunk), p, chunk * ATTEMPT_COLS,
+		                 NULL, NULL);
+		rows -= chunk;
+	}
+	free(p);
+	return result;
+}
+
+/* The fenced outcome of one job: the delivery's new state, or the skip. Sets lease_lost. */
+static enum wh_err write_outcome(struct db *db, const struct record_opts *o, struct job *job, long long now)
 {
 	uint64_t n = 0;
+	enum wh_err result;
+	if(job->skip) {
+		result = db_exec(db, sql_skip,
+		                 DBP(db_str(record_skip_reason(job->skip)), db_i64(now), db_str(job->id), db_str(job->lease)),
+		                 NULL, &n);
+	} else {
+		struct retry_attempt a = {!job->error, job->status_code, job->retry_after_s, job->sched_attempts,
+		                          job->manual};
+		struct retry_decision d = retry_decide(o->schedule, &a, rand01());
+		struct db_param next = d.delay_ms < 0 ? db_null() : db_i64(now + d.delay_ms);
+		struct db_param code = job->status_code ? db_i64(job->status_code) : db_null();
+		result = db_exec(db, sql_outcome,
+		                 DBP(db_str(d.status), db_i64(now), next, db_i64(d.sched_inc), code, db_str(job->error),
+		                     db_i64(job->at_ms), db_i64(now), db_str(job->id), db_str(job->lease)),
+		                 NULL, &n);
+	}
+	job->lease_lost = !result && !n;
+	return result;
+}
+
+static enum wh_err record_once(struct db *db, const struct record_opts *o, struct job *jobs, size_t njobs)
+{
+	long long now = time_now_ms();
+	size_t i = 0;
 	enum wh_err result = db_begin(db);
 	if(result)
 		return result;
-	if(job->skip)
-		result = db_exec(db, sql_skip,
-		                 DBP(db_str(record_skip_reason(job->skip)), db_i64(time_now_ms()), db_str(job->id),
-		                     db_str(job->lease)),
-		                 NULL, &n);
-	else
-		result = write_attempt(db, o, job, &n);
-	if(!result && !n) {
-		log_warn("delivery %s: lease lost, outcome dropped", job->id);
-		db_rollback(db);
-		return WH_OK;
-	}
+	for(struct job *job = jobs; job && i < njobs && !result; job = job->next, i++)
+		result = write_outcome(db, o, job, now);
+	if(!result)
+		result = write_attempts(db, jobs, njobs);
+	if(!result)
+		result = write_health(db, o, jobs, njobs, now);
 	if(!result)
 		result = db_commit(db);
 	if(result)
@@ -147,11 +250,11 @@ static enum wh_err record_once(struct db *db, const struct record_opts *o, const
 	return result;
 }
 
-enum wh_err record_job(struct db *db, const struct record_opts *opts, const struct job *job)
+enum wh_err record_batch(struct db *db, const struct record_opts *opts, struct job *jobs, size_t njobs)
 {
 	enum wh_err result = WH_OK;
 	for(int tries = 0; tries < 3; tries++) {
-		result = record_once(db, opts, job);
+		result = record_once(db, opts, jobs, njobs);
 		if(!result || !db_last_retryable(db))
 			break;
 	}

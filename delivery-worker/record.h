@@ -1,8 +1,8 @@
 /* Recording outcomes: the attempt row, the delivery's new state and next attempt (retry
  * policy), the webhook's health (last success/failure, failing_since) and automatic
- * disabling (410 at once; failing longer than disable_after_seconds). One short
- * transaction per job, fenced by the job's lease: a worker that lost its lease writes
- * nothing. */
+ * disabling (410 at once; failing longer than disable_after_seconds). One transaction per
+ * batch of finished jobs, each fenced by its lease: a worker that lost a lease writes
+ * nothing for that job. */
 #ifndef WH_RECORD_H
 #define WH_RECORD_H
 #include "common/db.h"
@@ -14,10 +14,16 @@ struct record_opts {
 	long long disable_after_ms;
 };
 
-/* Records a finished attempt, or for a job with skip set, fails the delivery with the
- * reason and no attempt. WH_OK also when the lease was lost (logged, nothing written).
- * WH_ERR_DB_DOWN (or another database error): nothing written, try again later. */
-enum wh_err record_job(struct db *db, const struct record_opts *opts, const struct job *job);
+/* Most jobs recorded in one transaction. */
+#define RECORD_BATCH_MAX 256
+
+/* Records the first njobs finished jobs of the next-linked list in ONE transaction: per job
+ * the delivery's new state (or, with skip set, fails it with the reason and no attempt),
+ * fenced by its lease; then the attempt rows of the jobs whose lease held (multi-row
+ * INSERTs) and each webhook's health once. A job whose lease was lost writes nothing and
+ * gets lease_lost set; the others are still recorded. WH_ERR_DB_DOWN (or another database
+ * error): nothing written, try again later. */
+enum wh_err record_batch(struct db *db, const struct record_opts *opts, struct job *jobs, size_t njobs);
 
 /* The error class stored for a skipped job ("webhook_disabled", ...). Static. */
 const char *record_skip_reason(enum job_skip skip);
