@@ -29,10 +29,9 @@ static const char sql_skip[] =
 /* A webhook's health after a batch: the latest success and failure times; failing_since
  * restarts at the first failure after the batch's last success (NULL when a success came
  * last), or keeps its value when the batch had no success. */
-static const char sql_health[] =
-    "UPDATE webhooks SET last_success_at = COALESCE(?, last_success_at), "
-    "last_failure_at = COALESCE(?, last_failure_at), "
-    "failing_since = IF(? = 1, ?, COALESCE(failing_since, ?)) WHERE id = ?";
+static const char sql_health[] = "UPDATE webhooks SET last_success_at = COALESCE(?, last_success_at), "
+                                 "last_failure_at = COALESCE(?, last_failure_at), "
+                                 "failing_since = IF(? = 1, ?, COALESCE(failing_since, ?)) WHERE id = ?";
 
 static const char sql_failing_since[] = "SELECT failing_since FROM webhooks WHERE id = ? AND disabled_at IS NULL";
 
@@ -157,10 +156,11 @@ static enum wh_err write_health(struct db *db, const struct record_opts *o, cons
 	for(size_t i = 0; i < n && !result; i++) {
 		bool ok_seen = h[i].last_ok_end >= 0, failing = h[i].last_bad_end > h[i].last_ok_end;
 		struct db_param since = failing ? db_i64(h[i].since) : db_null();
-		result = db_exec(db, sql_health,
-		                 DBP(ok_seen ? db_i64(now) : db_null(), h[i].last_bad_end >= 0 ? db_i64(now) : db_null(),
-		                     db_i64(ok_seen ? 1 : 0), since, since, db_str(h[i].webhook_id)),
-		                 NULL, NULL);
+		result =
+		    db_exec(db, sql_health,
+		            DBP(ok_seen ? db_i64(now) : db_null(), h[i].last_bad_end >= 0 ? db_i64(now) : db_null(),
+		                db_i64(ok_seen ? 1 : 0), since, since, db_str(h[i].webhook_id)),
+		            NULL, NULL);
 		if(!result && h[i].gone)
 			result = disable(db, h[i].webhook_id, "the endpoint answered 410 Gone", now);
 		else if(!result && failing)
@@ -198,8 +198,8 @@ static enum wh_err write_attempts(struct db *db, const struct job *jobs, size_t 
 		for(; k < chunk; job = job->next)
 			if(!job->skip && !job->lease_lost)
 				attempt_params(p + ATTEMPT_COLS * k++, job);
-		result = db_exec(db, sqlrows_text(sql_attempt_head, sql_attempt_row, "", chunk), p, chunk * ATTEMPT_COLS,
-		                 NULL, NULL);
+		result = db_exec(db, sqlrows_text(sql_attempt_head, sql_attempt_row, "", chunk), p,
+		                 chunk * ATTEMPT_COLS, NULL, NULL);
 		rows -= chunk;
 	}
 	free(p);
@@ -212,9 +212,10 @@ static enum wh_err write_outcome(struct db *db, const struct record_opts *o, str
 	uint64_t n = 0;
 	enum wh_err result;
 	if(job->skip) {
-		result = db_exec(db, sql_skip,
-		                 DBP(db_str(record_skip_reason(job->skip)), db_i64(now), db_str(job->id), db_str(job->lease)),
-		                 NULL, &n);
+		result = db_exec(
+		    db, sql_skip,
+		    DBP(db_str(record_skip_reason(job->skip)), db_i64(now), db_str(job->id), db_str(job->lease)), NULL,
+		    &n);
 	} else {
 		struct retry_attempt a = {!job->error, job->status_code, job->retry_after_s, job->sched_attempts,
 		                          job->manual};
