@@ -25,6 +25,11 @@
 #define BACKOFF_MAX_MS 2000
 #define RETENTION_EVERY_MS 5000
 #define STOP_GRACE_MAX_MS 10000
+/* Between full rounds (worker_poll_ms) an idle worker looks this often for new events. */
+#define WAKE_CHECK_MS 5
+
+/* Is anything waiting to be fanned out? One indexed read (events_pending). */
+static const char sql_unfanned[] = "SELECT 1 FROM events WHERE fanned_out = 0 LIMIT 1";
 
 static volatile sig_atomic_t stopping;
 
@@ -44,8 +49,11 @@ struct worker {
 	struct sender *sender;
 	struct job *unrecorded; /* finished attempts waiting for the database */
 	long long lease_ms, db_retry_at, backoff_ms, next_retention;
-	bool db_down;     /* writes wait until db_retry_at */
-	bool down_logged; /* the outage was logged once */
+	long long next_round; /* the next full round (fan-out, claims) without a reason */
+	bool round_due;       /* the last round was full, or transfers ended while claims were capped */
+	bool claims_capped;   /* the last claim was limited by max_in_flight or an endpoint's cap */
+	bool db_down;         /* writes wait until db_retry_at */
+	bool down_logged;     /* the outage was logged once */
 };
 
 static long long cfg_int(const struct worker *w, enum config_key k)
@@ -155,11 +163,37 @@ static enum wh_err claim_round(struct worker *w, bool *busy)
 	sender_saturated(w->sender, (size_t)cfg_int(w, CFG_PER_ENDPOINT_CONCURRENCY), &exclude);
 	opts.exclude = buf_str(&exclude);
 	result = claim_due(w->db, &opts, &jobs, &njobs);
+	w->claims_capped = opts.limit < cfg_int(w, CFG_WORKER_BATCH) || exclude.len;
 	buf_release(&exclude);
 	dispatch(w, jobs);
 	if((long long)njobs == opts.limit && njobs)
 		*busy = true;
 	return result;
+}
+
+/* Services transfers without waiting, between database steps. */
+static void pump(struct worker *w)
+{
+	struct job *done = NULL;
+	sender_run(w->sender, 0, &done);
+	if(done && w->claims_capped)
+		w->round_due = true;
+	queue_done(w, done);
+}
+
+/* A full round is due on its schedule, after a full or capped one, or as soon as an event
+ * waits to be fanned out (looked at every WAKE_CHECK_MS while idle). */
+static bool round_due(struct worker *w)
+{
+	struct db_rows rows;
+	bool due;
+	if(w->round_due || time_now_ms() >= w->next_round)
+		return true;
+	if(db_exec(w->db, sql_unfanned, DBP_NONE, &rows, NULL))
+		return true; /* the round finds out and backs off */
+	due = rows.nrows > 0;
+	db_rows_release(&rows);
+	return due;
 }
 
 static enum wh_err db_round(struct worker *w, bool *busy)
@@ -168,6 +202,7 @@ static enum wh_err db_round(struct worker *w, bool *busy)
 	enum wh_err result = fanout_run(w->db, cfg_int(w, CFG_WORKER_BATCH), &nevents);
 	if(!result && (long long)nevents == cfg_int(w, CFG_WORKER_BATCH))
 		*busy = true;
+	pump(w);
 	if(!result)
 		result = claim_round(w, busy);
 	if(!result && time_now_ms() >= w->next_retention) {
@@ -184,19 +219,33 @@ static enum wh_err db_round(struct worker *w, bool *busy)
 static void tick(struct worker *w)
 {
 	bool busy = false;
-	struct job *done = NULL;
 	if(w->db_down && time_now_ms() >= w->db_retry_at)
 		w->db_down = false; /* try the queued writes again */
 	flush_unrecorded(w);        /* before claiming: our own expired leases must not be claimed first */
-	if(!w->db_down && time_now_ms() >= w->db_retry_at) {
-		enum wh_err result = db_round(w, &busy);
+	if(!w->db_down && time_now_ms() >= w->db_retry_at && round_due(w)) {
+		enum wh_err result;
+		pump(w);
+		w->round_due = false;
+		w->next_round = time_now_ms() + cfg_int(w, CFG_WORKER_POLL_MS);
+		result = db_round(w, &busy);
 		if(result)
 			db_failed(w, result);
 		else
 			db_ok(w);
+		w->round_due = w->round_due || busy;
 	}
-	sender_run(w->sender, busy ? 0 : (int)cfg_int(w, CFG_WORKER_POLL_MS), &done);
-	queue_done(w, done);
+	{
+		struct job *done = NULL;
+		long long wait = w->next_round - time_now_ms();
+		if(wait > WAKE_CHECK_MS || w->db_down)
+			wait = WAKE_CHECK_MS;
+		if(wait < 0 || (w->round_due && !w->db_down))
+			wait = 0;
+		sender_run(w->sender, (int)wait, &done);
+		if(done && w->claims_capped)
+			w->round_due = true;
+		queue_done(w, done);
+	}
 	if(w->db_down && time_now_ms() >= w->db_retry_at)
 		w->db_down = false; /* try the queued writes again */
 	flush_unrecorded(w);
