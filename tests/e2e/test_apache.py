@@ -138,3 +138,12 @@ def test_apache_own_errors_are_json(stack):
         assert r.status == 404 and r.json["errorCode"] == "not_found", r
         assert r.headers["content-type"].startswith("application/json"), r.headers
         check_headers(r)
+
+
+def test_apache_metrics_only_for_this_machine(stack):
+    from test_foundation import get_from
+    with Apache(stack) as ap:
+        status, body = get_from(ap.port, "127.0.0.1", "/metrics")
+        assert status == 200 and b"linehook_" in body, (status, body[:200])
+        status, body = get_from(ap.port, "127.0.0.2", "/metrics")
+        assert status == 403 and json.loads(body)["errorCode"] == "forbidden", (status, body)
