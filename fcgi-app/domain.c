@@ -206,12 +206,8 @@ enum wh_err location_load(struct request *req, const char *id, bool lock, json_t
 
 enum wh_err location_status_load(struct request *req, const char *location_id, json_t **out)
 {
-	static const char sql[] =
-	    "SELECT l.id, l.is_waitlist_open, l.status_updated, "
-	    "COALESCE(SUM(v.state = 'WAITING'), 0), COALESCE(SUM(v.state = 'SERVED'), 0), "
-	    "COALESCE(SUM(v.state = 'BOOKED'), 0) FROM locations l "
-	    "LEFT JOIN visits v ON v.location_id = l.id AND v.state IN ('WAITING', 'SERVED', 'BOOKED') "
-	    "WHERE l.id = ? AND l.account_id = ? GROUP BY l.id, l.is_waitlist_open, l.status_updated";
+	static const char sql[] = "SELECT id, is_waitlist_open, status_updated, num_waiting, num_serving, num_booked "
+	                          "FROM locations WHERE id = ? AND account_id = ?";
 	struct db_rows rows;
 	enum wh_err result;
 	json_t *o;
@@ -237,12 +233,17 @@ enum wh_err location_status_load(struct request *req, const char *location_id, j
 	return WH_OK;
 }
 
-enum wh_err location_status_changed(struct request *req, const char *location_id)
+/* Adds the deltas to the stored counts, sets the status's updated time to now and emits
+ * location-status.updated with the values after the change. */
+static enum wh_err location_status_write(struct request *req, const char *location_id, const long long delta[3])
 {
-	static const char sql[] = "UPDATE locations SET status_updated = ? WHERE id = ? AND account_id = ?";
+	static const char sql[] = "UPDATE locations SET num_waiting = num_waiting + ?, num_serving = num_serving + ?, "
+	                          "num_booked = num_booked + ?, status_updated = ? WHERE id = ? AND account_id = ?";
 	json_t *status = NULL;
-	enum wh_err result = db_exec(
-	    req->app->db, sql, DBP(db_i64(time_now_ms()), db_str(location_id), db_str(req->account_id)), NULL, NULL);
+	enum wh_err result = db_exec(req->app->db, sql,
+	                             DBP(db_i64(delta[0]), db_i64(delta[1]), db_i64(delta[2]), db_i64(time_now_ms()),
+	                                 db_str(location_id), db_str(req->account_id)),
+	                             NULL, NULL);
 	if(result)
 		goto out;
 	result = location_status_load(req, location_id, &status);
@@ -252,4 +253,32 @@ enum wh_err location_status_changed(struct request *req, const char *location_id
 out:
 	json_decref(status);
 	return result;
+}
+
+enum wh_err location_status_changed(struct request *req, const char *location_id)
+{
+	static const long long none[3] = {0, 0, 0};
+	return location_status_write(req, location_id, none);
+}
+
+/* Adds d to the delta of the counter that state feeds (none for most states). */
+static void counter_add(const char *state, long long d, long long delta[3])
+{
+	char c = visit_state_counter(state);
+	if(c == 'W')
+		delta[0] += d;
+	else if(c == 'S')
+		delta[1] += d;
+	else if(c == 'B')
+		delta[2] += d;
+}
+
+enum wh_err location_status_visit_moved(struct request *req, const char *location_id, const char *from, const char *to)
+{
+	long long delta[3] = {0, 0, 0};
+	counter_add(from, -1, delta);
+	counter_add(to, 1, delta);
+	if(!delta[0] && !delta[1] && !delta[2])
+		return WH_OK;
+	return location_status_write(req, location_id, delta);
 }

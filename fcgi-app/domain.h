@@ -78,10 +78,16 @@ enum wh_err location_load(struct request *req, const char *id, bool lock, json_t
 enum wh_err location_set_waitlist_open(struct request *req, const char *id, bool open);
 
 /* The location status {locationId, isWaitlistOpen, numWaiting, numServing, numBooked,
- * updated} of the account's location (*out new). WH_ERR_NOT_FOUND when absent. */
+ * updated} of the account's location (*out new), read from the location row (the counts
+ * are kept there by every visit write). WH_ERR_NOT_FOUND when absent. */
 enum wh_err location_status_load(struct request *req, const char *location_id, json_t **out);
-/* Inside a write transaction that changed the status: sets its updated time to now and
- * emits location-status.updated with its values after the change. */
+/* Inside a write transaction that changed isWaitlistOpen: sets the status's updated time
+ * to now and emits location-status.updated with its values after the change. */
 enum wh_err location_status_changed(struct request *req, const char *location_id);
+/* Inside a visit write transaction that holds the location row lock, after a visit moved
+ * from state `from` to `to` (either NULL: created or deleted): adjusts the counts kept on
+ * the location row (num_waiting, num_serving, num_booked) and, when one changed, does what
+ * location_status_changed does. Nothing when no count changes. */
+enum wh_err location_status_visit_moved(struct request *req, const char *location_id, const char *from, const char *to);
 
 #endif
