@@ -84,10 +84,21 @@ enum wh_err location_status_load(struct request *req, const char *location_id, j
 /* Inside a write transaction that changed isWaitlistOpen: sets the status's updated time
  * to now and emits location-status.updated with its values after the change. */
 enum wh_err location_status_changed(struct request *req, const char *location_id);
-/* Inside a visit write transaction that holds the location row lock, after a visit moved
- * from state `from` to `to` (either NULL: created or deleted): adjusts the counts kept on
- * the location row (num_waiting, num_serving, num_booked) and, when one changed, does what
- * location_status_changed does. Nothing when no count changes. */
-enum wh_err location_status_visit_moved(struct request *req, const char *location_id, const char *from, const char *to);
+/* A location row locked by a visit write: the location resource (new; json_decref it)
+ * and its stored counts {num_waiting, num_serving, num_booked} as of the lock. */
+struct location_locked {
+	json_t *location;
+	long long counts[3];
+};
+/* Locks the account's location (FOR UPDATE), as every visit write does first so counts
+ * stay right, and reads its counts in the same statement. WH_ERR_NOT_FOUND when absent. */
+enum wh_err location_lock_for_visit(struct request *req, const char *id, struct location_locked *out);
+/* Inside a visit write transaction, after a visit of the locked location moved from state
+ * `from` to `to` (either NULL: created or deleted): adjusts the counts kept on the
+ * location row and, when one changed, sets the status's updated time to now and emits
+ * location-status.updated (built from the locked row plus the change: no read back).
+ * Nothing when no count changes. */
+enum wh_err location_status_visit_moved(struct request *req, const struct location_locked *locked, const char *from,
+                                        const char *to);
 
 #endif

@@ -217,13 +217,14 @@ static enum wh_err visit_create_tx(struct request *req, void *ctx)
 	const char *loc_id = jstr(tx->fields, "locationId");
 	char id[ID_LEN + 1];
 	long long now = time_now_ms();
-	json_t *location = NULL, *v = NULL;
+	struct location_locked loc = {0};
+	json_t *v = NULL;
 	const char *state;
 	enum wh_err result;
 
 	json_decref(tx->answer);
 	tx->answer = NULL;
-	result = location_load(req, loc_id, true, &location);
+	result = location_lock_for_visit(req, loc_id, &loc);
 	if(result == WH_ERR_NOT_FOUND)
 		result = jx_fail(&req->err, "locationId", "locationId: no such location");
 	if(result)
@@ -233,7 +234,7 @@ static enum wh_err visit_create_tx(struct request *req, void *ctx)
 	              "lastName", "phone", "email", "partySize", 1, "notes", "date");
 	json_object_update(v, tx->fields);
 	state = jstr(v, "state");
-	result = visit_check_move(req, NULL, state, location);
+	result = visit_check_move(req, NULL, state, loc.location);
 	if(!result)
 		result = visit_store(req, v, sql, now);
 	if(!result)
@@ -241,9 +242,9 @@ static enum wh_err visit_create_tx(struct request *req, void *ctx)
 	if(!result)
 		result = domain_emit(req, "visit.created", loc_id, state, tx->answer);
 	if(!result)
-		result = location_status_visit_moved(req, loc_id, NULL, state);
+		result = location_status_visit_moved(req, &loc, NULL, state);
 out:
-	json_decref(location);
+	json_decref(loc.location);
 	json_decref(v);
 	return result;
 }
@@ -305,14 +306,15 @@ enum wh_err visit_list(struct request *req)
 }
 
 /* Locks the visit's location, then the visit itself (always in that order, as every visit
- * write does). *location and *visit are new. */
-static enum wh_err visit_lock(struct request *req, const char *id, json_t **location, json_t **visit)
+ * write does). loc->location and *visit are new. */
+static enum wh_err visit_lock(struct request *req, const char *id, struct location_locked *loc, json_t **visit)
 {
 	json_t *first = NULL;
 	enum wh_err result = visit_load(req, id, false, &first);
-	*location = *visit = NULL;
+	memset(loc, 0, sizeof(*loc));
+	*visit = NULL;
 	if(!result)
-		result = location_load(req, jstr(first, "locationId"), true, location);
+		result = location_lock_for_visit(req, jstr(first, "locationId"), loc);
 	if(!result)
 		result = visit_load(req, id, true, visit);
 	json_decref(first);
@@ -325,14 +327,15 @@ static enum wh_err visit_update_tx(struct request *req, void *ctx)
 	                          "phone = ?, email = ?, party_size = ?, notes = ?, visit_date = ?, updated = ? "
 	                          "WHERE id = ? AND account_id = ?";
 	struct visit_tx *tx = ctx;
-	json_t *location = NULL, *cur = NULL, *v = NULL;
+	struct location_locked loc = {0};
+	json_t *cur = NULL, *v = NULL;
 	const char *from, *to, *loc_id;
 	long long now = time_now_ms(), created;
 	enum wh_err result;
 
 	json_decref(tx->answer);
 	tx->answer = NULL;
-	result = visit_lock(req, tx->id, &location, &cur);
+	result = visit_lock(req, tx->id, &loc, &cur);
 	if(result)
 		goto out;
 	v = json_deep_copy(cur);
@@ -348,7 +351,7 @@ static enum wh_err visit_update_tx(struct request *req, void *ctx)
 		tx->answer = json_incref(cur);
 		goto out;
 	}
-	result = visit_check_move(req, from, to, location);
+	result = visit_check_move(req, from, to, loc.location);
 	if(!result)
 		result = visit_store(req, v, sql, now);
 	if(!result && !time_parse_iso(jstr(cur, "created"), &created))
@@ -358,9 +361,9 @@ static enum wh_err visit_update_tx(struct request *req, void *ctx)
 	if(!result)
 		result = domain_emit(req, "visit.updated", loc_id, to, tx->answer);
 	if(!result)
-		result = location_status_visit_moved(req, loc_id, from, to);
+		result = location_status_visit_moved(req, &loc, from, to);
 out:
-	json_decref(location);
+	json_decref(loc.location);
 	json_decref(cur);
 	json_decref(v);
 	return result;
@@ -392,13 +395,13 @@ static enum wh_err visit_delete_tx(struct request *req, void *ctx)
 	    NULL,
 	};
 	struct visit_tx *tx = ctx;
-	json_t *location = NULL;
+	struct location_locked loc = {0};
 	const char *state, *loc_id;
 	enum wh_err result;
 
 	json_decref(tx->answer);
 	tx->answer = NULL;
-	result = visit_lock(req, tx->id, &location, &tx->answer);
+	result = visit_lock(req, tx->id, &loc, &tx->answer);
 	for(size_t i = 0; sqls[i] && !result; i++)
 		result = db_exec(req->app->db, sqls[i], DBP(db_str(tx->id), db_str(req->account_id)), NULL, NULL);
 	if(result)
@@ -407,9 +410,9 @@ static enum wh_err visit_delete_tx(struct request *req, void *ctx)
 	loc_id = jstr(tx->answer, "locationId");
 	result = domain_emit(req, "visit.removed", loc_id, state, tx->answer);
 	if(!result)
-		result = location_status_visit_moved(req, loc_id, state, NULL);
+		result = location_status_visit_moved(req, &loc, state, NULL);
 out:
-	json_decref(location);
+	json_decref(loc.location);
 	return result;
 }
 
