@@ -263,40 +263,29 @@ enum wh_err location_status_load(struct request *req, const char *location_id, j
 	return WH_OK;
 }
 
-/* Adds the deltas to the stored counts, sets the status's updated time to now and emits
- * location-status.updated with the values after the change: built from the locked row
- * when given (what it holds plus the deltas), else read back. */
-static enum wh_err location_status_write(struct request *req, const char *location_id, const long long delta[3],
-                                         const struct location_locked *locked)
+/* Adds the deltas to the stored counts and sets the status's updated time. */
+static enum wh_err location_status_store(struct request *req, const char *location_id, const long long delta[3],
+                                         long long now)
 {
 	static const char sql[] = "UPDATE locations SET num_waiting = num_waiting + ?, num_serving = num_serving + ?, "
 	                          "num_booked = num_booked + ?, status_updated = ? WHERE id = ? AND account_id = ?";
-	long long now = time_now_ms(), counts[3];
-	json_t *status = NULL;
-	enum wh_err result = db_exec(req->app->db, sql,
-	                             DBP(db_i64(delta[0]), db_i64(delta[1]), db_i64(delta[2]), db_i64(now),
-	                                 db_str(location_id), db_str(req->account_id)),
-	                             NULL, NULL);
-	if(result)
-		goto out;
-	if(locked) {
-		for(size_t i = 0; i < 3; i++)
-			counts[i] = locked->counts[i] + delta[i];
-		status = status_object(location_id, json_is_true(json_object_get(locked->location, "isWaitlistOpen")),
-		                       counts, now);
-	} else
-		result = location_status_load(req, location_id, &status);
-	if(!result)
-		result = domain_emit(req, "location-status.updated", location_id, NULL, status);
-out:
-	json_decref(status);
-	return result;
+	return db_exec(req->app->db, sql,
+	               DBP(db_i64(delta[0]), db_i64(delta[1]), db_i64(delta[2]), db_i64(now), db_str(location_id),
+	                   db_str(req->account_id)),
+	               NULL, NULL);
 }
 
 enum wh_err location_status_changed(struct request *req, const char *location_id)
 {
 	static const long long none[3] = {0, 0, 0};
-	return location_status_write(req, location_id, none, NULL);
+	json_t *status = NULL;
+	enum wh_err result = location_status_store(req, location_id, none, time_now_ms());
+	if(!result)
+		result = location_status_load(req, location_id, &status);
+	if(!result)
+		result = domain_emit(req, "location-status.updated", location_id, NULL, status);
+	json_decref(status);
+	return result;
 }
 
 /* Adds d to the delta of the counter that state feeds (none for most states). */
@@ -311,13 +300,34 @@ static void counter_add(const char *state, long long d, long long delta[3])
 		delta[2] += d;
 }
 
-enum wh_err location_status_visit_moved(struct request *req, const struct location_locked *locked, const char *from,
-                                        const char *to)
+enum wh_err domain_visit_emit(struct request *req, const struct location_locked *locked, const char *type,
+                              const json_t *visit, const char *from, const char *to)
 {
-	long long delta[3] = {0, 0, 0};
+	const char *loc_id = json_string_value(json_object_get(locked->location, "id"));
+	bool open = json_is_true(json_object_get(locked->location, "isWaitlistOpen"));
+	long long delta[3] = {0, 0, 0}, counts[3], now = time_now_ms();
+	struct outbox_event evs[2] = {
+	    {.account_id = req->account_id,
+	     .location_id = loc_id,
+	     .type = type,
+	     .visit_state = json_string_value(json_object_get(visit, "state")),
+	     .data = visit},
+	    {.account_id = req->account_id, .location_id = loc_id, .type = "location-status.updated"},
+	};
+	json_t *status;
+	enum wh_err result;
 	counter_add(from, -1, delta);
 	counter_add(to, 1, delta);
 	if(!delta[0] && !delta[1] && !delta[2])
-		return WH_OK;
-	return location_status_write(req, json_string_value(json_object_get(locked->location, "id")), delta, locked);
+		return outbox_emit(req->app->db, &req->app->cfg, &evs[0], NULL);
+	result = location_status_store(req, loc_id, delta, now);
+	if(result)
+		return result;
+	for(size_t i = 0; i < 3; i++)
+		counts[i] = locked->counts[i] + delta[i];
+	status = status_object(loc_id, open, counts, now);
+	evs[1].data = status;
+	result = outbox_emit_many(req->app->db, &req->app->cfg, evs, 2, NULL);
+	json_decref(status);
+	return result;
 }

@@ -93,12 +93,13 @@ struct location_locked {
 /* Locks the account's location (FOR UPDATE), as every visit write does first so counts
  * stay right, and reads its counts in the same statement. WH_ERR_NOT_FOUND when absent. */
 enum wh_err location_lock_for_visit(struct request *req, const char *id, struct location_locked *out);
-/* Inside a visit write transaction, after a visit of the locked location moved from state
- * `from` to `to` (either NULL: created or deleted): adjusts the counts kept on the
- * location row and, when one changed, sets the status's updated time to now and emits
- * location-status.updated (built from the locked row plus the change: no read back).
- * Nothing when no count changes. */
-enum wh_err location_status_visit_moved(struct request *req, const struct location_locked *locked, const char *from,
-                                        const char *to);
+/* Inside a visit write transaction, after a visit of the locked location was written:
+ * emits the visit event `type` with data `visit` (borrowed, its state as the event's visit
+ * state) and, when the move from state `from` to `to` (either NULL: created or deleted)
+ * changes a count, adjusts the counts kept on the location row, sets the status's updated
+ * time to now and emits location-status.updated after it (built from the locked row plus
+ * the change, no read back; both events in one INSERT). */
+enum wh_err domain_visit_emit(struct request *req, const struct location_locked *locked, const char *type,
+                              const json_t *visit, const char *from, const char *to);
 
 #endif

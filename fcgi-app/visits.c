@@ -240,9 +240,7 @@ static enum wh_err visit_create_tx(struct request *req, void *ctx)
 	if(!result)
 		tx->answer = visit_written(v, now, now);
 	if(!result)
-		result = domain_emit(req, "visit.created", loc_id, state, tx->answer);
-	if(!result)
-		result = location_status_visit_moved(req, &loc, NULL, state);
+		result = domain_visit_emit(req, &loc, "visit.created", tx->answer, NULL, state);
 out:
 	json_decref(loc.location);
 	json_decref(v);
@@ -359,9 +357,7 @@ static enum wh_err visit_update_tx(struct request *req, void *ctx)
 	if(!result)
 		tx->answer = visit_written(v, created, now);
 	if(!result)
-		result = domain_emit(req, "visit.updated", loc_id, to, tx->answer);
-	if(!result)
-		result = location_status_visit_moved(req, &loc, from, to);
+		result = domain_visit_emit(req, &loc, "visit.updated", tx->answer, from, to);
 out:
 	json_decref(loc.location);
 	json_decref(cur);
@@ -396,7 +392,7 @@ static enum wh_err visit_delete_tx(struct request *req, void *ctx)
 	};
 	struct visit_tx *tx = ctx;
 	struct location_locked loc = {0};
-	const char *state, *loc_id;
+	const char *state;
 	enum wh_err result;
 
 	json_decref(tx->answer);
@@ -407,10 +403,7 @@ static enum wh_err visit_delete_tx(struct request *req, void *ctx)
 	if(result)
 		goto out;
 	state = jstr(tx->answer, "state");
-	loc_id = jstr(tx->answer, "locationId");
-	result = domain_emit(req, "visit.removed", loc_id, state, tx->answer);
-	if(!result)
-		result = location_status_visit_moved(req, &loc, state, NULL);
+	result = domain_visit_emit(req, &loc, "visit.removed", tx->answer, state, NULL);
 out:
 	json_decref(loc.location);
 	return result;
