@@ -22,7 +22,7 @@ static const char sql_lease[] =
 
 static const char sql_load[] =
     "SELECT d.id, d.webhook_id, d.event_id, d.sched_attempts, e.payload, w.url, w.secret_enc, "
-    "w.prev_secret_enc, w.prev_secret_expires, w.is_active, w.disabled_at "
+    "w.prev_secret_enc, w.prev_secret_expires, w.is_active, w.disabled_at, w.oauth_json, w.oauth_key_enc "
     "FROM deliveries d LEFT JOIN events e ON e.seq = d.event_seq LEFT JOIN webhooks w ON w.id = d.webhook_id "
     "WHERE d.lease_token = ? AND d.id IN " IN16;
 
@@ -132,6 +132,14 @@ static struct job *job_load(const struct claim_opts *o, const char *lease, const
 	job->payload_len = db_rows_len(rows, r, 4);
 	job->payload = xmalloc(job->payload_len + 1);
 	memcpy(job->payload, db_rows_get(rows, r, 4), job->payload_len + 1);
+	if(db_rows_get(rows, r, 11)) { /* OAuth: the key stays sealed until a token is needed */
+		job->oauth_json = xstrdup(db_rows_get(rows, r, 11));
+		job->oauth_key_len = db_rows_len(rows, r, 12);
+		if(db_rows_get(rows, r, 12)) {
+			job->oauth_key = xmalloc(job->oauth_key_len + 1);
+			memcpy(job->oauth_key, db_rows_get(rows, r, 12), job->oauth_key_len);
+		}
+	}
 	if(job_sign(job, o, rows, r))
 		job->skip = JOB_SKIP_SECRET_UNREADABLE;
 	return job;

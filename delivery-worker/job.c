@@ -2,8 +2,10 @@
 #include "delivery-worker/job.h"
 
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 #include <stdlib.h>
 
+#include "common/crypto.h"
 #include "common/xalloc.h"
 
 struct job *job_new(void)
@@ -13,6 +15,7 @@ struct job *job_new(void)
 	buf_init(&job->sig_standard, 1024);
 	buf_init(&job->body, JOB_BODY_KEEP);
 	job->retry_after_s = -1;
+	job->body_keep = JOB_BODY_KEEP;
 	return job;
 }
 
@@ -23,8 +26,15 @@ void job_free(struct job *job)
 	if(job->easy)
 		curl_easy_cleanup(job->easy);
 	curl_slist_free_all(job->headers);
+	if(job->token_fetch) { /* the assertion and the token answer are credentials */
+		if(job->payload)
+			OPENSSL_cleanse(job->payload, job->payload_len);
+		crypto_buf_wipe(&job->body);
+	}
 	free(job->url);
 	free(job->payload);
+	free(job->oauth_json);
+	free(job->oauth_key);
 	buf_release(&job->sig_waitwhile);
 	buf_release(&job->sig_standard);
 	buf_release(&job->body);

@@ -40,6 +40,17 @@ struct job {
 	struct buf sig_waitwhile, sig_standard;
 	long long timestamp_s; /* webhook-timestamp of this attempt */
 
+	/* OAuth (oauth_json NULL: the webhook has none), see oauth.h */
+	char *oauth_json; /* owned: {tokenUrl, expiresIn, claims} */
+	char *oauth_key;  /* owned: the private key, sealed */
+	size_t oauth_key_len;
+	char oauth_fp[65];       /* oauth_fingerprint of the two */
+	unsigned long oauth_gen; /* cache generation of the token sent */
+	bool oauth_refreshed;    /* the one refresh after a 401 is used */
+	bool token_fetch;        /* a token request, not a delivery */
+	struct job *waiters;     /* token_fetch: deliveries waiting for its token (next-linked) */
+	size_t body_keep;        /* answer bytes kept, JOB_BODY_KEEP unless a token request */
+
 	/* transfer */
 	void *easy;                     /* CURL *, owned while in flight */
 	const struct urlpolicy *policy; /* borrowed from the sender */

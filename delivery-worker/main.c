@@ -248,9 +248,13 @@ static int setup(struct worker *w, const char *config_path)
 		w->lease_ms = cfg_int(w, CFG_REQUEST_TIMEOUT_MS) + 2000;
 		log_warn("lease_seconds raised to %lld ms: it must outlive request_timeout_ms", w->lease_ms);
 	}
-	so = (struct sender_opts){cfg_int(w, CFG_CONNECT_TIMEOUT_MS), cfg_int(w, CFG_REQUEST_TIMEOUT_MS),
-	                          cfg_int(w, CFG_MAX_IN_FLIGHT), config_bool(&w->cfg, CFG_ALLOW_HTTP_TARGETS),
-	                          &w->policy};
+	so = (struct sender_opts){cfg_int(w, CFG_CONNECT_TIMEOUT_MS),
+	                          cfg_int(w, CFG_REQUEST_TIMEOUT_MS),
+	                          cfg_int(w, CFG_MAX_IN_FLIGHT),
+	                          config_bool(&w->cfg, CFG_ALLOW_HTTP_TARGETS),
+	                          &w->policy,
+	                          w->master_key,
+	                          w->lease_ms - 1000};
 	w->sender = sender_new(&so);
 	return 0;
 }

@@ -110,12 +110,13 @@ static enum wh_err write_attempt(struct db *db, const struct record_opts *o, con
 	                 NULL, n);
 	if(result || !*n)
 		return result;
-	result = db_exec(db, sql_attempt,
-	                 DBP(db_str(job->id), db_str(job->webhook_id), db_i64(job->at_ms), db_i64(job->duration_ms),
-	                     db_i64(job->error ? 0 : 1), code, db_str(job->error),
-	                     job->status_code ? db_blob(buf_str(&job->body), job->body.len) : db_null(),
-	                     db_str(job->manual ? "manual" : "scheduled")),
-	                 NULL, NULL);
+	result =
+	    db_exec(db, sql_attempt,
+	            DBP(db_str(job->id), db_str(job->webhook_id), db_i64(job->at_ms), db_i64(job->duration_ms),
+	                db_i64(job->error ? 0 : 1), code, db_str(job->error),
+	                job->status_code || job->body.len ? db_blob(buf_str(&job->body), job->body.len) : db_null(),
+	                db_str(job->manual ? "manual" : "scheduled")),
+	            NULL, NULL);
 	if(!result)
 		result = webhook_health(db, o, job, now);
 	return result;

@@ -11,6 +11,7 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/xalloc.h"
+#include "delivery-worker/oauth.h"
 #include "delivery-worker/retry.h"
 
 struct endpoint {
@@ -23,9 +24,11 @@ struct sender {
 	CURLM *multi;
 	struct sender_opts opts;
 	struct job *inflight; /* doubly linked through next/prev */
-	size_t ninflight;
-	struct job *failed; /* could not be started; handed back by sender_run */
+	size_t ninflight;     /* jobs started and not handed back (waiting for a token too) */
+	struct job *failed;   /* completed without a transfer; handed back by sender_run */
 	struct endpoint *endpoints;
+	struct job *fetches; /* token requests in flight, doubly linked; each holds its waiters */
+	struct oauth_cache *tokens;
 };
 
 struct sender *sender_new(const struct sender_opts *opts)
@@ -38,6 +41,7 @@ struct sender *sender_new(const struct sender_opts *opts)
 		abort();
 	}
 	curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, opts->max_connections);
+	s->tokens = oauth_cache_new(OAUTH_CACHE_MAX);
 	return s;
 }
 
@@ -64,17 +68,45 @@ static void endpoint_add(struct sender *s, const char *webhook_id, int delta)
 	}
 }
 
-static void inflight_unlink(struct sender *s, struct job *job)
+/* A job counts in flight (and against its endpoint) from sender_start until handed back. */
+static void track(struct sender *s, const struct job *job, int delta)
+{
+	s->ninflight = (size_t)((long)s->ninflight + delta);
+	endpoint_add(s, job->webhook_id, delta);
+}
+
+static struct job **list_of(struct sender *s, const struct job *job)
+{
+	return job->token_fetch ? &s->fetches : &s->inflight;
+}
+
+static void list_link(struct job **head, struct job *job)
+{
+	job->prev = NULL;
+	job->next = *head;
+	if(*head)
+		(*head)->prev = job;
+	*head = job;
+}
+
+static void list_unlink(struct job **head, struct job *job)
 {
 	if(job->prev)
 		job->prev->next = job->next;
 	else
-		s->inflight = job->next;
+		*head = job->next;
 	if(job->next)
 		job->next->prev = job->prev;
 	job->next = job->prev = NULL;
-	s->ninflight--;
-	endpoint_add(s, job->webhook_id, -1);
+}
+
+/* Hands a finished job back: no longer counted, prepended to *to. */
+static void complete(struct sender *s, struct job *job, struct job **to)
+{
+	track(s, job, -1);
+	job->duration_ms = time_mono_ms() - job->start_mono;
+	job->next = *to;
+	*to = job;
 }
 
 static size_t on_body(char *ptr, size_t size, size_t n, void *ud)
@@ -85,8 +117,8 @@ static size_t on_body(char *ptr, size_t size, size_t n, void *ud)
 		job->body_capped = true;
 		return 0; /* stop reading: the status is known, the rest is not wanted */
 	}
-	if(job->body.len < JOB_BODY_KEEP)
-		keep = len < JOB_BODY_KEEP - job->body.len ? len : JOB_BODY_KEEP - job->body.len;
+	if(job->body.len < job->body_keep)
+		keep = len < job->body_keep - job->body.len ? len : job->body_keep - job->body.len;
 	if(keep && buf_add(&job->body, ptr, keep))
 		return 0;
 	job->body_seen += len;
@@ -115,19 +147,46 @@ static curl_socket_t on_open_socket(void *ud, curlsocktype purpose, struct curl_
 	(void)purpose;
 	if(!urlpolicy_allows(policy, &addr->addr, addr->addrlen)) {
 		job->blocked = true;
-		log_info("delivery %s: refused a %s address (URL policy)", job->id,
+		log_info("%s %s: refused a %s address (URL policy)",
+		         job->token_fetch ? "token request of webhook" : "delivery",
+		         job->token_fetch ? job->webhook_id : job->id,
 		         urlpolicy_class_name(urlpolicy_classify(&addr->addr, addr->addrlen)));
 		return CURL_SOCKET_BAD;
 	}
 	return socket(addr->family, addr->socktype, addr->protocol);
 }
 
-static enum wh_err build_headers(struct job *job)
+static enum wh_err headers_set(struct job *job, const char *const *lines, size_t n)
+{
+	struct curl_slist *h = NULL, *t;
+	for(size_t i = 0; i < n; i++) {
+		t = curl_slist_append(h, lines[i]);
+		if(!t) {
+			curl_slist_free_all(h);
+			return WH_ERR_INTERNAL;
+		}
+		h = t;
+	}
+	job->headers = h;
+	return WH_OK;
+}
+
+static enum wh_err token_headers(struct job *job)
+{
+	static const char *const lines[] = {"Content-Type: application/x-www-form-urlencoded",
+	                                    "Accept: application/json", "User-Agent: linehook/" LINEHOOK_VERSION,
+	                                    "Expect:"};
+	return headers_set(job, lines, sizeof(lines) / sizeof(lines[0]));
+}
+
+/* The delivery's headers, with Authorization when bearer is not NULL. */
+static enum wh_err build_headers(struct job *job, const char *bearer)
 {
 	char line[2048];
-	struct curl_slist *h = NULL, *t;
-	const char *lines[7];
+	const char *lines[8];
 	char ts[64], id[64], ww[128];
+	struct buf auth;
+	enum wh_err result;
 	snprintf(ts, sizeof(ts), "webhook-timestamp: %lld", job->timestamp_s);
 	snprintf(id, sizeof(id), "webhook-id: %s", job->event_id);
 	snprintf(ww, sizeof(ww), "X-Waitwhile-Signature: %s", buf_str(&job->sig_waitwhile));
@@ -139,16 +198,28 @@ static enum wh_err build_headers(struct job *job)
 	lines[4] = ts;
 	lines[5] = line;
 	lines[6] = "Expect:"; /* no 100-continue round trip */
-	for(size_t i = 0; i < 7; i++) {
-		t = curl_slist_append(h, lines[i]);
-		if(!t) {
-			curl_slist_free_all(h);
-			return WH_ERR_INTERNAL;
-		}
-		h = t;
+	buf_init(&auth, OAUTH_TOKEN_MAX + 64);
+	if(bearer) {
+		buf_adds(&auth, "Authorization: Bearer ");
+		buf_adds(&auth, bearer);
+		lines[7] = buf_str(&auth);
 	}
-	job->headers = h;
-	return WH_OK;
+	result = headers_set(job, lines, bearer ? 8 : 7);
+	crypto_buf_wipe(&auth);
+	return result;
+}
+
+/* request_timeout_ms, cut to what is left of the attempt's budget (an OAuth attempt can
+ * make up to four requests and must end inside its lease). */
+static long timeout_for(const struct sender *s, const struct job *job)
+{
+	long long left;
+	if(!s->opts.attempt_max_ms)
+		return s->opts.request_timeout_ms;
+	left = job->start_mono + s->opts.attempt_max_ms - time_mono_ms();
+	if(left < 1)
+		left = 1;
+	return left < s->opts.request_timeout_ms ? (long)left : s->opts.request_timeout_ms;
 }
 
 static CURL *easy_for(const struct sender *s, struct job *job)
@@ -165,7 +236,7 @@ static CURL *easy_for(const struct sender *s, struct job *job)
 	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)job->payload_len);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, (struct curl_slist *)job->headers);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, s->opts.connect_timeout_ms);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, s->opts.request_timeout_ms);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_for(s, job));
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, job);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
@@ -176,24 +247,77 @@ static CURL *easy_for(const struct sender *s, struct job *job)
 	return e;
 }
 
+static void token_done(struct sender *s, struct job *fetch, CURLcode code, struct job **done);
+
+/* Completes a delivery whose token could not be had: oauth_token_failed, the reason as
+ * the attempt's response body. */
+static void token_failed(struct sender *s, struct job *job, const char *why, struct job **to)
+{
+	job->error = "oauth_token_failed";
+	job->status_code = 0;
+	buf_reset(&job->body);
+	buf_adds(&job->body, why);
+	complete(s, job, to);
+}
+
+/* Starts the HTTP transfer of a job sender_start counted (or of a token request). */
+static void transfer_start(struct sender *s, struct job *job, const char *bearer)
+{
+	enum wh_err result = job->token_fetch ? token_headers(job) : build_headers(job, bearer);
+	if(result || !(job->easy = easy_for(s, job)) || curl_multi_add_handle(s->multi, job->easy)) {
+		if(job->token_fetch) {
+			token_done(s, job, CURLE_FAILED_INIT, &s->failed);
+			return;
+		}
+		job->error = "internal";
+		complete(s, job, &s->failed);
+		return;
+	}
+	list_link(list_of(s, job), job);
+}
+
+/* A delivery to an OAuth endpoint: sent with the cached token, or joined to the webhook's
+ * token request (started when there is none in flight). */
+static void oauth_start(struct sender *s, struct job *job)
+{
+	char why[OAUTH_REASON_MAX];
+	struct job *fetch;
+	const char *token = oauth_cache_get(s->tokens, job->webhook_id, job->oauth_fp, time_now_ms(), &job->oauth_gen);
+	if(token) {
+		transfer_start(s, job, token);
+		return;
+	}
+	for(fetch = s->fetches; fetch; fetch = fetch->next)
+		if(!strcmp(fetch->webhook_id, job->webhook_id) && !strcmp(fetch->oauth_fp, job->oauth_fp)) {
+			job->next = fetch->waiters;
+			fetch->waiters = job;
+			return;
+		}
+	fetch = oauth_request_build(job, s->opts.master_key, why, sizeof(why));
+	if(!fetch) {
+		log_info("webhook %s: no token request: %s", job->webhook_id, why);
+		token_failed(s, job, why, &s->failed);
+		return;
+	}
+	fetch->policy = s->opts.policy;
+	fetch->start_mono = job->start_mono; /* inside the budget of the attempt that needs it */
+	job->next = NULL;
+	fetch->waiters = job;
+	transfer_start(s, fetch, NULL);
+}
+
 void sender_start(struct sender *s, struct job *job)
 {
 	job->policy = s->opts.policy;
 	job->at_ms = time_now_ms();
 	job->start_mono = time_mono_ms();
-	if(build_headers(job) || !(job->easy = easy_for(s, job)) || curl_multi_add_handle(s->multi, job->easy)) {
-		job->error = "internal";
-		job->next = s->failed;
-		s->failed = job;
-		return;
+	track(s, job, +1);
+	if(job->oauth_json) {
+		oauth_fingerprint(job->oauth_json, job->oauth_key, job->oauth_key_len, job->oauth_fp);
+		oauth_start(s, job);
+	} else {
+		transfer_start(s, job, NULL);
 	}
-	job->prev = NULL;
-	job->next = s->inflight;
-	if(s->inflight)
-		s->inflight->prev = job;
-	s->inflight = job;
-	s->ninflight++;
-	endpoint_add(s, job->webhook_id, +1);
 }
 
 static const char *error_class(const struct job *job, CURLcode code)
@@ -223,6 +347,71 @@ static const char *error_class(const struct job *job, CURLcode code)
 	}
 }
 
+/* Why a token request failed, from its transfer and answer; false when it gave a token. */
+static bool token_answer(const struct job *fetch, CURLcode code, struct buf *token, long long *expires_in, char *why,
+                         size_t whylen)
+{
+	if(fetch->blocked || code == CURLE_FAILED_INIT)
+		snprintf(why, whylen, "token request: %s", fetch->blocked ? "blocked_address" : "internal");
+	else if(code == CURLE_WRITE_ERROR && fetch->body_capped)
+		snprintf(why, whylen, "token answer larger than %d bytes", OAUTH_ANSWER_MAX);
+	else if(code != CURLE_OK)
+		snprintf(why, whylen, "token request: %s", fetch->error);
+	else if(fetch->body_seen > fetch->body.len)
+		snprintf(why, whylen, "token answer larger than %d bytes", OAUTH_ANSWER_MAX);
+	else
+		return oauth_token_parse(fetch->status_code, fetch->body.ptr ? fetch->body.ptr : "", fetch->body.len,
+		                         token, expires_in, why, whylen) != WH_OK;
+	return true;
+}
+
+/* A token request ended: its waiters are sent with the new token, or fail. Frees fetch. */
+static void token_done(struct sender *s, struct job *fetch, CURLcode code, struct job **done)
+{
+	char why[OAUTH_REASON_MAX];
+	struct buf token;
+	long long expires_in = 0, now = time_now_ms();
+	unsigned long gen = 0;
+	buf_init(&token, OAUTH_TOKEN_MAX + 1);
+	if(token_answer(fetch, code, &token, &expires_in, why, sizeof(why))) {
+		log_info("webhook %s: token request failed: %s", fetch->webhook_id, why);
+	} else {
+		gen = oauth_cache_put(s->tokens, fetch->webhook_id, fetch->oauth_fp, buf_str(&token),
+		                      oauth_valid_until(now, expires_in), now);
+		log_debug("webhook %s: new access token, expires in %lld s", fetch->webhook_id, expires_in);
+	}
+	while(fetch->waiters) {
+		struct job *job = fetch->waiters;
+		fetch->waiters = job->next;
+		job->next = NULL;
+		if(gen) {
+			job->oauth_gen = gen;
+			transfer_start(s, job, buf_str(&token));
+		} else {
+			token_failed(s, job, why, done);
+		}
+	}
+	crypto_buf_wipe(&token);
+	job_free(fetch);
+}
+
+/* The endpoint refused the token: drop it and try once more with a fresh one. */
+static void refresh(struct sender *s, struct job *job)
+{
+	log_debug("delivery %s: the endpoint answered 401; fetching a new token", job->id);
+	oauth_cache_drop(s->tokens, job->webhook_id, job->oauth_gen);
+	job->oauth_refreshed = true;
+	job->status_code = 0;
+	job->error = NULL;
+	job->blocked = job->body_capped = false;
+	job->body_seen = 0;
+	job->retry_after_s = -1;
+	buf_reset(&job->body);
+	curl_slist_free_all(job->headers);
+	job->headers = NULL;
+	oauth_start(s, job);
+}
+
 static void finish(struct sender *s, CURL *easy, CURLcode code, struct job **done)
 {
 	struct job *job = NULL;
@@ -230,8 +419,7 @@ static void finish(struct sender *s, CURL *easy, CURLcode code, struct job **don
 	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&job);
 	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
 	curl_multi_remove_handle(s->multi, easy);
-	inflight_unlink(s, job);
-	job->duration_ms = time_mono_ms() - job->start_mono;
+	list_unlink(list_of(s, job), job);
 	job->status_code = status;
 	if(code == CURLE_OK || (code == CURLE_WRITE_ERROR && job->body_capped && status))
 		job->error = retry_is_success(status, false) ? NULL : "http_status";
@@ -239,8 +427,12 @@ static void finish(struct sender *s, CURL *easy, CURLcode code, struct job **don
 		job->error = error_class(job, code);
 	curl_easy_cleanup(easy);
 	job->easy = NULL;
-	job->next = *done;
-	*done = job;
+	if(job->token_fetch)
+		token_done(s, job, code, done);
+	else if(job->oauth_json && status == 401 && !job->oauth_refreshed)
+		refresh(s, job);
+	else
+		complete(s, job, done);
 }
 
 void sender_run(struct sender *s, int timeout_ms, struct job **done)
@@ -293,9 +485,23 @@ void sender_abort_all(struct sender *s, struct job **aborted)
 		curl_multi_remove_handle(s->multi, job->easy);
 		curl_easy_cleanup(job->easy);
 		job->easy = NULL;
-		inflight_unlink(s, job);
+		list_unlink(&s->inflight, job);
+		track(s, job, -1);
 		job->next = *aborted;
 		*aborted = job;
+	}
+	while(s->fetches) {
+		struct job *fetch = s->fetches;
+		curl_multi_remove_handle(s->multi, fetch->easy);
+		list_unlink(&s->fetches, fetch);
+		while(fetch->waiters) {
+			struct job *job = fetch->waiters;
+			fetch->waiters = job->next;
+			track(s, job, -1);
+			job->next = *aborted;
+			*aborted = job;
+		}
+		job_free(fetch);
 	}
 	while(s->failed) {
 		struct job *job = s->failed;
@@ -317,5 +523,6 @@ void sender_free(struct sender *s)
 		jobs = next;
 	}
 	curl_multi_cleanup(s->multi);
+	oauth_cache_free(s->tokens);
 	free(s);
 }

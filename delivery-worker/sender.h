@@ -17,9 +17,11 @@ struct sender;
 struct sender_opts {
 	long connect_timeout_ms;
 	long request_timeout_ms;
-	long max_connections;           /* connection cache size */
-	bool allow_http;                /* http:// as well as https:// (allow_http_targets) */
-	const struct urlpolicy *policy; /* borrowed, must outlive the sender */
+	long max_connections;            /* connection cache size */
+	bool allow_http;                 /* http:// as well as https:// (allow_http_targets) */
+	const struct urlpolicy *policy;  /* borrowed, must outlive the sender */
+	const unsigned char *master_key; /* borrowed: opens OAuth private keys (oauth.h) */
+	long long attempt_max_ms;        /* an attempt's transfers end within this; 0: no bound */
 };
 
 struct sender *sender_new(const struct sender_opts *opts);
@@ -27,7 +29,10 @@ struct sender *sender_new(const struct sender_opts *opts);
 void sender_free(struct sender *s);
 
 /* Starts the attempt of a signed job (skip == JOB_SEND); the sender owns it until it comes
- * back from sender_run. WH_ERR_INTERNAL when curl refuses the handle (the job is then
+ * back from sender_run. A job with oauth_json first gets a bearer token (oauth.h): from
+ * the cache, or by joining the webhook's token request on the same multi handle; a 401
+ * answer refreshes the token once within the attempt; no token: error
+ * "oauth_token_failed" with the reason as the body. WH_ERR_INTERNAL when curl refuses the handle (the job is then
  * completed at once with error "internal" and handed back by the next sender_run). */
 void sender_start(struct sender *s, struct job *job);
 

@@ -2,66 +2,66 @@
 #include "fcgi-app/handlers.h"
 
 const struct route routes[] = {
-	{"GET", "/v2/health", health_get, true},
-	{"GET", "/v2/account", account_get, false},
+    {"GET", "/v2/health", health_get, true},
+    {"GET", "/v2/account", account_get, false},
 
-	/* webhooks */
-	{"POST", "/v2/webhooks", webhooks_create, false},
-	{"GET", "/v2/webhooks", webhooks_list, false},
-	{"GET", "/v2/webhooks/:id", webhooks_get, false},
-	{"PUT", "/v2/webhooks/:id", webhooks_update, false},
-	{"PATCH", "/v2/webhooks/:id", webhooks_update, false},
-	{"POST", "/v2/webhooks/:id", webhooks_update, false},
-	{"DELETE", "/v2/webhooks/:id", webhooks_delete, false},
-	{"POST", "/v2/webhooks/:id/rotate-secret", webhooks_rotate_secret, false},
-	{"POST", "/v2/webhooks/:id/test", webhooks_test, false},
+    /* webhooks */
+    {"POST", "/v2/webhooks", webhooks_create, false},
+    {"GET", "/v2/webhooks", webhooks_list, false},
+    {"GET", "/v2/webhooks/:id", webhooks_get, false},
+    {"PUT", "/v2/webhooks/:id", webhooks_update, false},
+    {"PATCH", "/v2/webhooks/:id", webhooks_update, false},
+    {"POST", "/v2/webhooks/:id", webhooks_update, false},
+    {"DELETE", "/v2/webhooks/:id", webhooks_delete, false},
+    {"POST", "/v2/webhooks/:id/rotate-secret", webhooks_rotate_secret, false},
+    {"POST", "/v2/webhooks/:id/test", webhooks_test, false},
 
-	/* deliveries */
-	{"GET", "/v2/webhooks/:id/deliveries", deliveries_list, false},
-	{"GET", "/v2/webhooks/:id/deliveries/:deliveryId", deliveries_get, false},
-	{"POST", "/v2/webhooks/:id/deliveries/:deliveryId/resend", deliveries_resend, false},
-	{"POST", "/v2/webhooks/:id/recover", webhooks_recover, false},
+    /* deliveries */
+    {"GET", "/v2/webhooks/:id/deliveries", deliveries_list, false},
+    {"GET", "/v2/webhooks/:id/deliveries/:deliveryId", deliveries_get, false},
+    {"POST", "/v2/webhooks/:id/deliveries/:deliveryId/resend", deliveries_resend, false},
+    {"POST", "/v2/webhooks/:id/recover", webhooks_recover, false},
 
-	/* locations */
-	{"POST", "/v2/locations", location_create, false},
-	{"GET", "/v2/locations", location_list, false},
-	{"GET", "/v2/locations/:id", location_get, false},
-	{"PUT", "/v2/locations/:id", location_update, false},
-	{"PATCH", "/v2/locations/:id", location_update, false},
-	{"POST", "/v2/locations/:id", location_update, false},
-	{"DELETE", "/v2/locations/:id", location_delete, false},
+    /* locations */
+    {"POST", "/v2/locations", location_create, false},
+    {"GET", "/v2/locations", location_list, false},
+    {"GET", "/v2/locations/:id", location_get, false},
+    {"PUT", "/v2/locations/:id", location_update, false},
+    {"PATCH", "/v2/locations/:id", location_update, false},
+    {"POST", "/v2/locations/:id", location_update, false},
+    {"DELETE", "/v2/locations/:id", location_delete, false},
 
-	/* visits */
-	{"POST", "/v2/visits", visit_create, false},
-	{"GET", "/v2/visits", visit_list, false},
-	{"GET", "/v2/visits/:id", visit_get, false},
-	{"PUT", "/v2/visits/:id", visit_update, false},
-	{"PATCH", "/v2/visits/:id", visit_update, false},
-	{"POST", "/v2/visits/:id", visit_update, false},
-	{"DELETE", "/v2/visits/:id", visit_delete, false},
+    /* visits */
+    {"POST", "/v2/visits", visit_create, false},
+    {"GET", "/v2/visits", visit_list, false},
+    {"GET", "/v2/visits/:id", visit_get, false},
+    {"PUT", "/v2/visits/:id", visit_update, false},
+    {"PATCH", "/v2/visits/:id", visit_update, false},
+    {"POST", "/v2/visits/:id", visit_update, false},
+    {"DELETE", "/v2/visits/:id", visit_delete, false},
 
-	/* messages */
-	{"POST", "/v2/messages", message_create, false},
-	{"GET", "/v2/messages", message_list, false},
-	{"GET", "/v2/messages/:id", message_get, false},
-	{"PUT", "/v2/messages/:id", message_update, false},
-	{"PATCH", "/v2/messages/:id", message_update, false},
-	{"POST", "/v2/messages/:id", message_update, false},
+    /* messages */
+    {"POST", "/v2/messages", message_create, false},
+    {"GET", "/v2/messages", message_list, false},
+    {"GET", "/v2/messages/:id", message_get, false},
+    {"PUT", "/v2/messages/:id", message_update, false},
+    {"PATCH", "/v2/messages/:id", message_update, false},
+    {"POST", "/v2/messages/:id", message_update, false},
 
-	/* location status */
-	{"GET", "/v2/location-status/:id", location_status_get, false},
-	{"PUT", "/v2/location-status/:id", location_status_update, false},
-	{"PATCH", "/v2/location-status/:id", location_status_update, false},
-	{"POST", "/v2/location-status/:id", location_status_update, false},
+    /* location status */
+    {"GET", "/v2/location-status/:id", location_status_get, false},
+    {"PUT", "/v2/location-status/:id", location_status_update, false},
+    {"PATCH", "/v2/location-status/:id", location_status_update, false},
+    {"POST", "/v2/location-status/:id", location_status_update, false},
 
-	/* events */
-	{"GET", "/v2/events", event_list, false},
+    /* events */
+    {"GET", "/v2/events", event_list, false},
 
-	/* openapi */
-	{"GET", "/v2/openapi.json", openapi_get, true},
+    /* openapi */
+    {"GET", "/v2/openapi.json", openapi_get, true},
 
-	/* metrics */
-	{"GET", "/metrics", metrics_get, true},
+    /* metrics */
+    {"GET", "/metrics", metrics_get, true},
 
-	{NULL, NULL, NULL, false},
+    {NULL, NULL, NULL, false},
 };

@@ -76,7 +76,7 @@ write_config() {
 		echo "Listen 127.0.0.1:$PORT"
 		echo "ServerName 127.0.0.1"
 		echo "ServerTokens Prod"
-		for m in mpm_event authz_core mime dir headers proxy proxy_fcgi; do
+		for m in mpm_event authz_core authz_host mime dir headers proxy proxy_fcgi; do
 			echo "LoadModule ${m}_module $MODS/mod_$m.so"
 		done
 		echo "TypesConfig /etc/mime.types"

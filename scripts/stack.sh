@@ -107,11 +107,14 @@ stop() {
 }
 
 run() {
-	trap 'echo; log "stopping"; stop; exit 0' INT TERM
+	local tailpid=""
+	# Background commands of a script ignore SIGINT, so the log tail is stopped here too.
+	trap 'echo; log "stopping"; [ -n "$tailpid" ] && kill "$tailpid" 2>/dev/null; stop; exit 0' INT TERM
 	start
 	echo "Press Ctrl-C to stop."
 	tail -n 0 -F "$VAR/worker.log" "$VAR/api.log" "$VAR/lighttpd.log" 2>/dev/null &
-	wait $!
+	tailpid=$!
+	wait "$tailpid"
 }
 
 case "${1:-}" in

@@ -29,6 +29,17 @@ count() { # adds the "ok"/"FAIL" lines of a suite's output to the totals
 tmp=$(mktemp -d /tmp/linehook-test.XXXXXX)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
+echo "== format"
+# The layout is fixed by .clang-format; CI checks it (make format-check).
+if make --no-print-directory -s format-check > "$tmp/format.out" 2>&1; then
+	echo "ok   format/clang-format"
+	passed=$((passed + 1))
+else
+	head -20 "$tmp/format.out"
+	echo "FAIL format/clang-format (run clang-format -i on the files above)"
+	failed=$((failed + 1))
+fi
+
 echo "== unit"
 "$BUILD/unit-tests" > "$tmp/unit.out" 2>&1
 cat "$tmp/unit.out"

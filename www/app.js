@@ -322,6 +322,62 @@ function fieldError(key) {
 	return el('p', { className: 'field-error', 'data-error-for': key, role: 'alert' });
 }
 
+// OAuth (SPEC §8): the worker gets a bearer token from the endpoint's token server. The
+// private key is write-only: the API answers only hasPrivateKey, so an edit shows "key
+// stored" and an empty key field keeps the stored one.
+function oauthFields(w) {
+	const o = (w && w.oAuth) || null;
+	const claims = (o && o.claims) || {};
+	const useId = nextId('oauth-use');
+	const use = el('input', { type: 'checkbox', id: useId, name: 'oauthUse', checked: !!o });
+	const text = (label, name, key, value, props) => {
+		const id = nextId(name);
+		return el('div', { className: 'field' },
+			el('label', { for: id }, label),
+			el('input', { id, name, type: 'text', autocomplete: 'off', spellcheck: 'false', value: value || '', ...props }),
+			fieldError(key));
+	};
+	const keyId = nextId('oauth-key');
+	const keyHint = o && o.hasPrivateKey
+		? el('p', { className: 'hint key-stored' }, 'A key is stored (never shown). Leave this empty to keep it, or paste a new key to replace it.')
+		: el('p', { className: 'hint' }, 'An unencrypted PEM private key: RSA of at least 2048 bits (RS256) or EC P-256 (ES256).');
+	const details = el('div', { className: 'oauth-fields', hidden: !o },
+		text('Token URL', 'oauthTokenUrl', 'oAuth.tokenUrl', o && o.tokenUrl, { type: 'url', inputmode: 'url', placeholder: 'https://auth.example.com/oauth/token' }),
+		el('div', { className: 'field' },
+			el('label', { for: keyId }, 'Private key (PEM)'),
+			keyHint,
+			el('textarea', { id: keyId, name: 'oauthPrivateKey', rows: '6', autocomplete: 'off', spellcheck: 'false',
+				placeholder: '-----BEGIN PRIVATE KEY-----' }),
+			fieldError('oAuth.privateKey')),
+		text('Expires in (seconds, 60 to 3600)', 'oauthExpiresIn', 'oAuth.expiresIn', String((o && o.expiresIn) || 3600),
+			{ type: 'number', min: '60', max: '3600', inputmode: 'numeric' }),
+		text('Issuer (iss)', 'oauthIss', 'oAuth.claims.iss', claims.iss),
+		text('Subject (sub)', 'oauthSub', 'oAuth.claims.sub', claims.sub),
+		text('Audience (aud)', 'oauthAud', 'oAuth.claims.aud', claims.aud),
+		text('Scope (optional)', 'oauthScope', 'oAuth.claims.scope', claims.scope));
+	use.addEventListener('change', () => { details.hidden = !use.checked; });
+	const node = el('fieldset', {},
+		el('legend', {}, 'OAuth'),
+		el('p', { className: 'hint' }, 'For endpoints that accept only an OAuth access token: linehook signs a JWT with your key, exchanges it at the token URL (JWT bearer grant) and sends the token as Authorization: Bearer.'),
+		el('div', { className: 'check' }, use, el('label', { for: useId }, 'Use OAuth for this endpoint')),
+		fieldError('oAuth'),
+		details);
+	// undefined: leave oAuth out of the request; null: remove it; else the object to store.
+	const value = (form) => {
+		if (!use.checked) return o ? null : undefined;
+		const f = form.elements;
+		const out = {
+			tokenUrl: f.oauthTokenUrl.value.trim(),
+			expiresIn: Number(f.oauthExpiresIn.value),
+			claims: { iss: f.oauthIss.value, sub: f.oauthSub.value, aud: f.oauthAud.value },
+		};
+		if (f.oauthScope.value) out.claims.scope = f.oauthScope.value;
+		if (f.oauthPrivateKey.value.trim()) out.privateKey = f.oauthPrivateKey.value;
+		return out;
+	};
+	return { node, value };
+}
+
 // The form's fields; values() reads them, showErrors() places server errors.
 function endpointForm(w, submitText, onSubmit) {
 	const urlId = nextId('url');
@@ -342,6 +398,7 @@ function endpointForm(w, submitText, onSubmit) {
 	const unknownLocations = held.filter((id) => !state.locations.some((l) => l.id === id));
 	const locationBoxes = state.locations.map((l) => checkbox('locationIds', l.id, l.name, held.includes(l.id)));
 	const formError = el('p', { className: 'error form-error', role: 'alert' });
+	const oauth = oauthFields(w);
 	const form = el('form', { className: 'endpoint-form', novalidate: true },
 		el('div', { className: 'field' },
 			el('label', { for: urlId }, 'Endpoint URL'),
@@ -372,12 +429,15 @@ function endpointForm(w, submitText, onSubmit) {
 			el('input', { type: 'checkbox', id: activeId, name: 'isActive', checked: !w || w.isActive !== false }),
 			el('label', { for: activeId }, 'Active'),
 			fieldError('isActive')),
+		oauth.node,
 		formError,
 		el('div', { className: 'row' }, el('button', { type: 'submit' }, submitText)));
 	syncTypes();
 	form.values = () => {
 		const chosen = [...form.querySelectorAll('input[name=eventTypes]:checked')].map((i) => i.value);
+		const oAuth = oauth.value(form);
 		return {
+			...(oAuth === undefined ? {} : { oAuth }),
 			url: form.elements.url.value.trim(),
 			description: form.elements.description.value,
 			eventTypes: all.checked ? [] : chosen.concat(extraTypes),
@@ -394,7 +454,7 @@ function endpointForm(w, submitText, onSubmit) {
 		const slot = key ? form.querySelector(`[data-error-for="${CSS.escape(key)}"]`) : null;
 		if (slot) {
 			slot.textContent = e.message;
-			const input = slot.parentElement.querySelector('input:not([disabled])');
+			const input = slot.parentElement.querySelector('input:not([disabled]), textarea');
 			if (input) {
 				input.setAttribute('aria-invalid', 'true');
 				input.focus();
@@ -545,6 +605,8 @@ async function renderEndpoint(id) {
 				el('dt', {}, 'Locations'), el('dd', {}, (w.locationIds || []).length ? w.locationIds.map(locationName).join(', ') : 'Account-wide'),
 				el('dt', {}, 'Event types'), el('dd', {}, eventTypesText(w)),
 				el('dt', {}, 'Visit states'), el('dd', {}, (w.visitStates || []).length ? w.visitStates.join(', ') : 'All states'),
+				el('dt', {}, 'OAuth'), el('dd', { className: 'oauth-summary' }, w.oAuth
+					? `Token from ${w.oAuth.tokenUrl}${w.oAuth.hasPrivateKey ? ', key stored' : ', no key'}` : 'Not used'),
 				el('dt', {}, 'Last delivery'), el('dd', {}, lastDelivery(w.stats)),
 				el('dt', {}, 'Last 24 h'), el('dd', {}, counts(w.stats)),
 				el('dt', {}, 'Created'), el('dd', {}, timeEl(w.created)))]);

@@ -366,6 +366,54 @@ test('validation_error_at_field', async () => {
 	await context.close();
 });
 
+// OAuth fields: a bad key is refused at its field; the created endpoint stores the settings,
+// the key is write-only (the page says "key stored", never shows it), and Save keeps it.
+test('add_endpoint_with_oauth', async () => {
+	const acct = newAccount();
+	const loc = await newLocation(acct.key, 'OAuth desk');
+	const pem = execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256'], { encoding: 'utf8' });
+	const { context, page } = await open(acct.key);
+	await selectLocation(page, loc.id);
+	await page.getByRole('link', { name: 'Add endpoint' }).click();
+	await page.getByLabel('Endpoint URL').fill(receiver.url('/oauth'));
+	assert(!(await page.getByLabel('Token URL').isVisible()), 'the OAuth fields stay hidden until asked for');
+	await page.getByLabel('Use OAuth for this endpoint').check();
+	await page.getByLabel('Token URL').fill(receiver.url('/token'));
+	await page.getByLabel('Private key (PEM)').fill('-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n');
+	await page.getByLabel(/^Expires in/).fill('600');
+	await page.getByLabel('Issuer (iss)').fill('linehook-browser');
+	await page.getByLabel('Subject (sub)').fill('client-7');
+	await page.getByLabel('Audience (aud)').fill('https://auth.example/token');
+	await page.getByLabel('Scope (optional)').fill('webhooks:write');
+	await shot(page, 'add-endpoint-oauth');
+	await page.getByRole('button', { name: 'Create endpoint' }).click();
+	await page.locator('[data-error-for="oAuth.privateKey"]').filter({ hasText: /PEM private key/ }).waitFor();
+	assert(await page.getByLabel('Private key (PEM)').getAttribute('aria-invalid') === 'true', 'the key field is marked invalid');
+	assert((await must(acct.key, 'GET', '/v2/webhooks')).results.length === 0, 'nothing created with a bad key');
+	await page.getByLabel('Private key (PEM)').fill(pem);
+	await page.getByRole('button', { name: 'Create endpoint' }).click();
+	await takeSecret(page);
+	const w = (await must(acct.key, 'GET', '/v2/webhooks')).results[0];
+	assert(w && w.oAuth && w.oAuth.tokenUrl === receiver.url('/token') && w.oAuth.expiresIn === 600 &&
+		w.oAuth.hasPrivateKey === true && !('privateKey' in w.oAuth), `stored oAuth: ${JSON.stringify(w && w.oAuth)}`);
+	assert(JSON.stringify(w.oAuth.claims) === JSON.stringify({ iss: 'linehook-browser', sub: 'client-7',
+		aud: 'https://auth.example/token', scope: 'webhooks:write' }), `claims: ${JSON.stringify(w.oAuth.claims)}`);
+	await openEndpoint(page, w.id);
+	await page.locator('.oauth-summary').filter({ hasText: 'key stored' }).waitFor();
+	await page.getByText(/A key is stored/).waitFor();
+	assert(await page.getByLabel('Private key (PEM)').inputValue() === '', 'the key field starts empty');
+	assert(await page.getByLabel('Issuer (iss)').inputValue() === 'linehook-browser', 'the claims are shown for editing');
+	const keyLine = pem.split('\n')[1];
+	assert(!(await page.content()).includes(keyLine), 'the key is nowhere on the page');
+	await page.getByLabel('Subject (sub)').fill('client-8');
+	await page.getByRole('button', { name: 'Save' }).click();
+	await page.getByText('Saved.').waitFor();
+	const after = await must(acct.key, 'GET', `/v2/webhooks/${w.id}`);
+	assert(after.oAuth.claims.sub === 'client-8' && after.oAuth.hasPrivateKey === true, `after save: ${JSON.stringify(after.oAuth)}`);
+	await clean(page);
+	await context.close();
+});
+
 // Deliveries to a receiver answering 200 appear without a reload; then the endpoint page's
 // other actions: Save, Send test event.
 test('deliveries_appear_edit_and_test_event', async () => {

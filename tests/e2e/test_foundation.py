@@ -145,3 +145,28 @@ def test_errors_from_the_web_server_are_json_too(stack):
     head, body = raw_http(stack, b"GET /v2/health HTTP/1.1\r\nHost: x\r\nBad Header\r\nConnection: close\r\n\r\n")
     assert head.startswith("HTTP/1.1 400") and "application/json" in head, head
     assert json.loads(body)["errorCode"] == "bad_request"
+
+
+def get_from(port, source, path):
+    """GET path from a chosen loopback source address (127.0.0.2 is not 127.0.0.1)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=10, source_address=(source, 0))
+    s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % path).encode())
+    out = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        out += chunk
+    s.close()
+    head, _, body = out.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body
+
+
+def test_metrics_only_for_this_machine(stack):
+    status, body = get_from(stack.port, "127.0.0.1", "/metrics")
+    assert status == 200 and b"linehook_" in body, (status, body[:200])
+    status, body = get_from(stack.port, "127.0.0.2", "/metrics")
+    assert status == 403 and json.loads(body)["errorCode"] == "forbidden", (status, body)
+    # The API itself answers any client.
+    status, body = get_from(stack.port, "127.0.0.2", "/v2/health")
+    assert status == 200, (status, body)

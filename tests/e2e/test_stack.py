@@ -1,0 +1,88 @@
+"""The stack commands themselves: start, stop, start again on the same data, run + Ctrl-C.
+A second stack in its own directory on its own ports, beside the suite's stack."""
+import os
+import signal
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+import lib
+from lib import wait_for
+
+
+def stack_env(var):
+    env = dict(os.environ)
+    env.update({"WH_VAR": var, "WH_HTTP_PORT": str(lib.free_port()), "WH_DB_PORT": str(lib.free_port()),
+                "WH_DEMO": "1", "WH_FCGI_PROCS": "2"})
+    return env
+
+
+def stack(cmd, env):
+    return subprocess.run([os.path.join(lib.ROOT, "scripts", "stack.sh"), cmd], env=env, capture_output=True,
+                          text=True, timeout=180)
+
+
+def processes_of(var):
+    out = subprocess.run(["pgrep", "-af", var], capture_output=True, text=True).stdout
+    return [line for line in out.splitlines() if "pgrep" not in line]
+
+
+def health(env):
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%s/v2/health" % env["WH_HTTP_PORT"], timeout=5) as r:
+            return r.status
+    except Exception:
+        return None
+
+
+def demo(var):
+    with open(os.path.join(var, "demo.env")) as f:
+        return dict(line.strip().split("=", 1) for line in f if "=" in line)
+
+
+def test_start_stop_start_reuses_the_data_and_leaves_nothing_behind(_suite_stack):
+    var = tempfile.mkdtemp(prefix="linehook-stack-")
+    env = stack_env(var)
+    try:
+        p = stack("start", env)
+        assert p.returncode == 0, p.stdout + p.stderr
+        assert health(env) == 200
+        first = demo(var)
+        assert first["WH_API_KEY"] in p.stdout and first["WH_URL"] in p.stdout, p.stdout
+        assert len(first["WH_LOCATION_ID"]) == 20
+        assert stack("start", env).returncode == 0  # starting twice is harmless
+        assert stack("stop", env).returncode == 0
+        assert processes_of(var) == [], processes_of(var)
+        assert health(env) is None
+        p = stack("start", env)
+        assert p.returncode == 0, p.stdout + p.stderr
+        assert demo(var) == first
+        # the same key still works against the same data
+        req = urllib.request.Request("http://127.0.0.1:%s/v2/locations/%s" % (env["WH_HTTP_PORT"],
+                                     first["WH_LOCATION_ID"]), headers={"apikey": first["WH_API_KEY"]})
+        with urllib.request.urlopen(req, timeout=5) as r:
+            assert r.status == 200
+    finally:
+        stack("stop", env)
+    assert processes_of(var) == []
+
+
+def test_run_stays_in_the_foreground_and_ctrl_c_stops_everything(_suite_stack):
+    var = tempfile.mkdtemp(prefix="linehook-run-")
+    env = stack_env(var)
+    p = subprocess.Popen([os.path.join(lib.ROOT, "scripts", "stack.sh"), "run"], env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        assert wait_for(lambda: health(env) == 200, 60)
+        time.sleep(0.5)
+        assert p.poll() is None  # still in the foreground
+        os.killpg(p.pid, signal.SIGINT)
+        out, _ = p.communicate(timeout=90)
+        assert "Settings page: http://127.0.0.1:%s/" % env["WH_HTTP_PORT"] in out, out
+        assert "API key:" in out
+        assert processes_of(var) == [], processes_of(var)
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+        stack("stop", env)
