@@ -68,8 +68,9 @@ bool domain_str_eq(const char *a, const char *b);
  * LOCATION_COLS is the column list location_render reads, in that order. */
 #define LOCATION_COLS "id, name, timezone, is_waitlist_open, created, updated"
 json_t *location_render(const struct db_rows *rows, size_t r); /* new */
-/* Loads the account's location (*out new); FOR UPDATE when lock, which every visit write
- * takes first so counts stay right. WH_ERR_NOT_FOUND when absent or another account's. */
+/* Loads the account's location (*out new); FOR UPDATE when lock (location writes; visit
+ * writes lock with location_lock_for_visit). WH_ERR_NOT_FOUND when absent or another
+ * account's. */
 enum wh_err location_load(struct request *req, const char *id, bool lock, json_t **out);
 
 /* Inside a write transaction: locks the location and sets isWaitlistOpen; when that
