@@ -68,8 +68,9 @@ bool domain_str_eq(const char *a, const char *b);
  * LOCATION_COLS is the column list location_render reads, in that order. */
 #define LOCATION_COLS "id, name, timezone, is_waitlist_open, created, updated"
 json_t *location_render(const struct db_rows *rows, size_t r); /* new */
-/* Loads the account's location (*out new); FOR UPDATE when lock, which every visit write
- * takes first so counts stay right. WH_ERR_NOT_FOUND when absent or another account's. */
+/* Loads the account's location (*out new); FOR UPDATE when lock (location writes; visit
+ * writes lock with location_lock_for_visit). WH_ERR_NOT_FOUND when absent or another
+ * account's. */
 enum wh_err location_load(struct request *req, const char *id, bool lock, json_t **out);
 
 /* Inside a write transaction: locks the location and sets isWaitlistOpen; when that
@@ -78,10 +79,28 @@ enum wh_err location_load(struct request *req, const char *id, bool lock, json_t
 enum wh_err location_set_waitlist_open(struct request *req, const char *id, bool open);
 
 /* The location status {locationId, isWaitlistOpen, numWaiting, numServing, numBooked,
- * updated} of the account's location (*out new). WH_ERR_NOT_FOUND when absent. */
+ * updated} of the account's location (*out new), read from the location row (the counts
+ * are kept there by every visit write). WH_ERR_NOT_FOUND when absent. */
 enum wh_err location_status_load(struct request *req, const char *location_id, json_t **out);
-/* Inside a write transaction that changed the status: sets its updated time to now and
- * emits location-status.updated with its values after the change. */
+/* Inside a write transaction that changed isWaitlistOpen: sets the status's updated time
+ * to now and emits location-status.updated with its values after the change. */
 enum wh_err location_status_changed(struct request *req, const char *location_id);
+/* A location row locked by a visit write: the location resource (new; json_decref it)
+ * and its stored counts {num_waiting, num_serving, num_booked} as of the lock. */
+struct location_locked {
+	json_t *location;
+	long long counts[3];
+};
+/* Locks the account's location (FOR UPDATE), as every visit write does first so counts
+ * stay right, and reads its counts in the same statement. WH_ERR_NOT_FOUND when absent. */
+enum wh_err location_lock_for_visit(struct request *req, const char *id, struct location_locked *out);
+/* Inside a visit write transaction, after a visit of the locked location was written:
+ * emits the visit event `type` with data `visit` (borrowed, its state as the event's visit
+ * state) and, when the move from state `from` to `to` (either NULL: created or deleted)
+ * changes a count, adjusts the counts kept on the location row, sets the status's updated
+ * time to now and emits location-status.updated after it (built from the locked row plus
+ * the change, no read back; both events in one INSERT). */
+enum wh_err domain_visit_emit(struct request *req, const struct location_locked *locked, const char *type,
+                              const json_t *visit, const char *from, const char *to);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include "common/config.h"
 #include "common/db.h"
+#include "common/ids.h"
 
 struct outbox_event {
 	const char *account_id;
@@ -21,6 +22,13 @@ struct outbox_event {
  * NULL) receives the new id (ID_LEN + 1 bytes). The config's fault_point "event_insert"
  * makes this fail, for the rollback tests. */
 enum wh_err outbox_emit(struct db *db, const struct config *cfg, const struct outbox_event *ev, char *event_id);
+
+/* outbox_emit for n (1..OUTBOX_MAX_BATCH) events of one transaction in one multi-row
+ * INSERT, stored in the order given (their seqs ascend in that order), with one created
+ * time. event_ids (may be NULL) receives the n new ids. */
+#define OUTBOX_MAX_BATCH 2
+enum wh_err outbox_emit_many(struct db *db, const struct config *cfg, const struct outbox_event *evs, size_t n,
+                             char (*event_ids)[ID_LEN + 1]);
 
 /* Test-only per-request fault point. When the config's fault_point is "from_header", the
  * request header X-Linehook-Fault names the fault for that request alone ("event_insert"

@@ -17,23 +17,48 @@ struct visit_tx {
 	json_t *answer; /* new: the visit after the write (before it, for delete) */
 };
 
-static json_t *visit_render(const struct db_rows *rows, size_t r)
+/* A visit's values as stored (strings NULL for null, date -1 for none). */
+struct visit_vals {
+	const char *id, *location_id, *state, *first_name, *last_name, *phone, *email, *notes;
+	long long party_size, date, created, updated;
+};
+
+/* The visit resource, in the one key order every answer and event uses. */
+static json_t *visit_object(const struct visit_vals *v)
 {
 	json_t *o = json_object();
-	const char *date = db_rows_get(rows, r, 9);
-	json_object_set_new(o, "id", json_string(db_rows_get(rows, r, 0)));
-	json_object_set_new(o, "locationId", json_string(db_rows_get(rows, r, 1)));
-	json_object_set_new(o, "state", json_string(db_rows_get(rows, r, 2)));
-	jx_set_str(o, "firstName", db_rows_get(rows, r, 3));
-	jx_set_str(o, "lastName", db_rows_get(rows, r, 4));
-	jx_set_str(o, "phone", db_rows_get(rows, r, 5));
-	jx_set_str(o, "email", db_rows_get(rows, r, 6));
-	json_object_set_new(o, "partySize", json_integer(db_rows_i64(rows, r, 7)));
-	jx_set_str(o, "notes", db_rows_get(rows, r, 8));
-	jx_set_time(o, "date", date ? db_rows_i64(rows, r, 9) : -1);
-	jx_set_time(o, "created", db_rows_i64(rows, r, 10));
-	jx_set_time(o, "updated", db_rows_i64(rows, r, 11));
+	json_object_set_new(o, "id", json_string(v->id));
+	json_object_set_new(o, "locationId", json_string(v->location_id));
+	json_object_set_new(o, "state", json_string(v->state));
+	jx_set_str(o, "firstName", v->first_name);
+	jx_set_str(o, "lastName", v->last_name);
+	jx_set_str(o, "phone", v->phone);
+	jx_set_str(o, "email", v->email);
+	json_object_set_new(o, "partySize", json_integer(v->party_size));
+	jx_set_str(o, "notes", v->notes);
+	jx_set_time(o, "date", v->date);
+	jx_set_time(o, "created", v->created);
+	jx_set_time(o, "updated", v->updated);
 	return o;
+}
+
+static json_t *visit_render(const struct db_rows *rows, size_t r)
+{
+	struct visit_vals v = {
+	    .id = db_rows_get(rows, r, 0),
+	    .location_id = db_rows_get(rows, r, 1),
+	    .state = db_rows_get(rows, r, 2),
+	    .first_name = db_rows_get(rows, r, 3),
+	    .last_name = db_rows_get(rows, r, 4),
+	    .phone = db_rows_get(rows, r, 5),
+	    .email = db_rows_get(rows, r, 6),
+	    .party_size = db_rows_i64(rows, r, 7),
+	    .notes = db_rows_get(rows, r, 8),
+	    .date = db_rows_get(rows, r, 9) ? db_rows_i64(rows, r, 9) : -1,
+	    .created = db_rows_i64(rows, r, 10),
+	    .updated = db_rows_i64(rows, r, 11),
+	};
+	return visit_object(&v);
 }
 
 static enum wh_err visit_load(struct request *req, const char *id, bool lock, json_t **out)
@@ -141,6 +166,31 @@ static enum wh_err visit_check_move(struct request *req, const char *from, const
 	return WH_OK;
 }
 
+/* The answer for the merged resource v just written with these times: what visit_render
+ * gives for the stored row, without reading it back. */
+static json_t *visit_written(const json_t *v, long long created, long long updated)
+{
+	const char *date = jstr(v, "date");
+	long long date_ms = -1;
+	struct visit_vals w = {
+	    .id = jstr(v, "id"),
+	    .location_id = jstr(v, "locationId"),
+	    .state = jstr(v, "state"),
+	    .first_name = jstr(v, "firstName"),
+	    .last_name = jstr(v, "lastName"),
+	    .phone = jstr(v, "phone"),
+	    .email = jstr(v, "email"),
+	    .party_size = json_integer_value(json_object_get(v, "partySize")),
+	    .notes = jstr(v, "notes"),
+	    .created = created,
+	    .updated = updated,
+	};
+	if(date && !time_parse_iso(date, &date_ms))
+		date_ms = -1;
+	w.date = date_ms;
+	return visit_object(&w);
+}
+
 /* Binds the merged resource v (as visit_render shapes it) to the columns after id. */
 static enum wh_err visit_store(struct request *req, const json_t *v, const char *sql, long long now)
 {
@@ -157,15 +207,6 @@ static enum wh_err visit_store(struct request *req, const json_t *v, const char 
 	               NULL, NULL);
 }
 
-/* After a visit moved from state `from` to `to` (either NULL: joined or left): the
- * location status changed when a count did. */
-static enum wh_err visit_status_follow(struct request *req, const char *location_id, const char *from, const char *to)
-{
-	if(visit_state_counter(from) == visit_state_counter(to))
-		return WH_OK;
-	return location_status_changed(req, location_id);
-}
-
 static enum wh_err visit_create_tx(struct request *req, void *ctx)
 {
 	/* created takes the value just bound to updated (MariaDB reads earlier columns) */
@@ -176,13 +217,14 @@ static enum wh_err visit_create_tx(struct request *req, void *ctx)
 	const char *loc_id = jstr(tx->fields, "locationId");
 	char id[ID_LEN + 1];
 	long long now = time_now_ms();
-	json_t *location = NULL, *v = NULL;
+	struct location_locked loc = {0};
+	json_t *v = NULL;
 	const char *state;
 	enum wh_err result;
 
 	json_decref(tx->answer);
 	tx->answer = NULL;
-	result = location_load(req, loc_id, true, &location);
+	result = location_lock_for_visit(req, loc_id, &loc);
 	if(result == WH_ERR_NOT_FOUND)
 		result = jx_fail(&req->err, "locationId", "locationId: no such location");
 	if(result)
@@ -192,17 +234,15 @@ static enum wh_err visit_create_tx(struct request *req, void *ctx)
 	              "lastName", "phone", "email", "partySize", 1, "notes", "date");
 	json_object_update(v, tx->fields);
 	state = jstr(v, "state");
-	result = visit_check_move(req, NULL, state, location);
+	result = visit_check_move(req, NULL, state, loc.location);
 	if(!result)
 		result = visit_store(req, v, sql, now);
 	if(!result)
-		result = visit_load(req, id, false, &tx->answer);
+		tx->answer = visit_written(v, now, now);
 	if(!result)
-		result = domain_emit(req, "visit.created", loc_id, state, tx->answer);
-	if(!result)
-		result = visit_status_follow(req, loc_id, NULL, state);
+		result = domain_visit_emit(req, &loc, "visit.created", tx->answer, NULL, state);
 out:
-	json_decref(location);
+	json_decref(loc.location);
 	json_decref(v);
 	return result;
 }
@@ -264,14 +304,15 @@ enum wh_err visit_list(struct request *req)
 }
 
 /* Locks the visit's location, then the visit itself (always in that order, as every visit
- * write does). *location and *visit are new. */
-static enum wh_err visit_lock(struct request *req, const char *id, json_t **location, json_t **visit)
+ * write does). loc->location and *visit are new. */
+static enum wh_err visit_lock(struct request *req, const char *id, struct location_locked *loc, json_t **visit)
 {
 	json_t *first = NULL;
 	enum wh_err result = visit_load(req, id, false, &first);
-	*location = *visit = NULL;
+	memset(loc, 0, sizeof(*loc));
+	*visit = NULL;
 	if(!result)
-		result = location_load(req, jstr(first, "locationId"), true, location);
+		result = location_lock_for_visit(req, jstr(first, "locationId"), loc);
 	if(!result)
 		result = visit_load(req, id, true, visit);
 	json_decref(first);
@@ -284,13 +325,15 @@ static enum wh_err visit_update_tx(struct request *req, void *ctx)
 	                          "phone = ?, email = ?, party_size = ?, notes = ?, visit_date = ?, updated = ? "
 	                          "WHERE id = ? AND account_id = ?";
 	struct visit_tx *tx = ctx;
-	json_t *location = NULL, *cur = NULL, *v = NULL;
+	struct location_locked loc = {0};
+	json_t *cur = NULL, *v = NULL;
 	const char *from, *to, *loc_id;
+	long long now = time_now_ms(), created;
 	enum wh_err result;
 
 	json_decref(tx->answer);
 	tx->answer = NULL;
-	result = visit_lock(req, tx->id, &location, &cur);
+	result = visit_lock(req, tx->id, &loc, &cur);
 	if(result)
 		goto out;
 	v = json_deep_copy(cur);
@@ -306,17 +349,17 @@ static enum wh_err visit_update_tx(struct request *req, void *ctx)
 		tx->answer = json_incref(cur);
 		goto out;
 	}
-	result = visit_check_move(req, from, to, location);
+	result = visit_check_move(req, from, to, loc.location);
 	if(!result)
-		result = visit_store(req, v, sql, time_now_ms());
+		result = visit_store(req, v, sql, now);
+	if(!result && !time_parse_iso(jstr(cur, "created"), &created))
+		result = WH_ERR_INTERNAL;
 	if(!result)
-		result = visit_load(req, tx->id, false, &tx->answer);
+		tx->answer = visit_written(v, created, now);
 	if(!result)
-		result = domain_emit(req, "visit.updated", loc_id, to, tx->answer);
-	if(!result)
-		result = visit_status_follow(req, loc_id, from, to);
+		result = domain_visit_emit(req, &loc, "visit.updated", tx->answer, from, to);
 out:
-	json_decref(location);
+	json_decref(loc.location);
 	json_decref(cur);
 	json_decref(v);
 	return result;
@@ -348,24 +391,21 @@ static enum wh_err visit_delete_tx(struct request *req, void *ctx)
 	    NULL,
 	};
 	struct visit_tx *tx = ctx;
-	json_t *location = NULL;
-	const char *state, *loc_id;
+	struct location_locked loc = {0};
+	const char *state;
 	enum wh_err result;
 
 	json_decref(tx->answer);
 	tx->answer = NULL;
-	result = visit_lock(req, tx->id, &location, &tx->answer);
+	result = visit_lock(req, tx->id, &loc, &tx->answer);
 	for(size_t i = 0; sqls[i] && !result; i++)
 		result = db_exec(req->app->db, sqls[i], DBP(db_str(tx->id), db_str(req->account_id)), NULL, NULL);
 	if(result)
 		goto out;
 	state = jstr(tx->answer, "state");
-	loc_id = jstr(tx->answer, "locationId");
-	result = domain_emit(req, "visit.removed", loc_id, state, tx->answer);
-	if(!result)
-		result = visit_status_follow(req, loc_id, state, NULL);
+	result = domain_visit_emit(req, &loc, "visit.removed", tx->answer, state, NULL);
 out:
-	json_decref(location);
+	json_decref(loc.location);
 	return result;
 }
 

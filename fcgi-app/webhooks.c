@@ -7,7 +7,6 @@
 #include "fcgi-app/handlers.h"
 #include "fcgi-app/idempotency.h"
 #include "fcgi-app/outbox.h"
-#include "fcgi-app/webhook_stats.h"
 #include "fcgi-app/webhooks.h"
 #include "fcgi-app/webhooks_input.h"
 #include "fcgi-app/webhooks_write.h"
@@ -101,18 +100,7 @@ static enum wh_err add_secret(json_t *answer, const char *secret)
 
 static enum wh_err render_id(struct request *req, const char *id, json_t **out)
 {
-	struct wh_row row;
-	enum wh_err result = wh_load(req->app->db, req->account_id, id, false, &row);
-	if(result)
-		return result;
-	*out = wh_render(&row.rows, 0, row.location_ids);
-	wh_row_release(&row);
-	result = webhook_stats_add(req->app->db, id, *out);
-	if(result) {
-		json_decref(*out);
-		*out = NULL;
-	}
-	return result;
+	return wh_load_view(req->app->db, req->account_id, id, out);
 }
 
 static enum wh_err create_tx(struct request *req, struct wh_tx *tx)
@@ -166,31 +154,27 @@ out:
 
 static enum wh_err list_page(struct request *req, const struct page *page, const char *location, json_t *results)
 {
-	static const char q_all[] = WH_SELECT " WHERE account_id = ? AND id > ? ORDER BY id LIMIT ?";
-	static const char q_loc[] = WH_SELECT " WHERE account_id = ? AND id IN (SELECT webhook_id FROM "
-	                                      "webhook_locations WHERE location_id = ?) AND id > ? ORDER BY id LIMIT ?";
+	static const char q_all[] = WH_SELECT_VIEW " WHERE w.account_id = ? AND w.id > ? ORDER BY w.id LIMIT ?";
+	static const char q_loc[] = WH_SELECT_VIEW " WHERE w.account_id = ? AND w.id IN (SELECT webhook_id FROM "
+	                                           "webhook_locations WHERE location_id = ?) AND w.id > ? "
+	                                           "ORDER BY w.id LIMIT ?";
 	const char *after = page->start_after ? page->start_after : "";
+	long long since = webhook_stats_since();
 	struct db_rows rows;
-	enum wh_err result =
-	    location ? db_exec(req->app->db, q_loc,
-	                       DBP(db_str(req->account_id), db_str(location), db_str(after), db_i64(page->limit)),
-	                       &rows, NULL)
-	             : db_exec(req->app->db, q_all, DBP(db_str(req->account_id), db_str(after), db_i64(page->limit)),
-	                       &rows, NULL);
+	enum wh_err result = location ? db_exec(req->app->db, q_loc,
+	                                        DBP(db_i64(since), db_i64(since), db_str(req->account_id),
+	                                            db_str(location), db_str(after), db_i64(page->limit)),
+	                                        &rows, NULL)
+	                              : db_exec(req->app->db, q_all,
+	                                        DBP(db_i64(since), db_i64(since), db_str(req->account_id),
+	                                            db_str(after), db_i64(page->limit)),
+	                                        &rows, NULL);
 	if(result)
 		return result;
-	for(size_t r = 0; !result && r < rows.nrows; r++) {
-		json_t *locs = NULL;
-		result = wh_location_ids(req->app->db, db_rows_get(&rows, r, WH_C_ID), &locs);
-		if(!result) {
-			json_t *wh = wh_render(&rows, r, locs);
-			result = webhook_stats_add(req->app->db, db_rows_get(&rows, r, WH_C_ID), wh);
-			json_array_append_new(results, wh);
-		}
-		json_decref(locs);
-	}
+	for(size_t r = 0; r < rows.nrows; r++)
+		json_array_append_new(results, wh_render_view(&rows, r));
 	db_rows_release(&rows);
-	return result;
+	return WH_OK;
 }
 
 enum wh_err webhooks_list(struct request *req)

@@ -7,7 +7,7 @@
 #include "common/log.h"
 #include "fcgi-app/webhooks.h"
 
-enum wh_err wh_location_ids(struct db *db, const char *id, json_t **out)
+static enum wh_err wh_location_ids(struct db *db, const char *id, json_t **out)
 {
 	static const char sql[] =
 	    "SELECT location_id FROM webhook_locations WHERE webhook_id = ? ORDER BY pos, location_id";
@@ -97,6 +97,47 @@ json_t *wh_render(const struct db_rows *rows, size_t r, const json_t *location_i
 	jx_set_time(ans, "created", db_rows_i64(rows, r, WH_C_CREATED));
 	jx_set_time(ans, "updated", db_rows_i64(rows, r, WH_C_UPDATED));
 	return ans;
+}
+
+/* The comma-separated location ids of a WH_SELECT_VIEW row as an array (new). */
+static json_t *location_ids_column(const struct db_rows *rows, size_t r)
+{
+	const char *s = db_rows_get(rows, r, WH_C_LOCATION_IDS);
+	json_t *ids = json_array();
+	while(s && *s) {
+		const char *end = strchr(s, ',');
+		size_t len = end ? (size_t)(end - s) : strlen(s);
+		json_array_append_new(ids, json_stringn(s, len));
+		s = end ? end + 1 : NULL;
+	}
+	return ids;
+}
+
+json_t *wh_render_view(const struct db_rows *rows, size_t r)
+{
+	json_t *ids = location_ids_column(rows, r);
+	json_t *ans = wh_render(rows, r, ids);
+	json_decref(ids);
+	webhook_stats_render(rows, r, WH_C_STATS, ans);
+	return ans;
+}
+
+enum wh_err wh_load_view(struct db *db, const char *account_id, const char *id, json_t **out)
+{
+	static const char sql[] = WH_SELECT_VIEW " WHERE w.id = ? AND w.account_id = ?";
+	long long since = webhook_stats_since();
+	struct db_rows rows;
+	enum wh_err result =
+	    db_exec(db, sql, DBP(db_i64(since), db_i64(since), db_str(id), db_str(account_id)), &rows, NULL);
+	*out = NULL;
+	if(result)
+		return result;
+	if(rows.nrows == 1)
+		*out = wh_render_view(&rows, 0);
+	else
+		result = WH_ERR_NOT_FOUND;
+	db_rows_release(&rows);
+	return result;
 }
 
 void wh_aad(const char *id, const char *what, char *out, size_t outlen)

@@ -1,4 +1,5 @@
 """Location status: counts, opening and closing the waitlist, and counts under concurrent writes."""
+import os
 import random
 import threading
 
@@ -105,6 +106,9 @@ def test_counts_stay_right_under_20_concurrent_visit_writes(stack):
     assert s["numServing"] == int(rows.get("SERVED", 0)) == 0
     assert s["numBooked"] == int(rows.get("BOOKED", 0)) == 0
     assert int(rows.get("COMPLETE", 0)) == 20
+    stored = stack.sql("SELECT num_waiting, num_serving, num_booked FROM locations WHERE id = '%s'" % loc["id"])
+    fresh = [str(int(rows.get(st, 0))) for st in ("WAITING", "SERVED", "BOOKED")]
+    assert stored == [fresh], (stored, fresh)
     # replay: every visit event's state change moves the counts; each status event must
     # carry exactly the counts reached at that point of the outbox
     counts = {"WAITING": 0, "SERVED": 0, "BOOKED": 0}
@@ -133,3 +137,23 @@ def test_counts_stay_right_under_20_concurrent_visit_writes(stack):
             pending_change = False
     assert nstatus >= 20 + 20 * 3 + 20
     assert counts == {"WAITING": 10, "SERVED": 0, "BOOKED": 0}
+
+
+def test_migration_backfills_the_stored_counts_from_visits(stack):
+    """sql/006's backfill recomputes the counts kept on the location row from its visits:
+    run on a location whose stored counts were zeroed, it restores the API's counts, and
+    the visits' other states are not counted."""
+    _, key = stack.new_account()
+    loc = create_location(stack, key)
+    for state in ("WAITING", "WAITING", "SERVED", "BOOKED", "PENDING", "DRAFT"):
+        create_visit(stack, key, loc["id"], state=state)
+    before = status(stack, key, loc["id"])
+    assert (before["numWaiting"], before["numServing"], before["numBooked"]) == (2, 1, 1), before
+    stack.sql("UPDATE locations SET num_waiting = 0, num_serving = 0, num_booked = 0 WHERE id = '%s'" % loc["id"])
+    assert status(stack, key, loc["id"])["numWaiting"] == 0
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "sql", "006_location_counts.sql")
+    with open(path) as f:
+        script = f.read()
+    backfill = script[script.index("UPDATE locations"):]
+    stack.sql(backfill)
+    assert status(stack, key, loc["id"]) == before
