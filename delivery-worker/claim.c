@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "delivery-worker/sign.h"
+#include "delivery-worker/sqlrows.h"
 
 #define CHUNK 16
 #define IN16 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -30,6 +31,11 @@ static const char sql_load[] =
 static const char sql_release[] =
     "UPDATE deliveries SET lease_token = NULL, lease_expires = NULL, next_attempt_at = ?, "
     "manual = GREATEST(manual, ?) WHERE id = ? AND lease_token = ?";
+
+static const char sql_release_head[] = "UPDATE deliveries SET lease_token = NULL, lease_expires = NULL, "
+                                       "next_attempt_at = ? WHERE lease_token = ? AND id IN (";
+static const char sql_release_row[] = "?";
+static const char sql_release_tail[] = ")";
 
 /* Fills p[first..first+CHUNK) with the ids of rows [from, from+CHUNK), "" past the end. */
 static void chunk_params(struct db_param *p, const struct db_rows *ids, size_t from)
@@ -191,4 +197,44 @@ enum wh_err claim_release(struct db *db, const struct job *job, long long due_ms
 	return db_exec(db, sql_release,
 	               DBP(db_i64(due_ms), db_i64(job->manual ? 1 : 0), db_str(job->id), db_str(job->lease)), NULL,
 	               NULL);
+}
+
+/* The jobs of lease that are not manual, released with multi-row statements. */
+static enum wh_err release_plain(struct db *db, const struct job *jobs, const char *lease, long long due_ms)
+{
+	struct db_param p[SQLROWS_MAX + 2];
+	size_t n = 0;
+	enum wh_err result = WH_OK;
+	for(const struct job *j = jobs; j; j = j->next)
+		n += !j->manual && !strcmp(j->lease, lease);
+	while(n && !result) {
+		size_t chunk = sqlrows_chunk(n), k = 0;
+		p[0] = db_i64(due_ms);
+		p[1] = db_str(lease);
+		for(; k < chunk; jobs = jobs->next)
+			if(!jobs->manual && !strcmp(jobs->lease, lease))
+				p[2 + k++] = db_str(jobs->id);
+		result = db_exec(db, sqlrows_text(sql_release_head, sql_release_row, sql_release_tail, chunk), p,
+		                 chunk + 2, NULL, NULL);
+		n -= chunk;
+	}
+	return result;
+}
+
+enum wh_err claim_release_all(struct db *db, const struct job *jobs, long long due_ms)
+{
+	enum wh_err result;
+	if(!jobs)
+		return WH_OK;
+	result = db_begin(db);
+	for(const struct job *j = jobs; j && !result; j = j->next)
+		if(j->manual || strcmp(j->lease, jobs->lease))
+			result = claim_release(db, j, due_ms);
+	if(!result)
+		result = release_plain(db, jobs, jobs->lease, due_ms);
+	if(!result)
+		result = db_commit(db);
+	if(result)
+		db_rollback(db);
+	return result;
 }

@@ -30,4 +30,8 @@ enum wh_err claim_due(struct db *db, const struct claim_opts *opts, struct job *
  * due_ms. Fenced by the job's lease. */
 enum wh_err claim_release(struct db *db, const struct job *job, long long due_ms);
 
+/* claim_release for every job of a next-linked list, in one transaction (jobs of the
+ * first job's lease that are not manual: multi-row statements). */
+enum wh_err claim_release_all(struct db *db, const struct job *jobs, long long due_ms);
+
 #endif

@@ -128,11 +128,13 @@ static void queue_done(struct worker *w, struct job *done)
 	}
 }
 
-/* Starts the claimed jobs; one over its endpoint's cap goes back, due at once (the claim
- * excludes saturated endpoints, so it is not claimed again until there is room). */
+/* Starts the claimed jobs; those over their endpoint's cap go back, due at once, in one
+ * transaction (the claim excludes saturated endpoints, so they are not claimed again until
+ * there is room). */
 static void dispatch(struct worker *w, struct job *jobs)
 {
 	size_t cap = (size_t)cfg_int(w, CFG_PER_ENDPOINT_CONCURRENCY);
+	struct job *back = NULL;
 	while(jobs) {
 		struct job *job = jobs;
 		jobs = job->next;
@@ -140,12 +142,18 @@ static void dispatch(struct worker *w, struct job *jobs)
 		if(job->skip) {
 			queue_done(w, job);
 		} else if(sender_count(w->sender, job->webhook_id) >= cap) {
-			if(claim_release(w->db, job, time_now_ms()))
-				log_debug("delivery %s: release failed; the lease will expire", job->id);
-			job_free(job);
+			job->next = back;
+			back = job;
 		} else {
 			sender_start(w->sender, job);
 		}
+	}
+	if(back && claim_release_all(w->db, back, time_now_ms()))
+		log_debug("%s: release failed; the leases will expire", back->id);
+	while(back) {
+		struct job *next = back->next;
+		job_free(back);
+		back = next;
 	}
 }
 
