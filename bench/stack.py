@@ -94,6 +94,8 @@ class Stack:
             "WH_ALLOW_PRIVATE_TARGETS": "true", "WH_FCGI_PROCS": str(param("BENCH_FCGI_PROCS")),
             # durable commits (innodb_flush_log_at_trx_commit=1); the smoke run trades them for speed
             "WH_DB_DURABLE": str(param("BENCH_DB_DURABLE")),
+            # the per-account rate limit would cap the one benchmark account's load
+            "WH_RATE_LIMIT_PER_SECOND": "0",
         })
         self.conf = os.path.join(self.var, "webhooks.conf")
         self.base = "http://127.0.0.1:%d" % self.port

@@ -42,6 +42,8 @@ static const struct {
     [CFG_MAX_IN_FLIGHT] = {"max_in_flight", T_INT, "1024", 1, 100000},
     [CFG_PER_ENDPOINT_CONCURRENCY] = {"per_endpoint_concurrency", T_INT, "16", 1, 10000},
     [CFG_FAULT_POINT] = {"fault_point", T_STR, "", 0, 0},
+    [CFG_RATE_LIMIT_PER_SECOND] = {"rate_limit_per_second", T_INT, "100", 0, 1000000},
+    [CFG_RATE_LIMIT_BURST] = {"rate_limit_burst", T_INT, "200", 1, 1000000},
 };
 
 const char *config_key_name(enum config_key key)

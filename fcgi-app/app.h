@@ -4,11 +4,13 @@
 #include "common/config.h"
 #include "common/crypto.h"
 #include "common/db.h"
+#include "fcgi-app/ratelimit.h"
 
 struct app {
 	struct config cfg;
 	struct db *db;
 	unsigned char master_key[CRYPTO_KEY_LEN];
+	struct ratelimit ratelimit; /* per account, this process only */
 };
 
 #endif

@@ -308,9 +308,11 @@ void http_send_raw(struct request *req, int status, const char *content_type, co
 	req->answered = true;
 	req->status = status;
 	/* FCGX_FPrintF knows no %zu: format the head here. */
-	n = snprintf(head, sizeof(head),
-	             "Status: %d %s\r\nContent-Type: %s\r\nCache-Control: no-store\r\nContent-Length: %zu\r\n\r\n",
-	             status, reason(status), content_type, len);
+	n = snprintf(head, sizeof(head), "Status: %d %s\r\nContent-Type: %s\r\nCache-Control: no-store\r\n", status,
+	             reason(status), content_type);
+	if(req->retry_after_s > 0)
+		n += snprintf(head + n, sizeof(head) - (size_t)n, "Retry-After: %d\r\n", req->retry_after_s);
+	n += snprintf(head + n, sizeof(head) - (size_t)n, "Content-Length: %zu\r\n\r\n", len);
 	FCGX_PutStr(head, n, req->fcgi->out);
 	if(len && strcmp(req->method, "HEAD"))
 		FCGX_PutStr(body, (int)len, req->fcgi->out);

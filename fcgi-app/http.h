@@ -31,7 +31,8 @@ struct request {
 	char account_id[ID_LEN + 1]; /* set by auth */
 	struct jx_err err;           /* filled by a handler that returns an error */
 	bool answered;
-	int status; /* the status sent, for the access log */
+	int status;        /* the status sent, for the access log */
+	int retry_after_s; /* > 0: a Retry-After header goes with the answer */
 };
 
 /* Fills req from the FastCGI params. WH_ERR_INVALID for an undecodable path or query. */

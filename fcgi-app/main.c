@@ -46,6 +46,11 @@ static void handle(struct app *app, FCGX_Request *fcgi)
 		result = auth_request(&req);
 		if(result)
 			goto out;
+		if(!ratelimit_take(&app->ratelimit, req.account_id, time_mono_ms(), &req.retry_after_s)) {
+			jx_fail(&req.err, NULL, "too many requests for this account; retry in %d s", req.retry_after_s);
+			result = WH_ERR_RATE;
+			goto out;
+		}
 	}
 	outbox_fault_set(&app->cfg, http_param(&req, "HTTP_X_LINEHOOK_FAULT"));
 	result = route->handler(&req);
@@ -153,6 +158,8 @@ int main(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
+	ratelimit_init(&app.ratelimit, (double)config_int(&app.cfg, CFG_RATE_LIMIT_PER_SECOND),
+	               (double)config_int(&app.cfg, CFG_RATE_LIMIT_BURST));
 	install_signals();
 	rc = argi < argc ? run_command(&app, argc - argi, argv + argi) : serve(&app);
 out:

@@ -160,3 +160,59 @@ class Receiver:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+class Front:
+    """A second lighttpd + FastCGI front on the test stack's database whose config differs by
+    overrides ({key: value}): the real binaries behind the real web server. close() stops it
+    and fails on a sanitizer report in its log."""
+
+    def __init__(self, stack, overrides, procs=1):
+        import tempfile
+        self.dir = tempfile.mkdtemp(prefix="front.", dir=stack.var)
+        self.port = free_port()
+        with open(stack.conf) as f:
+            conf = [line for line in f.read().splitlines()
+                    if line.split("=")[0].strip() not in overrides]
+        conf += ["%s = %s" % kv for kv in overrides.items()]
+        path = os.path.join(self.dir, "webhooks.conf")
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+            f.write("\n".join(conf) + "\n")
+        with open(os.path.join(ROOT, "conf", "lighttpd.conf")) as f:
+            text = f.read()
+        for k, v in (("@ROOT@", ROOT), ("@VAR@", self.dir), ("@BUILD@", stack.build),
+                     ("@HTTP_PORT@", str(self.port)), ("@FCGI_PROCS@", str(procs)),
+                     ("@ASAN_OPTIONS@", os.environ.get("ASAN_OPTIONS", "detect_leaks=0"))):
+            text = text.replace(k, v)
+        with open(os.path.join(self.dir, "lighttpd.conf"), "w") as f:
+            f.write(text)
+        # The environment's WH_<KEY> would override the file: drop those of the overrides.
+        drop = {"WH_" + k.upper() for k in overrides}
+        env = {k: v for k, v in os.environ.items() if k not in drop}
+        self.proc = subprocess.Popen(["lighttpd", "-D", "-f", os.path.join(self.dir, "lighttpd.conf")], env=env,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.base = "http://127.0.0.1:%d" % self.port
+        self.stack = stack
+        assert wait_for(lambda: self.health() == 200, 20), "the second front did not start"
+
+    def health(self):
+        try:
+            return self.request("GET", "/v2/health").status
+        except OSError:
+            return 0
+
+    def request(self, *args, **kw):
+        port, self.stack.port = self.stack.port, self.port
+        try:
+            return self.stack.request(*args, **kw)
+        finally:
+            self.stack.port = port
+
+    def close(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+        log = os.path.join(self.dir, "api.log")
+        if os.path.exists(log):
+            with open(log) as f:
+                text = f.read()
+            assert "Sanitizer" not in text and "runtime error:" not in text, text[-3000:]

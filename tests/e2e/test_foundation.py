@@ -170,3 +170,25 @@ def test_metrics_only_for_this_machine(stack):
     # The API itself answers any client.
     status, body = get_from(stack.port, "127.0.0.2", "/v2/health")
     assert status == 200, (status, body)
+
+
+def test_rate_limit_per_account_answers_429_with_retry_after(stack):
+    from lib import Front
+    front = Front(stack, {"rate_limit_per_second": "1", "rate_limit_burst": "3"})
+    try:
+        account, key = stack.new_account()
+        other, key2 = stack.new_account()
+        got = [front.request("GET", "/v2/account", key=key) for _ in range(5)]
+        assert [r.status for r in got[:3]] == [200, 200, 200], got
+        limited = [r for r in got[3:] if r.status == 429]
+        assert limited, got
+        r = limited[0]
+        assert r.json["errorCode"] == "rate_limited" and int(r.headers["retry-after"]) >= 1, (r, r.headers)
+        # another account has its own bucket; health needs no key and is never limited
+        assert front.request("GET", "/v2/account", key=key2).status == 200
+        assert all(front.request("GET", "/v2/health").status == 200 for _ in range(10))
+        # the bucket refills at the configured rate
+        time.sleep(int(r.headers["retry-after"]))
+        assert front.request("GET", "/v2/account", key=key).status == 200
+    finally:
+        front.close()

@@ -11,7 +11,7 @@ import tempfile
 import threading
 import time
 
-from lib import ROOT, free_port
+from lib import ROOT, Front, free_port
 
 SEED_SECRET = "rUNbNyRdOC2FJm4rzTR5y1cs"
 _keys = {}
@@ -762,62 +762,6 @@ def test_secret_given_in_an_update_replaces_it_without_echo(stack):
     assert r.status == 400 and r.json["field"] == "secret", r
 
 
-class ProductionFront:
-    """A second lighttpd + FastCGI front on the test stack's database, with the production
-    URL rules (allow_http_targets and allow_private_targets off): the real binaries behind
-    the real web server, only the config differs."""
-
-    def __init__(self, stack):
-        self.dir = tempfile.mkdtemp(prefix="prod-front.", dir=stack.var)
-        self.port = free_port()
-        with open(stack.conf) as f:
-            conf = [line for line in f.read().splitlines()
-                    if not line.startswith(("allow_http_targets", "allow_private_targets"))]
-        conf += ["allow_http_targets = false", "allow_private_targets = false"]
-        path = os.path.join(self.dir, "webhooks.conf")
-        with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
-            f.write("\n".join(conf) + "\n")
-        with open(os.path.join(ROOT, "conf", "lighttpd.conf")) as f:
-            text = f.read()
-        for k, v in (("@ROOT@", ROOT), ("@VAR@", self.dir), ("@BUILD@", stack.build),
-                     ("@HTTP_PORT@", str(self.port)), ("@FCGI_PROCS@", "1"),
-                     ("@ASAN_OPTIONS@", os.environ.get("ASAN_OPTIONS", "detect_leaks=0"))):
-            text = text.replace(k, v)
-        with open(os.path.join(self.dir, "lighttpd.conf"), "w") as f:
-            f.write(text)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("WH_ALLOW_")}
-        self.proc = subprocess.Popen(["lighttpd", "-D", "-f", os.path.join(self.dir, "lighttpd.conf")], env=env,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.base = stack.base
-        self.stack = stack
-        end = time.time() + 20
-        while time.time() < end and self.health() != 200:
-            time.sleep(0.1)
-        assert self.health() == 200, "the second front did not start"
-
-    def health(self):
-        try:
-            return self.request("GET", "/v2/health").status
-        except OSError:
-            return 0
-
-    def request(self, *args, **kw):
-        port, self.stack.port = self.stack.port, self.port
-        try:
-            return self.stack.request(*args, **kw)
-        finally:
-            self.stack.port = port
-
-    def close(self):
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
-        log = os.path.join(self.dir, "api.log")
-        if os.path.exists(log):
-            with open(log) as f:
-                text = f.read()
-            assert "Sanitizer" not in text and "runtime error:" not in text, text[-3000:]
-
-
 # (url, field) refused with the production rules; each is accepted by the test stack's rules
 PRODUCTION_REFUSED = [
     ("http://example.com/hook", "url"),
@@ -832,7 +776,7 @@ PRODUCTION_REFUSED = [
 
 def test_production_url_rules_refuse_http_and_non_public_literal_hosts(stack):
     account, key, _ = setup(stack, 0)
-    front = ProductionFront(stack)
+    front = Front(stack, {"allow_http_targets": "false", "allow_private_targets": "false"})
     try:
         for url, field in PRODUCTION_REFUSED:
             r = front.request("POST", "/v2/webhooks", {"url": url}, key=key)
