@@ -108,8 +108,10 @@ stop() {
 
 run() {
 	local tailpid=""
-	# Background commands of a script ignore SIGINT, so the log tail is stopped here too.
-	trap 'echo; log "stopping"; [ -n "$tailpid" ] && kill "$tailpid" 2>/dev/null; stop; exit 0' INT TERM
+	# Whatever ends the script (Ctrl-C, a failed start) stops what it started. Background
+	# commands of a script ignore SIGINT, so the log tail is stopped here too.
+	trap '[ -n "$tailpid" ] && kill "$tailpid" 2>/dev/null; log "stopping"; stop' EXIT
+	trap 'echo; exit 0' INT TERM
 	start
 	echo "Press Ctrl-C to stop."
 	tail -n 0 -F "$VAR/worker.log" "$VAR/api.log" "$VAR/lighttpd.log" 2>/dev/null &

@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -73,15 +74,37 @@ def test_run_stays_in_the_foreground_and_ctrl_c_stops_everything(_suite_stack):
     env = stack_env(var)
     p = subprocess.Popen([os.path.join(lib.ROOT, "scripts", "stack.sh"), "run"], env=env, stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    lines = []
+    reader = threading.Thread(target=lambda: lines.extend(p.stdout), daemon=True)
+    reader.start()
     try:
-        assert wait_for(lambda: health(env) == 200, 60)
-        time.sleep(0.5)
+        assert wait_for(lambda: any("Press Ctrl-C" in line for line in lines), 90), lines
+        assert health(env) == 200
         assert p.poll() is None  # still in the foreground
         os.killpg(p.pid, signal.SIGINT)
-        out, _ = p.communicate(timeout=90)
+        p.wait(timeout=90)
+        reader.join(timeout=30)
+        out = "".join(lines)
         assert "Settings page: http://127.0.0.1:%s/" % env["WH_HTTP_PORT"] in out, out
         assert "API key:" in out
         assert processes_of(var) == [], processes_of(var)
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+        stack("stop", env)
+
+
+def test_ctrl_c_while_starting_still_stops_everything(_suite_stack):
+    var = tempfile.mkdtemp(prefix="linehook-run-")
+    env = stack_env(var)
+    p = subprocess.Popen([os.path.join(lib.ROOT, "scripts", "stack.sh"), "run"], env=env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        # as soon as the database is up, in the middle of the start
+        assert wait_for(lambda: os.path.exists(os.path.join(var, "mysql.pid")), 60)
+        os.killpg(p.pid, signal.SIGINT)
+        p.wait(timeout=120)
+        assert wait_for(lambda: processes_of(var) == [], 30), processes_of(var)
     finally:
         if p.poll() is None:
             os.killpg(p.pid, signal.SIGKILL)
