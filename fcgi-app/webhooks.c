@@ -127,17 +127,23 @@ static enum wh_err create_tx(struct request *req, struct wh_tx *tx)
 	return result;
 }
 
+/* The body of a create (create = true) or an update, read and checked against the rules. */
+static enum wh_err read_input(struct request *req, bool create, struct wh_tx *tx, struct wh_rules *rules)
+{
+	enum wh_err result = rules_for(req, create, tx, rules);
+	if(!result)
+		result = http_read_json(req, false, &tx->body);
+	if(!result)
+		result = wh_input_parse(tx->body, rules, &tx->in, &req->err);
+	return result;
+}
+
 enum wh_err webhooks_create(struct request *req)
 {
 	struct wh_tx tx = {0};
 	struct wh_rules rules;
 	char id[ID_LEN + 1];
-	enum wh_err result = rules_for(req, true, &tx, &rules);
-	if(!result)
-		result = http_read_json(req, false, &tx.body);
-	if(result)
-		goto out;
-	result = wh_input_parse(tx.body, &rules, &tx.in, &req->err);
+	enum wh_err result = read_input(req, true, &tx, &rules);
 	if(result)
 		goto out;
 	if(tx.in.secret)
@@ -241,12 +247,7 @@ enum wh_err webhooks_update(struct request *req)
 {
 	struct wh_tx tx = {0};
 	struct wh_rules rules;
-	enum wh_err result = rules_for(req, false, &tx, &rules);
-	if(!result)
-		result = http_read_json(req, false, &tx.body);
-	if(result)
-		goto out;
-	result = wh_input_parse(tx.body, &rules, &tx.in, &req->err);
+	enum wh_err result = read_input(req, false, &tx, &rules);
 	if(result)
 		goto out;
 	tx.id = req->params[0];

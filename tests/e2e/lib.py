@@ -216,3 +216,25 @@ class Front:
             with open(log) as f:
                 text = f.read()
             assert "Sanitizer" not in text and "runtime error:" not in text, text[-3000:]
+
+
+def raw_http(port, data, source="127.0.0.1"):
+    """Sends raw request bytes (for what http.client won't send: no Content-Length, a bad
+    header line) from a chosen loopback source address; returns (head str, body bytes)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=30, source_address=(source, 0))
+    s.sendall(data)
+    out = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        out += chunk
+    s.close()
+    head, _, body = out.partition(b"\r\n\r\n")
+    return head.decode("latin-1"), body
+
+
+def get_from(port, source, path):
+    """GET path from a chosen loopback source address (127.0.0.2 is not 127.0.0.1): (status, body)."""
+    head, body = raw_http(port, ("GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % path).encode(), source)
+    return int(head.split()[1]), body

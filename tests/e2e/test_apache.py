@@ -120,19 +120,9 @@ def test_apache_page_load(stack):
 def test_apache_own_errors_are_json(stack):
     """What Apache answers itself (a malformed request, an unknown static file) uses the API's
     error shape, like lighttpd's conf/errors/."""
-    import socket
     with Apache(stack) as ap:
-        s = socket.create_connection(("127.0.0.1", ap.port), timeout=30)
-        s.sendall(b"GET /v2/health HTTP/1.1\r\nHost: x\r\nBad Header\r\nConnection: close\r\n\r\n")
-        raw = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            raw += chunk
-        s.close()
-        head, _, body = raw.partition(b"\r\n\r\n")
-        assert head.startswith(b"HTTP/1.1 400") and b"application/json" in head, head
+        head, body = lib.raw_http(ap.port, b"GET /v2/health HTTP/1.1\r\nHost: x\r\nBad Header\r\nConnection: close\r\n\r\n")
+        assert head.startswith("HTTP/1.1 400") and "application/json" in head, head
         assert json.loads(body)["errorCode"] == "bad_request", body
         r = ap.request("GET", "/no-such-file.css")
         assert r.status == 404 and r.json["errorCode"] == "not_found", r
@@ -141,9 +131,8 @@ def test_apache_own_errors_are_json(stack):
 
 
 def test_apache_metrics_only_for_this_machine(stack):
-    from test_foundation import get_from
     with Apache(stack) as ap:
-        status, body = get_from(ap.port, "127.0.0.1", "/metrics")
+        status, body = lib.get_from(ap.port, "127.0.0.1", "/metrics")
         assert status == 200 and b"linehook_" in body, (status, body[:200])
-        status, body = get_from(ap.port, "127.0.0.2", "/metrics")
+        status, body = lib.get_from(ap.port, "127.0.0.2", "/metrics")
         assert status == 403 and json.loads(body)["errorCode"] == "forbidden", (status, body)

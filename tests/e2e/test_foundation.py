@@ -6,7 +6,7 @@ import socket
 import subprocess
 import time
 
-from lib import wait_for
+from lib import get_from, raw_http, wait_for
 
 
 def test_health_answers_200_with_database_state(stack):
@@ -118,23 +118,9 @@ def test_openapi_document_lists_what_answers(stack):
         assert got.status not in (404, 405), (path, got)
 
 
-def raw_http(stack, data):
-    s = socket.create_connection(("127.0.0.1", stack.port), timeout=10)
-    s.sendall(data)
-    out = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        out += chunk
-    s.close()
-    head, _, body = out.partition(b"\r\n\r\n")
-    return head.decode(), body
-
-
 def test_errors_from_the_web_server_are_json_too(stack):
     # No Content-Length on a POST: lighttpd answers 411 itself, with the API's error shape.
-    head, body = raw_http(stack, b"POST /v2/webhooks HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    head, body = raw_http(stack.port, b"POST /v2/webhooks HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     assert head.startswith("HTTP/1.1 411") and "application/json" in head, head
     assert json.loads(body)["errorCode"] == "length_required"
     # A body over the web server's own limit (1 MiB) is refused before the app sees it.
@@ -142,24 +128,9 @@ def test_errors_from_the_web_server_are_json_too(stack):
                       headers={"Content-Type": "application/json"})
     assert r.status == 413 and r.headers["content-type"].startswith("application/json"), r
     assert r.json["errorCode"] == "payload_too_large"
-    head, body = raw_http(stack, b"GET /v2/health HTTP/1.1\r\nHost: x\r\nBad Header\r\nConnection: close\r\n\r\n")
+    head, body = raw_http(stack.port, b"GET /v2/health HTTP/1.1\r\nHost: x\r\nBad Header\r\nConnection: close\r\n\r\n")
     assert head.startswith("HTTP/1.1 400") and "application/json" in head, head
     assert json.loads(body)["errorCode"] == "bad_request"
-
-
-def get_from(port, source, path):
-    """GET path from a chosen loopback source address (127.0.0.2 is not 127.0.0.1)."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=10, source_address=(source, 0))
-    s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % path).encode())
-    out = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        out += chunk
-    s.close()
-    head, _, body = out.partition(b"\r\n\r\n")
-    return int(head.split()[1]), body
 
 
 def test_metrics_only_for_this_machine(stack):
