@@ -115,7 +115,7 @@ enum wh_err deliveries_list(struct request *req)
 	struct page page;
 	struct db_rows rows;
 	long long bound;
-	json_t *results, *ans;
+	json_t *results;
 	enum wh_err result = http_query_only(req, allowed);
 	if(!result)
 		result = http_page(req, &page);
@@ -139,9 +139,7 @@ enum wh_err deliveries_list(struct request *req)
 	results = json_array();
 	for(size_t r = 0; r < rows.nrows; r++)
 		json_array_append_new(results, delivery_json(&rows, r));
-	ans = http_page_answer(&page, results);
-	http_send_json(req, 200, ans);
-	json_decref(ans);
+	http_send_page(req, &page, results);
 	db_rows_release(&rows);
 	return WH_OK;
 }

@@ -168,13 +168,11 @@ enum wh_err domain_load_one(struct request *req, const char *sql, const char *id
 
 void domain_send_page(struct request *req, const struct page *page, struct db_rows *rows, domain_render_fn render)
 {
-	json_t *results = json_array(), *ans;
+	json_t *results = json_array();
 	for(size_t r = 0; r < rows->nrows; r++)
 		json_array_append_new(results, render(rows, r));
 	db_rows_release(rows);
-	ans = http_page_answer(page, results);
-	http_send_json(req, 200, ans);
-	json_decref(ans);
+	http_send_page(req, page, results);
 }
 
 bool domain_str_eq(const char *a, const char *b)

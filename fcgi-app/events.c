@@ -27,7 +27,7 @@ enum wh_err event_list(struct request *req)
 	struct db_rows rows;
 	const char *type = NULL, *loc = NULL;
 	long long after = 0;
-	json_t *results, *ans;
+	json_t *results;
 	enum wh_err result = events_query(req, &type, &loc);
 	if(!result)
 		result = http_page(req, &page);
@@ -55,8 +55,6 @@ enum wh_err event_list(struct request *req)
 		json_decref(results);
 		return result;
 	}
-	ans = http_page_answer(&page, results);
-	http_send_json(req, 200, ans);
-	json_decref(ans);
+	http_send_page(req, &page, results);
 	return WH_OK;
 }

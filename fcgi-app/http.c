@@ -251,7 +251,7 @@ enum wh_err http_page(struct request *req, struct page *page)
 	return WH_OK;
 }
 
-json_t *http_page_answer(const struct page *page, json_t *results)
+void http_send_page(struct request *req, const struct page *page, json_t *results)
 {
 	json_t *ans = json_object();
 	size_t n = json_array_size(results);
@@ -260,7 +260,8 @@ json_t *http_page_answer(const struct page *page, json_t *results)
 	json_object_set_new(ans, "limit", json_integer(page->limit));
 	jx_set_str(ans, "startAfter", page->start_after);
 	json_object_set_new(ans, "endAt", last ? json_incref(last) : json_null());
-	return ans;
+	http_send_json(req, 200, ans);
+	json_decref(ans);
 }
 
 static const char *reason(int status)

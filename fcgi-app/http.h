@@ -60,8 +60,9 @@ struct page {
 	const char *start_after; /* borrowed from the request, NULL when absent */
 };
 enum wh_err http_page(struct request *req, struct page *page);
-/* Builds {"results":results,"limit":..,"startAfter":..,"endAt":<last id or null>}; steals results. */
-json_t *http_page_answer(const struct page *page, json_t *results);
+/* Answers 200 {"results":results,"limit":..,"startAfter":..,"endAt":<last id or null>};
+ * steals results. */
+void http_send_page(struct request *req, const struct page *page, json_t *results);
 
 /* Sends a JSON answer; does not take ownership of body. */
 void http_send_json(struct request *req, int status, const json_t *body);

@@ -188,7 +188,7 @@ enum wh_err webhooks_list(struct request *req)
 	static const char *const allowed[] = {"limit", "startAfter", "locationId", NULL};
 	const char *location = http_query(req, "locationId");
 	struct page page;
-	json_t *results, *answer;
+	json_t *results;
 	enum wh_err result = http_query_only(req, allowed);
 	if(!result)
 		result = http_page(req, &page);
@@ -202,9 +202,7 @@ enum wh_err webhooks_list(struct request *req)
 		json_decref(results);
 		return result;
 	}
-	answer = http_page_answer(&page, results);
-	http_send_json(req, 200, answer);
-	json_decref(answer);
+	http_send_page(req, &page, results);
 	return WH_OK;
 }
 
