@@ -16,7 +16,7 @@ ALL_CFLAGS := $(CFLAGS_BASE) $(CFLAGS)
 LIBS := -lmariadb -ljansson -lssl -lcrypto -lpthread
 
 COMMON_SRC := $(wildcard common/*.c)
-API_SRC := $(wildcard fcgi-app/*.c)
+API_SRC := $(shell find fcgi-app -name "*.c" | sort)
 WORKER_SRC := $(wildcard delivery-worker/*.c)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 
@@ -88,7 +88,7 @@ bench: deps all
 	@WH_BUILD=$(BUILD) bench/run.sh
 
 format-check:
-	@clang-format --dry-run --Werror $(COMMON_SRC) $(API_SRC) $(WORKER_SRC) $(UNIT_SRC) common/*.h fcgi-app/*.h delivery-worker/*.h
+	@clang-format --dry-run --Werror $(COMMON_SRC) $(API_SRC) $(WORKER_SRC) $(UNIT_SRC) common/*.h $(shell find fcgi-app -name "*.h") delivery-worker/*.h
 
 clean:
 	rm -rf $(BUILD)

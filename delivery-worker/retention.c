@@ -13,7 +13,7 @@ static const char sql_deliveries[] = "DELETE FROM deliveries WHERE created < ? A
 static const char sql_events[] = "DELETE FROM events WHERE created < ? AND fanned_out = 1 "
                                  "AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = events.seq) LIMIT 500";
 
-/* Idempotency records answer replays for 24 hours (SPEC §4, fcgi-app/idempotency.h). */
+/* Idempotency records answer replays for 24 hours (SPEC §4, fcgi-app/core/idempotency.h). */
 #define IDEMPOTENCY_TTL_MS (24LL * 3600 * 1000)
 static const char sql_idempotency[] = "DELETE FROM idempotency_keys WHERE created < ? LIMIT 500";
 

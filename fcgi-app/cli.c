@@ -9,7 +9,7 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/xalloc.h"
-#include "fcgi-app/auth.h"
+#include "fcgi-app/core/auth.h"
 
 static int cmp_names(const void *a, const void *b)
 {

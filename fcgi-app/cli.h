@@ -1,7 +1,7 @@
 /* The API binary's command-line subcommands: migrate, create-account, create-key. */
 #ifndef WH_CLI_H
 #define WH_CLI_H
-#include "fcgi-app/app.h"
+#include "fcgi-app/core/app.h"
 
 /* Applies sql/NNN_*.sql files not yet recorded in schema_migrations, in order. */
 enum wh_err cli_migrate(struct app *app);

@@ -6,12 +6,12 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "fcgi-app/app.h"
-#include "fcgi-app/auth.h"
+#include "fcgi-app/core/app.h"
+#include "fcgi-app/core/auth.h"
 #include "fcgi-app/cli.h"
-#include "fcgi-app/http.h"
-#include "fcgi-app/outbox.h"
-#include "fcgi-app/router.h"
+#include "fcgi-app/core/http.h"
+#include "fcgi-app/core/outbox.h"
+#include "fcgi-app/core/router.h"
 
 static volatile sig_atomic_t stopping;
 

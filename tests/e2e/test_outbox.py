@@ -114,7 +114,7 @@ def test_fault_header_is_per_request(stack):
 
 
 def test_openapi_documents_every_domain_route(stack):
-    """Every domain route of fcgi-app/routes.c is in GET /v2/openapi.json, and no other."""
+    """Every domain route of fcgi-app/core/routes.c is in GET /v2/openapi.json, and no other."""
     import os
     import re
     doc = stack.request("GET", "/v2/openapi.json").json

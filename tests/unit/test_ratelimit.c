@@ -1,5 +1,5 @@
 /* The per-account token bucket. */
-#include "fcgi-app/ratelimit.h"
+#include "fcgi-app/core/ratelimit.h"
 #include "tests/unit/test.h"
 
 static struct ratelimit rl;

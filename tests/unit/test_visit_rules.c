@@ -1,6 +1,6 @@
 /* The visit and message life cycles, the status counters and the field validators. */
 #include "common/events.h"
-#include "fcgi-app/visit_rules.h"
+#include "fcgi-app/resources/visit_rules.h"
 #include "tests/unit/test.h"
 
 TEST_SUITE(visit_life_cycle)

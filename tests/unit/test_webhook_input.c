@@ -1,11 +1,11 @@
-/* Unit tests of the webhook body validators (fcgi-app/webhooks_input.c, webhooks_oauth.c). */
+/* Unit tests of the webhook body validators (fcgi-app/resources/webhooks/webhooks_input.c, webhooks_oauth.c). */
 #include <string.h>
 
 #include "common/crypto.h"
 #include "common/json_util.h"
-#include "fcgi-app/webhooks.h"
-#include "fcgi-app/webhooks_input.h"
-#include "fcgi-app/webhooks_oauth.h"
+#include "fcgi-app/resources/webhooks/webhooks_store.h"
+#include "fcgi-app/resources/webhooks/webhooks_input.h"
+#include "fcgi-app/resources/webhooks/webhooks_oauth.h"
 #include "tests/unit/test.h"
 
 static json_t *last_body; /* in's strings are borrowed from it */

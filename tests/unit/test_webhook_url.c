@@ -1,7 +1,7 @@
-/* Unit tests of the webhook URL syntax check (fcgi-app/webhook_url.c). */
+/* Unit tests of the webhook URL syntax check (fcgi-app/resources/webhooks/webhook_url.c). */
 #include <string.h>
 
-#include "fcgi-app/webhook_url.h"
+#include "fcgi-app/resources/webhooks/webhook_url.h"
 #include "tests/unit/test.h"
 
 static const struct {

@@ -1,0 +1,16 @@
+/* The process-wide state of the API binary, shared by every handler. */
+#ifndef WH_APP_H
+#define WH_APP_H
+#include "common/config.h"
+#include "common/crypto.h"
+#include "common/db.h"
+#include "fcgi-app/core/ratelimit.h"
+
+struct app {
+	struct config cfg;
+	struct db *db;
+	unsigned char master_key[CRYPTO_KEY_LEN];
+	struct ratelimit ratelimit; /* per account, this process only */
+};
+
+#endif

@@ -1,0 +1,244 @@
+/* /v2/locations: create, list, get, update and delete locations (location.* events). */
+#include <string.h>
+
+#include "fcgi-app/core/domain.h"
+#include "fcgi-app/resources/locations.h"
+#include "fcgi-app/resources/visit_rules.h"
+
+/* A validated create or update body; strings borrowed from the JSON. */
+struct location_input {
+	const char *name;
+	const char *timezone;
+	bool is_open;
+	bool has_name, has_timezone, has_open;
+};
+
+struct location_tx {
+	const char *id;
+	struct location_input in;
+	json_t *answer; /* new: the location after the write */
+};
+
+static enum wh_err location_parse(struct request *req, json_t *body, bool create, struct location_input *in)
+{
+	static const char *const keys[] = {"name", "timezone", "isWaitlistOpen", NULL};
+	enum wh_err result = jx_only_keys(body, keys, &req->err);
+	memset(in, 0, sizeof(*in));
+	in->is_open = true;
+	if(!result)
+		result = jx_string(body, "name", create, 1, LOCATION_NAME_MAX, &in->name, &req->err);
+	if(result)
+		return result;
+	in->has_name = in->name != NULL;
+	if(in->name && !rules_text_valid(in->name))
+		return jx_fail(&req->err, "name", "name: must not contain control characters");
+	if(in->name && strpbrk(in->name, "\t\r\n"))
+		return jx_fail(&req->err, "name", "name: must be one line");
+	result = domain_nullable_string(body, "timezone", 1, LOCATION_TIMEZONE_MAX, false, &in->timezone,
+	                                &in->has_timezone, &req->err);
+	if(result)
+		return result;
+	if(in->timezone && !rules_timezone_valid(in->timezone))
+		return jx_fail(&req->err, "timezone",
+		               "timezone: must be an IANA time zone name like \"Europe/Stockholm\"");
+	return jx_bool(body, "isWaitlistOpen", false, &in->is_open, &in->has_open, &req->err);
+}
+
+static enum wh_err location_create_tx(struct request *req, void *ctx)
+{
+	static const char sql[] = "INSERT INTO locations (id, account_id, name, timezone, is_waitlist_open, created, "
+	                          "updated, status_updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+	struct location_tx *tx = ctx;
+	char id[ID_LEN + 1];
+	long long now = time_now_ms();
+	enum wh_err result;
+
+	json_decref(tx->answer);
+	tx->answer = NULL;
+	id_new(id);
+	result = db_exec(req->app->db, sql,
+	                 DBP(db_str(id), db_str(req->account_id), db_str(tx->in.name), db_str(tx->in.timezone),
+	                     db_i64(tx->in.is_open), db_i64(now), db_i64(now), db_i64(now)),
+	                 NULL, NULL);
+	if(!result)
+		result = location_load(req, id, false, &tx->answer);
+	if(!result)
+		result = domain_emit(req, "location.created", id, NULL, tx->answer);
+	return result;
+}
+
+enum wh_err location_create(struct request *req)
+{
+	struct location_tx tx = {0};
+	json_t *body = NULL;
+	enum wh_err result = http_read_json(req, false, &body);
+	if(!result)
+		result = location_parse(req, body, true, &tx.in);
+	if(!result)
+		result = domain_create(req, body, location_create_tx, &tx, &tx.answer);
+	json_decref(tx.answer);
+	json_decref(body);
+	return result;
+}
+
+enum wh_err location_list(struct request *req)
+{
+	static const char *const allowed[] = {"limit", "startAfter", NULL};
+	static const char seq_sql[] = "SELECT seq FROM locations WHERE id = ? AND account_id = ?";
+	static const char sql[] = "SELECT " LOCATION_COLS " FROM locations WHERE account_id = ? AND seq > ? "
+	                          "ORDER BY seq LIMIT ?";
+	struct page page;
+	struct db_rows rows;
+	long long after;
+	enum wh_err result = http_query_only(req, allowed);
+	if(!result)
+		result = http_page(req, &page);
+	if(!result)
+		result = domain_page_seq(req, &page, seq_sql, &after);
+	if(!result)
+		result = db_exec(req->app->db, sql, DBP(db_str(req->account_id), db_i64(after), db_i64(page.limit)),
+		                 &rows, NULL);
+	if(result)
+		return result;
+	domain_send_page(req, &page, &rows, location_render);
+	return WH_OK;
+}
+
+enum wh_err location_get(struct request *req)
+{
+	json_t *loc = NULL;
+	enum wh_err result = location_load(req, req->params[0], false, &loc);
+	if(result)
+		return result;
+	http_send_json(req, 200, loc);
+	json_decref(loc);
+	return WH_OK;
+}
+
+/* True when the input changes something of the stored location cur. */
+static bool location_differs(const struct location_input *in, json_t *cur)
+{
+	const char *name = json_string_value(json_object_get(cur, "name"));
+	const char *tz = json_string_value(json_object_get(cur, "timezone"));
+	bool open = json_is_true(json_object_get(cur, "isWaitlistOpen"));
+	return (in->has_name && strcmp(in->name, name)) || (in->has_timezone && !domain_str_eq(in->timezone, tz)) ||
+	       (in->has_open && in->is_open != open);
+}
+
+static enum wh_err location_update_tx(struct request *req, void *ctx)
+{
+	static const char sql[] = "UPDATE locations SET name = COALESCE(?, name), "
+	                          "timezone = IF(?, ?, timezone), is_waitlist_open = IF(?, ?, is_waitlist_open), "
+	                          "updated = ? WHERE id = ? AND account_id = ?";
+	struct location_tx *tx = ctx;
+	const struct location_input *in = &tx->in;
+	bool open_changed;
+	enum wh_err result;
+
+	json_decref(tx->answer);
+	tx->answer = NULL;
+	result = location_load(req, tx->id, true, &tx->answer);
+	if(result || !location_differs(in, tx->answer))
+		return result;
+	open_changed = in->has_open && in->is_open != json_is_true(json_object_get(tx->answer, "isWaitlistOpen"));
+	json_decref(tx->answer);
+	tx->answer = NULL;
+	result = db_exec(req->app->db, sql,
+	                 DBP(db_str(in->name), db_i64(in->has_timezone), db_str(in->timezone), db_i64(in->has_open),
+	                     db_i64(in->is_open), db_i64(time_now_ms()), db_str(tx->id), db_str(req->account_id)),
+	                 NULL, NULL);
+	if(!result)
+		result = location_load(req, tx->id, false, &tx->answer);
+	if(!result)
+		result = domain_emit(req, "location.updated", tx->id, NULL, tx->answer);
+	if(!result && open_changed)
+		result = location_status_changed(req, tx->id);
+	return result;
+}
+
+enum wh_err location_set_waitlist_open(struct request *req, const char *id, bool open)
+{
+	struct location_tx tx = {.id = id, .in = {.is_open = open, .has_open = true}};
+	enum wh_err result = location_update_tx(req, &tx);
+	json_decref(tx.answer);
+	return result;
+}
+
+enum wh_err location_update(struct request *req)
+{
+	struct location_tx tx = {.id = req->params[0]};
+	json_t *body = NULL;
+	enum wh_err result = domain_read_update(req, NULL, &body);
+	if(!result)
+		result = location_parse(req, body, false, &tx.in);
+	if(!result)
+		result = domain_tx(req, location_update_tx, &tx);
+	if(!result)
+		http_send_json(req, 200, tx.answer);
+	json_decref(tx.answer);
+	json_decref(body);
+	return result;
+}
+
+/* A webhook that listed only this location would be left with an empty list, which reads
+ * as account-wide but matches nothing (account_wide = 0): the system disables it with a
+ * reason the settings page shows, before the location leaves the lists. */
+static enum wh_err location_disable_orphan_webhooks(struct request *req, const char *id)
+{
+	static const char sql[] = "UPDATE webhooks w SET w.disabled_at = ?, w.disabled_reason = "
+	                          "'every location in its locationIds was deleted', w.updated = ? "
+	                          "WHERE w.account_id = ? AND w.account_wide = 0 AND w.disabled_at IS NULL "
+	                          "AND w.id IN (SELECT l.webhook_id FROM webhook_locations l WHERE l.location_id = ?) "
+	                          "AND NOT EXISTS (SELECT 1 FROM webhook_locations o WHERE o.webhook_id = w.id "
+	                          "AND o.location_id <> ?)";
+	long long now = time_now_ms();
+	return db_exec(req->app->db, sql,
+	               DBP(db_i64(now), db_i64(now), db_str(req->account_id), db_str(id), db_str(id)), NULL, NULL);
+}
+
+/* Deleting refuses while visits are open (not COMPLETE): the business would lose people
+ * in line. Otherwise the finished visits, their messages and the location's place in
+ * webhooks' locationIds go with it, in the same transaction as location.removed. */
+static enum wh_err location_delete_tx(struct request *req, void *ctx)
+{
+	static const char open_sql[] = "SELECT COUNT(*) FROM visits WHERE location_id = ? AND state <> 'COMPLETE'";
+	static const char *const cleanup[] = {
+	    "DELETE FROM messages WHERE location_id = ? AND account_id = ?",
+	    "DELETE FROM visits WHERE location_id = ? AND account_id = ?",
+	    "DELETE FROM webhook_locations WHERE location_id = ? AND account_id = ?",
+	    "DELETE FROM locations WHERE id = ? AND account_id = ?",
+	    NULL,
+	};
+	struct location_tx *tx = ctx;
+	struct db_rows rows;
+	long long open;
+	enum wh_err result;
+
+	json_decref(tx->answer);
+	tx->answer = NULL;
+	result = location_load(req, tx->id, true, &tx->answer);
+	if(!result)
+		result = db_exec(req->app->db, open_sql, DBP(db_str(tx->id)), &rows, NULL);
+	if(result)
+		return result;
+	open = db_rows_i64(&rows, 0, 0);
+	db_rows_release(&rows);
+	if(open > 0)
+		return domain_conflict(req, "location has %lld open visit(s): complete or delete them first", open);
+	result = location_disable_orphan_webhooks(req, tx->id);
+	for(size_t i = 0; cleanup[i] && !result; i++)
+		result = db_exec(req->app->db, cleanup[i], DBP(db_str(tx->id), db_str(req->account_id)), NULL, NULL);
+	if(!result)
+		result = domain_emit(req, "location.removed", tx->id, NULL, tx->answer);
+	return result;
+}
+
+enum wh_err location_delete(struct request *req)
+{
+	struct location_tx tx = {.id = req->params[0]};
+	enum wh_err result = domain_tx(req, location_delete_tx, &tx);
+	if(!result)
+		http_send_json(req, 200, tx.answer);
+	json_decref(tx.answer);
+	return result;
+}

@@ -1,0 +1,358 @@
+/* The webhooks resource (SPEC §5): create, list, get, update, delete, rotate-secret, test. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/crypto.h"
+#include "common/log.h"
+#include "fcgi-app/resources/webhooks/webhooks.h"
+#include "fcgi-app/core/idempotency.h"
+#include "fcgi-app/core/outbox.h"
+#include "fcgi-app/resources/webhooks/webhooks_store.h"
+#include "fcgi-app/resources/webhooks/webhooks_input.h"
+#include "fcgi-app/resources/webhooks/webhooks_write.h"
+
+#define TX_ATTEMPTS 3
+
+/* What a write transaction needs and produces. */
+struct wh_tx {
+	json_t *body;                   /* the request body (borrowed) */
+	struct wh_input in;             /* the validated body */
+	const char *id;                 /* the webhook */
+	char secret[WH_SECRET_MAX + 1]; /* create and rotate: the secret in force afterwards */
+	long long overlap_seconds;
+	json_t *answer;          /* new */
+	bool replayed;           /* an idempotent replay was sent */
+	struct urlpolicy policy; /* for the URLs of the body */
+};
+
+typedef enum wh_err (*tx_fn)(struct request *req, struct wh_tx *tx);
+
+/* Runs fn in a transaction, committing on success, retrying on deadlock. */
+static enum wh_err tx_run(struct request *req, tx_fn fn, struct wh_tx *tx)
+{
+	struct db *db = req->app->db;
+	enum wh_err result = WH_OK;
+	for(int attempt = 1; attempt <= TX_ATTEMPTS; attempt++) {
+		result = db_begin(db);
+		if(!result)
+			result = fn(req, tx);
+		if(!result)
+			result = db_commit(db);
+		if(!result)
+			return WH_OK;
+		db_rollback(db);
+		json_decref(tx->answer);
+		tx->answer = NULL;
+		if(!db_last_retryable(db) || tx->replayed)
+			break;
+		log_info("%s %s: transaction retried after a deadlock", req->method, req->path);
+	}
+	return result;
+}
+
+/* tx_run, then the answer with status unless an idempotent replay already answered. */
+static enum wh_err tx_answer(struct request *req, tx_fn fn, struct wh_tx *tx, int status)
+{
+	enum wh_err result = tx_run(req, fn, tx);
+	if(!result && !tx->replayed)
+		http_send_json(req, status, tx->answer);
+	return result;
+}
+
+static void wh_tx_release(struct wh_tx *tx)
+{
+	memset(tx->secret, 0, sizeof(tx->secret));
+	json_decref(tx->answer);
+	wh_input_release(&tx->in);
+	json_decref(tx->body);
+	urlpolicy_release(&tx->policy);
+	memset(tx, 0, sizeof(*tx));
+}
+
+/* The validation rules from the config; the URL policy is kept in tx. */
+static enum wh_err rules_for(const struct request *req, bool create, struct wh_tx *tx, struct wh_rules *rules)
+{
+	const struct config *cfg = &req->app->cfg;
+	char err[256];
+	if(urlpolicy_init(&tx->policy, config_bool(cfg, CFG_ALLOW_PRIVATE_TARGETS), config_str(cfg, CFG_ALLOW_CIDRS),
+	                  err, sizeof(err))) {
+		log_err("allow_cidrs: %s", err);
+		return WH_ERR_CONFIG;
+	}
+	*rules = (struct wh_rules){create, config_bool(cfg, CFG_ALLOW_HTTP_TARGETS), !create, &tx->policy};
+	return WH_OK;
+}
+
+/* Adds the secret and its Standard Webhooks form to an answer (create and rotate only). */
+static enum wh_err add_secret(json_t *answer, const char *secret)
+{
+	struct buf std;
+	enum wh_err result;
+	buf_init(&std, 0);
+	result = wh_standard_secret(secret, &std);
+	if(!result) {
+		json_object_set_new(answer, "secret", json_string(secret));
+		json_object_set_new(answer, "standardSecret", json_string(buf_str(&std)));
+	}
+	crypto_buf_wipe(&std);
+	return result;
+}
+
+static enum wh_err render_id(struct request *req, const char *id, json_t **out)
+{
+	return wh_load_view(req->app->db, req->account_id, id, out);
+}
+
+static enum wh_err create_tx(struct request *req, struct wh_tx *tx)
+{
+	struct db *db = req->app->db;
+	struct idem idem;
+	const json_t *locs = tx->in.location_ids;
+	enum wh_err result = idem_begin(req, tx->body, &idem, &tx->replayed);
+	if(result || tx->replayed)
+		return result;
+	result = wh_lock_account(db, req->account_id);
+	if(!result)
+		result = wh_check_locations(db, req->account_id, locs, &req->err);
+	if(!result)
+		result = wh_check_limits(db, req->account_id, NULL, locs, &req->err);
+	if(!result)
+		result = wh_insert(req->app, req->account_id, tx->id, &tx->in, tx->secret);
+	if(!result)
+		result = render_id(req, tx->id, &tx->answer);
+	if(!result)
+		result = add_secret(tx->answer, tx->secret);
+	if(!result)
+		result = idem_record(req, &idem, 201, tx->answer);
+	return result;
+}
+
+/* The body of a create (create = true) or an update, read and checked against the rules. */
+static enum wh_err read_input(struct request *req, bool create, struct wh_tx *tx, struct wh_rules *rules)
+{
+	enum wh_err result = rules_for(req, create, tx, rules);
+	if(!result)
+		result = http_read_json(req, false, &tx->body);
+	if(!result)
+		result = wh_input_parse(tx->body, rules, &tx->in, &req->err);
+	return result;
+}
+
+enum wh_err webhooks_create(struct request *req)
+{
+	struct wh_tx tx = {0};
+	struct wh_rules rules;
+	char id[ID_LEN + 1];
+	enum wh_err result = read_input(req, true, &tx, &rules);
+	if(result)
+		goto out;
+	if(tx.in.secret)
+		snprintf(tx.secret, sizeof(tx.secret), "%s", tx.in.secret);
+	else
+		wh_secret_generate(tx.secret);
+	id_new(id);
+	tx.id = id;
+	result = tx_answer(req, create_tx, &tx, 201);
+out:
+	wh_tx_release(&tx);
+	return result;
+}
+
+static enum wh_err list_page(struct request *req, const struct page *page, const char *location, json_t *results)
+{
+	static const char q_all[] = WH_SELECT_VIEW " WHERE w.account_id = ? AND w.id > ? ORDER BY w.id LIMIT ?";
+	static const char q_loc[] = WH_SELECT_VIEW " WHERE w.account_id = ? AND w.id IN (SELECT webhook_id FROM "
+	                                           "webhook_locations WHERE location_id = ?) AND w.id > ? "
+	                                           "ORDER BY w.id LIMIT ?";
+	const char *after = page->start_after ? page->start_after : "";
+	long long since = webhook_stats_since();
+	struct db_rows rows;
+	enum wh_err result = location ? db_exec(req->app->db, q_loc,
+	                                        DBP(db_i64(since), db_i64(since), db_str(req->account_id),
+	                                            db_str(location), db_str(after), db_i64(page->limit)),
+	                                        &rows, NULL)
+	                              : db_exec(req->app->db, q_all,
+	                                        DBP(db_i64(since), db_i64(since), db_str(req->account_id),
+	                                            db_str(after), db_i64(page->limit)),
+	                                        &rows, NULL);
+	if(result)
+		return result;
+	for(size_t r = 0; r < rows.nrows; r++)
+		json_array_append_new(results, wh_render_view(&rows, r));
+	db_rows_release(&rows);
+	return WH_OK;
+}
+
+enum wh_err webhooks_list(struct request *req)
+{
+	static const char *const allowed[] = {"limit", "startAfter", "locationId", NULL};
+	const char *location = http_query(req, "locationId");
+	struct page page;
+	json_t *results;
+	enum wh_err result = http_query_only(req, allowed);
+	if(!result)
+		result = http_page(req, &page);
+	if(!result && location && !id_valid(location))
+		result = jx_fail(&req->err, "locationId", "locationId: must be a location id");
+	if(result)
+		return result;
+	results = json_array();
+	result = list_page(req, &page, location, results);
+	if(result) {
+		json_decref(results);
+		return result;
+	}
+	http_send_page(req, &page, results);
+	return WH_OK;
+}
+
+enum wh_err webhooks_get(struct request *req)
+{
+	json_t *answer = NULL;
+	enum wh_err result = render_id(req, req->params[0], &answer);
+	if(result)
+		return result;
+	http_send_json(req, 200, answer);
+	json_decref(answer);
+	return WH_OK;
+}
+
+static enum wh_err update_tx(struct request *req, struct wh_tx *tx)
+{
+	struct db *db = req->app->db;
+	struct wh_row row = {0};
+	const json_t *locs = tx->in.location_ids;
+	enum wh_err result = tx->in.has_location_ids ? wh_lock_account(db, req->account_id) : WH_OK;
+	if(!result)
+		result = wh_load(db, req->account_id, tx->id, true, &row);
+	if(result)
+		return result;
+	if(tx->in.oauth_meta && !tx->in.oauth_key && !db_rows_i64(&row.rows, 0, WH_C_HAS_KEY))
+		result = jx_fail(&req->err, "oAuth.privateKey", "oAuth.privateKey: required");
+	if(!result && tx->in.has_location_ids)
+		result = wh_check_locations(db, req->account_id, locs, &req->err);
+	if(!result && tx->in.has_location_ids)
+		result = wh_check_limits(db, req->account_id, tx->id, locs, &req->err);
+	if(!result)
+		result = wh_update(req->app, &row, &tx->in);
+	if(!result)
+		result = render_id(req, tx->id, &tx->answer);
+	wh_row_release(&row);
+	return result;
+}
+
+enum wh_err webhooks_update(struct request *req)
+{
+	struct wh_tx tx = {0};
+	struct wh_rules rules;
+	enum wh_err result = read_input(req, false, &tx, &rules);
+	if(result)
+		goto out;
+	tx.id = req->params[0];
+	result = tx_answer(req, update_tx, &tx, 200);
+out:
+	wh_tx_release(&tx);
+	return result;
+}
+
+static enum wh_err delete_tx(struct request *req, struct wh_tx *tx)
+{
+	static const char q_locs[] = "DELETE FROM webhook_locations WHERE webhook_id = ?";
+	static const char q_hook[] = "DELETE FROM webhooks WHERE id = ?";
+	struct wh_row row;
+	enum wh_err result = wh_load(req->app->db, req->account_id, tx->id, true, &row);
+	if(result)
+		return result;
+	wh_row_release(&row);
+	result = db_exec(req->app->db, q_locs, DBP(db_str(tx->id)), NULL, NULL);
+	if(!result)
+		result = db_exec(req->app->db, q_hook, DBP(db_str(tx->id)), NULL, NULL);
+	return result;
+}
+
+enum wh_err webhooks_delete(struct request *req)
+{
+	struct wh_tx tx = {0};
+	enum wh_err result;
+	tx.id = req->params[0];
+	result = tx_run(req, delete_tx, &tx);
+	if(!result)
+		http_send_raw(req, 204, "application/json; charset=utf-8", "", 0);
+	return result;
+}
+
+static enum wh_err rotate_tx(struct request *req, struct wh_tx *tx)
+{
+	struct wh_row row;
+	enum wh_err result = wh_load(req->app->db, req->account_id, tx->id, true, &row);
+	if(result)
+		return result;
+	wh_row_release(&row);
+	result = wh_rotate(req->app, tx->id, tx->secret, tx->overlap_seconds);
+	if(result)
+		return result;
+	tx->answer = json_object();
+	json_object_set_new(tx->answer, "id", json_string(tx->id));
+	result = add_secret(tx->answer, tx->secret);
+	jx_set_time(tx->answer, "previousSecretExpires",
+	            tx->overlap_seconds ? time_now_ms() + tx->overlap_seconds * 1000 : -1);
+	return result;
+}
+
+enum wh_err webhooks_rotate_secret(struct request *req)
+{
+	struct wh_tx tx = {0};
+	struct wh_rotate_input in;
+	enum wh_err result = http_read_json(req, true, &tx.body);
+	if(!result)
+		result = wh_rotate_parse(tx.body, &in, &req->err);
+	if(result)
+		goto out;
+	if(in.secret)
+		snprintf(tx.secret, sizeof(tx.secret), "%s", in.secret);
+	else
+		wh_secret_generate(tx.secret);
+	tx.overlap_seconds = in.overlap_seconds;
+	tx.id = req->params[0];
+	result = tx_answer(req, rotate_tx, &tx, 200);
+out:
+	wh_tx_release(&tx);
+	return result;
+}
+
+static enum wh_err test_tx(struct request *req, struct wh_tx *tx)
+{
+	struct outbox_event ev = {0};
+	char event_id[ID_LEN + 1];
+	json_t *data = NULL;
+	enum wh_err result = render_id(req, tx->id, &data);
+	if(result)
+		return result;
+	ev.account_id = req->account_id;
+	ev.type = "webhook.test";
+	ev.webhook_id = tx->id;
+	ev.data = data;
+	result = outbox_emit(req->app->db, &req->app->cfg, &ev, event_id);
+	json_decref(data);
+	if(!result) {
+		tx->answer = json_object();
+		json_object_set_new(tx->answer, "eventId", json_string(event_id));
+	}
+	return result;
+}
+
+enum wh_err webhooks_test(struct request *req)
+{
+	static const char *const none[] = {NULL};
+	struct wh_tx tx = {0};
+	enum wh_err result = http_read_json(req, true, &tx.body);
+	if(!result)
+		result = jx_only_keys(tx.body, none, &req->err);
+	if(result)
+		goto out;
+	tx.id = req->params[0];
+	result = tx_answer(req, test_tx, &tx, 202);
+out:
+	wh_tx_release(&tx);
+	return result;
+}
