@@ -4,8 +4,10 @@
 #include <mysql.h>
 #include <errmsg.h>
 #include <mysqld_error.h>
+#include <stdio.h>
 #include <stdlib.h>
 
+#include "common/dbhosts.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 
@@ -18,12 +20,16 @@ struct db {
 	MYSQL *conn;
 	bool connected;
 	bool in_tx;
+	bool tx_lost;        /* the connection was lost inside the open transaction */
+	bool commit_unknown; /* the connection was lost while COMMIT was under way */
 	unsigned last_errno;
 	uint64_t insert_id;
 	struct stmt_entry *stmts;
 	size_t nstmts, capstmts;
-	char *socket, *host, *user, *password, *name;
-	unsigned port;
+	struct db_hosts hosts; /* in order of preference */
+	size_t cur;            /* the node in use, or the next one to try */
+	char *user, *password, *name;
+	char init[160];
 };
 
 static void db_disconnect(struct db *db)
@@ -35,25 +41,53 @@ static void db_disconnect(struct db *db)
 		mysql_close(db->conn);
 	db->conn = NULL;
 	db->connected = false;
+	if(db->in_tx)
+		db->tx_lost = true;
 	db->in_tx = false;
 }
 
+/* The connection (or its node) is gone. 1047 is Galera's "WSREP has not yet prepared node
+ * for application use": the node left the primary component; another node can serve. */
 static bool errno_is_connection(unsigned e)
 {
 	return e == CR_SERVER_GONE_ERROR || e == CR_SERVER_LOST || e == CR_CONNECTION_ERROR ||
 	       e == CR_CONN_HOST_ERROR || e == CR_SERVER_LOST_EXTENDED || e == ER_CONNECTION_KILLED ||
-	       e == ER_SERVER_SHUTDOWN || e == CR_COMMANDS_OUT_OF_SYNC;
+	       e == ER_SERVER_SHUTDOWN || e == CR_COMMANDS_OUT_OF_SYNC || e == ER_UNKNOWN_COM_ERROR;
 }
 
-static enum wh_err db_connect(struct db *db)
+static const char *host_name(const struct db_host *h, char *out, size_t len)
+{
+	if(h->socket)
+		snprintf(out, len, "%s", h->socket);
+	else
+		snprintf(out, len, "%s:%u", h->host, h->port);
+	return out;
+}
+
+/* A Galera node that is not Synced refuses work (1047): with a choice of nodes, skip it.
+ * A server without wsrep has no such status row and is taken. */
+static bool node_ready(MYSQL *conn)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	bool ready = true;
+	if(mysql_real_query(conn, "SHOW STATUS LIKE 'wsrep_ready'", 30))
+		return false;
+	res = mysql_store_result(conn);
+	if(!res)
+		return false;
+	row = mysql_fetch_row(res);
+	if(row && row[1] && strcmp(row[1], "ON"))
+		ready = false;
+	mysql_free_result(res);
+	return ready;
+}
+
+static enum wh_err connect_node(struct db *db, const struct db_host *h)
 {
 	unsigned timeout = 3;
 	unsigned rw_timeout = 60;
-	const char *init = "SET SESSION tx_isolation = 'READ-COMMITTED', time_zone = '+00:00'";
-	const char *sock = db->socket[0] ? db->socket : NULL;
-	if(db->connected)
-		return WH_OK;
-	db_disconnect(db);
+	char name[300];
 	db->conn = mysql_init(NULL);
 	if(!db->conn)
 		return WH_ERR_DB_DOWN;
@@ -61,28 +95,76 @@ static enum wh_err db_connect(struct db *db)
 	mysql_options(db->conn, MYSQL_OPT_READ_TIMEOUT, &rw_timeout);
 	mysql_options(db->conn, MYSQL_OPT_WRITE_TIMEOUT, &rw_timeout);
 	mysql_options(db->conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-	mysql_options(db->conn, MYSQL_INIT_COMMAND, init);
-	if(!mysql_real_connect(db->conn, sock ? "localhost" : db->host, db->user, db->password, db->name, db->port,
-	                       sock, CLIENT_FOUND_ROWS)) {
+	mysql_options(db->conn, MYSQL_INIT_COMMAND, db->init);
+	if(!mysql_real_connect(db->conn, h->socket ? "localhost" : h->host, db->user, db->password, db->name, h->port,
+	                       h->socket, CLIENT_FOUND_ROWS)) {
 		db->last_errno = mysql_errno(db->conn);
-		log_warn("database connect failed: %s", mysql_error(db->conn));
-		mysql_close(db->conn);
-		db->conn = NULL;
-		return WH_ERR_DB_DOWN;
+		log_warn("database connect to %s failed: %s", host_name(h, name, sizeof(name)), mysql_error(db->conn));
+		goto fail;
 	}
-	db->connected = true;
+	if(db->hosts.n > 1 && !node_ready(db->conn)) {
+		db->last_errno = ER_UNKNOWN_COM_ERROR;
+		log_warn("database node %s is not ready (not in the primary component)",
+		         host_name(h, name, sizeof(name)));
+		goto fail;
+	}
 	return WH_OK;
+fail:
+	mysql_close(db->conn);
+	db->conn = NULL;
+	return WH_ERR_DB_DOWN;
+}
+
+/* Connects to the node in use, else the next ones in turn (db_hosts order, wrapping). */
+static enum wh_err db_connect(struct db *db)
+{
+	char name[300];
+	if(db->connected)
+		return WH_OK;
+	db_disconnect(db);
+	for(size_t k = 0; k < db->hosts.n; k++) {
+		size_t i = (db->cur + k) % db->hosts.n;
+		if(connect_node(db, &db->hosts.v[i]))
+			continue;
+		if(k || db->hosts.n > 1)
+			log_info("database: connected to %s", host_name(&db->hosts.v[i], name, sizeof(name)));
+		db->cur = i;
+		db->connected = true;
+		return WH_OK;
+	}
+	return WH_ERR_DB_DOWN;
+}
+
+/* Without db_hosts the one node of db_socket (when set) or db_host and db_port. */
+static void hosts_from_config(struct db *db, const struct config *cfg)
+{
+	char err[256];
+	if(db_hosts_parse(config_str(cfg, CFG_DB_HOSTS), &db->hosts, err, sizeof(err)))
+		log_err("%s", err); /* config_load checked it already */
+	if(db->hosts.n)
+		return;
+	db->hosts.v = xcalloc(1, sizeof(*db->hosts.v));
+	db->hosts.n = 1;
+	if(config_str(cfg, CFG_DB_SOCKET)[0])
+		db->hosts.v[0].socket = xstrdup(config_str(cfg, CFG_DB_SOCKET));
+	else
+		db->hosts.v[0].host = xstrdup(config_str(cfg, CFG_DB_HOST));
+	db->hosts.v[0].port = (unsigned)config_int(cfg, CFG_DB_PORT);
 }
 
 enum wh_err db_open(struct db **out, const struct config *cfg)
 {
 	struct db *db = xcalloc(1, sizeof(*db));
-	db->socket = xstrdup(config_str(cfg, CFG_DB_SOCKET));
-	db->host = xstrdup(config_str(cfg, CFG_DB_HOST));
+	long long sync_wait = config_int(cfg, CFG_DB_SYNC_WAIT);
+	hosts_from_config(db, cfg);
 	db->user = xstrdup(config_str(cfg, CFG_DB_USER));
 	db->password = xstrdup(config_str(cfg, CFG_DB_PASSWORD));
 	db->name = xstrdup(config_str(cfg, CFG_DB_NAME));
-	db->port = (unsigned)config_int(cfg, CFG_DB_PORT);
+	/* wsrep_sync_wait only when asked: a server built without wsrep lacks the variable */
+	snprintf(db->init, sizeof(db->init), "SET SESSION tx_isolation = 'READ-COMMITTED', time_zone = '+00:00'%s",
+	         sync_wait ? ", wsrep_sync_wait = " : "");
+	if(sync_wait)
+		snprintf(db->init + strlen(db->init), sizeof(db->init) - strlen(db->init), "%lld", sync_wait);
 	*out = db;
 	return db_connect(db);
 }
@@ -93,8 +175,7 @@ void db_free(struct db *db)
 		return;
 	db_disconnect(db);
 	free(db->stmts);
-	free(db->socket);
-	free(db->host);
+	db_hosts_release(&db->hosts);
 	free(db->user);
 	xfree_secret(db->password, strlen(db->password));
 	free(db->name);
@@ -107,6 +188,7 @@ static enum wh_err fail(struct db *db, unsigned e, const char *what, const char 
 	if(errno_is_connection(e)) {
 		log_warn("database connection lost (%s): %s", what, msg);
 		db_disconnect(db);
+		db->cur = (db->cur + 1) % db->hosts.n; /* the next connect tries the other nodes first */
 		return WH_ERR_DB_DOWN;
 	}
 	if(e == ER_LOCK_DEADLOCK || e == ER_LOCK_WAIT_TIMEOUT || e == ER_DUP_ENTRY)
@@ -256,6 +338,10 @@ static enum wh_err exec_once(struct db *db, const char *sql, const struct db_par
 	MYSQL_STMT *stmt;
 	my_bool update_max = 1;
 
+	if(db->tx_lost) { /* never run the rest of a lost transaction on a new connection */
+		db->last_errno = CR_SERVER_LOST;
+		return WH_ERR_DB_DOWN;
+	}
 	result = db_connect(db);
 	if(result)
 		return result;
@@ -335,6 +421,8 @@ enum wh_err db_begin(struct db *db)
 {
 	enum wh_err result;
 	db->last_errno = 0;
+	db->tx_lost = false;
+	db->commit_unknown = false;
 	result = simple(db, "START TRANSACTION");
 	if(result == WH_ERR_DB_DOWN)
 		result = simple(db, "START TRANSACTION");
@@ -343,10 +431,23 @@ enum wh_err db_begin(struct db *db)
 	return result;
 }
 
+/* COMMIT goes to the transaction's own connection or nowhere: a reconnect would commit an
+ * empty transaction and report success. */
 enum wh_err db_commit(struct db *db)
 {
-	enum wh_err result = simple(db, "COMMIT");
+	enum wh_err result;
+	if(!db->in_tx || !db->connected) {
+		db->last_errno = CR_SERVER_LOST; /* lost before COMMIT: nothing was committed */
+		db->in_tx = false;
+		return WH_ERR_DB_DOWN;
+	}
+	result = mysql_real_query(db->conn, "COMMIT", 6)
+	             ? fail(db, mysql_errno(db->conn), "commit", mysql_error(db->conn), "COMMIT")
+	             : WH_OK;
+	if(result == WH_ERR_DB_DOWN)
+		db->commit_unknown = true;
 	db->in_tx = false;
+	db->tx_lost = false;
 	return result;
 }
 
@@ -355,11 +456,12 @@ void db_rollback(struct db *db)
 	if(db->connected && db->in_tx && mysql_real_query(db->conn, "ROLLBACK", 8))
 		fail(db, mysql_errno(db->conn), "rollback", mysql_error(db->conn), "ROLLBACK");
 	db->in_tx = false;
+	db->tx_lost = false;
 }
 
 bool db_in_tx(const struct db *db)
 {
-	return db->in_tx;
+	return db->in_tx || db->tx_lost;
 }
 
 unsigned db_last_errno(const struct db *db)
@@ -367,9 +469,23 @@ unsigned db_last_errno(const struct db *db)
 	return db->last_errno;
 }
 
+enum db_failure db_last_failure(const struct db *db)
+{
+	unsigned e = db->last_errno;
+	if(db->commit_unknown)
+		return DB_FAILURE_UNKNOWN;
+	if(!e)
+		return DB_FAILURE_NONE;
+	/* a deadlock, a lock wait timeout or a Galera certification conflict (1213 at COMMIT)
+	 * rolled the transaction back; so did a lost connection before COMMIT */
+	if(e == ER_LOCK_DEADLOCK || e == ER_LOCK_WAIT_TIMEOUT || errno_is_connection(e))
+		return DB_FAILURE_RETRY;
+	return DB_FAILURE_FINAL;
+}
+
 bool db_last_retryable(const struct db *db)
 {
-	return db->last_errno == ER_LOCK_DEADLOCK || db->last_errno == ER_LOCK_WAIT_TIMEOUT;
+	return db_last_failure(db) == DB_FAILURE_RETRY;
 }
 
 uint64_t db_insert_id(const struct db *db)
