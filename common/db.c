@@ -126,7 +126,7 @@ static enum wh_err db_connect(struct db *db)
 		size_t i = (db->cur + k) % db->hosts.n;
 		if(connect_node(db, &db->hosts.v[i]))
 			continue;
-		if(k || db->hosts.n > 1)
+		if(k) /* not the node in use before: moved */
 			log_info("database: connected to %s", host_name(&db->hosts.v[i], name, sizeof(name)));
 		db->cur = i;
 		db->connected = true;
