@@ -6,6 +6,8 @@
 #include <mysqld_error.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "common/dbhosts.h"
 #include "common/log.h"
@@ -486,6 +488,24 @@ enum db_failure db_last_failure(const struct db *db)
 bool db_last_retryable(const struct db *db)
 {
 	return db_last_failure(db) == DB_FAILURE_RETRY;
+}
+
+void db_retry_pause(int attempt)
+{
+	struct timespec now;
+	long long ms = 4LL << (attempt < 6 ? attempt : 6), ns;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if(ms > 200)
+		ms = 200;
+	/* jitter from the clock's low bits and the pid: no shared random state to seed */
+	ns = ms * 500000LL + (long long)(((unsigned long)now.tv_nsec ^ ((unsigned long)getpid() * 2654435761UL)) %
+	                                 (unsigned long)(ms * 1000000LL));
+	nanosleep(&(struct timespec){(time_t)(ns / 1000000000LL), (long)(ns % 1000000000LL)}, NULL);
+}
+
+enum wh_err db_retries_exhausted(const struct db *db)
+{
+	return errno_is_connection(db->last_errno) ? WH_ERR_DB_DOWN : WH_ERR_DB_BUSY;
 }
 
 uint64_t db_insert_id(const struct db *db)

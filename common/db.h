@@ -112,6 +112,14 @@ enum db_failure { DB_FAILURE_NONE, DB_FAILURE_RETRY, DB_FAILURE_UNKNOWN, DB_FAIL
 enum db_failure db_last_failure(const struct db *db);
 /* db_last_failure(db) == DB_FAILURE_RETRY. */
 bool db_last_retryable(const struct db *db);
+/* What a runner answers when a transaction still failed with DB_FAILURE_RETRY after its
+ * last try: WH_ERR_DB_BUSY (503) for a conflict (a hot row written through several Galera
+ * nodes), WH_ERR_DB_DOWN (503) for lost connections. Never a 500: nothing was written. */
+enum wh_err db_retries_exhausted(const struct db *db);
+/* The pause before retry number attempt (0, 1, ...) of a transaction: exponential from
+ * 4 ms, at most 200 ms, with jitter (0.5 to 1.5 times), so transactions that conflicted
+ * through two Galera nodes don't meet again on their retries. */
+void db_retry_pause(int attempt);
 /* AUTO_INCREMENT value of the last INSERT. */
 uint64_t db_insert_id(const struct db *db);
 

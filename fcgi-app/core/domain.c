@@ -11,7 +11,7 @@
 #include "fcgi-app/core/outbox.h"
 #include "fcgi-app/resources/visit_rules.h"
 
-#define DOMAIN_TX_TRIES 5
+#define DOMAIN_TX_TRIES 8
 
 enum wh_err domain_tx(struct request *req, domain_tx_fn fn, void *ctx)
 {
@@ -32,9 +32,10 @@ enum wh_err domain_tx(struct request *req, domain_tx_fn fn, void *ctx)
 		if(!retry)
 			return result;
 		log_info("%s %s: deadlock, transaction retried (%d)", req->method, req->path, attempt + 1);
-		nanosleep(&(struct timespec){0, (long)(attempt + 1) * 5000000L}, NULL);
+		db_retry_pause(attempt);
 	}
-	return result;
+	req->retry_after_s = 1;
+	return db_retries_exhausted(db);
 }
 
 struct domain_create_tx {

@@ -13,9 +13,11 @@
  * the start after a deadlock, so it must (re)set everything it produces. */
 typedef enum wh_err (*domain_tx_fn)(struct request *req, void *ctx);
 
-/* Runs fn in a transaction and commits; on a deadlock or lock wait timeout (in fn or at
- * commit) rolls back and runs it again, up to 5 times. Any other error rolls back and is
- * returned (req->err as fn filled it). */
+/* Runs fn in a transaction and commits; on a deadlock, lock wait timeout, Galera
+ * certification conflict or a connection lost before COMMIT (db_last_failure RETRY) rolls
+ * back and runs it again, up to 8 times (then 503 with Retry-After, never 500). A
+ * connection lost during COMMIT answers 503 at once (fate unknown). Any other error rolls
+ * back and is returned (req->err as fn filled it). */
 enum wh_err domain_tx(struct request *req, domain_tx_fn fn, void *ctx);
 
 /* A creating POST: domain_tx with the request's Idempotency-Key claimed first in the

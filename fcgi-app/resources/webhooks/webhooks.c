@@ -44,10 +44,13 @@ static enum wh_err tx_run(struct request *req, tx_fn fn, struct wh_tx *tx)
 		json_decref(tx->answer);
 		tx->answer = NULL;
 		if(!db_last_retryable(db) || tx->replayed)
-			break;
+			return result;
 		log_info("%s %s: transaction retried after a deadlock", req->method, req->path);
+		if(attempt < TX_ATTEMPTS)
+			db_retry_pause(attempt - 1);
 	}
-	return result;
+	req->retry_after_s = 1;
+	return db_retries_exhausted(db);
 }
 
 /* tx_run, then the answer with status unless an idempotent replay already answered. */
