@@ -30,6 +30,8 @@ struct db {
 	size_t nstmts, capstmts;
 	struct db_hosts hosts; /* in order of preference */
 	size_t cur;            /* the node in use, or the next one to try */
+	size_t last;           /* the node of the last connection, when used */
+	bool used;
 	char *user, *password, *name;
 	char init[160];
 };
@@ -66,23 +68,38 @@ static const char *host_name(const struct db_host *h, char *out, size_t len)
 	return out;
 }
 
-/* A Galera node that is not Synced refuses work (1047): with a choice of nodes, skip it.
- * A server without wsrep has no such status row and is taken. */
-static bool node_ready(MYSQL *conn)
+/* The first column of the first row of a plain query; false when it fails or has no row. */
+static bool query_value(MYSQL *conn, const char *sql, char *out, size_t len)
 {
 	MYSQL_RES *res;
 	MYSQL_ROW row;
-	bool ready = true;
-	if(mysql_real_query(conn, "SHOW STATUS LIKE 'wsrep_ready'", 30))
+	bool found = false;
+	if(mysql_real_query(conn, sql, strlen(sql)))
 		return false;
 	res = mysql_store_result(conn);
 	if(!res)
 		return false;
 	row = mysql_fetch_row(res);
-	if(row && row[1] && strcmp(row[1], "ON"))
-		ready = false;
+	if(row && row[0]) {
+		snprintf(out, len, "%s", row[0]);
+		found = true;
+	}
 	mysql_free_result(res);
-	return ready;
+	return found;
+}
+
+/* A Galera node that is not Synced refuses work (1047): with a choice of nodes, skip it.
+ * A server without wsrep (no such variable, or wsrep_on off) is taken. */
+static bool node_ready(MYSQL *conn)
+{
+	char v[16];
+	if(!query_value(conn, "SELECT @@global.wsrep_on", v, sizeof(v)) || !strcmp(v, "0"))
+		return true;
+	return query_value(conn,
+	                   "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = "
+	                   "'WSREP_READY'",
+	                   v, sizeof(v)) &&
+	       !strcmp(v, "ON");
 }
 
 static enum wh_err connect_node(struct db *db, const struct db_host *h)
@@ -128,9 +145,13 @@ static enum wh_err db_connect(struct db *db)
 		size_t i = (db->cur + k) % db->hosts.n;
 		if(connect_node(db, &db->hosts.v[i]))
 			continue;
-		if(k) /* not the node in use before: moved */
-			log_info("database: connected to %s", host_name(&db->hosts.v[i], name, sizeof(name)));
-		db->cur = i;
+		if(db->used && i != db->last) { /* moved to another node */
+			char was[300];
+			log_info("database: connected to %s (was %s)", host_name(&db->hosts.v[i], name, sizeof(name)),
+			         host_name(&db->hosts.v[db->last], was, sizeof(was)));
+		}
+		db->cur = db->last = i;
+		db->used = true;
 		db->connected = true;
 		return WH_OK;
 	}

@@ -129,22 +129,6 @@ bootstrap_node() {
 	echo "$best"
 }
 
-# The application's database and user; the password lives in $WH_VAR/db.password (0600).
-bootstrap_app() {
-	local pwfile="$VAR/db.password" pw
-	if [ ! -s "$pwfile" ]; then
-		(umask 077; head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' > "$pwfile")
-	fi
-	pw=$(cat "$pwfile")
-	node_sql "$1" <<SQL
-CREATE DATABASE IF NOT EXISTS linehook CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
-CREATE USER IF NOT EXISTS 'linehook'@'localhost' IDENTIFIED BY '$pw';
-CREATE USER IF NOT EXISTS 'linehook'@'127.0.0.1' IDENTIFIED BY '$pw';
-GRANT ALL ON linehook.* TO 'linehook'@'localhost';
-GRANT ALL ON linehook.* TO 'linehook'@'127.0.0.1';
-SQL
-}
-
 any_alive() {
 	local i
 	for i in $(seq 1 $NODES); do alive "$i" && { echo "$i"; return 0; }; done
@@ -166,7 +150,7 @@ start() {
 		start_node "$first" bootstrap
 	fi
 	for i in $(seq 1 $NODES); do start_node "$i"; done
-	bootstrap_app "$first"
+	scripts/db.sh bootstrap "$DIR/n$first.sock" # the database and user, replicated to all
 }
 
 stop_node() {

@@ -80,12 +80,18 @@ class Cluster:
         assert p.returncode == 0, p.stderr
         return p.stdout.strip()
 
+    def worker_pid(self, i):
+        with open(os.path.join(self.var, "worker%d" % i, "worker.pid")) as f:
+            return int(f.read())
+
+    def log(self, part, name):
+        with open(os.path.join(self.var, part, name), errors="replace") as f:
+            return f.read()
+
     def stop_workers(self):
-        pids = []
-        for i in (1, 2):
-            with open(os.path.join(self.var, "worker%d" % i, "worker.pid")) as f:
-                pids.append(int(f.read()))
-            os.kill(pids[-1], 15)
+        pids = [self.worker_pid(i) for i in (1, 2)]
+        for pid in pids:
+            os.kill(pid, 15)
         assert lib.wait_for(lambda: not any(os.path.exists("/proc/%d" % pid) for pid in pids), 30), \
             "the workers did not stop"
 
@@ -169,6 +175,7 @@ def test_node_kills_lose_nothing(c):
     r = c.request(1, "GET", "/v2/webhooks/" + r.json["id"], key=key)
     assert r.status == 200, r
 
+    worker1 = c.worker_pid(1)
     streams = Streams(c, key, locations)
     kills = []
     streams.start()
@@ -209,6 +216,11 @@ def test_node_kills_lose_nothing(c):
         assert len(ids) == len(acked), "received %d, acknowledged %d" % (len(ids), len(acked))
     finally:
         receiver.close()
+    # the clients moved to other nodes without a restart: front 2 left node 2, worker 1 node 3
+    hosts = c.run("galera.sh", "hosts").strip().split(",")
+    assert c.worker_pid(1) == worker1 and os.path.exists("/proc/%d" % worker1), "worker 1 was restarted"
+    assert "database: connected to %s" % hosts[2] in c.log("front2", "api.log"), "front 2 never moved to node 3"
+    assert "database: connected to %s" % hosts[0] in c.log("worker1", "worker.log"), "worker 1 never moved to node 1"
     # the nodes converge: identical counts and checksums
     assert lib.wait_for(lambda: all(synced(c, n) for n in (1, 2, 3)), 60, 0.5), "a node is not Synced"
     sums = [table_sums(c, n) for n in (1, 2, 3)]
