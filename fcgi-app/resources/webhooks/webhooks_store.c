@@ -5,6 +5,7 @@
 #include "common/crypto.h"
 #include "common/json_util.h"
 #include "common/log.h"
+#include "fcgi-app/core/resource.h"
 #include "fcgi-app/resources/webhooks/webhooks_store.h"
 
 static enum wh_err wh_location_ids(struct db *db, const char *id, json_t **out)
@@ -132,12 +133,7 @@ enum wh_err wh_load_view(struct db *db, const char *account_id, const char *id, 
 	*out = NULL;
 	if(result)
 		return result;
-	if(rows.nrows == 1)
-		*out = wh_render_view(&rows, 0);
-	else
-		result = WH_ERR_NOT_FOUND;
-	db_rows_release(&rows);
-	return result;
+	return resource_one(&rows, wh_render_view, out);
 }
 
 void wh_aad(const char *id, const char *what, char *out, size_t outlen)
