@@ -40,6 +40,16 @@ else
 	failed=$((failed + 1))
 fi
 
+# Unsafe calls (strcpy, sprintf, strtok, atoi, ...) must fail the build (common/banned.h).
+if make --no-print-directory -s banned-check > "$tmp/banned.out" 2>&1; then
+	echo "ok   format/banned-calls"
+	passed=$((passed + 1))
+else
+	cat "$tmp/banned.out"
+	echo "FAIL format/banned-calls"
+	failed=$((failed + 1))
+fi
+
 echo "== unit"
 "$BUILD/unit-tests" > "$tmp/unit.out" 2>&1
 cat "$tmp/unit.out"
