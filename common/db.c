@@ -204,6 +204,7 @@ static enum wh_err fetch_rows(struct db *db, MYSQL_STMT *stmt, MYSQL_RES *meta, 
 			cap = cap ? cap * 2 : 8;
 			rows->cells = xrealloc(rows->cells, cap * ncols * sizeof(*rows->cells));
 		}
+		memset(&rows->cells[rows->nrows * ncols], 0, ncols * sizeof(*rows->cells));
 		for(unsigned c = 0; c < ncols; c++) {
 			struct db_cell *cell = &rows->cells[rows->nrows * ncols + c];
 			if(nulls[c]) {
@@ -218,7 +219,12 @@ static enum wh_err fetch_rows(struct db *db, MYSQL_STMT *stmt, MYSQL_RES *meta, 
 				one.buffer_type = MYSQL_TYPE_STRING;
 				one.buffer = cell->val;
 				one.buffer_length = lens[c];
-				mysql_stmt_fetch_column(stmt, &one, c, 0);
+				if(mysql_stmt_fetch_column(stmt, &one, c, 0)) {
+					rows->nrows++; /* its cells so far are released with the rows */
+					result = fail(db, mysql_stmt_errno(stmt), "fetch column",
+					              mysql_stmt_error(stmt), "");
+					goto out;
+				}
 			} else {
 				memcpy(cell->val, bufs[c], lens[c]);
 			}
