@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "common/crypto.h"
 #include "common/log.h"
 #include "fcgi-app/resources/webhooks/webhooks.h"
@@ -26,7 +28,7 @@ struct wh_tx {
 static struct wh_tx *tx_start(void *ctx)
 {
 	struct wh_tx *tx = ctx;
-	json_decref(tx->answer);
+	jx_decref_wiped(tx->answer);
 	tx->answer = NULL;
 	return tx;
 }
@@ -42,10 +44,10 @@ static enum wh_err tx_answer(struct request *req, tx_fn fn, struct wh_tx *tx, in
 
 static void wh_tx_release(struct wh_tx *tx)
 {
-	memset(tx->secret, 0, sizeof(tx->secret));
-	json_decref(tx->answer);
+	OPENSSL_cleanse(tx->secret, sizeof(tx->secret));
+	jx_decref_wiped(tx->answer);
 	wh_input_release(&tx->in);
-	json_decref(tx->body);
+	jx_decref_wiped(tx->body);
 	urlpolicy_release(&tx->policy);
 	memset(tx, 0, sizeof(*tx));
 }
