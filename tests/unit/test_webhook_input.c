@@ -54,6 +54,10 @@ static const struct {
     {"{\"url\":\"https://a.com/\",\"isActive\":null}", "isActive"},
     {"{\"url\":\"https://a.com/\",\"description\":null}", ""},
     {"{\"url\":\"https://a.com/\",\"description\":[]}", "description"},
+    {"{\"url\":\"https://a.com/\",\"description\":\"two\\r\\nlines\"}", "description"},
+    {"{\"url\":\"https://a.com/\",\"description\":\"tab\\there\"}", "description"},
+    {"{\"url\":\"https://a.com/\",\"description\":\"bell\\u0007\"}", "description"},
+    {"{\"url\":\"https://a.com/\",\"description\":\"del\\u007f\"}", "description"},
     {"{\"url\":\"https://a.com/\",\"oAuth\":null}", ""},
     {"{\"url\":\"https://a.com/\",\"oAuth\":[]}", "oAuth"},
     {"{\"url\":\"https://a.com/\",\"oAuth\":{\"tokenUrl\":\"https://t/\",\"claims\":{\"iss\":\"i\",\"sub\":\"s\","

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/xalloc.h"
 #include "fcgi-app/resources/webhooks/deliveries.h"
 
 #define DELIVERY_COLS                                                                                                  \
@@ -74,9 +75,7 @@ static json_t *snippet_json(const char *s, size_t len)
 	v = json_stringn(s, len);
 	if(v)
 		return v;
-	copy = malloc(len + 1);
-	if(!copy)
-		abort();
+	copy = xmalloc(len + 1);
 	for(size_t i = 0; i < len; i++)
 		copy[i] = (unsigned char)s[i] < 0x80 ? s[i] : '?';
 	v = json_stringn(copy, len);

@@ -21,7 +21,9 @@ enum wh_err wh_lock_account(struct db *db, const char *account_id)
 
 enum wh_err wh_check_locations(struct db *db, const char *account_id, const json_t *ids, struct jx_err *err)
 {
-	static const char sql[] = "SELECT 1 FROM locations WHERE id = ? AND account_id = ?";
+	/* Shared locks until the transaction ends: a location delete (FOR UPDATE) waits, so it
+	 * can't leave the webhook with a locationId that no longer exists. */
+	static const char sql[] = "SELECT 1 FROM locations WHERE id = ? AND account_id = ? LOCK IN SHARE MODE";
 	for(size_t i = 0; i < json_array_size(ids); i++) {
 		const char *loc = json_string_value(json_array_get(ids, i));
 		struct db_rows rows;
