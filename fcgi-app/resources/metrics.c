@@ -5,10 +5,11 @@
 #include <stdint.h>
 
 #include "common/buf.h"
+#include "common/delivery_row.h"
 #include "fcgi-app/resources/metrics.h"
 
 static const char sql_deliveries[] = "SELECT status, COUNT(*) FROM deliveries GROUP BY status";
-static const char sql_oldest_pending[] = "SELECT MIN(created) FROM deliveries WHERE status = 'pending'";
+static const char sql_oldest_pending[] = "SELECT MIN(created) FROM deliveries WHERE status = '" DELIVERY_PENDING "'";
 static const char sql_outbox[] = "SELECT COUNT(*), MIN(created) FROM events WHERE fanned_out = 0";
 static const char sql_disabled[] = "SELECT COUNT(*) FROM webhooks WHERE disabled_at IS NOT NULL";
 /* Bucket bounds in milliseconds, matching le_labels. */
@@ -24,19 +25,18 @@ static const char *const le_labels[] = {"0.005", "0.01", "0.025", "0.05", "0.1",
 
 static enum wh_err add_deliveries(struct db *db, struct buf *out, long long now)
 {
-	static const char *const statuses[] = {"pending", "succeeded", "failed"};
 	struct db_rows rows, oldest;
 	enum wh_err result = db_exec(db, sql_deliveries, DBP_NONE, &rows, NULL);
 	if(result)
 		return result;
 	result = buf_adds(out, "# HELP linehook_deliveries Deliveries by status (retained rows).\n"
 	                       "# TYPE linehook_deliveries gauge\n");
-	for(size_t i = 0; i < 3 && !result; i++) {
+	for(size_t i = 0; delivery_statuses[i] && !result; i++) {
 		long long n = 0;
 		for(size_t r = 0; r < rows.nrows; r++)
-			if(!strcmp(db_rows_get(&rows, r, 0), statuses[i]))
+			if(!strcmp(db_rows_get(&rows, r, 0), delivery_statuses[i]))
 				n = db_rows_i64(&rows, r, 1);
-		result = buf_addf(out, "linehook_deliveries{status=\"%s\"} %lld\n", statuses[i], n);
+		result = buf_addf(out, "linehook_deliveries{status=\"%s\"} %lld\n", delivery_statuses[i], n);
 	}
 	db_rows_release(&rows);
 	if(!result)

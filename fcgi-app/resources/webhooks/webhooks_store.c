@@ -136,15 +136,7 @@ enum wh_err wh_load_view(struct db *db, const char *account_id, const char *id, 
 	return resource_one(&rows, wh_render_view, out);
 }
 
-void wh_aad(const char *id, const char *what, char *out, size_t outlen)
-{
-	snprintf(out, outlen, "webhook:%s:%s", id, what);
-}
-
 enum wh_err wh_seal(const struct app *app, const char *id, const char *what, const char *plain, struct buf *out)
 {
-	char aad[64];
-	buf_init(out, 0);
-	wh_aad(id, what, aad, sizeof(aad));
-	return crypto_seal(app->master_key, aad, plain, strlen(plain), out);
+	return whrow_seal(app->master_key, id, what, plain, out);
 }
