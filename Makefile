@@ -107,6 +107,16 @@ banned-check:
 			echo "banned-check: $$call compiles"; exit 1; fi; \
 	done
 
+# The one-way include rule (HACKING.md): common/ includes neither binary, the binaries
+# never include each other, and fcgi-app/core/ includes no resource but in routes.c.
+.PHONY: include-check
+include-check:
+	@! grep -n '#include "\(fcgi-app\|delivery-worker\)/' common/*.[ch] || { echo 'include-check: common/ includes a binary'; exit 1; }
+	@! grep -rn '#include "fcgi-app/' delivery-worker || { echo 'include-check: the worker includes the API'; exit 1; }
+	@! grep -rn '#include "delivery-worker/' fcgi-app || { echo 'include-check: the API includes the worker'; exit 1; }
+	@! grep -n '#include "fcgi-app/resources/' $$(ls fcgi-app/core/*.[ch] | grep -v '/routes.c$$') \
+		|| { echo 'include-check: fcgi-app/core/ includes a resource'; exit 1; }
+
 clean:
 	rm -rf $(BUILD)
 

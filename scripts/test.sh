@@ -45,15 +45,18 @@ else
 	failed=$((failed + 1))
 fi
 
-# Unsafe calls (strcpy, sprintf, strtok, atoi, ...) must fail the build (common/banned.h).
-if make --no-print-directory -s banned-check > "$tmp/banned.out" 2>&1; then
-	echo "ok   format/banned-calls"
-	passed=$((passed + 1))
-else
-	cat "$tmp/banned.out"
-	echo "FAIL format/banned-calls"
-	failed=$((failed + 1))
-fi
+# Unsafe calls (strcpy, sprintf, strtok, atoi, ...) must fail the build (common/banned.h),
+# and the one-way include rule holds (HACKING.md).
+for check in banned-check include-check; do
+	if make --no-print-directory -s "$check" > "$tmp/$check.out" 2>&1; then
+		echo "ok   format/$check"
+		passed=$((passed + 1))
+	else
+		cat "$tmp/$check.out"
+		echo "FAIL format/$check"
+		failed=$((failed + 1))
+	fi
+done
 
 echo "== unit"
 "$BUILD/unit-tests" > "$tmp/unit.out" 2>&1
