@@ -310,3 +310,36 @@ def test_conflicting_credentials_answer_400_and_change_nothing(stack):
     assert r.status == 201 and stack.request("GET", "/v2/account", key=other_key).json["id"] == other_account, r
     r = stack.request("GET", "/v2/account", headers={"Authorization": "Basic abc", "apikey": key})
     assert r.status == 200 and r.json["id"] == account, r
+
+
+# Hosts that may appear in the README and the tests: RFC 2606 / RFC 6761 names for targets
+# that are never contacted, loopback, single-label names of URL syntax cases, the links of
+# documentation, and the SPEC's known-answer signature vector (its URL stays byte-exact).
+RESERVED_TLDS = ("example", "test", "invalid", "localhost")
+DOC_HOSTS = {"json-schema.org", "www.npmjs.com", "www.w3.org"}
+SPEC_VECTOR = 'sign_waitwhile(&k, "https://" "test.com/test"'.replace('" "', "")
+
+
+def host_allowed(host):
+    host = host.lower().rstrip(".")
+    labels = host.split(".")
+    if all(label.isdigit() or label.startswith("0x") for label in labels) or "." not in host or host in DOC_HOSTS:
+        return True
+    return labels[-1] in RESERVED_TLDS or ".".join(labels[-2:]) in ("example.com", "example.org", "example.net")
+
+
+def test_readme_and_tests_name_only_reserved_hosts(stack):
+    import re
+    files = [os.path.join(ROOT, "README.md")]
+    for d, _, names in os.walk(os.path.join(ROOT, "tests")):
+        if "node_modules" not in d and "artifacts" not in d:
+            files += [os.path.join(d, n) for n in names if n.endswith((".py", ".c", ".h", ".mjs", ".js", ".md"))]
+    bad = []
+    for path in files:
+        with open(path, encoding="utf-8") as f:
+            for n, line in enumerate(f, 1):
+                for host in re.findall(r"https?://([A-Za-z0-9][A-Za-z0-9.-]*)", line):
+                    if not host_allowed(host) and not (SPEC_VECTOR in line and host == "test.com"):
+                        bad.append("%s:%d: %s" % (os.path.relpath(path, ROOT), n, host))
+    assert not bad, bad
+    assert host_allowed("hooks.example.com") and not host_allowed("test.com") and not host_allowed("a.com")

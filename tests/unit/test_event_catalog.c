@@ -41,6 +41,22 @@ static enum wh_err no_handler(struct request *req)
 	return WH_OK;
 }
 
+/* Matches method and path against table; returns the result, with req's Allow list in allow. */
+static enum wh_err match(const struct route *table, const char *method, const char *path, const struct route **r,
+                         char allow[64])
+{
+	char copy[64];
+	struct request req = {0};
+	enum wh_err result;
+	snprintf(copy, sizeof(copy), "%s", path);
+	req.path = copy;
+	req.method = (char *)method;
+	result = router_match(table, &req, r);
+	memcpy(allow, req.allow, sizeof(req.allow));
+	free(req.path_copy);
+	return result;
+}
+
 /* A 405's Allow lists every method of the matching patterns once, HEAD beside GET. */
 TEST_SUITE(router_allow_for_405)
 {
@@ -50,28 +66,14 @@ TEST_SUITE(router_allow_for_405)
 	    {"POST", "/v2/things/:id", no_handler, false},      {"DELETE", "/v2/things/:id", no_handler, false},
 	    {"POST", "/v2/things/:id/test", no_handler, false}, {NULL, NULL, NULL, false},
 	};
-	struct request req = {0};
 	const struct route *r = NULL;
-	char path[64] = "/v2/things/abc";
-	req.path = path;
-	req.method = "PATCH";
-	CHECK(router_match(table, &req, &r) == WH_ERR_METHOD);
-	CHECK_STR(req.allow, "GET, HEAD, PUT, POST, DELETE");
-	free(req.path_copy);
-
-	req = (struct request){0};
-	snprintf(path, sizeof(path), "/v2/things/abc/test");
-	req.path = path;
-	req.method = "GET";
-	CHECK(router_match(table, &req, &r) == WH_ERR_METHOD);
-	CHECK_STR(req.allow, "POST");
-	free(req.path_copy);
-
-	req = (struct request){0};
-	snprintf(path, sizeof(path), "/v2/things/");
-	req.path = path;
-	req.method = "POST";
-	CHECK(router_match(table, &req, &r) == WH_OK && r == &table[1]);
-	CHECK_STR(req.allow, "");
-	free(req.path_copy);
+	char allow[64];
+	CHECK(match(table, "PATCH", "/v2/things/abc", &r, allow) == WH_ERR_METHOD);
+	CHECK_STR(allow, "GET, HEAD, PUT, POST, DELETE");
+	CHECK(match(table, "GET", "/v2/things/abc/test", &r, allow) == WH_ERR_METHOD);
+	CHECK_STR(allow, "POST");
+	CHECK(match(table, "POST", "/v2/things/", &r, allow) == WH_OK && r == &table[1]);
+	CHECK_STR(allow, "");
+	CHECK(match(table, "GET", "/v2/other", &r, allow) == WH_ERR_NOT_FOUND);
+	CHECK_STR(allow, "");
 }
