@@ -3,7 +3,8 @@
 
 - openapi_json: openapi/base.json merged with every openapi/*.json fragment (paths and
   components, deep), plus what the event catalog gives: the EventType enum, one envelope
-  schema per event type (components.schemas.<Type>Event) and the `webhooks` section; and on
+  schema per event type (components.schemas.<Type>Event), `Event` (one of them, told apart by
+  `type`: what GET /v2/events lists) and the `webhooks` section; and on
   every operation the 4xx answers that the shared request path gives (common_answers).
 - event_types_json: the answer of GET /v2/event-types, one entry per type of the catalog
   (openapi/events/catalog.json) with its description, example envelope and a standalone
@@ -45,14 +46,11 @@ def camel(name):
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[.-]", name))
 
 
-def envelope_schema(doc, entry):
-    """The envelope of one type: EventEnvelope's fields, a constant type and a typed data."""
-    base = doc["components"]["schemas"]["EventEnvelope"]
-    props = {k: copy.deepcopy(v) for k, v in base["properties"].items() if k not in ("type", "data")}
-    props["type"] = {"const": entry["name"]}
-    props["data"] = copy.deepcopy(entry["data"])
+def envelope_schema(entry):
+    """The envelope of one type: EventEnvelope with a constant type and a typed data."""
     return {"title": entry["name"], "description": entry["description"], "type": "object",
-            "required": list(base["required"]), "properties": props}
+            "allOf": [{"$ref": SCHEMA_REF + "EventEnvelope"}], "required": ["type", "data"],
+            "properties": {"type": {"const": entry["name"]}, "data": copy.deepcopy(entry["data"])}}
 
 
 def webhook_operation(entry, schema_name):
@@ -85,12 +83,18 @@ def add_catalog(doc, catalog):
         params["delivery-" + header.lower()] = {"name": header, "in": "header", "required": required,
                                                 "description": desc, "schema": {"type": "string"}}
     doc["webhooks"] = {}
+    mapping = {}
     for entry in catalog["eventTypes"]:
         if entry["example"]["type"] != entry["name"]:
             sys.exit("openapi: the example of %s has another type" % entry["name"])
         schema_name = camel(entry["name"]) + "Event"
-        schemas[schema_name] = envelope_schema(doc, entry)
+        schemas[schema_name] = envelope_schema(entry)
         doc["webhooks"][entry["name"]] = webhook_operation(entry, schema_name)
+        mapping[entry["name"]] = SCHEMA_REF + schema_name
+    schemas["Event"] = {"type": "object", "description": "An event envelope with its typed data, as delivered and as GET /v2/events "
+                                       "lists it; `type` tells which.",
+                        "oneOf": [{"$ref": ref} for ref in mapping.values()],
+                        "discriminator": {"propertyName": "type", "mapping": mapping}}
 
 
 METHODS = ("get", "put", "patch", "post", "delete")

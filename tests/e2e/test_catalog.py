@@ -10,7 +10,7 @@ import string
 import subprocess
 import tempfile
 
-from domain_helpers import create_location, create_visit
+from domain_helpers import api_events, create_location, create_visit
 from lib import Receiver, raw_http, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -115,7 +115,8 @@ def produce_every_domain_event(stack, key, webhook_id):
 def test_delivered_payloads_of_every_type_match_the_published_schemas(stack):
     """A real receiver gets one delivery of each type; each delivered body validates against
     its schema from GET /v2/event-types and against the OpenAPI webhooks section's schema,
-    both open and closed (every delivered field is documented)."""
+    both open and closed (every delivered field is documented). GET /v2/events answers the
+    same envelopes, typed by the document's Event (one of the types, told apart by type)."""
     account, key = stack.new_account()
     rx = Receiver()
     try:
@@ -140,8 +141,12 @@ def test_delivered_payloads_of_every_type_match_the_published_schemas(stack):
         for source in ("catalog", "openapi"):
             instances.append({"schema": "%s %s" % (source, body["type"]), "value": body,
                               "where": "%s %s %s" % (source, body["type"], body["id"])})
+    schemas["Event"] = openapi_schema(doc, "Event")
+    listed = api_events(stack, key)
+    assert {e["type"] for e in listed} == set(DOMAIN_TYPES), listed
+    instances += [{"schema": "Event", "value": e, "where": "listed " + e["id"]} for e in listed]
     results = validate(schemas, instances)
-    assert len(results) == 2 * len(bodies) >= 2 * len(DOMAIN_TYPES)
+    assert len(results) == 2 * len(bodies) + len(listed) and len(bodies) >= len(DOMAIN_TYPES)
     for res in results:
         assert res["errors"] == [] and res["closedErrors"] == [], res
 
