@@ -171,9 +171,11 @@ def test_openapi_webhooks_section_documents_every_type_with_the_catalog_schema(s
 
 def test_every_operation_has_a_unique_operation_id(stack):
     doc = stack.request("GET", "/v2/openapi.json").json
-    ids = [op["operationId"] for item in list(doc["paths"].values()) + list(doc["webhooks"].values())
+    ops = [("%s %s" % (m, p), op) for p, item in list(doc["paths"].items()) + list(doc["webhooks"].items())
            for m, op in item.items() if m in METHODS]
-    assert len(ids) == len(set(ids)) and all(ids), [i for i in ids if ids.count(i) > 1]
+    assert all(op.get("operationId") for _, op in ops), [where for where, op in ops if not op.get("operationId")]
+    ids = [op["operationId"] for _, op in ops]
+    assert len(ids) == len(set(ids)), [i for i in ids if ids.count(i) > 1]
     assert len(ids) > 50
 
 
