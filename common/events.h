@@ -5,8 +5,9 @@
 #include <stddef.h>
 
 /* The nine domain event types, "webhook.test", then the operational types; NULL-terminated.
- * Operational events concern a webhook and reach account-wide webhooks only (never the
- * webhook they are about). Their data:
+ * Operational events concern a webhook and reach the account-wide webhooks that list their
+ * type in eventTypes (an empty list, "all types", leaves them out), never the webhook they
+ * are about. Their data:
  *   webhook.disabled:  {"webhookId","url","description","reason","disabledAt"}
  *   webhook.recovered: {"webhookId","url","description","failingSince","recoveredAt"}
  * (description may be null; times ISO-8601 UTC with milliseconds). */
