@@ -228,6 +228,8 @@ INVALID = [
     ({"isActive": 1}, "isActive"),
     ({"description": "x" * 201}, "description"),
     ({"description": 5}, "description"),
+    ({"description": "two\r\nlines"}, "description"),
+    ({"description": "bell\u0007"}, "description"),
     ({"foo": 1}, "foo"),
     ({"oAuth": "not an object"}, "oAuth"),
     ({"oAuth": {"tokenUrl": "https://a.example/"}}, "oAuth.claims"),
@@ -796,3 +798,27 @@ def test_production_url_rules_refuse_http_and_non_public_literal_hosts(stack):
         assert create(stack, key, url="https://127.0.0.1/hook").status == 201  # the test stack allows it
     finally:
         front.close()
+
+
+def test_a_location_deleted_during_a_webhook_write_is_not_left_in_its_location_ids(stack):
+    """The webhook write share-locks the locations it checks: a location delete that holds
+    the row first makes the write wait, and once it commits the write finds the location
+    gone (400), instead of storing a locationId that no longer exists."""
+    from domain_helpers import SqlSession, waiting_for_lock
+    from lib import wait_for
+    account, key, (loc,) = setup(stack)
+    session = SqlSession(stack)
+    answer = {}
+    try:
+        session.say("BEGIN; SELECT id FROM locations WHERE id = '%s' FOR UPDATE" % loc, "ready")
+        t = threading.Thread(target=lambda: answer.update(r=create(stack, key, locationIds=[loc])))
+        t.start()
+        assert len(wait_for(lambda: waiting_for_lock(stack), timeout=20)) == 1  # the write waits for the row
+        session.say("DELETE FROM locations WHERE id = '%s'; COMMIT" % loc)
+    finally:
+        session.close()
+    t.join(30)
+    r = answer["r"]
+    assert r.status == 400 and r.json["field"] == "locationIds[0]", r
+    assert count(stack, account) == 0
+    assert stack.sql("SELECT COUNT(*) FROM webhook_locations WHERE location_id = '%s'" % loc) == [["0"]]

@@ -54,6 +54,10 @@ static const struct {
     {"{\"url\":\"https://a.example/\",\"isActive\":null}", "isActive"},
     {"{\"url\":\"https://a.example/\",\"description\":null}", ""},
     {"{\"url\":\"https://a.example/\",\"description\":[]}", "description"},
+    {"{\"url\":\"https://a.example/\",\"description\":\"two\\r\\nlines\"}", "description"},
+    {"{\"url\":\"https://a.example/\",\"description\":\"tab\\there\"}", "description"},
+    {"{\"url\":\"https://a.example/\",\"description\":\"bell\\u0007\"}", "description"},
+    {"{\"url\":\"https://a.example/\",\"description\":\"del\\u007f\"}", "description"},
     {"{\"url\":\"https://a.example/\",\"oAuth\":null}", ""},
     {"{\"url\":\"https://a.example/\",\"oAuth\":[]}", "oAuth"},
     {"{\"url\":\"https://a.example/\",\"oAuth\":{\"tokenUrl\":\"https://t/\",\"claims\":{\"iss\":\"i\",\"sub\":\"s\","
@@ -168,10 +172,10 @@ TEST_SUITE(webhook_sealed_secret_aad)
 {
 	struct app app;
 	struct buf sealed, plain;
-	char aad[64];
+	char aad[WHROW_AAD_MAX];
 	memset(&app, 0, sizeof(app));
 	memset(app.master_key, 7, sizeof(app.master_key));
-	wh_aad("0T6HyBrXIZuDl73ViyRp", "prev_secret", aad, sizeof(aad));
+	whrow_aad("0T6HyBrXIZuDl73ViyRp", WHROW_PREV_SECRET, aad);
 	CHECK_STR(aad, "webhook:0T6HyBrXIZuDl73ViyRp:prev_secret");
 	CHECK(wh_seal(&app, "0T6HyBrXIZuDl73ViyRp", "secret", "rUNbNyRdOC2FJm4rzTR5y1cs", &sealed) == WH_OK);
 	CHECK(sealed.len == 12 + 24 + 16 && !memmem(sealed.ptr, sealed.len, "rUNbNyRd", 8));
@@ -179,6 +183,13 @@ TEST_SUITE(webhook_sealed_secret_aad)
 	CHECK(crypto_open(app.master_key, "webhook:0T6HyBrXIZuDl73ViyRp:secret", sealed.ptr, sealed.len, &plain) ==
 	      WH_OK);
 	CHECK_STR(buf_str(&plain), "rUNbNyRdOC2FJm4rzTR5y1cs");
+	crypto_buf_wipe(&plain);
+	CHECK(whrow_open(app.master_key, "0T6HyBrXIZuDl73ViyRp", WHROW_SECRET, sealed.ptr, sealed.len, &plain) ==
+	      WH_OK);
+	CHECK_STR(buf_str(&plain), "rUNbNyRdOC2FJm4rzTR5y1cs");
+	crypto_buf_wipe(&plain);
+	CHECK(whrow_open(app.master_key, "AAAAAAAAAAAAAAAAAAAA", WHROW_SECRET, sealed.ptr, sealed.len, &plain) ==
+	      WH_ERR_CRYPTO);
 	crypto_buf_wipe(&plain);
 	CHECK(crypto_open(app.master_key, "webhook:0T6HyBrXIZuDl73ViyRp:oauth_key", sealed.ptr, sealed.len, &plain) ==
 	      WH_ERR_CRYPTO);
