@@ -64,6 +64,19 @@ cat "$tmp/unit.out"
 count "$tmp/unit.out"
 grep -q '^unit: ' "$tmp/unit.out" || { echo "FAIL unit runner crashed"; failed=$((failed + 1)); }
 
+# libFuzzer targets (tests/fuzz/): the kept regression inputs, then a few seconds of
+# fuzzing each (make fuzz runs them for FUZZ_SECONDS, 60 by default).
+echo "== fuzz"
+if make --no-print-directory -s BUILD="$BUILD" fuzz-build > "$tmp/fuzz-build.out" 2>&1; then
+	WH_BUILD="$BUILD" scripts/fuzz.sh "${WH_FUZZ_SECONDS:-3}" > "$tmp/fuzz.out" 2>&1
+	cat "$tmp/fuzz.out"
+	count "$tmp/fuzz.out"
+else
+	tail -n 30 "$tmp/fuzz-build.out"
+	echo "FAIL fuzz/build"
+	failed=$((failed + 1))
+fi
+
 export WH_VAR="$tmp/var" WH_HTTP_PORT=$(free_port) WH_DB_PORT=$(free_port)
 export WH_DB_DURABLE=0 WH_DEMO=0 WH_ALLOW_HTTP_TARGETS=true WH_ALLOW_PRIVATE_TARGETS=true
 export WH_FCGI_PROCS=${WH_FCGI_PROCS:-4}
