@@ -125,6 +125,7 @@ help:
 	@echo 'make start   the same stack in the background; writes $$WH_VAR/demo.env'
 	@echo 'make stop    stop the background stack'
 	@echo 'make test    install missing packages, build, run every suite on a private stack'
+	@echo 'make fuzz    run every libFuzzer target of tests/fuzz/ for FUZZ_SECONDS (60) each'
 	@echo 'make bench   run the benchmarks and print their table'
 	@echo 'make test T=test_webhooks   only the e2e cases of tests/e2e/test_webhooks.py (T=file::case for one)'
 	@echo 'make SAN=1   build with AddressSanitizer and UndefinedBehaviorSanitizer (also: make test SAN=1)'
