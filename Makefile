@@ -45,8 +45,9 @@ $(BUILD)/obj/%.o: %.c $(BUILD)/.flags
 	@echo "CC $<"
 	@$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-# The OpenAPI document is embedded in the binary, merged from openapi/*.json.
-$(BUILD)/gen/openapi.c: $(wildcard openapi/*.json) scripts/openapi-embed.py
+# The OpenAPI document and the event catalog are embedded in the binary, built from
+# openapi/*.json and openapi/events/catalog.json.
+$(BUILD)/gen/openapi.c: $(wildcard openapi/*.json openapi/events/*.json) scripts/openapi-embed.py
 	@python3 scripts/openapi-embed.py openapi $@
 
 $(BUILD)/obj/gen/openapi.o: $(BUILD)/gen/openapi.c $(BUILD)/.flags

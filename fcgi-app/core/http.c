@@ -222,6 +222,8 @@ void http_send_raw(struct request *req, int status, const char *content_type, co
 	             reason(status), content_type);
 	if(req->retry_after_s > 0)
 		n += snprintf(head + n, sizeof(head) - (size_t)n, "Retry-After: %d\r\n", req->retry_after_s);
+	if(req->allow[0])
+		n += snprintf(head + n, sizeof(head) - (size_t)n, "Allow: %s\r\n", req->allow);
 	n += snprintf(head + n, sizeof(head) - (size_t)n, "Content-Length: %zu\r\n\r\n", len);
 	FCGX_PutStr(head, n, req->fcgi->out);
 	if(len && strcmp(req->method, "HEAD"))
