@@ -35,28 +35,21 @@ tmp=$(mktemp -d /tmp/linehook-test.XXXXXX)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 echo "== format"
-# The layout is fixed by .clang-format; CI checks it (make format-check).
-if make --no-print-directory -s format-check > "$tmp/format.out" 2>&1; then
-	echo "ok   format/clang-format"
-	passed=$((passed + 1))
-else
-	head -20 "$tmp/format.out"
-	echo "FAIL format/clang-format (run clang-format -i on the files above)"
-	failed=$((failed + 1))
-fi
-
-# Unsafe calls (strcpy, sprintf, strtok, atoi, ...) must fail the build (common/banned.h),
-# and the one-way include rule holds (HACKING.md).
-for check in banned-check include-check; do
-	if make --no-print-directory -s "$check" > "$tmp/$check.out" 2>&1; then
-		echo "ok   format/$check"
+# One case per make target: the layout fixed by .clang-format (make format-check), unsafe
+# calls that must fail the build (common/banned.h), the one-way include rule (HACKING.md).
+make_check() { # NAME TARGET HINT
+	if make --no-print-directory -s "$2" > "$tmp/$2.out" 2>&1; then
+		echo "ok   $1"
 		passed=$((passed + 1))
 	else
-		cat "$tmp/$check.out"
-		echo "FAIL format/$check"
+		head -20 "$tmp/$2.out"
+		echo "FAIL $1$3"
 		failed=$((failed + 1))
 	fi
-done
+}
+make_check format/clang-format format-check " (run clang-format -i on the files above)"
+make_check format/banned-calls banned-check ""
+make_check format/include-rule include-check ""
 
 echo "== unit"
 "$BUILD/unit-tests" > "$tmp/unit.out" 2>&1
