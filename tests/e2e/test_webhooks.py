@@ -98,7 +98,8 @@ def test_generated_secret_is_24_alphanumerics(stack):
 
 
 ALL_TYPES = ["visit.created", "visit.updated", "visit.removed", "location-status.updated", "message.created",
-             "message.updated", "location.created", "location.updated", "location.removed", "webhook.test"]
+             "message.updated", "location.created", "location.updated", "location.removed", "webhook.test",
+             "webhook.disabled", "webhook.recovered"]
 
 # (body fields, expected answer fields): each must create a webhook answering these values.
 VALID = [
