@@ -242,6 +242,11 @@ out:
 	return result;
 }
 
+void crypto_wipe(void *p, size_t n)
+{
+	OPENSSL_cleanse(p, n);
+}
+
 void crypto_buf_wipe(struct buf *b)
 {
 	if(b->ptr)

@@ -38,7 +38,8 @@ struct job {
 	size_t payload_len;
 	void *headers; /* owned struct curl_slist *, built by the sender module */
 	struct buf sig_waitwhile, sig_standard;
-	long long timestamp_s; /* webhook-timestamp of this attempt */
+	struct buf extra_headers; /* the custom headers, opened (a JSON object); empty: none */
+	long long timestamp_s;    /* webhook-timestamp of this attempt */
 
 	/* OAuth (oauth_json NULL: the webhook has none), see oauth.h */
 	char *oauth_json; /* owned: {tokenUrl, expiresIn, claims} */

@@ -11,6 +11,7 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/xalloc.h"
+#include "delivery-worker/extra_headers.h"
 #include "delivery-worker/oauth.h"
 #include "delivery-worker/retry.h"
 
@@ -205,6 +206,8 @@ static enum wh_err build_headers(struct job *job, const char *bearer)
 		lines[7] = buf_str(&auth);
 	}
 	result = headers_set(job, lines, bearer ? 8 : 7);
+	if(!result)
+		result = extra_headers_append(job);
 	crypto_buf_wipe(&auth);
 	return result;
 }

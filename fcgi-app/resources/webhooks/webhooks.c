@@ -7,6 +7,7 @@
 #include "fcgi-app/resources/webhooks/webhooks.h"
 #include "fcgi-app/core/idempotency.h"
 #include "fcgi-app/core/outbox.h"
+#include "fcgi-app/resources/webhooks/webhooks_headers.h"
 #include "fcgi-app/resources/webhooks/webhooks_store.h"
 #include "fcgi-app/resources/webhooks/webhooks_input.h"
 #include "fcgi-app/resources/webhooks/webhooks_write.h"
@@ -217,6 +218,28 @@ enum wh_err webhooks_get(struct request *req)
 	return WH_OK;
 }
 
+/* The custom headers of an update against the loaded row: kept values (null) filled in
+ * from the stored set, and no Authorization while the webhook uses OAuth. */
+static enum wh_err update_headers(struct request *req, struct wh_tx *tx, const struct wh_row *row)
+{
+	struct wh_input *in = &tx->in;
+	bool oauth = in->has_oauth ? in->oauth_meta != NULL : db_rows_get(&row->rows, 0, WH_C_OAUTH_JSON) != NULL;
+	const char *masked = db_rows_get(&row->rows, 0, WH_C_HEADERS);
+	json_t *stored = NULL, *names = NULL;
+	enum wh_err result = WH_OK;
+	if(in->has_headers && json_object_size(in->headers) && masked)
+		result = wh_stored_headers(req->app, tx->id, &stored);
+	if(!result && in->has_headers)
+		result = wh_headers_fill(in->headers, stored, &req->err);
+	if(!result && oauth && !in->has_headers && masked)
+		names = json_loads(masked, 0, NULL);
+	if(!result && oauth)
+		result = wh_headers_oauth_check(in->has_headers ? in->headers : names, &req->err);
+	json_decref(stored);
+	json_decref(names);
+	return result;
+}
+
 static enum wh_err update_tx(struct request *req, struct wh_tx *tx)
 {
 	struct db *db = req->app->db;
@@ -229,6 +252,8 @@ static enum wh_err update_tx(struct request *req, struct wh_tx *tx)
 		return result;
 	if(tx->in.oauth_meta && !tx->in.oauth_key && !db_rows_i64(&row.rows, 0, WH_C_HAS_KEY))
 		result = jx_fail(&req->err, "oAuth.privateKey", "oAuth.privateKey: required");
+	if(!result)
+		result = update_headers(req, tx, &row);
 	if(!result && tx->in.has_location_ids)
 		result = wh_check_locations(db, req->account_id, locs, &req->err);
 	if(!result && tx->in.has_location_ids)

@@ -6,6 +6,7 @@
 #include "common/crypto.h"
 #include "common/events.h"
 #include "fcgi-app/resources/webhooks/webhook_url.h"
+#include "fcgi-app/resources/webhooks/webhooks_headers.h"
 #include "fcgi-app/resources/webhooks/webhooks_oauth.h"
 
 typedef const char *(*canon_fn)(const char *);
@@ -143,11 +144,23 @@ static enum wh_err arrays_parse(json_t *body, struct wh_input *in, struct jx_err
 	return result;
 }
 
+static enum wh_err oauth_parse(json_t *body, const struct wh_rules *rules, struct wh_input *in, struct jx_err *err)
+{
+	json_t *oauth = json_object_get(body, "oAuth");
+	if(!oauth)
+		return WH_OK;
+	in->has_oauth = true;
+	if(json_is_null(oauth))
+		return WH_OK;
+	return wh_oauth_parse(oauth, rules->allow_http, rules->policy, !rules->create && rules->have_oauth_key,
+	                      &in->oauth_meta, &in->oauth_key, err);
+}
+
 enum wh_err wh_input_parse(json_t *body, const struct wh_rules *rules, struct wh_input *in, struct jx_err *err)
 {
 	static const char *const keys[] = {"url",         "secret",   "oAuth",       "eventTypes", "locationIds",
-	                                   "visitStates", "isActive", "description", NULL};
-	json_t *oauth = json_object_get(body, "oAuth");
+	                                   "visitStates", "isActive", "description", "headers",    NULL};
+	json_t *headers = json_object_get(body, "headers");
 	enum wh_err result;
 	memset(in, 0, sizeof(*in));
 	result = jx_only_keys(body, keys, err);
@@ -155,13 +168,12 @@ enum wh_err wh_input_parse(json_t *body, const struct wh_rules *rules, struct wh
 		result = scalars_parse(body, rules, in, err);
 	if(!result)
 		result = arrays_parse(body, in, err);
-	if(result || !oauth)
-		return result;
-	in->has_oauth = true;
-	if(json_is_null(oauth))
-		return WH_OK;
-	return wh_oauth_parse(oauth, rules->allow_http, rules->policy, !rules->create && rules->have_oauth_key,
-	                      &in->oauth_meta, &in->oauth_key, err);
+	if(!result)
+		result = oauth_parse(body, rules, in, err);
+	in->has_headers = headers != NULL;
+	if(!result && headers)
+		result = wh_headers_parse(headers, !rules->create, in->oauth_meta != NULL, &in->headers, err);
+	return result;
 }
 
 void wh_input_release(struct wh_input *in)
@@ -170,6 +182,7 @@ void wh_input_release(struct wh_input *in)
 	json_decref(in->event_types);
 	json_decref(in->location_ids);
 	json_decref(in->visit_states);
+	json_decref(in->headers);
 	memset(in, 0, sizeof(*in));
 }
 

@@ -29,7 +29,7 @@ struct wh_rules {
  * json_t members are new (released by wh_input_release). */
 struct wh_input {
 	bool has_url, has_secret, has_oauth, has_event_types, has_location_ids, has_visit_states;
-	bool has_is_active, has_description;
+	bool has_is_active, has_description, has_headers;
 	const char *url;
 	const char *secret;
 	json_t *oauth_meta;    /* {"tokenUrl","expiresIn","claims"}; NULL with has_oauth = oAuth: null */
@@ -39,6 +39,7 @@ struct wh_input {
 	json_t *visit_states;  /* array of canonical states, no repeats */
 	bool is_active;
 	const char *description; /* NULL for absent or null */
+	json_t *headers;         /* name -> value, or -> null (update: keep the stored value); {} for null */
 };
 
 enum wh_err wh_input_parse(json_t *body, const struct wh_rules *rules, struct wh_input *in, struct jx_err *err);

@@ -30,12 +30,13 @@ enum wh_col {
 	WH_C_DESCRIPTION,
 	WH_C_CREATED,
 	WH_C_UPDATED,
+	WH_C_HEADERS,      /* the masked custom headers (JSON object) or NULL */
 	WH_C_LOCATION_IDS, /* WH_SELECT_VIEW only: the location ids, comma-separated, in order */
 	WH_C_STATS,        /* WH_SELECT_VIEW only: the first of WEBHOOK_STATS_COLS */
 };
 #define WH_COLS                                                                                                        \
 	"id, account_id, url, oauth_json, oauth_key_enc IS NOT NULL, event_types, visit_states, "                      \
-	"account_wide, is_active, disabled_reason, disabled_at, description, created, updated"
+	"account_wide, is_active, disabled_reason, disabled_at, description, created, updated, headers_masked"
 #define WH_SELECT "SELECT " WH_COLS " FROM webhooks"
 /* The whole answer in one statement: WH_COLS, the location ids and the stats of the
  * webhooks `w`. Its first two parameters are webhook_stats_since() (then the WHERE's). */
@@ -66,7 +67,7 @@ json_t *wh_render_view(const struct db_rows *rows, size_t r);
 enum wh_err wh_load_view(struct db *db, const char *account_id, const char *id, json_t **out);
 
 /* The AAD binding a sealed value to its webhook: "webhook:<id>:<what>" with what one of
- * "secret", "prev_secret", "oauth_key" (the worker opens them with the same strings). */
+ * "secret", "prev_secret", "oauth_key", "headers" (the worker opens them with the same strings). */
 void wh_aad(const char *id, const char *what, char *out, size_t outlen);
 /* Seals plain under the master key for webhook id; out is initialised here. */
 enum wh_err wh_seal(const struct app *app, const char *id, const char *what, const char *plain, struct buf *out);
