@@ -378,6 +378,51 @@ function oauthFields(w) {
 	return { node, value };
 }
 
+// Custom headers: one row per header (name, value, Remove). A stored value is never
+// shown: its row says the masked form and an empty value keeps it (sent as null).
+function headersFields(w) {
+	const stored = (w && w.headers) || {};
+	const rows = el('div', { className: 'header-rows' });
+	const addRow = (name, masked) => {
+		const nameId = nextId('header-name');
+		const valueId = nextId('header-value');
+		const row = el('div', { className: 'header-row' },
+			el('div', { className: 'field' },
+				el('label', { for: nameId }, 'Header name'),
+				el('input', { id: nameId, name: 'headerName', type: 'text', autocomplete: 'off', spellcheck: 'false',
+					placeholder: 'X-Api-Key', value: name || '' })),
+			el('div', { className: 'field' },
+				el('label', { for: valueId }, masked ? `Value (stored: ${masked}; empty keeps it)` : 'Value'),
+				el('input', { id: valueId, name: 'headerValue', type: 'text', autocomplete: 'off', spellcheck: 'false',
+					'data-stored': masked ? name : null })),
+			el('button', { type: 'button', className: 'secondary', onclick: () => row.remove() }, 'Remove header'));
+		rows.append(row);
+		return row;
+	};
+	for (const [name, masked] of Object.entries(stored)) addRow(name, masked);
+	const node = el('fieldset', {},
+		el('legend', {}, 'Custom headers'),
+		el('p', { className: 'hint' }, 'Sent with every delivery, e.g. the API key of your gateway. At most 10. Values are stored encrypted and never shown again.'),
+		rows,
+		el('div', { className: 'row' }, el('button', { type: 'button', className: 'secondary', onclick: () => {
+			if (rows.children.length < 10) addRow('', null).querySelector('input').focus();
+		} }, 'Add header')),
+		fieldError('headers'));
+	// undefined: leave headers out of the request (nothing stored, nothing added).
+	const value = () => {
+		const out = {};
+		for (const row of rows.children) {
+			const name = row.querySelector('input[name=headerName]').value.trim();
+			const input = row.querySelector('input[name=headerValue]');
+			if (!name && !input.value) continue;
+			out[name] = input.value === '' && input.dataset.stored === name ? null : input.value;
+		}
+		if (!w && Object.keys(out).length === 0) return undefined;
+		return out;
+	};
+	return { node, value };
+}
+
 // The form's fields; values() reads them, showErrors() places server errors.
 function endpointForm(w, submitText, onSubmit) {
 	const urlId = nextId('url');
@@ -399,6 +444,7 @@ function endpointForm(w, submitText, onSubmit) {
 	const locationBoxes = state.locations.map((l) => checkbox('locationIds', l.id, l.name, held.includes(l.id)));
 	const formError = el('p', { className: 'error form-error', role: 'alert' });
 	const oauth = oauthFields(w);
+	const headers = headersFields(w);
 	const form = el('form', { className: 'endpoint-form', novalidate: true },
 		el('div', { className: 'field' },
 			el('label', { for: urlId }, 'Endpoint URL'),
@@ -429,6 +475,7 @@ function endpointForm(w, submitText, onSubmit) {
 			el('input', { type: 'checkbox', id: activeId, name: 'isActive', checked: !w || w.isActive !== false }),
 			el('label', { for: activeId }, 'Active'),
 			fieldError('isActive')),
+		headers.node,
 		oauth.node,
 		formError,
 		el('div', { className: 'row' }, el('button', { type: 'submit' }, submitText)));
@@ -436,8 +483,10 @@ function endpointForm(w, submitText, onSubmit) {
 	form.values = () => {
 		const chosen = [...form.querySelectorAll('input[name=eventTypes]:checked')].map((i) => i.value);
 		const oAuth = oauth.value(form);
+		const hv = headers.value();
 		return {
 			...(oAuth === undefined ? {} : { oAuth }),
+			...(hv === undefined ? {} : { headers: hv }),
 			url: form.elements.url.value.trim(),
 			description: form.elements.description.value,
 			eventTypes: all.checked ? [] : chosen.concat(extraTypes),
@@ -451,7 +500,9 @@ function endpointForm(w, submitText, onSubmit) {
 		formError.textContent = '';
 		if (!e) return;
 		const key = e.field ? e.field.replace(/\[.*$/, '') : '';
-		const slot = key ? form.querySelector(`[data-error-for="${CSS.escape(key)}"]`) : null;
+		// headers.X-Api-Key has no slot of its own: the message (which names it) goes to headers.
+		const slot = key ? form.querySelector(`[data-error-for="${CSS.escape(key)}"]`) ||
+			form.querySelector(`[data-error-for="${CSS.escape(key.split('.')[0])}"]`) : null;
 		if (slot) {
 			slot.textContent = e.message;
 			const input = slot.parentElement.querySelector('input:not([disabled]), textarea');

@@ -414,6 +414,60 @@ test('add_endpoint_with_oauth', async () => {
 	await context.close();
 });
 
+// Custom headers: added in the form, refused at their field when reserved, sent to a real
+// receiver, never shown again (the value fields start empty beside the masked form), kept
+// when left empty, replaced and removed on Save.
+test('custom_headers', async () => {
+	const acct = newAccount();
+	const loc = await newLocation(acct.key, 'Headers desk');
+	const value = 'gw-secret-value-7781';
+	const { context, page } = await open(acct.key);
+	await selectLocation(page, loc.id);
+	await page.getByRole('link', { name: 'Add endpoint' }).click();
+	await page.getByLabel('Endpoint URL').fill(receiver.url('/ok/headers'));
+	await page.getByRole('button', { name: 'Add header' }).click();
+	await page.getByLabel('Header name').nth(0).fill('Host');
+	await page.getByLabel('Value', { exact: true }).nth(0).fill('evil.example');
+	await page.getByRole('button', { name: 'Create endpoint' }).click();
+	await page.locator('[data-error-for="headers"]').filter({ hasText: /headers\.Host: a reserved header/ }).waitFor();
+	assert((await must(acct.key, 'GET', '/v2/webhooks')).results.length === 0, 'nothing created with a reserved header');
+	await page.getByLabel('Header name').nth(0).fill('X-Api-Key');
+	await page.getByLabel('Value', { exact: true }).nth(0).fill(value);
+	await page.getByRole('button', { name: 'Add header' }).click();
+	await page.getByLabel('Header name').nth(1).fill('X-Team');
+	await page.getByLabel('Value', { exact: true }).nth(1).fill('ops');
+	await shot(page, 'add-endpoint-headers');
+	await page.getByRole('button', { name: 'Create endpoint' }).click();
+	await takeSecret(page);
+	const w = (await must(acct.key, 'GET', '/v2/webhooks')).results[0];
+	assert(JSON.stringify(w.headers) === JSON.stringify({ 'X-Api-Key': '****7781', 'X-Team': '****' }), `stored: ${JSON.stringify(w.headers)}`);
+	await openEndpoint(page, w.id);
+	await page.getByLabel(/Value \(stored: \*\*\*\*7781/).waitFor();
+	assert(await page.getByLabel(/Value \(stored: \*\*\*\*7781/).inputValue() === '', 'a stored value is never filled in');
+	assert(!(await page.content()).includes(value), 'the header value is nowhere on the page');
+	await page.getByRole('button', { name: 'Send test event' }).click();
+	await waitFor(() => receiver.requests.find((r) => r.path === '/ok/headers'), 20000, 'the test event');
+	const first = receiver.requests.find((r) => r.path === '/ok/headers');
+	assert(first.headers['x-api-key'] === value && first.headers['x-team'] === 'ops', `sent: ${JSON.stringify(first.headers)}`);
+	// keep X-Api-Key (empty value), drop X-Team, add X-Region
+	await page.getByRole('button', { name: 'Remove header' }).nth(1).click();
+	await page.getByRole('button', { name: 'Add header' }).click();
+	await page.getByLabel('Header name').nth(1).fill('X-Region');
+	await page.getByLabel('Value', { exact: true }).nth(0).fill('eu-north');
+	await page.getByRole('button', { name: 'Save' }).click();
+	await page.getByText('Saved.').waitFor();
+	const after = await must(acct.key, 'GET', `/v2/webhooks/${w.id}`);
+	assert(JSON.stringify(after.headers) === JSON.stringify({ 'X-Api-Key': '****7781', 'X-Region': '****orth' }), `after save: ${JSON.stringify(after.headers)}`);
+	const n = receiver.requests.filter((r) => r.path === '/ok/headers').length;
+	await must(acct.key, 'POST', `/v2/webhooks/${w.id}/test`, {});
+	await waitFor(() => receiver.requests.filter((r) => r.path === '/ok/headers').length > n, 20000, 'the second test event');
+	const second = receiver.requests.filter((r) => r.path === '/ok/headers')[n];
+	assert(second.headers['x-api-key'] === value && second.headers['x-region'] === 'eu-north' && !('x-team' in second.headers),
+		`sent after save: ${JSON.stringify(second.headers)}`);
+	await clean(page);
+	await context.close();
+});
+
 // Deliveries to a receiver answering 200 appear without a reload; then the endpoint page's
 // other actions: Save, Send test event.
 test('deliveries_appear_edit_and_test_event', async () => {
