@@ -6,3 +6,7 @@
 ALTER TABLE webhooks
   ADD COLUMN headers_enc BLOB NULL,
   ADD COLUMN headers_masked TEXT NULL;
+
+-- Operational events (webhook.disabled, webhook.recovered) name the webhook they are about;
+-- fan-out never delivers one to that webhook.
+ALTER TABLE events ADD COLUMN subject_webhook_id CHAR(20) NULL;

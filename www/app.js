@@ -10,6 +10,8 @@ const LOCATION_STORE = 'linehook.location';
 const ACCOUNT_WIDE = '';
 const EVENT_TYPES = ['visit.created', 'visit.updated', 'visit.removed',
 	'location-status.updated', 'message.created', 'message.updated'];
+// Operational events: offered for account-wide endpoints only (the API refuses them with locations).
+const OPERATIONAL_TYPES = ['webhook.disabled', 'webhook.recovered'];
 const VISIT_STATES = ['PENDING', 'DRAFT', 'BOOKED', 'WAITING', 'SERVED', 'COMPLETE'];
 const ACTIVITY_LIMIT = 25;
 const ACTIVITY_REFRESH_MS = 4000;
@@ -271,17 +273,55 @@ async function loadWebhooks() {
 	return list.filter((w) => (w.locationIds || []).includes(state.location));
 }
 
+// One banner per endpoint the system disabled (of every location), with the reason and
+// Enable; painted into `into` once the account's webhooks are loaded. The endpoint page
+// shows the banner without its button (onEnabled null): its own Enable is right below.
+async function disabledBanners(into, view) {
+	let all;
+	try {
+		all = await apiAll('/v2/webhooks');
+	} catch (e) {
+		return;
+	}
+	if (view !== state.view) return;
+	const disabled = all.filter((w) => w.status === 'disabled');
+	clear(into).append(...disabled.map((w) => disabledBanner(w, () => renderList())));
+}
+
+function disabledBanner(w, onEnabled) {
+	const enable = el('button', { type: 'button', onclick: async () => {
+		enable.disabled = true;
+		try {
+			await api('PATCH', `/v2/webhooks/${encodeURIComponent(w.id)}`, { isActive: true });
+			say('Endpoint enabled.', 'ok');
+			onEnabled();
+		} catch (e) {
+			enable.disabled = false;
+			say(e.message, 'error');
+		}
+	} }, 'Enable');
+	return el('div', { className: 'banner disabled-banner', role: 'alert', 'data-id': w.id },
+		el('p', {}, el('strong', {}, 'Endpoint disabled: '), el('span', { className: 'url' }, w.url),
+			w.disabledAt ? [' on ', timeEl(w.disabledAt)] : null),
+		el('p', { className: 'reason' }, `Reason: ${w.disabledReason || 'not given'}`),
+		el('p', { className: 'hint' }, 'No deliveries are sent to it. Fix the endpoint, then enable it again; failed deliveries can be resent from its activity.'),
+		onEnabled ? el('div', { className: 'row' }, enable) : null);
+}
+
 async function renderList() {
 	const view = state.view;
 	const body = el('div', { className: 'list-body' }, el('p', { className: 'hint' }, 'Loading…'));
+	const banners = el('div', { className: 'banners' });
 	clear(app).append(el('section', { className: 'card', 'aria-labelledby': 'list-title' },
 		el('div', { className: 'row between' },
 			el('h2', { id: 'list-title', tabindex: '-1' }, 'Webhook endpoints'),
 			el('div', { className: 'row' },
 				el('button', { type: 'button', className: 'secondary', onclick: () => renderList() }, 'Refresh'),
 				el('a', { href: '#/new', className: 'button', id: 'add-endpoint' }, 'Add endpoint'))),
+		banners,
 		locationPicker(),
 		body));
+	disabledBanners(banners, view);
 	let hooks;
 	try {
 		hooks = await loadWebhooks();
@@ -432,8 +472,9 @@ function endpointForm(w, submitText, onSubmit) {
 	const types = (w && w.eventTypes) || [];
 	const states = (w && w.visitStates) || [];
 	const all = el('input', { type: 'checkbox', id: allId, name: 'allTypes', checked: !w || types.length === 0 });
-	const typeBoxes = EVENT_TYPES.map((t) => checkbox('eventTypes', t, t, types.includes(t)));
-	const extraTypes = types.filter((t) => !EVENT_TYPES.includes(t));
+	const offered = EVENT_TYPES.concat(OPERATIONAL_TYPES);
+	const typeBoxes = offered.map((t) => checkbox('eventTypes', t, t, types.includes(t)));
+	const extraTypes = types.filter((t) => !offered.includes(t));
 	const syncTypes = () => {
 		for (const box of typeBoxes) box.querySelector('input').disabled = all.checked;
 	};
@@ -649,6 +690,7 @@ async function renderEndpoint(id) {
 	});
 	const paint = () => {
 		append(clear(summary), [
+			w.status === 'disabled' ? disabledBanner(w, null) : null,
 			el('p', { className: 'url big' }, w.url),
 			w.description ? el('p', { className: 'description' }, w.description) : null,
 			el('dl', { className: 'facts' },

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/ids.h"
+#include "common/envelope.h"
 #include "common/json_util.h"
 #include "common/log.h"
 
@@ -31,21 +32,6 @@ static bool outbox_fault(const struct config *cfg, const char *point)
 #define OUTBOX_ROW "(?, ?, ?, ?, ?, ?, ?, ?)"
 #define OUTBOX_NPARAMS 8
 
-/* The envelope of ev with this id and time, serialized (new; free() it). */
-static char *outbox_envelope(const struct outbox_event *ev, const char *id, long long now)
-{
-	json_t *env = json_object();
-	char *payload;
-	json_object_set_new(env, "id", json_string(id));
-	jx_set_time(env, "created", now);
-	json_object_set_new(env, "accountId", json_string(ev->account_id));
-	json_object_set_new(env, "type", json_string(ev->type));
-	json_object_set(env, "data", (json_t *)(uintptr_t)ev->data);
-	payload = jx_dumps(env);
-	json_decref(env);
-	return payload;
-}
-
 enum wh_err outbox_emit_many(struct db *db, const struct config *cfg, const struct outbox_event *evs, size_t n,
                              char (*event_ids)[ID_LEN + 1])
 {
@@ -63,7 +49,7 @@ enum wh_err outbox_emit_many(struct db *db, const struct config *cfg, const stru
 		const struct outbox_event *ev = &evs[i];
 		struct db_param *p = &params[i * OUTBOX_NPARAMS];
 		id_new(ids[i]);
-		payloads[i] = outbox_envelope(ev, ids[i], now);
+		payloads[i] = event_envelope(ids[i], now, ev->account_id, ev->type, ev->data);
 		p[0] = db_str(ids[i]);
 		p[1] = db_str(ev->account_id);
 		p[2] = db_str(ev->location_id);

@@ -207,6 +207,20 @@ async function deliveryRows(page) {
 	return page.locator('.deliveries tbody tr');
 }
 
+// A webhook of a new account's new location on the receiver's 410 path, disabled by the
+// worker after a visit: {acct, loc, w, gone (the disabled webhook)}.
+async function goneWebhook(locationName, receiverPath) {
+	const acct = newAccount();
+	const loc = await newLocation(acct.key, locationName);
+	const w = await must(acct.key, 'POST', '/v2/webhooks', { url: receiver.url(receiverPath), locationIds: [loc.id], eventTypes: ['visit.created'] });
+	await must(acct.key, 'POST', '/v2/visits', { locationId: loc.id, firstName: 'Eve' });
+	const gone = await waitFor(async () => {
+		const x = await must(acct.key, 'GET', `/v2/webhooks/${w.id}`);
+		return x.status === 'disabled' && x;
+	}, 20000, 'the webhook disabled by the worker');
+	return { acct, loc, w, gone };
+}
+
 // ---- cases -------------------------------------------------------------------------------
 
 const cases = [];
@@ -588,14 +602,7 @@ test('endpoint_stats', async () => {
 // A 410 from the receiver disables the webhook: the list shows it with its reason; Enable
 // re-enables it.
 test('disabled_by_system_and_enable', async () => {
-	const acct = newAccount();
-	const loc = await newLocation(acct.key, 'Gone');
-	const w = await must(acct.key, 'POST', '/v2/webhooks', { url: receiver.url('/gone'), locationIds: [loc.id], eventTypes: ['visit.created'] });
-	await must(acct.key, 'POST', '/v2/visits', { locationId: loc.id, firstName: 'Eve' });
-	const gone = await waitFor(async () => {
-		const x = await must(acct.key, 'GET', `/v2/webhooks/${w.id}`);
-		return x.status === 'disabled' && x;
-	}, 20000, 'the webhook disabled by the worker');
+	const { acct, loc, w, gone } = await goneWebhook('Gone', '/gone');
 	const { context, page } = await open(acct.key);
 	await selectLocation(page, loc.id);
 	const row = await (await webhookRow(page, w.id)).innerText();
@@ -603,6 +610,28 @@ test('disabled_by_system_and_enable', async () => {
 	await page.locator(`tr[data-id="${w.id}"] a`).click();
 	await page.getByRole('button', { name: 'Enable' }).click();
 	await page.getByRole('button', { name: 'Disable' }).waitFor();
+	assert((await must(acct.key, 'GET', `/v2/webhooks/${w.id}`)).status === 'active', 'enabled again');
+	await clean(page);
+	await context.close();
+});
+
+// A system-disabled endpoint shows a banner with its reason on the list (whatever location
+// is chosen) and on its own page; the banner's Enable turns it back on.
+test('disabled_banner', async () => {
+	const { acct, w, gone } = await goneWebhook('Banner desk', '/gone/banner');
+	const { context, page } = await open(acct.key);
+	await selectLocation(page, '');
+	const banner = page.locator(`.disabled-banner[data-id="${w.id}"]`);
+	await banner.waitFor();
+	const text = await banner.innerText();
+	assert(text.includes(receiver.url('/gone/banner')) && text.includes(gone.disabledReason), `banner: ${text}`);
+	await shot(page, 'disabled-banner');
+	await openEndpoint(page, w.id);
+	await page.locator('.disabled-banner').filter({ hasText: gone.disabledReason }).waitFor();
+	await page.getByRole('link', { name: '← Back to endpoints' }).click();
+	await banner.getByRole('button', { name: 'Enable' }).click();
+	await page.getByText('Endpoint enabled.').waitFor();
+	await banner.waitFor({ state: 'detached' });
 	assert((await must(acct.key, 'GET', `/v2/webhooks/${w.id}`)).status === 'active', 'enabled again');
 	await clean(page);
 	await context.close();

@@ -153,3 +153,115 @@ def test_headers_are_sent_on_every_attempt(stack):
                 assert API_KEY_VALUE not in f.read(), name
     finally:
         rx.close()
+
+
+# --- operational events ----------------------------------------------------------------------
+
+OPS = ["webhook.disabled", "webhook.recovered"]
+
+
+def send_test(stack, key, wid):
+    r = stack.request("POST", "/v2/webhooks/%s/test" % wid, key=key, raw=b"", headers={"Content-Length": "0"})
+    assert r.status == 202, r
+
+
+def of_type(rx, etype):
+    return [json.loads(q["body"]) for q in rx.received() if json.loads(q["body"])["type"] == etype]
+
+
+def test_disabled_event_reaches_subscribed_account_wide_webhooks(stack):
+    account, key = stack.new_account()
+    ops, every, gone = Receiver(), Receiver(), Receiver(lambda req: (410, {}, b"gone"))
+    try:
+        watcher = create(stack, key, url=ops.url, eventTypes=OPS, description="ops").json["id"]
+        create(stack, key, url=every.url)  # all types: operational ones are opt-in
+        victim = create(stack, key, url=gone.url, eventTypes=["webhook.test", "webhook.disabled"],
+                        description="partner <b>").json["id"]
+        assert wait_for(lambda: stack.sql("SELECT COUNT(*) FROM events WHERE account_id = '%s' AND fanned_out = 0"
+                                          % account)[0][0] == "0", 10)
+        send_test(stack, key, victim)
+        assert wait_for(lambda: of_type(ops, "webhook.disabled"), 20), ops.received()
+        env = of_type(ops, "webhook.disabled")[0]
+        w = stack.request("GET", "/v2/webhooks/%s" % victim, key=key).json
+        assert w["status"] == "disabled"
+        assert env["accountId"] == account and env["data"] == {
+            "webhookId": victim, "url": gone.url, "description": "partner <b>",
+            "reason": w["disabledReason"], "disabledAt": w["disabledAt"]}, env
+        assert "410" in env["data"]["reason"]
+        # signed like any other delivery, recorded in the watcher's activity
+        h = [q for q in ops.received() if json.loads(q["body"])["type"] == "webhook.disabled"][0]["headers"]
+        assert h["webhook-id"] == env["id"] and h["webhook-signature"].startswith("v1,")
+        d = stack.request("GET", "/v2/webhooks/%s/deliveries" % watcher, key=key).json["results"]
+        assert [x["eventType"] for x in d] == ["webhook.disabled"], d
+        time.sleep(1)
+        assert of_type(every, "webhook.disabled") == [], every.received()
+        assert len(gone.received()) == 1 and json.loads(gone.received()[0]["body"])["type"] == "webhook.test"
+        assert len(of_type(ops, "webhook.disabled")) == 1
+    finally:
+        for rx in (ops, every, gone):
+            rx.close()
+
+
+def test_an_operational_event_never_reaches_the_webhook_it_is_about(stack):
+    """Fan-out alone (the subject stays active here): the event about A goes to B, not A."""
+    account, key = stack.new_account()
+    a, b = Receiver(), Receiver()
+    try:
+        wa = create(stack, key, url=a.url, eventTypes=OPS).json["id"]
+        create(stack, key, url=b.url, eventTypes=OPS)
+        body = json.dumps({"id": "OpEvSubjectTest00001", "created": "2026-01-01T00:00:00.000Z",
+                           "accountId": account, "type": "webhook.disabled", "data": {"webhookId": wa}},
+                          separators=(",", ":"))
+        stack.sql("INSERT INTO events (id, account_id, type, subject_webhook_id, payload, created) "
+                  "VALUES ('%s', '%s', 'webhook.disabled', '%s', '%s', %d)"
+                  % (json.loads(body)["id"], account, wa, body, int(time.time() * 1000)))
+        assert wait_for(lambda: b.received(), 20)
+        time.sleep(1)
+        assert a.received() == [] and len(b.received()) == 1
+    finally:
+        a.close()
+        b.close()
+
+
+def test_recovered_event_after_more_than_an_hour_of_failures(stack):
+    account, key = stack.new_account()
+    ops, ok = Receiver(), Receiver()
+    try:
+        create(stack, key, url=ops.url, eventTypes=["webhook.recovered"])
+        long_ = create(stack, key, url=ok.url + "?long", eventTypes=["webhook.test"]).json["id"]
+        short = create(stack, key, url=ok.url + "?short", eventTypes=["webhook.test"]).json["id"]
+        now = int(time.time() * 1000)
+        since = now - 2 * 3600 * 1000
+        stack.sql("UPDATE webhooks SET failing_since = %d, last_failure_at = %d WHERE id = '%s'" % (since, now, long_))
+        stack.sql("UPDATE webhooks SET failing_since = %d WHERE id = '%s'" % (now - 10 * 60 * 1000, short))
+        send_test(stack, key, long_)
+        send_test(stack, key, short)
+        assert wait_for(lambda: of_type(ops, "webhook.recovered"), 20), ops.received()
+        assert wait_for(lambda: len(ok.received()) == 2, 10)
+        time.sleep(1)
+        got = of_type(ops, "webhook.recovered")
+        assert len(got) == 1, got
+        data = got[0]["data"]
+        assert data["webhookId"] == long_ and data["url"] == ok.url + "?long", data
+        assert data["failingSince"] == time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(since // 1000)) + \
+            ".%03dZ" % (since % 1000), data
+        stats = stack.request("GET", "/v2/webhooks/%s" % long_, key=key).json["stats"]
+        assert stats["failingSince"] is None
+    finally:
+        ops.close()
+        ok.close()
+
+
+def test_operational_types_are_for_account_wide_webhooks_only(stack):
+    account, key = stack.new_account()
+    loc = stack.request("POST", "/v2/locations", {"name": "desk"}, key=key).json["id"]
+    r = create(stack, key, eventTypes=["visit.created", "webhook.recovered"], locationIds=[loc])
+    assert r.status == 400 and r.json["field"] == "eventTypes[1]", r
+    wid = create(stack, key, eventTypes=["webhook.disabled"]).json["id"]
+    r = patch(stack, key, wid, {"locationIds": [loc]})
+    assert r.status == 400 and r.json["field"] == "eventTypes[0]", r
+    other = create(stack, key, locationIds=[loc]).json["id"]
+    r = patch(stack, key, other, {"eventTypes": ["webhook.disabled"]})
+    assert r.status == 400 and r.json["field"] == "eventTypes[0]", r
+    r = patch(stack, key, other, {"eventTypes": ["webhook.disabled"], "locationIds": []})
+    assert r.status == 200 and r.json["eventTypes"] == ["webhook.disabled"], r

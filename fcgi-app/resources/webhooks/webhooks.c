@@ -240,6 +240,22 @@ static enum wh_err update_headers(struct request *req, struct wh_tx *tx, const s
 	return result;
 }
 
+/* The eventTypes and locationIds an update leaves, checked together. */
+static enum wh_err update_operational(struct request *req, struct wh_tx *tx, const struct wh_row *row)
+{
+	const struct wh_input *in = &tx->in;
+	json_t *stored = NULL;
+	enum wh_err result;
+	if(!in->has_event_types && !in->has_location_ids)
+		return WH_OK;
+	if(!in->has_event_types)
+		stored = json_loads(db_rows_get(&row->rows, 0, WH_C_EVENT_TYPES), 0, NULL);
+	result = wh_operational_check(in->has_event_types ? in->event_types : stored,
+	                              in->has_location_ids ? in->location_ids : row->location_ids, &req->err);
+	json_decref(stored);
+	return result;
+}
+
 static enum wh_err update_tx(struct request *req, struct wh_tx *tx)
 {
 	struct db *db = req->app->db;
@@ -254,6 +270,8 @@ static enum wh_err update_tx(struct request *req, struct wh_tx *tx)
 		result = jx_fail(&req->err, "oAuth.privateKey", "oAuth.privateKey: required");
 	if(!result)
 		result = update_headers(req, tx, &row);
+	if(!result)
+		result = update_operational(req, tx, &row);
 	if(!result && tx->in.has_location_ids)
 		result = wh_check_locations(db, req->account_id, locs, &req->err);
 	if(!result && tx->in.has_location_ids)

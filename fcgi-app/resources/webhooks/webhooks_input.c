@@ -156,6 +156,22 @@ static enum wh_err oauth_parse(json_t *body, const struct wh_rules *rules, struc
 	                      &in->oauth_meta, &in->oauth_key, err);
 }
 
+enum wh_err wh_operational_check(const json_t *types, const json_t *location_ids, struct jx_err *err)
+{
+	if(!json_array_size(location_ids))
+		return WH_OK;
+	for(size_t i = 0; i < json_array_size(types); i++) {
+		const char *t = json_string_value(json_array_get(types, i));
+		if(t && event_type_operational(t)) {
+			char field[48];
+			snprintf(field, sizeof(field), "eventTypes[%zu]", i);
+			return jx_fail(err, field, "%s: %s reaches account-wide webhooks only (locationIds empty)",
+			               field, t);
+		}
+	}
+	return WH_OK;
+}
+
 enum wh_err wh_input_parse(json_t *body, const struct wh_rules *rules, struct wh_input *in, struct jx_err *err)
 {
 	static const char *const keys[] = {"url",         "secret",   "oAuth",       "eventTypes", "locationIds",
@@ -168,6 +184,8 @@ enum wh_err wh_input_parse(json_t *body, const struct wh_rules *rules, struct wh
 		result = scalars_parse(body, rules, in, err);
 	if(!result)
 		result = arrays_parse(body, in, err);
+	if(!result && rules->create)
+		result = wh_operational_check(in->event_types, in->location_ids, err);
 	if(!result)
 		result = oauth_parse(body, rules, in, err);
 	in->has_headers = headers != NULL;

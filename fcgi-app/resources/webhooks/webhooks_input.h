@@ -43,6 +43,11 @@ struct wh_input {
 };
 
 enum wh_err wh_input_parse(json_t *body, const struct wh_rules *rules, struct wh_input *in, struct jx_err *err);
+
+/* Operational event types (webhook.disabled, webhook.recovered) reach account-wide webhooks
+ * only: WH_ERR_INVALID naming eventTypes[i] when types (may be NULL) lists one and
+ * location_ids (may be NULL) is not empty. */
+enum wh_err wh_operational_check(const json_t *types, const json_t *location_ids, struct jx_err *err);
 void wh_input_release(struct wh_input *in);
 
 /* rotate-secret body {"secret"?, "overlapSeconds"?}. secret is borrowed, NULL when absent. */
