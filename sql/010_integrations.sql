@@ -10,3 +10,24 @@ ALTER TABLE webhooks
 -- Operational events (webhook.disabled, webhook.recovered) name the webhook they are about;
 -- fan-out never delivers one to that webhook.
 ALTER TABLE events ADD COLUMN subject_webhook_id CHAR(20) NULL;
+
+-- Search (GET /v2/deliveries, a webhook's deliveries, GET /v2/events): newest or oldest
+-- first by (created, seq); each filter's equality columns lead an index ending in created
+-- (InnoDB appends the primary key seq), so every search is one range read. The (..., seq)
+-- indexes they replace served only the lists (and a webhook's pending deliveries, which
+-- the (webhook_id, status, created) index serves as well), so they go: fewer indexes to
+-- maintain on every write.
+ALTER TABLE deliveries
+  DROP KEY deliveries_webhook,
+  DROP KEY deliveries_webhook_status,
+  ADD KEY deliveries_account_created (account_id, created),
+  ADD KEY deliveries_account_status_created (account_id, status, created),
+  ADD KEY deliveries_account_type_created (account_id, event_type, created),
+  ADD KEY deliveries_webhook_created (webhook_id, created),
+  ADD KEY deliveries_webhook_status_created (webhook_id, status, created);
+ALTER TABLE events
+  DROP KEY events_account_type,
+  DROP KEY events_account_location,
+  ADD KEY events_account_created (account_id, created),
+  ADD KEY events_account_type_created (account_id, type, created),
+  ADD KEY events_account_location_created (account_id, location_id, created);

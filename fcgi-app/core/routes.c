@@ -9,6 +9,7 @@
 #include "fcgi-app/resources/openapi_get.h"
 #include "fcgi-app/resources/visits.h"
 #include "fcgi-app/resources/webhooks/deliveries.h"
+#include "fcgi-app/resources/webhooks/delivery_search.h"
 #include "fcgi-app/resources/webhooks/webhooks.h"
 
 const struct route routes[] = {
@@ -27,6 +28,7 @@ const struct route routes[] = {
     {"POST", "/v2/webhooks/:id/test", webhooks_test, false},
 
     /* deliveries */
+    {"GET", "/v2/deliveries", deliveries_search, false},
     {"GET", "/v2/webhooks/:id/deliveries", deliveries_list, false},
     {"GET", "/v2/webhooks/:id/deliveries/:deliveryId", deliveries_get, false},
     {"POST", "/v2/webhooks/:id/deliveries/:deliveryId/resend", deliveries_resend, false},
@@ -66,6 +68,7 @@ const struct route routes[] = {
 
     /* events */
     {"GET", "/v2/events", event_list, false},
+    {"GET", "/v2/events/:id", event_get, false},
 
     /* openapi */
     {"GET", "/v2/openapi.json", openapi_get, true},

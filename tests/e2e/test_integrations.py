@@ -265,3 +265,174 @@ def test_operational_types_are_for_account_wide_webhooks_only(stack):
     assert r.status == 400 and r.json["field"] == "eventTypes[0]", r
     r = patch(stack, key, other, {"eventTypes": ["webhook.disabled"], "locationIds": []})
     assert r.status == 200 and r.json["eventTypes"] == ["webhook.disabled"], r
+
+
+# --- search ----------------------------------------------------------------------------------
+
+def iso(ms):
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + ".%03dZ" % (ms % 1000)
+
+
+def get(stack, key, path):
+    r = stack.request("GET", path, key=key)
+    assert r.status == 200, (path, r)
+    return r.json
+
+
+def all_pages(stack, key, path, limit=5):
+    out, after = [], None
+    sep = "&" if "?" in path else "?"
+    for _ in range(100):
+        page = get(stack, key, "%s%slimit=%d%s" % (path, sep, limit, "&startAfter=" + after if after else ""))
+        out += page["results"]
+        if len(page["results"]) < limit:
+            return out
+        after = page["endAt"]
+    raise AssertionError("paging did not end")
+
+
+def search_fixture(stack):
+    """Two account-wide webhooks (one answering 200, one 500) and 3 visits: 4 events each
+    (location-status.updated and visit.created), 8 deliveries per webhook, with created
+    times set 1 s apart in delivery order so windows are exact."""
+    account, key = stack.new_account()
+    loc = stack.request("POST", "/v2/locations", {"name": "search desk"}, key=key).json["id"]
+    assert wait_for(lambda: stack.sql("SELECT COUNT(*) FROM events WHERE account_id = '%s' AND fanned_out = 0"
+                                      % account)[0][0] == "0", 10)
+    ok, bad = Receiver(), Receiver(lambda req: (500, {}, b"no"))
+    a = create(stack, key, url=ok.url).json["id"]
+    b = create(stack, key, url=bad.url).json["id"]
+    for name in ("Ann", "Bo", "Cy"):
+        assert stack.request("POST", "/v2/visits", {"locationId": loc, "firstName": name}, key=key).status == 201
+    assert wait_for(lambda: len(ok.received()) >= 6 and len(bad.received()) >= 6, 20)
+    ok.close()
+    bad.close()
+    rows = stack.sql("SELECT seq FROM deliveries WHERE account_id = '%s' ORDER BY seq" % account)
+    base = int(time.time() * 1000) - 3600 * 1000
+    for i, (seq,) in enumerate(rows):
+        stack.sql("UPDATE deliveries SET created = %d WHERE seq = %s" % (base + 1000 * i, seq))
+    return account, key, a, b, base
+
+
+def expected(stack, account, where=""):
+    return [r[0] for r in stack.sql("SELECT id FROM deliveries WHERE account_id = '%s' %s "
+                                    "ORDER BY created DESC, seq DESC" % (account, where))]
+
+
+def test_account_wide_delivery_search_with_every_filter(stack):
+    account, key, a, b, base = search_fixture(stack)
+    other, okey = stack.new_account()
+    full = get(stack, key, "/v2/deliveries?limit=100")["results"]
+    assert [d["id"] for d in full] == expected(stack, account) and len(full) == 12, full
+    assert {d["webhookId"] for d in full} == {a, b}
+    assert [d["id"] for d in all_pages(stack, key, "/v2/deliveries")] == [d["id"] for d in full]
+    cases = [
+        ("webhookId=" + a, "AND webhook_id = '%s'" % a),
+        ("status=succeeded", "AND status = 'succeeded'"),
+        ("eventType=visit.created", "AND event_type = 'visit.created'"),
+        ("since=%s&until=%s" % (iso(base + 2000), iso(base + 7000)), "AND created >= %d AND created < %d"
+         % (base + 2000, base + 7000)),
+        ("webhookId=%s&eventType=location-status.updated&since=%s" % (b, iso(base + 4000)),
+         "AND webhook_id = '%s' AND event_type = 'location-status.updated' AND created >= %d" % (b, base + 4000)),
+    ]
+    for query, where in cases:
+        want = expected(stack, account, where)
+        assert want, query
+        assert [d["id"] for d in all_pages(stack, key, "/v2/deliveries?" + query, 2)] == want, query
+        if query.startswith("webhookId="):
+            continue
+        own = all_pages(stack, key, "/v2/webhooks/%s/deliveries?%s" % (a, query), 2)
+        assert [d["id"] for d in own] == expected(stack, account, where + " AND webhook_id = '%s'" % a), query
+    assert get(stack, okey, "/v2/deliveries")["results"] == [] and other != account
+
+
+BAD_SEARCH = [
+    ("status=done", "status"), ("eventType=visit.nope", "eventType"), ("since=yesterday", "since"),
+    ("until=2026-13-01T00:00:00.000Z", "until"), ("since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z", "until"),
+    ("webhookId=nope", "webhookId"), ("startAfter=AAAAAAAAAAAAAAAAAAAA", "startAfter"), ("limit=0", "limit"),
+    ("sort=asc", "sort"),
+]
+
+
+def test_bad_search_values_answer_400_naming_the_parameter(stack):
+    account, key = stack.new_account()
+    other, okey = stack.new_account()
+    theirs = create(stack, okey).json["id"]
+    mine = create(stack, key).json["id"]
+    for query, field in BAD_SEARCH + [("webhookId=" + theirs, "webhookId")]:
+        r = stack.request("GET", "/v2/deliveries?" + query, key=key)
+        assert r.status == 400 and r.json["field"] == field, (query, r)
+        if field != "webhookId":
+            r = stack.request("GET", "/v2/webhooks/%s/deliveries?%s" % (mine, query), key=key)
+            assert r.status == 400 and r.json["field"] == field, (query, r)
+    assert stack.request("GET", "/v2/webhooks/%s/deliveries" % theirs, key=key).status == 404
+    for query, field in [("order=up", "order"), ("since=x", "since"), ("type=nope", "type"),
+                         ("since=2026-01-02T00:00:00Z&until=2026-01-02T00:00:00Z", "until")]:
+        r = stack.request("GET", "/v2/events?" + query, key=key)
+        assert r.status == 400 and r.json["field"] == field, (query, r)
+
+
+def test_events_since_until_order_and_one_event_with_its_deliveries(stack):
+    account, key, a, b, base = search_fixture(stack)
+    ids = [r[0] for r in stack.sql("SELECT id FROM events WHERE account_id = '%s' ORDER BY created, seq" % account)]
+    asc = all_pages(stack, key, "/v2/events", 3)
+    assert [e["id"] for e in asc] == ids and len(ids) == 7  # location.created, then 3 x 2
+    desc = all_pages(stack, key, "/v2/events?order=desc", 3)
+    assert [e["id"] for e in desc] == ids[::-1]
+    created = {r[0]: int(r[1]) for r in stack.sql("SELECT id, created FROM events WHERE account_id = '%s'" % account)}
+    cut = created[ids[3]]
+    later = all_pages(stack, key, "/v2/events?since=%s" % iso(cut), 2)
+    assert [e["id"] for e in later] == [i for i in ids if created[i] >= cut]
+    earlier = all_pages(stack, key, "/v2/events?order=desc&type=visit.created&until=%s" % iso(cut), 2)
+    want = [r[0] for r in stack.sql("SELECT id FROM events WHERE account_id = '%s' AND type = 'visit.created' "
+                                    "AND created < %d ORDER BY created DESC, seq DESC" % (account, cut))]
+    assert [e["id"] for e in earlier] == want and want
+    visit_event = [e for e in asc if e["type"] == "visit.created"][0]
+    one = get(stack, key, "/v2/events/" + visit_event["id"])
+    d = one.pop("deliveries")
+    assert one == visit_event, one
+    assert d["total"] == 2 and d["succeeded"] == 1 and d["pending"] + d["failed"] == 1, d
+    assert sorted(x["webhookId"] for x in d["results"]) == sorted([a, b])
+    assert all(x["eventId"] == visit_event["id"] for x in d["results"])
+    other, okey = stack.new_account()
+    assert stack.request("GET", "/v2/events/" + visit_event["id"], key=okey).status == 404
+    assert stack.request("GET", "/v2/events/AAAAAAAAAAAAAAAAAAAA", key=key).status == 404
+    assert stack.request("GET", "/v2/events/x'1", key=key).status == 404
+
+
+# The statements of fcgi-app/resources/webhooks/delivery_search.c and resources/events.c
+# with literal values, each shape with the index the code names for it: each must read a
+# range of that index (type range or ref, never ALL), in its order (no filesort).
+SEARCH_SQL = (
+    "SELECT id FROM deliveries FORCE INDEX ({index}) WHERE account_id = '{acc}' AND ({wh} IS NULL OR webhook_id = {wh}) "
+    "AND ({st} IS NULL OR status = {st}) AND ({ty} IS NULL OR event_type = {ty}) AND created >= {since} "
+    "AND created < 9223372036854775807 AND created <= 9223372036854775807 "
+    "AND (created < 9223372036854775807 OR seq < 9223372036854775807) ORDER BY created DESC, seq DESC LIMIT 20")
+EVENTS_SQL = (
+    "SELECT payload FROM events FORCE INDEX ({index}) WHERE account_id = '{acc}' AND ({ty} IS NULL OR type = {ty}) AND "
+    "({loc} IS NULL OR location_id = {loc}) AND created >= {since} AND created < 9223372036854775807 "
+    "AND created >= -1 AND (created > -1 OR seq > -1) ORDER BY created, seq LIMIT 20")
+
+
+def test_explain_every_search_is_a_range_read(stack):
+    account, key, a, b, base = search_fixture(stack)
+    loc = stack.sql("SELECT location_id FROM events WHERE account_id = '%s' AND location_id IS NOT NULL LIMIT 1"
+                    % account)[0][0]
+    stack.sql("ANALYZE TABLE deliveries, events")
+    q = lambda s: "'%s'" % s
+    shapes = [
+        (SEARCH_SQL, dict(wh="NULL", st="NULL", ty="NULL", since=0), "deliveries_account_created"),
+        (SEARCH_SQL, dict(wh=q(a), st="NULL", ty="NULL", since=0), "deliveries_webhook_created"),
+        (SEARCH_SQL, dict(wh="NULL", st=q("failed"), ty="NULL", since=0), "deliveries_account_status_created"),
+        (SEARCH_SQL, dict(wh=q(a), st=q("succeeded"), ty="NULL", since=0), "deliveries_webhook_status_created"),
+        (SEARCH_SQL, dict(wh="NULL", st="NULL", ty=q("visit.created"), since=base), "deliveries_account_type_created"),
+        (EVENTS_SQL, dict(ty="NULL", loc="NULL", since=0), "events_account_created"),
+        (EVENTS_SQL, dict(ty=q("visit.created"), loc="NULL", since=base), "events_account_type_created"),
+        (EVENTS_SQL, dict(ty="NULL", loc=q(loc), since=0), "events_account_location_created"),
+    ]
+    for sql, values, index in shapes:
+        rows = stack.sql("EXPLAIN " + sql.format(acc=account, index=index, **values))
+        assert len(rows) == 1, rows
+        row = rows[0]  # id, select_type, table, type, possible_keys, key, key_len, ref, rows, Extra
+        assert row[3] in ("range", "ref") and row[5] == index, (values, row)
+        assert "filesort" not in row[9], (values, row)
