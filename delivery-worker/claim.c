@@ -5,10 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/inbox_url.h"
 #include "common/log.h"
+#include "common/sign.h"
 #include "common/xalloc.h"
 #include "delivery-worker/extra_headers.h"
-#include "delivery-worker/sign.h"
 #include "delivery-worker/sqlrows.h"
 
 #define CHUNK 16
@@ -137,6 +138,7 @@ static struct job *job_load(const struct claim_opts *o, const char *lease, const
 	if(job->skip)
 		return job;
 	job->url = xstrdup(db_rows_get(rows, r, 5));
+	job->inbox_target = inbox_url_match(job->url, o->public_base_url ? o->public_base_url : "");
 	job->payload_len = db_rows_len(rows, r, 4);
 	job->payload = xmalloc(job->payload_len + 1);
 	memcpy(job->payload, db_rows_get(rows, r, 4), job->payload_len + 1);

@@ -31,3 +31,38 @@ ALTER TABLE events
   ADD KEY events_account_created (account_id, created),
   ADD KEY events_account_type_created (account_id, type, created),
   ADD KEY events_account_location_created (account_id, location_id, created);
+
+-- Request inboxes: a built-in request bin at <public_base_url>/in/<token> for 24 hours. The
+-- token is a capability like the URL of any request bin (and sits in clear in the webhook
+-- that targets it), so it is stored as it is.
+CREATE TABLE inboxes (
+  seq BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  id CHAR(20) NOT NULL,
+  account_id CHAR(20) NOT NULL,
+  token CHAR(22) NOT NULL,
+  created BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  -- requests of the current one-minute window (the rate limit of /in/<token>)
+  window_start BIGINT NOT NULL DEFAULT 0,
+  window_count INT NOT NULL DEFAULT 0,
+  UNIQUE KEY inboxes_id (id),
+  UNIQUE KEY inboxes_token (token),
+  KEY inboxes_account (account_id, expires_at),
+  KEY inboxes_expires (expires_at)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- The last requests of an inbox: headers as received (lowercase names; the values of the
+-- target webhook's custom headers and of Authorization masked on arrival), the body, and
+-- the signature check made on arrival against the secrets of the webhook targeting it.
+CREATE TABLE inbox_requests (
+  seq BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  id CHAR(20) NOT NULL,
+  inbox_id CHAR(20) NOT NULL,
+  received BIGINT NOT NULL,
+  method VARCHAR(16) NOT NULL,
+  headers TEXT NOT NULL,
+  body MEDIUMBLOB NOT NULL,
+  signature_check TEXT NOT NULL,
+  UNIQUE KEY inbox_requests_id (id),
+  KEY inbox_requests_inbox (inbox_id, seq)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

@@ -2,6 +2,7 @@
 #include "fcgi-app/resources/account.h"
 #include "fcgi-app/resources/events.h"
 #include "fcgi-app/resources/health.h"
+#include "fcgi-app/resources/inboxes.h"
 #include "fcgi-app/resources/location_status.h"
 #include "fcgi-app/resources/locations.h"
 #include "fcgi-app/resources/messages.h"
@@ -69,6 +70,16 @@ const struct route routes[] = {
     /* events */
     {"GET", "/v2/events", event_list, false},
     {"GET", "/v2/events/:id", event_get, false},
+
+    /* request inboxes; /in/<token> needs no API key (the token is the capability) */
+    {"POST", "/v2/inboxes", inbox_create, false},
+    {"GET", "/v2/inboxes", inbox_list, false},
+    {"GET", "/v2/inboxes/:id/requests", inbox_requests, false},
+    {"POST", "/in/:token", inbox_receive, true},
+    {"PUT", "/in/:token", inbox_receive, true},
+    {"PATCH", "/in/:token", inbox_receive, true},
+    {"DELETE", "/in/:token", inbox_receive, true},
+    {"GET", "/in/:token", inbox_receive, true},
 
     /* openapi */
     {"GET", "/v2/openapi.json", openapi_get, true},

@@ -436,3 +436,149 @@ def test_explain_every_search_is_a_range_read(stack):
         row = rows[0]  # id, select_type, table, type, possible_keys, key, key_len, ref, rows, Extra
         assert row[3] in ("range", "ref") and row[5] == index, (values, row)
         assert "filesort" not in row[9], (values, row)
+
+
+# --- request inboxes -------------------------------------------------------------------------
+
+def new_inbox(stack, key):
+    r = stack.request("POST", "/v2/inboxes", key=key, raw=b"", headers={"Content-Length": "0"})
+    assert r.status == 201, r
+    return r.json
+
+
+def inbox_path(inbox):
+    return inbox["url"][len(stack_base(inbox)):]
+
+
+def stack_base(inbox):
+    return inbox["url"].split("/in/")[0]
+
+
+def requests_of(stack, key, inbox, query=""):
+    r = stack.request("GET", "/v2/inboxes/%s/requests%s" % (inbox["id"], query), key=key)
+    assert r.status == 200, r
+    return r.json["results"]
+
+
+def test_inbox_create_list_and_a_plain_request(stack):
+    account, key = stack.new_account()
+    before = int(time.time() * 1000)
+    box = new_inbox(stack, key)
+    assert set(box) == {"id", "url", "expiresAt", "created"}, box
+    assert box["url"].startswith(stack.base + "/in/") and len(box["url"]) == len(stack.base) + 4 + 22, box
+    token = box["url"].rsplit("/", 1)[1]
+    assert token.isalnum()
+    assert box["expiresAt"] >= iso(before + 24 * 3600 * 1000 - 1000)
+    listed = stack.request("GET", "/v2/inboxes", key=key).json["results"]
+    assert [(i["id"], i["url"], i["requests"]) for i in listed] == [(box["id"], box["url"], 0)]
+    # no API key needed; any content type; the answer is JSON
+    r = stack.request("POST", inbox_path(box), raw=b"a=1&b=%C3%A9", headers={
+        "Content-Type": "application/x-www-form-urlencoded", "X-Trace": "t-1", "Authorization": "Basic dXNlcjpwYXNzd29yZA=="})
+    assert r.status == 200 and r.json["received"] is True, r
+    r = stack.request("PUT", inbox_path(box) + "?q=1", raw=b"\xff\xfe", headers={"Content-Type": "application/octet-stream"})
+    assert r.status == 200, r
+    got = requests_of(stack, key, box)
+    assert [g["method"] for g in got] == ["PUT", "POST"], got
+    put, post = got
+    assert post["body"] == "a=1&b=%C3%A9" and post["bodyEncoding"] == "utf-8" and post["bodyBytes"] == 12
+    assert post["headers"]["x-trace"] == "t-1" and post["headers"]["content-type"].startswith("application/x-www")
+    assert post["headers"]["authorization"] == "****ZA==", post["headers"]  # credentials masked on arrival
+    assert "dXNlcjpwYXNzd29yZA" not in json.dumps(stack.sql("SELECT headers FROM inbox_requests"))
+    assert put["body"] == "//4=" and put["bodyEncoding"] == "base64"
+    assert post["signatureCheck"] == {"result": "not ours", "webhookId": None, "standardWebhooks": "missing",
+                                      "waitwhile": "missing"}, post
+    # another account sees nothing
+    other, okey = stack.new_account()
+    assert stack.request("GET", "/v2/inboxes/%s/requests" % box["id"], key=okey).status == 404
+    assert stack.request("GET", "/v2/inboxes", key=okey).json["results"] == []
+
+
+def test_the_worker_delivers_to_an_inbox_and_both_signatures_check(stack):
+    account, key = stack.new_account()
+    box = new_inbox(stack, key)
+    wid = create(stack, key, url=box["url"], headers={"X-Api-Key": API_KEY_VALUE}).json["id"]
+    send_test(stack, key, wid)
+    assert wait_for(lambda: requests_of(stack, key, box), 20)
+    got = requests_of(stack, key, box)[0]
+    assert got["method"] == "POST" and json.loads(got["body"])["type"] == "webhook.test", got
+    assert got["signatureCheck"] == {"result": "valid", "webhookId": wid, "standardWebhooks": "valid",
+                                     "waitwhile": "valid"}, got
+    assert got["headers"]["x-api-key"] == "****cdef", got["headers"]
+    assert API_KEY_VALUE not in json.dumps(stack.sql("SELECT headers FROM inbox_requests WHERE inbox_id = '%s'"
+                                                     % box["id"]))
+    d = stack.request("GET", "/v2/webhooks/%s/deliveries" % wid, key=key).json["results"]
+    assert d[0]["status"] == "succeeded" and d[0]["lastStatusCode"] == 200, d
+    # during a rotation overlap both secrets sign: still valid
+    assert stack.request("POST", "/v2/webhooks/%s/rotate-secret" % wid, {"overlapSeconds": 600}, key=key).status == 200
+    send_test(stack, key, wid)
+    assert wait_for(lambda: len(requests_of(stack, key, box)) == 2, 20)
+    assert requests_of(stack, key, box)[0]["signatureCheck"]["result"] == "valid"
+    # a forged request to the same URL
+    body = got["body"].encode()
+    h = {k: v for k, v in got["headers"].items() if k.startswith("webhook-")}
+    h["X-Waitwhile-Signature"] = "AAAA" + got["headers"]["x-waitwhile-signature"][4:]
+    h["Content-Type"] = "application/json"
+    assert stack.request("POST", inbox_path(box), raw=body + b" ", headers=h).status == 200
+    forged = requests_of(stack, key, box)[0]["signatureCheck"]
+    assert forged == {"result": "invalid", "webhookId": wid, "standardWebhooks": "invalid", "waitwhile": "invalid"}
+
+
+def test_inbox_limits_answer_413_and_429_and_keep_the_last_50(stack):
+    account, key = stack.new_account()
+    box = new_inbox(stack, key)
+    r = stack.request("POST", inbox_path(box), raw=b"x" * (64 * 1024 + 1), headers={"Content-Type": "text/plain"})
+    assert r.status == 413 and r.json["errorCode"] == "payload_too_large", r
+    assert stack.request("POST", inbox_path(box), raw=b"x" * (64 * 1024), headers={"Content-Type": "text/plain"}).status == 200
+    for i in range(54):
+        assert stack.request("POST", inbox_path(box), raw=b"%d" % i, headers={"Content-Type": "text/plain"}).status == 200
+    kept = requests_of(stack, key, box, "?limit=100")
+    assert len(kept) == 50 and [k["body"] for k in kept[:2]] == ["53", "52"] and kept[-1]["body"] == "4", \
+        [k["body"] for k in kept]
+    paged = requests_of(stack, key, box, "?limit=30")
+    paged += requests_of(stack, key, box, "?limit=30&startAfter=" + paged[-1]["id"])
+    assert [p["id"] for p in paged] == [k["id"] for k in kept]
+    for i in range(5):  # 60 in the last minute
+        stack.request("POST", inbox_path(box), raw=b"late", headers={"Content-Type": "text/plain"})
+    r = stack.request("POST", inbox_path(box), raw=b"over", headers={"Content-Type": "text/plain"})
+    assert r.status == 429 and r.json["errorCode"] == "rate_limited" and 1 <= int(r.headers["retry-after"]) <= 61, r
+    for _ in range(9):
+        new_inbox(stack, key)
+    r = stack.request("POST", "/v2/inboxes", key=key, raw=b"", headers={"Content-Length": "0"})
+    assert r.status == 429 and r.json["errorCode"] == "rate_limited", r
+    r = stack.request("POST", "/v2/inboxes", {"name": "x"}, key=key)
+    assert r.status == 400 and r.json["field"] == "name", r
+
+
+def test_an_expired_or_unknown_inbox_answers_404(stack):
+    account, key = stack.new_account()
+    box = new_inbox(stack, key)
+    stack.sql("UPDATE inboxes SET expires_at = %d WHERE id = '%s'" % (int(time.time() * 1000) - 1, box["id"]))
+    r = stack.request("POST", inbox_path(box), raw=b"{}", headers={"Content-Type": "application/json"})
+    assert r.status == 404 and r.json["errorCode"] == "not_found", r
+    assert stack.request("GET", "/v2/inboxes/%s/requests" % box["id"], key=key).status == 404
+    assert stack.request("GET", "/v2/inboxes", key=key).json["results"] == []
+    for path in ("/in/short", "/in/" + "A" * 23, "/in/" + "A" * 21 + "-"):
+        r = stack.request("POST", path, raw=b"{}", headers={"Content-Type": "application/json"})
+        assert r.status == 404 and r.json["errorCode"] == "not_found", (path, r)
+    new_inbox(stack, key)  # creating drops expired inboxes with their requests
+    assert stack.sql("SELECT COUNT(*) FROM inboxes WHERE id = '%s'" % box["id"])[0][0] == "0"
+
+
+def test_the_url_policy_lets_exactly_inbox_urls_through(stack):
+    """A front with production URL rules (https only, public addresses only): an inbox URL
+    of public_base_url is accepted; the same origin with another path, or another port, is not."""
+    from lib import Front
+    account, key = stack.new_account()
+    box = new_inbox(stack, key)
+    front = Front(stack, {"allow_http_targets": "false", "allow_private_targets": "false"})
+    try:
+        r = front.request("POST", "/v2/webhooks", {"url": box["url"]}, key=key)
+        assert r.status == 201, r
+        base = stack_base(box)
+        for url in (base + "/v2/webhooks", base + "/in/" + "A" * 22 + "/x", base + "/in/" + "A" * 22 + "?x=1",
+                    base.replace(str(stack.port), str(stack.port + 1)) + "/in/" + "A" * 22,
+                    "https://127.0.0.1/in/" + "A" * 22):
+            r = front.request("POST", "/v2/webhooks", {"url": url}, key=key)
+            assert r.status == 400 and r.json["field"] == "url", (url, r)
+    finally:
+        front.close()

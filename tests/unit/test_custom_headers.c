@@ -1,8 +1,9 @@
-/* Unit tests of custom header rules (common/custom_headers.c) and the headers field
- * (fcgi-app/resources/webhooks/webhooks_headers.c). */
+/* Unit tests of custom header rules (common/custom_headers.c), the headers field
+ * (fcgi-app/resources/webhooks/webhooks_headers.c) and inbox URLs (common/inbox_url.c). */
 #include <string.h>
 
 #include "common/custom_headers.h"
+#include "common/inbox_url.h"
 #include "fcgi-app/resources/webhooks/webhooks_headers.h"
 #include "tests/unit/test.h"
 
@@ -78,4 +79,26 @@ TEST_SUITE(webhook_headers_parse_fill_mask)
 	CHECK_STR(err.field, "headers.Authorization");
 	CHECK(wh_headers_oauth_check(v, &err) == WH_ERR_INVALID);
 	json_decref(v);
+}
+
+TEST_SUITE(inbox_urls)
+{
+	static const char base[] = "http://127.0.0.1:8080";
+	CHECK(inbox_base_valid("https://hooks.example.com"));
+	CHECK(inbox_base_valid("http://[::1]:8080"));
+	CHECK(!inbox_base_valid("https://hooks.example.com/"));
+	CHECK(!inbox_base_valid("https://hooks.example.com/base"));
+	CHECK(!inbox_base_valid("ftp://hooks.example.com"));
+	CHECK(!inbox_base_valid("https://user@hooks.example.com"));
+	CHECK(!inbox_base_valid("https://"));
+	CHECK(inbox_url_match("http://127.0.0.1:8080/in/abcdefghijklmnopqrstuv", base));
+	CHECK(!inbox_url_match("http://127.0.0.1:8080/in/abcdefghijklmnopqrstu", base));
+	CHECK(!inbox_url_match("http://127.0.0.1:8080/in/abcdefghijklmnopqrstuvw", base));
+	CHECK(!inbox_url_match("http://127.0.0.1:8080/in/abcdefghijklmnopqrstuv/", base));
+	CHECK(!inbox_url_match("http://127.0.0.1:8080/in/abcdefghijklmnopqrstuv?x", base));
+	CHECK(!inbox_url_match("http://127.0.0.1:80800/in/abcdefghijklmnopqrstuv", base));
+	CHECK(!inbox_url_match("http://127.0.0.1:8080/v2/abcdefghijklmnopqrstuv", base));
+	CHECK(!inbox_url_match("https://127.0.0.1:8080/in/abcdefghijklmnopqrstuv", base));
+	CHECK(!inbox_url_match("http://127.0.0.1:8080/in/abcdefghijklmnopqrstuv", ""));
+	CHECK(!inbox_url_match("http://127.0.0.1:8080/in/abcdefghijklmnopqrst-v", base));
 }

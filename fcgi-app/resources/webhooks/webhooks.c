@@ -80,7 +80,8 @@ static enum wh_err rules_for(const struct request *req, bool create, struct wh_t
 		log_err("allow_cidrs: %s", err);
 		return WH_ERR_CONFIG;
 	}
-	*rules = (struct wh_rules){create, config_bool(cfg, CFG_ALLOW_HTTP_TARGETS), !create, &tx->policy};
+	*rules = (struct wh_rules){create, config_bool(cfg, CFG_ALLOW_HTTP_TARGETS), !create, &tx->policy,
+	                           config_str(cfg, CFG_PUBLIC_BASE_URL)};
 	return WH_OK;
 }
 

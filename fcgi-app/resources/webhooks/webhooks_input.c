@@ -5,6 +5,7 @@
 
 #include "common/crypto.h"
 #include "common/events.h"
+#include "common/inbox_url.h"
 #include "fcgi-app/resources/webhooks/webhook_url.h"
 #include "fcgi-app/resources/webhooks/webhooks_headers.h"
 #include "fcgi-app/resources/webhooks/webhooks_oauth.h"
@@ -108,7 +109,8 @@ static enum wh_err scalars_parse(json_t *body, const struct wh_rules *rules, str
 	if(result)
 		return result;
 	in->has_url = in->url != NULL;
-	if(in->url && wh_url_allowed(in->url, rules->allow_http, rules->policy, "url", err))
+	if(in->url && !(rules->inbox_base && inbox_url_match(in->url, rules->inbox_base)) &&
+	   wh_url_allowed(in->url, rules->allow_http, rules->policy, "url", err))
 		return WH_ERR_INVALID;
 	result = jx_string(body, "secret", false, 0, 1024, &in->secret, err);
 	if(result)

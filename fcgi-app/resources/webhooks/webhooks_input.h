@@ -23,6 +23,7 @@ struct wh_rules {
 	bool allow_http;                /* config allow_http_targets */
 	bool have_oauth_key;            /* update: a stored key lets oAuth omit privateKey */
 	const struct urlpolicy *policy; /* refuses literal IP hosts it does not allow; NULL: none */
+	const char *inbox_base;         /* public_base_url: its inbox URLs pass whatever the policy; NULL: none */
 };
 
 /* A parsed body. has_* tell which fields were given. Strings are borrowed from the body;
