@@ -463,6 +463,66 @@ function headersFields(w) {
 	return { node, value };
 }
 
+// "Use a test inbox" (new endpoints): makes a request inbox of this service and puts its
+// URL in the URL field, for integrators without a public endpoint of their own.
+function inboxOffer(urlId) {
+	const note = el('p', { className: 'hint', role: 'status' });
+	const button = el('button', { type: 'button', className: 'secondary', onclick: async () => {
+		button.disabled = true;
+		try {
+			const inbox = await api('POST', '/v2/inboxes', {});
+			document.getElementById(urlId).value = inbox.url;
+			note.textContent = `A test inbox until ${fmtTime(inbox.expiresAt)}: it keeps the last 50 requests it receives, shown with their signature check on the endpoint's page.`;
+		} catch (e) {
+			note.textContent = `Could not make a test inbox: ${e.message}`;
+		} finally {
+			button.disabled = false;
+		}
+	} }, 'Use a test inbox');
+	return el('div', { className: 'row inbox-offer' }, button, note);
+}
+
+// The endpoint's test inbox, when its URL is one: the requests it received with the
+// server's check of both signatures. Refreshed with the activity; hidden for other URLs.
+function inboxPanel(section, url, view) {
+	const list = el('div', { className: 'inbox-requests' });
+	let inbox = null;
+	section.hidden = true;
+	section.append(el('h2', { id: 'inbox-title' }, 'Test inbox'),
+		el('p', { className: 'hint' }, 'What the test inbox received (newest first), with the signature check made against this endpoint\'s secret.'),
+		list);
+	const checkText = (c) => {
+		if (!c || c.result === 'not ours') return 'not ours (unsigned, or not from this endpoint)';
+		if (c.result === 'valid') return 'valid (both signatures)';
+		return `invalid (Standard Webhooks ${c.standardWebhooks}, X-Waitwhile-Signature ${c.waitwhile})`;
+	};
+	const row = (q) => el('tr', { 'data-id': q.id },
+		el('td', { 'data-label': 'Received' }, timeEl(q.receivedAt)),
+		el('td', { 'data-label': 'Method' }, q.method),
+		el('td', { 'data-label': 'Signature check' }, el('span', { className: `check-${(q.signatureCheck || {}).result === 'valid' ? 'ok' : 'bad'}` }, checkText(q.signatureCheck))),
+		el('td', { 'data-label': 'Request' }, el('details', {},
+			el('summary', {}, `${q.bodyBytes} bytes`),
+			el('pre', { className: 'response' }, Object.entries(q.headers || {}).map(([k, v]) => `${k}: ${v}`).join('\n')),
+			el('pre', { className: 'response' }, q.bodyEncoding === 'base64' ? `(base64) ${q.body}` : q.body))));
+	return async () => {
+		if (view !== state.view || inbox === false) return;
+		try {
+			if (!inbox) inbox = (await apiAll('/v2/inboxes')).find((i) => i.url === url) || false;
+			if (!inbox) return;
+			const res = await api('GET', `/v2/inboxes/${encodeURIComponent(inbox.id)}/requests?limit=20`);
+			if (view !== state.view) return;
+			section.hidden = false;
+			const reqs = (res && res.results) || [];
+			if (list.querySelector('details[open]')) return; // leave an opened request alone
+			clear(list).append(reqs.length ? el('table', { className: 'responsive' },
+				el('thead', {}, el('tr', {}, ['Received', 'Method', 'Signature check', 'Request'].map((h) => el('th', { scope: 'col' }, h)))),
+				el('tbody', {}, reqs.map(row))) : el('p', { className: 'empty' }, 'Nothing received yet.'));
+		} catch (e) {
+			if (view === state.view && inbox) clear(list).append(el('p', { className: 'error', role: 'alert' }, e.status === 404 ? 'The test inbox expired (inboxes last 24 hours).' : `Could not load the inbox: ${e.message}`));
+		}
+	};
+}
+
 // The form's fields; values() reads them, showErrors() places server errors.
 function endpointForm(w, submitText, onSubmit) {
 	const urlId = nextId('url');
@@ -491,6 +551,7 @@ function endpointForm(w, submitText, onSubmit) {
 			el('label', { for: urlId }, 'Endpoint URL'),
 			el('input', { id: urlId, name: 'url', type: 'url', inputmode: 'url', required: true, autocomplete: 'off',
 				spellcheck: 'false', placeholder: 'https://example.com/webhooks', value: w ? w.url : '' }),
+			w ? null : inboxOffer(urlId),
 			fieldError('url')),
 		el('div', { className: 'field' },
 			el('label', { for: descId }, 'Description'),
@@ -741,19 +802,24 @@ async function renderEndpoint(id) {
 		location.hash = '#/';
 		say('Endpoint deleted.', 'ok');
 	};
+	const inboxSection = el('section', { className: 'card', 'aria-labelledby': 'inbox-title' });
+	const refreshInbox = inboxPanel(inboxSection, w.url, view);
 	const refreshActivity = activityPanel(activity, w.id, view, async () => {
+		refreshInbox();
 		try {
 			w = await api('GET', `/v2/webhooks/${encodeURIComponent(w.id)}`);
 			if (view === state.view && !actions.contains(document.activeElement)) paint();
 		} catch (e) { /* the activity panel shows errors */ }
 	});
 	paint();
+	refreshInbox();
 	clear(app).append(
 		el('section', { className: 'card', 'aria-labelledby': 'endpoint-title' },
 			el('a', { href: '#/', className: 'back' }, '← Back to endpoints'),
 			el('h2', { id: 'endpoint-title', tabindex: '-1' }, 'Endpoint'),
 			summary, actions),
 		activity,
+		inboxSection,
 		el('section', { className: 'card', 'aria-labelledby': 'edit-title' },
 			el('h2', { id: 'edit-title' }, 'Configuration'), form));
 	focusHeading();
