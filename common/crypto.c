@@ -242,11 +242,6 @@ out:
 	return result;
 }
 
-void crypto_wipe(void *p, size_t n)
-{
-	OPENSSL_cleanse(p, n);
-}
-
 void crypto_buf_wipe(struct buf *b)
 {
 	if(b->ptr)

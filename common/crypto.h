@@ -42,9 +42,6 @@ enum wh_err crypto_seal(const unsigned char key[CRYPTO_KEY_LEN], const char *aad
 enum wh_err crypto_open(const unsigned char key[CRYPTO_KEY_LEN], const char *aad, const void *sealed, size_t len,
                         struct buf *out);
 
-/* Overwrites n bytes at p with zeros in a way the compiler keeps. */
-void crypto_wipe(void *p, size_t n);
-
 /* Wipes and releases a buffer that held a secret. */
 void crypto_buf_wipe(struct buf *b);
 

@@ -3,19 +3,20 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 
 #include "common/custom_headers.h"
 #include "common/log.h"
+#include "common/webhook_row.h"
 
 enum wh_err extra_headers_open(struct job *job, const unsigned char key[CRYPTO_KEY_LEN], const char *sealed, size_t len)
 {
-	char aad[64];
 	json_t *set;
 	if(!sealed)
 		return WH_OK;
-	snprintf(aad, sizeof(aad), "webhook:%s:headers", job->webhook_id);
-	if(crypto_open(key, aad, sealed, len, &job->extra_headers)) {
+	crypto_buf_wipe(&job->extra_headers);
+	if(whrow_open(key, job->webhook_id, WHROW_HEADERS, sealed, len, &job->extra_headers)) {
 		log_err("webhook %s: the custom headers do not open under the master key", job->webhook_id);
 		return WH_ERR_CRYPTO;
 	}
@@ -51,7 +52,7 @@ enum wh_err extra_headers_append(struct job *job)
 		}
 		snprintf(line, sizeof(line), "%s: %s", name, v);
 		t = curl_slist_append(job->headers, line);
-		crypto_wipe(line, sizeof(line));
+		OPENSSL_cleanse(line, sizeof(line));
 		if(!t) {
 			result = WH_ERR_INTERNAL;
 			break;

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/envelope.h"
+#include "common/event_row.h"
 #include "common/ids.h"
 #include "common/json_util.h"
 #include "common/log.h"

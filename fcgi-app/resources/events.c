@@ -6,7 +6,7 @@
 
 #include "common/events.h"
 #include "common/log.h"
-#include "fcgi-app/core/domain.h"
+#include "fcgi-app/core/fields.h"
 #include "fcgi-app/core/timerange.h"
 #include "fcgi-app/resources/events.h"
 #include "fcgi-app/resources/webhooks/deliveries.h"
@@ -47,7 +47,7 @@ static enum wh_err events_query(struct request *req, struct event_query *q)
 	if(!result && q->type && !event_type_valid(q->type))
 		result = jx_fail(&req->err, "type", "type: unknown event type '%.60s'", q->type);
 	if(!result)
-		result = domain_query_id(req, "locationId", &q->loc);
+		result = field_query_id(req, "locationId", &q->loc);
 	if(!result && order && strcmp(order, "asc") && strcmp(order, "desc"))
 		result = jx_fail(&req->err, "order", "order: must be asc or desc");
 	q->desc = order && !strcmp(order, "desc");

@@ -7,6 +7,7 @@
 #include "common/crypto.h"
 #include "common/ids.h"
 #include "common/sign.h"
+#include "common/webhook_row.h"
 #include "fcgi-app/resources/webhooks/webhooks_headers.h"
 #include "fcgi-app/resources/webhooks/webhooks_store.h"
 
@@ -17,15 +18,14 @@ static const char sql_targets[] = "SELECT id, secret_enc, prev_secret_enc, prev_
 static void open_keys(const struct app *app, const struct db_rows *rows, size_t r, struct buf bufs[2],
                       struct sign_key keys[2], size_t *n)
 {
-	static const char *const what[2] = {"secret", "prev_secret"};
+	static const char *const what[2] = {WHROW_SECRET, WHROW_PREV_SECRET};
 	*n = 0;
 	for(size_t k = 0; k < 2; k++) {
-		char aad[64];
 		if(!db_rows_get(rows, r, 1 + k) || (k == 1 && db_rows_i64(rows, r, 3) <= time_now_ms()))
 			continue;
-		wh_aad(db_rows_get(rows, r, 0), what[k], aad, sizeof(aad));
-		if(crypto_open(app->master_key, aad, db_rows_get(rows, r, 1 + k), db_rows_len(rows, r, 1 + k),
-		               &bufs[k]))
+		crypto_buf_wipe(&bufs[k]);
+		if(whrow_open(app->master_key, db_rows_get(rows, r, 0), what[k], db_rows_get(rows, r, 1 + k),
+		              db_rows_len(rows, r, 1 + k), &bufs[k]))
 			continue;
 		keys[(*n)++] = (struct sign_key){bufs[k].ptr, bufs[k].len};
 	}

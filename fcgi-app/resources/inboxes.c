@@ -8,7 +8,7 @@
 #include "common/inbox_url.h"
 #include "common/log.h"
 #include "common/xalloc.h"
-#include "fcgi-app/core/domain.h"
+#include "fcgi-app/core/tx.h"
 #include "fcgi-app/resources/inbox_check.h"
 
 #define EXPIRED_BATCH 20
@@ -81,64 +81,68 @@ static enum wh_err count_live(struct request *req, long long now, long long *n)
 	return WH_OK;
 }
 
-static enum wh_err create_tx(struct request *req, const char *id, const char *token, long long now)
+/* A new inbox: what tx_create runs (again from the start on a deadlock). */
+struct inbox_new {
+	char id[ID_LEN + 1], token[INBOX_TOKEN_LEN + 1];
+	long long now;
+	json_t *answer;
+};
+
+static enum wh_err create_tx(struct request *req, void *ctx)
 {
+	struct inbox_new *n = ctx;
 	long long live = 0;
-	enum wh_err result = drop_expired(req->app->db, now);
+	struct buf url;
+	enum wh_err result = drop_expired(req->app->db, n->now);
+	json_decref(n->answer);
+	n->answer = NULL;
 	if(!result)
-		result = count_live(req, now, &live);
+		result = count_live(req, n->now, &live);
 	if(!result && live >= INBOX_MAX_PER_ACCOUNT) {
 		jx_fail(&req->err, NULL,
-		        "the account already has %d live inboxes (the limit); each expires 24 hours "
-		        "after its creation",
+		        "the account already has %d live inboxes (the limit); each expires 24 hours after its creation",
 		        INBOX_MAX_PER_ACCOUNT);
 		return WH_ERR_RATE;
 	}
 	if(!result)
 		result = db_exec(req->app->db, sql_insert,
-		                 DBP(db_str(id), db_str(req->account_id), db_str(token), db_i64(now),
-		                     db_i64(now + INBOX_LIFETIME_MS)),
+		                 DBP(db_str(n->id), db_str(req->account_id), db_str(n->token), db_i64(n->now),
+		                     db_i64(n->now + INBOX_LIFETIME_MS)),
 		                 NULL, NULL);
-	return result;
+	if(result)
+		return result;
+	buf_init(&url, 0);
+	inbox_url(req, n->token, &url);
+	n->answer = json_pack("{s:s,s:s}", "id", n->id, "url", buf_str(&url));
+	jx_set_time(n->answer, "expiresAt", n->now + INBOX_LIFETIME_MS);
+	jx_set_time(n->answer, "created", n->now);
+	buf_release(&url);
+	return WH_OK;
 }
 
 enum wh_err inbox_create(struct request *req)
 {
 	static const char *const none[] = {NULL};
-	char id[ID_LEN + 1], token[INBOX_TOKEN_LEN + 1];
-	long long now = time_now_ms();
-	json_t *body = NULL, *ans;
-	struct buf url;
+	struct inbox_new n = {0};
+	json_t *body = NULL;
 	enum wh_err result = http_read_json(req, true, &body);
-	if(!result && body)
+	if(!result && !body)
+		body = json_object();
+	if(!result)
 		result = jx_only_keys(body, none, &req->err);
-	json_decref(body);
 	if(!result && !*base_url(req)) {
 		jx_fail(&req->err, NULL, "request inboxes are off: the configuration has no public_base_url");
 		result = WH_ERR_CONFLICT;
 	}
-	if(result)
-		return result;
-	id_new(id);
-	id_random(token, INBOX_TOKEN_LEN);
-	result = db_begin(req->app->db);
-	if(!result)
-		result = create_tx(req, id, token, now);
-	if(!result)
-		result = db_commit(req->app->db);
-	if(result) {
-		db_rollback(req->app->db);
-		return result;
+	if(!result) {
+		id_new(n.id);
+		id_random(n.token, INBOX_TOKEN_LEN);
+		n.now = time_now_ms();
+		result = tx_create(req, body, create_tx, &n, &n.answer);
 	}
-	buf_init(&url, 0);
-	inbox_url(req, token, &url);
-	ans = json_pack("{s:s,s:s}", "id", id, "url", buf_str(&url));
-	jx_set_time(ans, "expiresAt", now + INBOX_LIFETIME_MS);
-	jx_set_time(ans, "created", now);
-	http_send_json(req, 201, ans);
-	json_decref(ans);
-	buf_release(&url);
-	return WH_OK;
+	json_decref(n.answer);
+	json_decref(body);
+	return result;
 }
 
 enum wh_err inbox_list(struct request *req)
@@ -349,33 +353,33 @@ static enum wh_err inbox_body(struct request *req, struct buf *body)
 	return http_read_body(req, body);
 }
 
+/* One arrival to store: what tx_run runs. */
+struct arrival {
+	const char *inbox, *id;
+	long long now;
+	char *headers, *check; /* JSON texts */
+	const struct buf *body;
+};
+
 /* Stores the request and drops all but the newest INBOX_REQUESTS_KEPT, in one transaction. */
-static enum wh_err store(struct request *req, const char *inbox, const char *id, long long now, const json_t *headers,
-                         const struct buf *body, const json_t *check)
+static enum wh_err store_tx(struct request *req, void *ctx)
 {
-	char *h = jx_dumps(headers), *c = jx_dumps(check);
+	const struct arrival *a = ctx;
 	struct db_rows rows;
-	enum wh_err result = db_begin(req->app->db);
+	enum wh_err result =
+	    db_exec(req->app->db, sql_store,
+	            DBP(db_str(a->id), db_str(a->inbox), db_i64(a->now), db_str(req->method), db_str(a->headers),
+	                db_blob(a->body->ptr ? a->body->ptr : "", a->body->len), db_str(a->check)),
+	            NULL, NULL);
 	if(!result)
-		result = db_exec(req->app->db, sql_store,
-		                 DBP(db_str(id), db_str(inbox), db_i64(now), db_str(req->method), db_str(h),
-		                     db_blob(body->ptr ? body->ptr : "", body->len), db_str(c)),
-		                 NULL, NULL);
-	if(!result)
-		result =
-		    db_exec(req->app->db, sql_keep_from, DBP(db_str(inbox), db_i64(INBOX_REQUESTS_KEPT)), &rows, NULL);
-	if(!result) {
-		if(rows.nrows)
-			result = db_exec(req->app->db, sql_trim, DBP(db_str(inbox), db_i64(db_rows_i64(&rows, 0, 0))),
-			                 NULL, NULL);
-		db_rows_release(&rows);
-	}
-	if(!result)
-		result = db_commit(req->app->db);
+		result = db_exec(req->app->db, sql_keep_from, DBP(db_str(a->inbox), db_i64(INBOX_REQUESTS_KEPT)), &rows,
+		                 NULL);
 	if(result)
-		db_rollback(req->app->db);
-	free(h);
-	free(c);
+		return result;
+	if(rows.nrows)
+		result = db_exec(req->app->db, sql_trim, DBP(db_str(a->inbox), db_i64(db_rows_i64(&rows, 0, 0))), NULL,
+		                 NULL);
+	db_rows_release(&rows);
 	return result;
 }
 
@@ -398,8 +402,12 @@ enum wh_err inbox_receive(struct request *req)
 	inbox_url(req, req->params[0], &url);
 	result = inbox_check(req->app, account, buf_str(&url), headers, body.ptr ? body.ptr : "", body.len, &check);
 	id_new(id);
-	if(!result)
-		result = store(req, inbox, id, now, headers, &body, check);
+	if(!result) {
+		struct arrival a = {inbox, id, now, jx_dumps(headers), jx_dumps(check), &body};
+		result = tx_run(req, store_tx, &a);
+		free(a.headers);
+		free(a.check);
+	}
 	if(!result) {
 		ans = json_pack("{s:b,s:s}", "received", 1, "id", id);
 		http_send_json(req, 200, ans);

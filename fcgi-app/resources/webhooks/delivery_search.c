@@ -3,6 +3,7 @@
  * created), and paging continues below the (created, seq) of the startAfter delivery. */
 #include <string.h>
 
+#include "common/delivery_row.h"
 #include "common/events.h"
 #include "fcgi-app/core/timerange.h"
 #include "fcgi-app/resources/webhooks/deliveries.h"
@@ -37,7 +38,7 @@ static enum wh_err filters(struct request *req, struct search *s)
 {
 	const char *status = http_query(req, "status"), *type = http_query(req, "eventType");
 	enum wh_err result = http_page(req, &s->page);
-	if(!result && status && strcmp(status, "pending") && strcmp(status, "succeeded") && strcmp(status, "failed"))
+	if(!result && status && !delivery_status_valid(status))
 		result = jx_fail(&req->err, "status", "status: must be pending, succeeded or failed");
 	if(!result && type && !event_type_valid(type))
 		result = jx_fail(&req->err, "eventType", "eventType: unknown event type '%.60s'", type);

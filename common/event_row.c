@@ -1,5 +1,5 @@
-/* Event envelopes. */
-#include "common/envelope.h"
+/* The event envelope, built in one place. */
+#include "common/event_row.h"
 
 #include <stdint.h>
 
@@ -13,6 +13,7 @@ char *event_envelope(const char *id, long long created_ms, const char *account_i
 	jx_set_time(env, "created", created_ms);
 	json_object_set_new(env, "accountId", json_string(account_id));
 	json_object_set_new(env, "type", json_string(type));
+	/* Borrowed: the reference taken here goes with env. */
 	json_object_set(env, "data", (json_t *)(uintptr_t)data);
 	payload = jx_dumps(env);
 	json_decref(env);
