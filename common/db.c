@@ -6,11 +6,10 @@
 #include <mysqld_error.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "common/dbhosts.h"
 #include "common/log.h"
+#include "common/txfate.h"
 #include "common/xalloc.h"
 
 struct stmt_entry {
@@ -22,8 +21,7 @@ struct db {
 	MYSQL *conn;
 	bool connected;
 	bool in_tx;
-	bool tx_lost;        /* the connection was lost inside the open transaction */
-	bool commit_unknown; /* the connection was lost while COMMIT was under way */
+	bool tx_lost; /* the connection was lost inside the open transaction */
 	unsigned last_errno;
 	uint64_t insert_id;
 	struct stmt_entry *stmts;
@@ -48,15 +46,6 @@ static void db_disconnect(struct db *db)
 	if(db->in_tx)
 		db->tx_lost = true;
 	db->in_tx = false;
-}
-
-/* The connection (or its node) is gone. 1047 is Galera's "WSREP has not yet prepared node
- * for application use": the node left the primary component; another node can serve. */
-static bool errno_is_connection(unsigned e)
-{
-	return e == CR_SERVER_GONE_ERROR || e == CR_SERVER_LOST || e == CR_CONNECTION_ERROR ||
-	       e == CR_CONN_HOST_ERROR || e == CR_SERVER_LOST_EXTENDED || e == ER_CONNECTION_KILLED ||
-	       e == ER_SERVER_SHUTDOWN || e == CR_COMMANDS_OUT_OF_SYNC || e == ER_UNKNOWN_COM_ERROR;
 }
 
 static const char *host_name(const struct db_host *h, char *out, size_t len)
@@ -208,7 +197,7 @@ void db_free(struct db *db)
 static enum wh_err fail(struct db *db, unsigned e, const char *what, const char *msg, const char *sql)
 {
 	db->last_errno = e;
-	if(errno_is_connection(e)) {
+	if(txfate_connection_lost(e)) {
 		log_warn("database connection lost (%s): %s", what, msg);
 		db_disconnect(db);
 		db->cur = (db->cur + 1) % db->hosts.n; /* the next connect tries the other nodes first */
@@ -316,6 +305,7 @@ static enum wh_err fetch_rows(struct db *db, MYSQL_STMT *stmt, MYSQL_RES *meta, 
 			cap = cap ? cap * 2 : 8;
 			rows->cells = xrealloc(rows->cells, cap * ncols * sizeof(*rows->cells));
 		}
+		memset(&rows->cells[rows->nrows * ncols], 0, ncols * sizeof(*rows->cells));
 		for(unsigned c = 0; c < ncols; c++) {
 			struct db_cell *cell = &rows->cells[rows->nrows * ncols + c];
 			if(nulls[c]) {
@@ -330,7 +320,12 @@ static enum wh_err fetch_rows(struct db *db, MYSQL_STMT *stmt, MYSQL_RES *meta, 
 				one.buffer_type = MYSQL_TYPE_STRING;
 				one.buffer = cell->val;
 				one.buffer_length = lens[c];
-				mysql_stmt_fetch_column(stmt, &one, c, 0);
+				if(mysql_stmt_fetch_column(stmt, &one, c, 0)) {
+					rows->nrows++; /* its cells so far are released with the rows */
+					result = fail(db, mysql_stmt_errno(stmt), "fetch column",
+					              mysql_stmt_error(stmt), "");
+					goto out;
+				}
 			} else {
 				memcpy(cell->val, bufs[c], lens[c]);
 			}
@@ -445,7 +440,6 @@ enum wh_err db_begin(struct db *db)
 	enum wh_err result;
 	db->last_errno = 0;
 	db->tx_lost = false;
-	db->commit_unknown = false;
 	result = simple(db, "START TRANSACTION");
 	if(result == WH_ERR_DB_DOWN)
 		result = simple(db, "START TRANSACTION");
@@ -467,8 +461,6 @@ enum wh_err db_commit(struct db *db)
 	result = mysql_real_query(db->conn, "COMMIT", 6)
 	             ? fail(db, mysql_errno(db->conn), "commit", mysql_error(db->conn), "COMMIT")
 	             : WH_OK;
-	if(result == WH_ERR_DB_DOWN)
-		db->commit_unknown = true;
 	db->in_tx = false;
 	db->tx_lost = false;
 	return result;
@@ -492,41 +484,9 @@ unsigned db_last_errno(const struct db *db)
 	return db->last_errno;
 }
 
-enum db_failure db_last_failure(const struct db *db)
-{
-	unsigned e = db->last_errno;
-	if(db->commit_unknown)
-		return DB_FAILURE_UNKNOWN;
-	if(!e)
-		return DB_FAILURE_NONE;
-	/* a deadlock, a lock wait timeout or a Galera certification conflict (1213 at COMMIT)
-	 * rolled the transaction back; so did a lost connection before COMMIT */
-	if(e == ER_LOCK_DEADLOCK || e == ER_LOCK_WAIT_TIMEOUT || errno_is_connection(e))
-		return DB_FAILURE_RETRY;
-	return DB_FAILURE_FINAL;
-}
-
 bool db_last_retryable(const struct db *db)
 {
-	return db_last_failure(db) == DB_FAILURE_RETRY;
-}
-
-void db_retry_pause(int attempt)
-{
-	struct timespec now;
-	long long ms = 4LL << (attempt < 6 ? attempt : 6), ns;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if(ms > 200)
-		ms = 200;
-	/* jitter from the clock's low bits and the pid: no shared random state to seed */
-	ns = ms * 500000LL + (long long)(((unsigned long)now.tv_nsec ^ ((unsigned long)getpid() * 2654435761UL)) %
-	                                 (unsigned long)(ms * 1000000LL));
-	nanosleep(&(struct timespec){(time_t)(ns / 1000000000LL), (long)(ns % 1000000000LL)}, NULL);
-}
-
-enum wh_err db_retries_exhausted(const struct db *db)
-{
-	return errno_is_connection(db->last_errno) ? WH_ERR_DB_DOWN : WH_ERR_DB_BUSY;
+	return txfate_of(WH_ERR_DB, db->last_errno, false) == TXFATE_RETRY;
 }
 
 uint64_t db_insert_id(const struct db *db)

@@ -89,8 +89,8 @@ enum wh_err db_exec(struct db *db, const char *sql, const struct db_param *param
                     uint64_t *affected);
 
 enum wh_err db_begin(struct db *db);
-/* WH_ERR_DB_DOWN when the connection was lost before or during COMMIT (db_last_failure
- * tells which). */
+/* WH_ERR_DB_DOWN when the connection was lost before COMMIT (db_last_errno a connection
+ * error: nothing was committed) or during it (fate unknown: common/txfate.h). */
 enum wh_err db_commit(struct db *db);
 /* Never fails from the caller's point of view; safe to call when no transaction is open. */
 void db_rollback(struct db *db);
@@ -100,26 +100,9 @@ bool db_in_tx(const struct db *db);
 /* The server error number of the last failed call (1062 duplicate key, 1213 deadlock,
  * 1205 lock wait timeout, ...), 0 when the last call succeeded. */
 unsigned db_last_errno(const struct db *db);
-/* What the last failure means for the transaction that met it (the runners decide with it):
- * RETRY: it was rolled back and may be run again whole (a deadlock, a lock wait timeout, a
- *   Galera certification conflict 1213, a connection or node lost before COMMIT: the next
- *   statement connects to the next node of db_hosts);
- * UNKNOWN: the connection was lost while COMMIT was under way, so it may or may not have
- *   committed: not retried, answered 503 (a client's retry with the same Idempotency-Key
- *   is safe either way);
- * FINAL: anything else (a constraint, a bug), not worth retrying. */
-enum db_failure { DB_FAILURE_NONE, DB_FAILURE_RETRY, DB_FAILURE_UNKNOWN, DB_FAILURE_FINAL };
-enum db_failure db_last_failure(const struct db *db);
-/* db_last_failure(db) == DB_FAILURE_RETRY. */
+/* True when the last failure is worth retrying the whole transaction (deadlock, lock wait;
+ * common/txfate.h decides). */
 bool db_last_retryable(const struct db *db);
-/* What a runner answers when a transaction still failed with DB_FAILURE_RETRY after its
- * last try: WH_ERR_DB_BUSY (503) for a conflict (a hot row written through several Galera
- * nodes), WH_ERR_DB_DOWN (503) for lost connections. Never a 500: nothing was written. */
-enum wh_err db_retries_exhausted(const struct db *db);
-/* The pause before retry number attempt (0, 1, ...) of a transaction: exponential from
- * 4 ms, at most 200 ms, with jitter (0.5 to 1.5 times), so transactions that conflicted
- * through two Galera nodes don't meet again on their retries. */
-void db_retry_pause(int attempt);
 /* AUTO_INCREMENT value of the last INSERT. */
 uint64_t db_insert_id(const struct db *db);
 

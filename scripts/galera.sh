@@ -51,6 +51,8 @@ write_cnf() {
 datadir=$DIR/n$i
 socket=$DIR/n$i.sock
 pid-file=$DIR/n$i.pid
+# its own temporary directory: another process cleaning /tmp can't break it
+tmpdir=$DIR/n$i-tmp
 port=$(port_of "$i" 0)
 bind-address=127.0.0.1
 user=$(id -un)
@@ -93,6 +95,7 @@ synced() {
 
 install_node() {
 	local i=$1
+	mkdir -p "$DIR/n$i-tmp"
 	[ -d "$DIR/n$i/mysql" ] && return 0
 	mariadb-install-db --defaults-file="$DIR/n$i.cnf" --auth-root-authentication-method=normal \
 		--skip-test-db >"$DIR/n$i-install.log" 2>&1 || { cat "$DIR/n$i-install.log" >&2; exit 1; }
