@@ -1,4 +1,4 @@
-/* Retention: small batched deletes of old attempts, deliveries and events. */
+/* Retention: small batched deletes of old attempts, deliveries, events and audit entries. */
 #include "delivery-worker/retention.h"
 
 #include "common/ids.h"
@@ -12,6 +12,9 @@ static const char sql_deliveries[] = "DELETE FROM deliveries WHERE created < ? A
 /* An event goes once it is fanned out and none of its deliveries is left. */
 static const char sql_events[] = "DELETE FROM events WHERE created < ? AND fanned_out = 1 "
                                  "AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = events.seq) LIMIT 500";
+
+/* The audit log follows the same retention_days (issue 13). */
+static const char sql_audit[] = "DELETE FROM audit_log WHERE created < ? LIMIT 500";
 
 /* Idempotency records answer replays for 24 hours (SPEC §4, fcgi-app/core/idempotency.h). */
 #define IDEMPOTENCY_TTL_MS (24LL * 3600 * 1000)
@@ -40,6 +43,8 @@ enum wh_err retention_run(struct db *db, long long cutoff_ms, unsigned long long
 		result = drain(db, sql_deliveries, cutoff_ms, deleted);
 	if(!result)
 		result = drain(db, sql_events, cutoff_ms, deleted);
+	if(!result)
+		result = drain(db, sql_audit, cutoff_ms, deleted);
 	if(!result)
 		result = drain(db, sql_idempotency, time_now_ms() - IDEMPOTENCY_TTL_MS, deleted);
 	return result;

@@ -9,6 +9,7 @@
 #include "fcgi-app/core/app.h"
 #include "fcgi-app/core/auth.h"
 #include "fcgi-app/cli.h"
+#include "fcgi-app/cli_keys.h"
 #include "fcgi-app/core/http.h"
 #include "fcgi-app/core/outbox.h"
 #include "fcgi-app/core/router.h"
@@ -96,8 +97,8 @@ static void print_line(const char *line, void *ctx)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: webhooks-api [--config FILE] [migrate | create-account NAME | create-key ACCOUNT_ID | "
-	                "print-config]\n"
+	fprintf(stderr, "usage: webhooks-api [--config FILE] [migrate | create-account NAME | print-config |\n"
+	                "       create-key ACCOUNT_ID [NAME [EXPIRES_AT]] | list-keys ACCOUNT_ID | revoke-key KEY_ID]\n"
 	                "Without a command it serves FastCGI requests on the socket given as stdin.\n"
 	                "print-config prints the effective configuration (file, then WH_<KEY> overrides).\n");
 }
@@ -109,8 +110,12 @@ static int run_command(struct app *app, int argc, char **argv)
 		result = cli_migrate(app);
 	else if(!strcmp(argv[0], "create-account") && argc == 2)
 		result = cli_create_account(app, argv[1]);
-	else if(!strcmp(argv[0], "create-key") && argc == 2)
-		result = cli_create_key(app, argv[1]);
+	else if(!strcmp(argv[0], "create-key") && argc >= 2 && argc <= 4)
+		result = cli_create_key(app, argv[1], argc > 2 ? argv[2] : NULL, argc > 3 ? argv[3] : NULL);
+	else if(!strcmp(argv[0], "list-keys") && argc == 2)
+		result = cli_list_keys(app, argv[1]);
+	else if(!strcmp(argv[0], "revoke-key") && argc == 2)
+		result = cli_revoke_key(app, argv[1]);
 	else {
 		usage();
 		return 2;
