@@ -133,3 +133,12 @@ def test_cli_creates_lists_and_revokes_keys(stack):
     entries = stack.sql("SELECT action, actor_key_id IS NULL FROM audit_log WHERE account_id = %s ORDER BY seq"
                         % q(account))
     assert entries == [["api_key.created", "1"], ["api_key.created", "1"], ["api_key.revoked", "1"]], entries
+
+
+def test_openapi_documents_keys_and_the_audit_log(stack):
+    doc = stack.request("GET", "/v2/openapi.json").json
+    ops = {(m, p) for p, v in doc["paths"].items() for m in v if p.startswith(("/v2/api-keys", "/v2/audit-log"))}
+    assert ops == {("get", "/v2/api-keys"), ("post", "/v2/api-keys"), ("delete", "/v2/api-keys/{id}"),
+                   ("get", "/v2/audit-log")}, ops
+    key = doc["components"]["schemas"]["ApiKey"]
+    assert set(key["required"]) == FIELDS and "key" not in key["properties"]
