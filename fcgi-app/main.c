@@ -33,6 +33,28 @@ static void install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+static bool rate_ok(struct app *app, const char *account_id, int *retry_after_s)
+{
+	long long now = time_mono_ms();
+	if(app->shared_ratelimit)
+		return ratelimit_shared_take(app->shared_ratelimit, account_id, now, retry_after_s);
+	return ratelimit_take(&app->ratelimit, account_id, now, retry_after_s);
+}
+
+/* The rate limit's buckets: the table shared by this host's processes when the limit is
+ * on, this process's own table when the shared one can't be had. */
+static void rate_setup(struct app *app)
+{
+	double rate = (double)config_int(&app->cfg, CFG_RATE_LIMIT_PER_SECOND);
+	double burst = (double)config_int(&app->cfg, CFG_RATE_LIMIT_BURST);
+	char name[RATELIMIT_SHM_NAME_LEN];
+	ratelimit_init(&app->ratelimit, rate, burst);
+	if(rate <= 0)
+		return;
+	ratelimit_shared_name(&app->cfg, name);
+	app->shared_ratelimit = ratelimit_shared_open(name, rate, burst);
+}
+
 static void handle(struct app *app, FCGX_Request *fcgi)
 {
 	struct request req;
@@ -47,7 +69,7 @@ static void handle(struct app *app, FCGX_Request *fcgi)
 		result = auth_request(&req);
 		if(result)
 			goto out;
-		if(!ratelimit_take(&app->ratelimit, req.account_id, time_mono_ms(), &req.retry_after_s)) {
+		if(!rate_ok(app, req.account_id, &req.retry_after_s)) {
 			jx_fail(&req.err, NULL, "too many requests for this account; retry in %d s", req.retry_after_s);
 			result = WH_ERR_RATE;
 			goto out;
@@ -163,11 +185,15 @@ int main(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
-	ratelimit_init(&app.ratelimit, (double)config_int(&app.cfg, CFG_RATE_LIMIT_PER_SECOND),
-	               (double)config_int(&app.cfg, CFG_RATE_LIMIT_BURST));
 	install_signals();
-	rc = argi < argc ? run_command(&app, argc - argi, argv + argi) : serve(&app);
+	if(argi < argc)
+		rc = run_command(&app, argc - argi, argv + argi);
+	else {
+		rate_setup(&app);
+		rc = serve(&app);
+	}
 out:
+	ratelimit_shared_close(app.shared_ratelimit);
 	db_free(app.db);
 	config_release(&app.cfg);
 	memset(app.master_key, 0, sizeof(app.master_key));
