@@ -15,6 +15,7 @@
 
 const struct route routes[] = {
     {"GET", "/v2/health", health_get, true},
+    {"GET", "/v2/live", health_live, true},
     {"GET", "/v2/account", account_get, false},
 
     /* API keys and the audit log */

@@ -1,12 +1,35 @@
 """Operations (SPEC §12, issue 13): the per-account rate limit shared by every FastCGI
 process, liveness (/v2/health with workers and outbox, the cheap /v2/live probe), and the
 monotonic metrics counters."""
+import http.client
 import os
 import re
 import threading
 import time
 
-from lib import Front
+from lib import Front, wait_for
+from test_delivery_faults import start_stack_worker, stop_stack_worker
+
+DB_NOW_MS = "CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED)"
+
+
+def get_status(port, path, key):
+    """A GET on its own connection (thread-safe, unlike Front.request, which borrows the
+    stack's port for the call)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", path, headers={"apikey": key})
+        r = conn.getresponse()
+        r.read()
+        return r.status
+    finally:
+        conn.close()
+
+
+def health(stack):
+    r = stack.request("GET", "/v2/health")
+    assert r.headers["content-type"] == "application/json; charset=utf-8", r
+    return r
 
 
 def test_rate_limit_holds_across_processes(stack):
@@ -23,7 +46,7 @@ def test_rate_limit_holds_across_processes(stack):
 
         def hammer():
             for _ in range(each):
-                s = front.request("GET", "/v2/account", key=key).status
+                s = get_status(front.port, "/v2/account", key)
                 with lock:
                     statuses.append(s)
         start = time.monotonic()
@@ -43,3 +66,50 @@ def test_rate_limit_holds_across_processes(stack):
         assert len(pids) >= 2, pids
     finally:
         front.close()
+
+
+def test_health_counts_workers_seen_within_30_s_and_the_outbox_age(stack):
+    """The health logic on rows written by the test (the worker is stopped meanwhile): a
+    worker row seen 29 s ago is alive, 31 s ago is not; the oldest event not fanned out
+    gives oldestPendingSeconds."""
+    account, key = stack.new_account("health")
+    stop_stack_worker(stack)
+    try:
+        stack.sql("UPDATE workers SET last_seen = last_seen - 3600000")
+        r = health(stack)
+        assert r.status == 503 and r.json["status"] == "degraded" and r.json["database"] == "ok", r
+        assert r.json["workers"] == {"alive": 0}, r
+        stack.sql("INSERT INTO workers (id, host, pid, version, started, last_seen) VALUES "
+                  "('healthTestWorker0001', 'test', 1, 'test', %s - 29000, %s - 29000)" % (DB_NOW_MS, DB_NOW_MS))
+        r = health(stack)
+        assert r.status == 200 and r.json["status"] == "ok" and r.json["workers"] == {"alive": 1}, r
+        stack.sql("UPDATE workers SET last_seen = %s - 31000 WHERE id = 'healthTestWorker0001'" % DB_NOW_MS)
+        r = health(stack)
+        assert r.status == 503 and r.json["workers"] == {"alive": 0}, r
+        # the outbox: an event the stopped worker has not fanned out, 5 s old
+        loc = stack.request("POST", "/v2/locations", {"name": "health"}, key=key)
+        assert loc.status == 201, loc
+        stack.sql("UPDATE events SET created = created - 5000 WHERE fanned_out = 0 AND account_id = '%s'" % account)
+        r = health(stack)
+        assert 5 <= r.json["outbox"]["oldestPendingSeconds"] < 3600, r
+        # a load balancer's probe answers whatever the workers do
+        r = stack.request("GET", "/v2/live")
+        assert r.status == 200 and r.json == {"status": "ok"}, r
+    finally:
+        stack.sql("DELETE FROM workers WHERE id = 'healthTestWorker0001'")
+        start_stack_worker(stack)
+    # once the worker runs again the event goes out
+    assert wait_for(lambda: stack.sql("SELECT COUNT(*) FROM events WHERE fanned_out = 0 AND account_id = '%s'"
+                                      % account) == [["0"]], 20)
+
+
+def test_health_is_degraded_while_the_database_is_down(stack):
+    try:
+        assert stack.script("db.sh", "stop").returncode == 0
+        r = health(stack)
+        assert r.status == 503 and r.json["status"] == "degraded" and r.json["database"] == "unreachable", r
+        assert r.json["workers"] == {"alive": 0} and r.json["outbox"] == {"oldestPendingSeconds": 0}, r
+        assert stack.request("GET", "/v2/live").status == 200
+    finally:
+        assert stack.script("db.sh", "start").returncode == 0
+    assert wait_for(lambda: health(stack).json["database"] == "ok", 20)
