@@ -31,11 +31,24 @@ CREATE TABLE audit_log (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 -- What retention deleted, by metric and label, so the *_total counters of /metrics never
--- go down: a counter is its retained rows plus this offset, and retention adds to the
--- offset in the transaction that deletes.
+-- go down: a counter is what the retained rows hold plus this offset, and retention adds to
+-- the offset in the transaction that deletes (DELETE ... RETURNING).
 CREATE TABLE metric_offsets (
   metric VARCHAR(40) NOT NULL,
   label VARCHAR(40) NOT NULL,
   value BIGINT NOT NULL DEFAULT 0,
   PRIMARY KEY (metric, label)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- How many times each delivery reached a final status (a resent or recovered delivery can
+-- reach one again), kept by the database itself on the row the worker writes anyway, so
+-- linehook_deliveries_total{status} counts transitions without a hot counter row.
+ALTER TABLE deliveries
+  ADD COLUMN times_succeeded INT NOT NULL DEFAULT 0,
+  ADD COLUMN times_failed INT NOT NULL DEFAULT 0;
+UPDATE deliveries SET times_succeeded = (status = 'succeeded'), times_failed = (status = 'failed');
+CREATE TRIGGER deliveries_final_insert BEFORE INSERT ON deliveries FOR EACH ROW
+  SET NEW.times_succeeded = (NEW.status = 'succeeded'), NEW.times_failed = (NEW.status = 'failed');
+CREATE TRIGGER deliveries_final_update BEFORE UPDATE ON deliveries FOR EACH ROW
+  SET NEW.times_succeeded = OLD.times_succeeded + (NEW.status = 'succeeded' AND OLD.status <> 'succeeded'),
+      NEW.times_failed = OLD.times_failed + (NEW.status = 'failed' AND OLD.status <> 'failed');

@@ -113,3 +113,65 @@ def test_health_is_degraded_while_the_database_is_down(stack):
     finally:
         assert stack.script("db.sh", "start").returncode == 0
     assert wait_for(lambda: health(stack).json["database"] == "ok", 20)
+
+
+def metrics(stack):
+    r = stack.request("GET", "/metrics")
+    assert r.status == 200, r
+    series = {}
+    for line in r.body.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            series[name] = float(value)
+    return series
+
+
+TOTALS = ('linehook_attempts_total{outcome="success"}', 'linehook_attempts_total{outcome="failure"}',
+          'linehook_deliveries_total{status="succeeded"}', 'linehook_deliveries_total{status="failed"}')
+
+
+def test_metrics_totals_are_counters_that_retention_does_not_decrease(stack):
+    from lib import Receiver
+    account, key = stack.new_account("metrics")
+    rx = Receiver(lambda req: (500, {}, b"no") if req["path"].startswith("/fail") else (204, {}, b""))
+    try:
+        before = metrics(stack)
+        assert all(name in before for name in TOTALS), before
+        ok = stack.request("POST", "/v2/webhooks", {"url": rx.url, "eventTypes": ["location.created"]}, key=key).json
+        bad = stack.request("POST", "/v2/webhooks", {"url": rx.url.replace("/hook", "/fail"),
+                                                     "eventTypes": ["location.created"]}, key=key).json
+        assert stack.request("POST", "/v2/locations", {"name": "counted"}, key=key).status == 201
+
+        def final(wid):
+            d = stack.request("GET", "/v2/webhooks/%s/deliveries" % wid, key=key).json["results"]
+            return d and d[0]["status"] != "pending" and d[0]
+        good = wait_for(lambda: final(ok["id"]), 20)
+        failed = wait_for(lambda: final(bad["id"]), 30)  # the test stack retries after 1, 1, 2 s
+        assert good["status"] == "succeeded" and failed["status"] == "failed", (good, failed)
+        after = metrics(stack)
+        assert after[TOTALS[0]] >= before[TOTALS[0]] + 1 and after[TOTALS[1]] >= before[TOTALS[1]] + 4, after
+        assert after[TOTALS[2]] >= before[TOTALS[2]] + 1 and after[TOTALS[3]] >= before[TOTALS[3]] + 1, after
+        # a resent delivery that succeeds again counts again
+        r = stack.request("POST", "/v2/webhooks/%s/deliveries/%s/resend" % (ok["id"], good["id"]), raw=b"", key=key)
+        assert r.status == 202, r
+        assert wait_for(lambda: stack.sql("SELECT times_succeeded FROM deliveries WHERE id = '%s'"
+                                          % good["id"]) == [["2"]], 20)
+        # retention deletes this account's rows: the counters keep them
+        offsets = dict(((m, l), int(v)) for m, l, v in stack.sql("SELECT metric, label, value FROM metric_offsets"))
+        counted = metrics(stack)
+        month = 31 * 86400 * 1000
+        ids = "(SELECT id FROM webhooks WHERE account_id = '%s')" % account
+        stack.sql("UPDATE delivery_attempts SET at = at - %d WHERE webhook_id IN %s" % (month, ids))
+        stack.sql("UPDATE deliveries SET created = created - %d WHERE webhook_id IN %s" % (month, ids))
+        assert wait_for(lambda: stack.sql("SELECT COUNT(*) FROM deliveries WHERE webhook_id IN %s" % ids)
+                        == [["0"]], 20)
+        assert wait_for(lambda: stack.sql("SELECT COUNT(*) FROM delivery_attempts WHERE webhook_id IN %s" % ids)
+                        == [["0"]], 20)
+        kept = metrics(stack)
+        assert all(kept[name] >= counted[name] for name in TOTALS), (counted, kept)
+        grown = dict(((m, l), int(v)) for m, l, v in stack.sql("SELECT metric, label, value FROM metric_offsets"))
+        g = lambda k: grown.get(k, 0) - offsets.get(k, 0)  # noqa: E731
+        assert g(("attempts_total", "success")) >= 2 and g(("attempts_total", "failure")) >= 4, grown
+        assert g(("deliveries_total", "succeeded")) >= 2 and g(("deliveries_total", "failed")) >= 1, grown
+    finally:
+        rx.close()
