@@ -117,6 +117,21 @@ enum wh_err auth_request(struct request *req)
 	return WH_OK;
 }
 
+/* Runs sql and keeps its result in rows when it has exactly one row; else releases it and
+ * answers WH_ERR_NOT_FOUND. */
+static enum wh_err one_row(struct db *db, const char *sql, const struct db_param *params, size_t nparams,
+                           struct db_rows *rows)
+{
+	enum wh_err result = db_exec(db, sql, params, nparams, rows, NULL);
+	if(result)
+		return result;
+	if(rows->nrows != 1) {
+		db_rows_release(rows);
+		return WH_ERR_NOT_FOUND;
+	}
+	return WH_OK;
+}
+
 enum wh_err auth_create_key(struct db *db, const char *account_id, const char *name, long long expires_at,
                             char id_out[ID_LEN + 1], char **key_out)
 {
@@ -128,13 +143,9 @@ enum wh_err auth_create_key(struct db *db, const char *account_id, const char *n
 	struct db_rows rows;
 	enum wh_err result;
 	*key_out = NULL;
-	result = db_exec(db, q_account, DBP(db_str(account_id)), &rows, NULL);
+	result = one_row(db, q_account, DBP(db_str(account_id)), &rows);
 	if(result)
 		return result;
-	if(rows.nrows != 1) {
-		db_rows_release(&rows);
-		return WH_ERR_NOT_FOUND;
-	}
 	db_rows_release(&rows);
 	memcpy(key, KEY_PREFIX, strlen(KEY_PREFIX));
 	id_random(key + strlen(KEY_PREFIX), KEY_RANDOM_LEN);
@@ -178,13 +189,9 @@ enum wh_err auth_revoke_key(struct db *db, const char *account_id, const char *i
 	if(result)
 		return result;
 	db_rows_release(&rows);
-	result = db_exec(db, q_key, DBP(db_str(id), db_str(account_id)), &rows, NULL);
+	result = one_row(db, q_key, DBP(db_str(id), db_str(account_id)), &rows);
 	if(result)
 		return result;
-	if(rows.nrows != 1) {
-		db_rows_release(&rows);
-		return WH_ERR_NOT_FOUND;
-	}
 	*name_out = xstrdup(db_rows_get(&rows, 0, 0));
 	db_rows_release(&rows);
 	result = db_exec(db, q_others, DBP(db_str(account_id), db_str(id), db_i64(time_now_ms())), &rows, NULL);
