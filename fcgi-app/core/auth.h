@@ -30,8 +30,8 @@ json_t *auth_key_render(const struct db_rows *rows, size_t r);
 
 /* Deletes the account's key id inside the caller's transaction, locking the account row
  * first. WH_ERR_NOT_FOUND when the account has no such key; WH_ERR_CONFLICT (message in
- * err) when it is the account's last key that has not expired. *name_out (new) gets the
- * key's name for the audit log. */
+ * err) when it is the account's last key that has not expired. *name_out (new, free() it
+ * whatever the result) gets the key's name for the audit log. */
 enum wh_err auth_revoke_key(struct db *db, const char *account_id, const char *id, char **name_out, struct jx_err *err);
 
 #endif

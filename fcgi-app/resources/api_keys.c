@@ -105,8 +105,10 @@ static enum wh_err revoke_tx(struct request *req, void *ctx)
 	char *name = NULL;
 	json_t *details;
 	enum wh_err result = auth_revoke_key(req->app->db, req->account_id, ctx, &name, &req->err);
-	if(result)
+	if(result) {
+		free(name); /* set even when the revoke is refused */
 		return result;
+	}
 	details = json_pack("{ss}", "name", name);
 	result = audit_record(req, AUDIT_KEY_REVOKED, "api_key", ctx, details);
 	json_decref(details);
