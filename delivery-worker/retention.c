@@ -4,6 +4,7 @@
 #include "delivery-worker/retention.h"
 
 #include "common/ids.h"
+#include "common/ttl.h"
 
 #define RETENTION_BATCH 500
 #define RETENTION_ROUNDS 10
@@ -22,8 +23,6 @@ static const char sql_audit[] = "DELETE FROM audit_log WHERE created < ? LIMIT 5
 static const char sql_offsets[] = "INSERT INTO metric_offsets (metric, label, value) VALUES (?, ?, ?), (?, ?, ?) "
                                   "ON DUPLICATE KEY UPDATE value = value + VALUES(value)";
 
-/* Idempotency records answer replays for 24 hours (SPEC §4, fcgi-app/core/idempotency.h). */
-#define IDEMPOTENCY_TTL_MS (24LL * 3600 * 1000)
 static const char sql_idempotency[] = "DELETE FROM idempotency_keys WHERE created < ? LIMIT 500";
 
 static enum wh_err drain(struct db *db, const char *sql, long long cutoff_ms, unsigned long long *deleted)
@@ -113,6 +112,6 @@ enum wh_err retention_run(struct db *db, long long cutoff_ms, unsigned long long
 	if(!result)
 		result = drain(db, sql_audit, cutoff_ms, deleted);
 	if(!result)
-		result = drain(db, sql_idempotency, time_now_ms() - IDEMPOTENCY_TTL_MS, deleted);
+		result = drain(db, sql_idempotency, time_now_ms() - TTL_IDEMPOTENCY_MS, deleted);
 	return result;
 }

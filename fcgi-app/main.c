@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "common/log.h"
 #include "fcgi-app/core/app.h"
 #include "fcgi-app/core/auth.h"
@@ -196,6 +198,6 @@ out:
 	ratelimit_shared_close(app.shared_ratelimit);
 	db_free(app.db);
 	config_release(&app.cfg);
-	memset(app.master_key, 0, sizeof(app.master_key));
+	OPENSSL_cleanse(app.master_key, sizeof(app.master_key));
 	return rc;
 }

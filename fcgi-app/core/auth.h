@@ -11,9 +11,10 @@
 /* last_used_at is written at most this often per key and process. */
 #define AUTH_LAST_USED_EVERY_MS 60000
 
-/* Sets req->account_id, req->key_id and req->key_name from the key. WH_ERR_UNAUTHORIZED
- * for a missing, unknown, revoked or expired key, WH_ERR_DB_DOWN when the database can't be
- * asked. A key found is remembered by this process for AUTH_CACHE_TTL_MS (its expiry is
+/* Sets req->account_id, req->key_id and req->key_name from the key. WH_ERR_CREDENTIALS
+ * when "apikey" and "Authorization: Bearer" name different keys (the same key in both is
+ * fine), WH_ERR_UNAUTHORIZED for a missing, unknown, revoked or expired key, WH_ERR_DB_DOWN
+ * when the database can't be asked. A key found is remembered by this process for AUTH_CACHE_TTL_MS (its expiry is
  * checked on every request); unknown keys are asked every time. */
 enum wh_err auth_request(struct request *req);
 

@@ -6,7 +6,9 @@
 
 #include "fcgi-app/core/audit.h"
 #include "fcgi-app/core/auth.h"
-#include "fcgi-app/core/domain.h"
+#include "fcgi-app/core/fields.h"
+#include "fcgi-app/core/resource.h"
+#include "fcgi-app/core/tx.h"
 
 enum wh_err api_keys_list(struct request *req)
 {
@@ -25,7 +27,7 @@ enum wh_err api_keys_list(struct request *req)
 		    &rows, NULL);
 	if(result)
 		return result;
-	domain_send_page(req, &page, &rows, auth_key_render);
+	resource_send_page(req, &page, &rows, auth_key_render);
 	return WH_OK;
 }
 
@@ -44,11 +46,11 @@ static enum wh_err key_input(struct request *req, json_t *body, struct key_creat
 	enum wh_err result = jx_only_keys(body, keys, &req->err);
 	if(!result)
 		result =
-		    domain_nullable_string(body, "name", 1, AUTH_KEY_NAME_MAX, false, &kc->name, &present, &req->err);
+		    field_nullable_string(body, "name", 1, AUTH_KEY_NAME_MAX, false, &kc->name, &present, &req->err);
 	if(!result && !kc->name)
 		result = jx_fail(&req->err, "name", "name: required");
 	if(!result)
-		result = domain_nullable_string(body, "expiresAt", 1, 40, false, &expires, &present, &req->err);
+		result = field_nullable_string(body, "expiresAt", 1, 40, false, &expires, &present, &req->err);
 	if(result)
 		return result;
 	kc->expires_at = -1;
@@ -94,7 +96,7 @@ enum wh_err api_keys_create(struct request *req)
 	if(!result)
 		result = key_input(req, body, &kc);
 	if(!result)
-		result = domain_create(req, body, create_tx, &kc, &kc.answer);
+		result = tx_create(req, body, create_tx, &kc, &kc.answer);
 	json_decref(kc.answer);
 	json_decref(body);
 	return result;
@@ -118,7 +120,7 @@ static enum wh_err revoke_tx(struct request *req, void *ctx)
 
 enum wh_err api_keys_delete(struct request *req)
 {
-	enum wh_err result = domain_tx(req, revoke_tx, (void *)req->params[0]);
+	enum wh_err result = tx_run(req, revoke_tx, (void *)req->params[0]);
 	if(!result)
 		http_send_raw(req, 204, "application/json; charset=utf-8", "", 0);
 	return result;

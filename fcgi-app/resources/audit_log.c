@@ -4,7 +4,8 @@
 #include <stdint.h>
 
 #include "common/log.h"
-#include "fcgi-app/core/domain.h"
+#include "fcgi-app/core/fields.h"
+#include "fcgi-app/core/resource.h"
 
 #define AUDIT_COLS "id, created, action, target_type, target_id, details, actor_key_id, actor_key_name, remote_addr"
 
@@ -40,11 +41,11 @@ enum wh_err audit_log_list(struct request *req)
 	long long before = 0;
 	enum wh_err result = http_query_only(req, allowed);
 	if(!result)
-		result = domain_query_id(req, "targetId", &target);
+		result = field_query_id(req, "targetId", &target);
 	if(!result)
 		result = http_page(req, &page);
 	if(!result)
-		result = domain_page_seq(req, &page, seq_sql, &before);
+		result = resource_page_seq(req, &page, seq_sql, &before);
 	if(!result)
 		result = db_exec(req->app->db, sql,
 		                 DBP(db_str(req->account_id), db_str(target), db_str(target),
@@ -52,6 +53,6 @@ enum wh_err audit_log_list(struct request *req)
 		                 &rows, NULL);
 	if(result)
 		return result;
-	domain_send_page(req, &page, &rows, audit_render);
+	resource_send_page(req, &page, &rows, audit_render);
 	return WH_OK;
 }
