@@ -10,6 +10,7 @@
 #include "fcgi-app/core/audit.h"
 #include "fcgi-app/core/outbox.h"
 #include "fcgi-app/core/tx.h"
+#include "fcgi-app/resources/webhooks/webhooks_headers.h"
 #include "fcgi-app/resources/webhooks/webhooks_store.h"
 #include "fcgi-app/resources/webhooks/webhooks_input.h"
 #include "fcgi-app/resources/webhooks/webhooks_write.h"
@@ -63,7 +64,8 @@ static enum wh_err rules_for(const struct request *req, bool create, struct wh_t
 		log_err("allow_cidrs: %s", err);
 		return WH_ERR_CONFIG;
 	}
-	*rules = (struct wh_rules){create, config_bool(cfg, CFG_ALLOW_HTTP_TARGETS), !create, &tx->policy};
+	*rules = (struct wh_rules){create, config_bool(cfg, CFG_ALLOW_HTTP_TARGETS), !create, &tx->policy,
+	                           config_str(cfg, CFG_PUBLIC_BASE_URL)};
 	return WH_OK;
 }
 
@@ -88,8 +90,9 @@ static enum wh_err render_id(struct request *req, const char *id, json_t **out)
 }
 
 /* The fields an update changed, by name, for the audit log: a field of the body whose
- * answer differs before and after, and a write-only one (not in the answer: the secret,
- * oAuth's privateKey) whenever it is given, since it can't be compared without opening it.
+ * answer differs before and after, and a write-only one (not in the answer, or masked
+ * there: the secret, oAuth's privateKey, the custom headers' values) whenever it is given,
+ * since it can't be compared without opening it.
  * New array. */
 static json_t *changed_fields(const json_t *body, const json_t *before, const json_t *after)
 {
@@ -98,7 +101,8 @@ static json_t *changed_fields(const json_t *body, const json_t *before, const js
 	json_object_foreach((json_t *)body, key, v)
 	{
 		const json_t *was = json_object_get(before, key), *now = json_object_get(after, key);
-		bool write_only = !now || (!strcmp(key, "oAuth") && json_object_get(v, "privateKey"));
+		bool write_only =
+		    !now || !strcmp(key, "headers") || (!strcmp(key, "oAuth") && json_object_get(v, "privateKey"));
 		if(write_only || !json_equal((json_t *)was, (json_t *)now))
 			json_array_append_new(fields, json_string(key));
 	}
@@ -226,6 +230,44 @@ enum wh_err webhooks_get(struct request *req)
 	return WH_OK;
 }
 
+/* The custom headers of an update against the loaded row: kept values (null) filled in
+ * from the stored set, and no Authorization while the webhook uses OAuth. */
+static enum wh_err update_headers(struct request *req, struct wh_tx *tx, const struct wh_row *row)
+{
+	struct wh_input *in = &tx->in;
+	bool oauth = in->has_oauth ? in->oauth_meta != NULL : db_rows_get(&row->rows, 0, WH_C_OAUTH_JSON) != NULL;
+	const char *masked = db_rows_get(&row->rows, 0, WH_C_HEADERS);
+	json_t *stored = NULL, *names = NULL;
+	enum wh_err result = WH_OK;
+	if(in->has_headers && json_object_size(in->headers) && masked)
+		result = wh_stored_headers(req->app, tx->id, &stored);
+	if(!result && in->has_headers)
+		result = wh_headers_fill(in->headers, stored, &req->err);
+	if(!result && oauth && !in->has_headers && masked)
+		names = json_loads(masked, 0, NULL);
+	if(!result && oauth)
+		result = wh_headers_oauth_check(in->has_headers ? in->headers : names, &req->err);
+	jx_decref_wiped(stored);
+	json_decref(names);
+	return result;
+}
+
+/* The eventTypes and locationIds an update leaves, checked together. */
+static enum wh_err update_operational(struct request *req, struct wh_tx *tx, const struct wh_row *row)
+{
+	const struct wh_input *in = &tx->in;
+	json_t *stored = NULL;
+	enum wh_err result;
+	if(!in->has_event_types && !in->has_location_ids)
+		return WH_OK;
+	if(!in->has_event_types)
+		stored = json_loads(db_rows_get(&row->rows, 0, WH_C_EVENT_TYPES), 0, NULL);
+	result = wh_operational_check(in->has_event_types ? in->event_types : stored,
+	                              in->has_location_ids ? in->location_ids : row->location_ids, &req->err);
+	json_decref(stored);
+	return result;
+}
+
 static enum wh_err update_tx(struct request *req, void *ctx)
 {
 	struct wh_tx *tx = tx_start(ctx);
@@ -244,6 +286,10 @@ static enum wh_err update_tx(struct request *req, void *ctx)
 	}
 	if(tx->in.oauth_meta && !tx->in.oauth_key && !db_rows_i64(&row.rows, 0, WH_C_HAS_KEY))
 		result = jx_fail(&req->err, "oAuth.privateKey", "oAuth.privateKey: required");
+	if(!result)
+		result = update_headers(req, tx, &row);
+	if(!result)
+		result = update_operational(req, tx, &row);
 	if(!result && tx->in.has_location_ids)
 		result = wh_check_locations(db, req->account_id, locs, &req->err);
 	if(!result && tx->in.has_location_ids)
