@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/urlpolicy.h"
 #include "common/xalloc.h"
 
 enum cfg_type { T_STR, T_INT, T_BOOL };
@@ -44,6 +45,7 @@ static const struct {
     [CFG_FAULT_POINT] = {"fault_point", T_STR, "", 0, 0},
     [CFG_RATE_LIMIT_PER_SECOND] = {"rate_limit_per_second", T_INT, "100", 0, 1000000},
     [CFG_RATE_LIMIT_BURST] = {"rate_limit_burst", T_INT, "200", 1, 1000000},
+    [CFG_EGRESS_PROXY] = {"egress_proxy", T_STR, "", 0, 0},
 };
 
 const char *config_key_name(enum config_key key)
@@ -55,6 +57,8 @@ static int parse_value(struct config *cfg, enum config_key k, const char *val, c
 {
 	char *end;
 	long long v;
+	if(k == CFG_EGRESS_PROXY && urlpolicy_proxy_check(val, why, whylen))
+		return -1;
 	if(keys[k].type == T_STR)
 		goto store;
 	if(keys[k].type == T_BOOL) {

@@ -324,7 +324,8 @@ static int setup(struct worker *w, const char *config_path)
 	                          config_bool(&w->cfg, CFG_ALLOW_HTTP_TARGETS),
 	                          &w->policy,
 	                          w->master_key,
-	                          w->lease_ms - 1000};
+	                          w->lease_ms - 1000,
+	                          config_str(&w->cfg, CFG_EGRESS_PROXY)};
 	w->sender = sender_new(&so);
 	return 0;
 }

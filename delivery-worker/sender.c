@@ -11,6 +11,7 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/xalloc.h"
+#include "delivery-worker/egress.h"
 #include "delivery-worker/oauth.h"
 #include "delivery-worker/retry.h"
 
@@ -29,7 +30,17 @@ struct sender {
 	struct endpoint *endpoints;
 	struct job *fetches; /* token requests in flight, doubly linked; each holds its waiters */
 	struct oauth_cache *tokens;
+	struct egress *egress; /* resolves targets before the proxy is asked; NULL without one */
+	struct job *resolving; /* transfers (and token requests) waiting for egress, doubly linked */
 };
+
+/* Resolver threads for the egress proxy: enough that one slow name doesn't hold the others. */
+#define SENDER_RESOLVERS 4
+
+static void wake(void *ud)
+{
+	curl_multi_wakeup(ud);
+}
 
 struct sender *sender_new(const struct sender_opts *opts)
 {
@@ -42,6 +53,11 @@ struct sender *sender_new(const struct sender_opts *opts)
 	}
 	curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, opts->max_connections);
 	s->tokens = oauth_cache_new(OAUTH_CACHE_MAX);
+	if(opts->egress_proxy && *opts->egress_proxy) {
+		s->egress = egress_new(opts->policy, SENDER_RESOLVERS, wake, s->multi);
+		log_info("egress through the proxy %s (targets resolved and checked first)", opts->egress_proxy);
+	} else
+		s->opts.egress_proxy = NULL;
 	return s;
 }
 
@@ -145,7 +161,9 @@ static curl_socket_t on_open_socket(void *ud, curlsocktype purpose, struct curl_
 	struct job *job = ud;
 	const struct urlpolicy *policy = job->policy;
 	(void)purpose;
-	if(!urlpolicy_allows(policy, &addr->addr, addr->addrlen)) {
+	/* Through the proxy every socket is the proxy's (CURLOPT_NOPROXY is ""), which is exempt:
+	 * the target's addresses were checked before the transfer was handed over. */
+	if(!job->via_proxy && !urlpolicy_allows(policy, &addr->addr, addr->addrlen)) {
 		job->blocked = true;
 		log_info("%s %s: refused a %s address (URL policy)",
 		         job->token_fetch ? "token request of webhook" : "delivery",
@@ -228,6 +246,12 @@ static CURL *easy_for(const struct sender *s, struct job *job)
 	if(!e)
 		return NULL;
 	curl_easy_setopt(e, CURLOPT_URL, job->url);
+	/* Never a proxy from the environment: "" disables http_proxy, ALL_PROXY and the rest,
+	 * and an empty no-proxy list keeps no_proxy from sending a target around the proxy. */
+	curl_easy_setopt(e, CURLOPT_PROXY, s->opts.egress_proxy ? s->opts.egress_proxy : "");
+	curl_easy_setopt(e, CURLOPT_NOPROXY, "");
+	if(job->connect_to)
+		curl_easy_setopt(e, CURLOPT_CONNECT_TO, (struct curl_slist *)job->connect_to);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, s->opts.allow_http ? "http,https" : "https");
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -251,6 +275,7 @@ static CURL *easy_for(const struct sender *s, struct job *job)
 }
 
 static void token_done(struct sender *s, struct job *fetch, CURLcode code, struct job **done);
+static const char *error_class(const struct job *job, CURLcode code);
 
 /* Completes a delivery whose token could not be had: oauth_token_failed, the reason as
  * the attempt's response body. */
@@ -263,20 +288,77 @@ static void token_failed(struct sender *s, struct job *job, const char *why, str
 	complete(s, job, to);
 }
 
-/* Starts the HTTP transfer of a job sender_start counted (or of a token request). */
-static void transfer_start(struct sender *s, struct job *job, const char *bearer)
+/* A transfer that ends before curl has it (code says why): completed at once, handed
+ * back by sender_run. */
+static void transfer_failed(struct sender *s, struct job *job, CURLcode code)
 {
-	enum wh_err result = job->token_fetch ? token_headers(job) : build_headers(job, bearer);
-	if(result || !(job->easy = easy_for(s, job)) || curl_multi_add_handle(s->multi, job->easy)) {
-		if(job->token_fetch) {
-			token_done(s, job, CURLE_FAILED_INIT, &s->failed);
-			return;
-		}
-		job->error = "internal";
+	job->error = code == CURLE_FAILED_INIT ? "internal" : error_class(job, code);
+	if(job->token_fetch)
+		token_done(s, job, code, &s->failed);
+	else
 		complete(s, job, &s->failed);
+}
+
+/* Hands the transfer to curl. connect_to: the address egress checked, or NULL. Only a
+ * CONNECT tunnel (https) can be pinned; a plain http request names its host to the proxy,
+ * which resolves it again. */
+static void transfer_launch(struct sender *s, struct job *job, const char *connect_to)
+{
+	curl_slist_free_all(job->connect_to);
+	job->connect_to = NULL;
+	if(connect_to && !strncasecmp(job->url, "https://", 8) &&
+	   !(job->connect_to = curl_slist_append(NULL, connect_to))) {
+		transfer_failed(s, job, CURLE_FAILED_INIT);
+		return;
+	}
+	if(!(job->easy = easy_for(s, job)) || curl_multi_add_handle(s->multi, job->easy)) {
+		transfer_failed(s, job, CURLE_FAILED_INIT);
 		return;
 	}
 	list_link(list_of(s, job), job);
+}
+
+/* Starts the HTTP transfer of a job sender_start counted (or of a token request): at once,
+ * or through the egress proxy once its target is resolved and checked (sender_run). */
+static void transfer_start(struct sender *s, struct job *job, const char *bearer)
+{
+	enum wh_err result = job->token_fetch ? token_headers(job) : build_headers(job, bearer);
+	if(result) {
+		transfer_failed(s, job, CURLE_FAILED_INIT);
+		return;
+	}
+	if(!s->egress) {
+		transfer_launch(s, job, NULL);
+		return;
+	}
+	job->via_proxy = true;
+	list_link(&s->resolving, job);
+	egress_lookup(s->egress, job->url, job);
+}
+
+/* Transfers whose target egress has resolved: launched when every address is allowed,
+ * failed otherwise, before the proxy is asked anything. */
+static void resolved(struct sender *s)
+{
+	struct egress_result r;
+	while(s->egress && egress_take(s->egress, &r)) {
+		struct job *job = r.owner;
+		list_unlink(&s->resolving, job);
+		if(r.verdict == EGRESS_PINNED) {
+			transfer_launch(s, job, r.connect_to);
+			continue;
+		}
+		if(r.verdict == EGRESS_BLOCKED) {
+			job->blocked = true;
+			log_info("%s %s: the target resolves to a %s address (URL policy, before the egress proxy)",
+			         job->token_fetch ? "token request of webhook" : "delivery",
+			         job->token_fetch ? job->webhook_id : job->id, urlpolicy_class_name(r.blocked));
+		}
+		transfer_failed(s, job,
+		                r.verdict == EGRESS_BLOCKED     ? CURLE_COULDNT_CONNECT
+		                : r.verdict == EGRESS_DNS_ERROR ? CURLE_COULDNT_RESOLVE_HOST
+		                                                : CURLE_URL_MALFORMAT);
+	}
 }
 
 /* A delivery to an OAuth endpoint: sent with the cached token, or joined to the webhook's
@@ -438,24 +520,35 @@ static void finish(struct sender *s, CURL *easy, CURLcode code, struct job **don
 		complete(s, job, done);
 }
 
-void sender_run(struct sender *s, int timeout_ms, struct job **done)
+/* Hands back the jobs completed without a transfer; true when there were any. */
+static bool hand_back_failed(struct sender *s, struct job **done)
 {
-	int running = 0, left = 0;
-	CURLMsg *msg;
+	bool any = s->failed != NULL;
 	while(s->failed) {
 		struct job *job = s->failed;
 		s->failed = job->next;
 		job->next = *done;
 		*done = job;
-		timeout_ms = 0;
 	}
+	return any;
+}
+
+void sender_run(struct sender *s, int timeout_ms, struct job **done)
+{
+	int running = 0, left = 0;
+	CURLMsg *msg;
+	resolved(s);
+	if(hand_back_failed(s, done))
+		timeout_ms = 0;
 	curl_multi_perform(s->multi, &running);
 	if(timeout_ms > 0)
 		curl_multi_poll(s->multi, NULL, 0, timeout_ms, NULL);
+	resolved(s); /* lookups that finished while waiting start now */
 	curl_multi_perform(s->multi, &running);
 	while((msg = curl_multi_info_read(s->multi, &left)))
 		if(msg->msg == CURLMSG_DONE)
 			finish(s, msg->easy_handle, msg->data.result, done);
+	hand_back_failed(s, done);
 }
 
 size_t sender_in_flight(const struct sender *s)
@@ -481,37 +574,42 @@ void sender_saturated(const struct sender *s, size_t cap, struct buf *out)
 		}
 }
 
-void sender_abort_all(struct sender *s, struct job **aborted)
+/* A job (or a token request with its waiters) leaves the sender unfinished. */
+static void abort_one(struct sender *s, struct job *job, struct job **aborted)
 {
-	while(s->inflight) {
-		struct job *job = s->inflight;
+	if(job->easy) {
 		curl_multi_remove_handle(s->multi, job->easy);
 		curl_easy_cleanup(job->easy);
 		job->easy = NULL;
-		list_unlink(&s->inflight, job);
+	}
+	if(!job->token_fetch) {
 		track(s, job, -1);
 		job->next = *aborted;
 		*aborted = job;
+		return;
 	}
-	while(s->fetches) {
-		struct job *fetch = s->fetches;
-		curl_multi_remove_handle(s->multi, fetch->easy);
-		list_unlink(&s->fetches, fetch);
-		while(fetch->waiters) {
-			struct job *job = fetch->waiters;
-			fetch->waiters = job->next;
-			track(s, job, -1);
-			job->next = *aborted;
-			*aborted = job;
+	while(job->waiters) {
+		struct job *waiter = job->waiters;
+		job->waiters = waiter->next;
+		track(s, waiter, -1);
+		waiter->next = *aborted;
+		*aborted = waiter;
+	}
+	job_free(job);
+}
+
+void sender_abort_all(struct sender *s, struct job **aborted)
+{
+	struct job **lists[] = {&s->inflight, &s->fetches, &s->resolving};
+	for(size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+		while(*lists[i]) {
+			struct job *job = *lists[i];
+			if(lists[i] == &s->resolving)
+				egress_cancel(s->egress, job);
+			list_unlink(lists[i], job);
+			abort_one(s, job, aborted);
 		}
-		job_free(fetch);
-	}
-	while(s->failed) {
-		struct job *job = s->failed;
-		s->failed = job->next;
-		job->next = *aborted;
-		*aborted = job;
-	}
+	hand_back_failed(s, aborted);
 }
 
 void sender_free(struct sender *s)
@@ -525,6 +623,7 @@ void sender_free(struct sender *s)
 		job_free(jobs);
 		jobs = next;
 	}
+	egress_free(s->egress); /* its threads wake the multi handle: stopped first */
 	curl_multi_cleanup(s->multi);
 	oauth_cache_free(s->tokens);
 	free(s);

@@ -1,7 +1,12 @@
 /* The HTTP side: one libcurl multi handle with many transfers in flight, connections
  * reused from its cache, the URL policy checked on every address actually connected to
  * (CURLOPT_OPENSOCKETFUNCTION), no redirects, bounded response reading, and a count of
- * transfers per webhook so callers can cap each endpoint. */
+ * transfers per webhook so callers can cap each endpoint.
+ *
+ * Egress is sealed: no proxy is ever taken from the environment (http_proxy, ALL_PROXY,
+ * no_proxy are ignored). With egress_proxy every transfer, token requests included, goes
+ * through that proxy, after egress.h has resolved the target and checked every address
+ * against the URL policy; https is tunnelled with CONNECT to the address checked. */
 #ifndef WH_SENDER_H
 #define WH_SENDER_H
 #include <stdbool.h>
@@ -22,6 +27,7 @@ struct sender_opts {
 	const struct urlpolicy *policy;  /* borrowed, must outlive the sender */
 	const unsigned char *master_key; /* borrowed: opens OAuth private keys (oauth.h) */
 	long long attempt_max_ms;        /* an attempt's transfers end within this; 0: no bound */
+	const char *egress_proxy;        /* borrowed: "http://host:port", or NULL / "" for none */
 };
 
 struct sender *sender_new(const struct sender_opts *opts);
