@@ -5,6 +5,7 @@ resolving the target itself and checking every address against the URL policy.
 The stack's worker runs with allow_private_targets on; these cases stop it and run their
 own worker with the policy on (scripts of test_delivery_faults.ExtraWorker). Real
 connections go to loopback forms only: 10.0.0.1 is refused before any connection."""
+import contextlib
 import socket
 import threading
 
@@ -148,7 +149,30 @@ def drop_webhooks(stack, key, ids):
         stack.request("DELETE", "/v2/webhooks/%s" % wid, key=key)
 
 
+@contextlib.contextmanager
+def own_worker(stack, key, ids, **env):
+    """The stack's worker replaced by one with env for the case; afterwards the case's
+    webhooks (ids, filled by the case) are deleted so their retries don't reach later cases."""
+    stop_stack_worker(stack)
+    extra = ExtraWorker(stack, **env)
+    try:
+        yield extra
+    finally:
+        if extra.p.poll() is None:
+            extra.stop()
+        drop_webhooks(stack, key, ids)
+        start_stack_worker(stack)
+
+
 PROXY_ENV = ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")
+
+
+def closing(servers):
+    """Closes the case's listeners, proxies and receivers at its end."""
+    stack = contextlib.ExitStack()
+    for s in servers:
+        stack.callback(s.close)
+    return stack
 
 
 def test_a_proxy_in_the_environment_is_never_taken(stack):
@@ -159,26 +183,19 @@ def test_a_proxy_in_the_environment_is_never_taken(stack):
     account, key = stack.new_account()
     trap = Listener()
     env = {k: "http://127.0.0.1:%d" % trap.port for k in PROXY_ENV}
-    stop_stack_worker(stack)
-    extra = ExtraWorker(stack, WH_ALLOW_PRIVATE_TARGETS="0", WH_ALLOW_CIDRS="127.0.0.0/8", **env)
-    wid = None
-    try:
-        wid = create_webhook(stack, account, key, "http://10.0.0.1/internal-admin")
+    ids = []
+    with closing([trap]), own_worker(stack, key, ids, WH_ALLOW_PRIVATE_TARGETS="0", WH_ALLOW_CIDRS="127.0.0.0/8",
+                                     **env) as extra:
+        ids.append(create_webhook(stack, account, key, "http://10.0.0.1/internal-admin"))
         emit(stack, account, "visit.created")
-        d = wait_for(lambda: [x for x in deliveries(stack, key, wid) if x["attempts"] >= 1], 15)
+        d = wait_for(lambda: [x for x in deliveries(stack, key, ids[0]) if x["attempts"] >= 1], 15)
         assert d and d[0]["lastError"] == "blocked_address" and d[0]["lastStatusCode"] is None, d
         assert d[0]["status"] != "succeeded", d
-        tries = delivery(stack, key, wid, d[0]["id"])["attemptHistory"]
+        tries = delivery(stack, key, ids[0], d[0]["id"])["attemptHistory"]
         assert tries and all(a["error"] == "blocked_address" and a["statusCode"] is None for a in tries), tries
         assert extra.stop() == 0
         assert trap.got == [], trap.got
         assert "refused a private address" in extra.text(), extra.text()[-2000:]
-    finally:
-        if extra.p.poll() is None:
-            extra.stop()
-        drop_webhooks(stack, key, [wid] if wid else [])
-        start_stack_worker(stack)
-        trap.close()
 
 
 def test_egress_proxy_carries_deliveries_after_the_policy_check(stack):
@@ -188,23 +205,17 @@ def test_egress_proxy_carries_deliveries_after_the_policy_check(stack):
     https to a name is tunnelled with CONNECT to the address that was checked, the name kept
     for TLS. no_proxy=* and http_proxy in the environment change nothing."""
     account, key = stack.new_account()
-    proxy = Proxy()
-    trap = Listener()
-    rx = Receiver()
+    proxy, trap, rx = Proxy(), Listener(), Receiver()
     tls = Listener()  # plain TCP: records the TLS ClientHello that comes through the tunnel
-    stop_stack_worker(stack)
-    extra = ExtraWorker(stack, WH_ALLOW_PRIVATE_TARGETS="0", WH_ALLOW_CIDRS="127.0.0.1/32",
-                        WH_EGRESS_PROXY=proxy.url, no_proxy="*", NO_PROXY="*",
-                        http_proxy="http://127.0.0.1:%d" % trap.port)
     ids = []
-    try:
+    with closing([proxy, trap, rx, tls]), own_worker(stack, key, ids, WH_ALLOW_PRIVATE_TARGETS="0",
+                                                     WH_ALLOW_CIDRS="127.0.0.1/32", WH_EGRESS_PROXY=proxy.url,
+                                                     no_proxy="*", NO_PROXY="*",
+                                                     http_proxy="http://127.0.0.1:%d" % trap.port) as extra:
         ok_url = "http://localhost:%d/hook" % rx.port
-        blocked_url = "http://127.0.0.2:%d/hook" % rx.port
-        tls_url = "https://localhost:%d/hook" % tls.port
-        ok = create_webhook(stack, account, key, ok_url)
-        blocked = create_webhook(stack, account, key, blocked_url)
-        tunnel = create_webhook(stack, account, key, tls_url)
-        ids = [ok, blocked, tunnel]
+        ids += [create_webhook(stack, account, key, url) for url in
+                (ok_url, "http://127.0.0.2:%d/hook" % rx.port, "https://localhost:%d/hook" % tls.port)]
+        ok, blocked, tunnel = ids
         eid, body = emit(stack, account, "visit.created")
 
         assert wait_for(lambda: rx.received(), 15), (proxy.seen(), extra.text()[-2000:])
@@ -229,39 +240,23 @@ def test_egress_proxy_carries_deliveries_after_the_policy_check(stack):
         assert trap.got == [], trap.got
         assert extra.stop() == 0
         assert "before the egress proxy" in extra.text(), extra.text()[-2000:]
-    finally:
-        if extra.p.poll() is None:
-            extra.stop()
-        drop_webhooks(stack, key, ids)
-        start_stack_worker(stack)
-        for x in (proxy, trap, rx, tls):
-            x.close()
 
 
 def test_egress_proxy_refuses_a_name_that_resolves_to_a_blocked_range(stack):
     """localhost resolves to 127.0.0.1, which this worker's policy refuses (only 127.0.0.2 is
     allow-listed): the delivery records blocked_address and the proxy is never asked."""
     account, key = stack.new_account()
-    proxy = Proxy()
-    rx = Receiver()
-    stop_stack_worker(stack)
-    extra = ExtraWorker(stack, WH_ALLOW_PRIVATE_TARGETS="0", WH_ALLOW_CIDRS="127.0.0.2/32", WH_EGRESS_PROXY=proxy.url)
-    wid = None
-    try:
-        wid = create_webhook(stack, account, key, "http://localhost:%d/hook" % rx.port)
+    proxy, rx = Proxy(), Receiver()
+    ids = []
+    with closing([proxy, rx]), own_worker(stack, key, ids, WH_ALLOW_PRIVATE_TARGETS="0", WH_ALLOW_CIDRS="127.0.0.2/32",
+                                          WH_EGRESS_PROXY=proxy.url) as extra:
+        ids.append(create_webhook(stack, account, key, "http://localhost:%d/hook" % rx.port))
         emit(stack, account, "visit.created")
-        d = wait_for(lambda: [x for x in deliveries(stack, key, wid) if x["attempts"] >= 2], 15)
+        d = wait_for(lambda: [x for x in deliveries(stack, key, ids[0]) if x["attempts"] >= 2], 15)
         assert d and d[0]["lastError"] == "blocked_address" and d[0]["status"] != "succeeded", d
         assert proxy.seen() == [] and rx.received() == [], (proxy.seen(), len(rx.received()))
         assert extra.stop() == 0
         assert "resolves to a loopback address" in extra.text(), extra.text()[-2000:]
-    finally:
-        if extra.p.poll() is None:
-            extra.stop()
-        drop_webhooks(stack, key, [wid] if wid else [])
-        start_stack_worker(stack)
-        proxy.close()
-        rx.close()
 
 
 def test_a_bad_egress_proxy_stops_the_worker_with_the_reason(stack):
@@ -274,3 +269,27 @@ def test_a_bad_egress_proxy_stops_the_worker_with_the_reason(stack):
         assert rc == 2 and "egress_proxy" in w.text(), (bad, rc, w.text()[-500:])
     out = stack.api(["print-config"], env={"WH_EGRESS_PROXY": "http://[::1]:3128"}).stdout
     assert "egress_proxy = http://[::1]:3128" in out, out
+
+
+def test_token_requests_take_the_egress_proxy_and_its_checks(stack):
+    """OAuth token requests are transfers like deliveries: through the proxy once their
+    target is checked. A token server on 127.0.0.2 (not allow-listed) is refused before the
+    proxy is asked: the attempt records oauth_token_failed / blocked_address."""
+    from test_oauth import TokenServer, attempts, bearer, guarded, oauth_webhook, send
+    account, key = stack.new_account()
+    proxy, ts, far = Proxy(), TokenServer("ec"), TokenServer("ec", host="127.0.0.2")
+    rx = guarded(ts)
+    ids = []
+    with closing([proxy, ts, far, rx]), own_worker(stack, key, ids, WH_ALLOW_PRIVATE_TARGETS="0",
+                                                   WH_ALLOW_CIDRS="127.0.0.1/32", WH_EGRESS_PROXY=proxy.url):
+        ids += [oauth_webhook(stack, key, rx.url, ts.url, "ec"), oauth_webhook(stack, key, rx.url, far.url, "ec")]
+        send(stack, account, ids[0])
+        d = wait_for(lambda: [x for x in deliveries(stack, key, ids[0]) if x["status"] == "succeeded"], 15)
+        assert d, (deliveries(stack, key, ids[0]), proxy.seen(), ts.rejected)
+        assert ts.fetches == 1 and ts.valid(bearer(rx.received()[0])), ts.rejected
+        assert "POST %s" % ts.url in proxy.seen() and "POST %s" % rx.url in proxy.seen(), proxy.seen()
+        send(stack, account, ids[1])
+        assert wait_for(lambda: attempts(stack, ids[1]), 10)
+        assert attempts(stack, ids[1])[0] == ["NULL", "oauth_token_failed", "token request: blocked_address"], \
+            attempts(stack, ids[1])
+        assert far.fetches == 0 and not any("127.0.0.2" in line for line in proxy.seen()), proxy.seen()
