@@ -3,6 +3,7 @@
  * may share one database. SIGTERM: no new claims, in-flight attempts finish (or are
  * released after a grace period), exit 0. */
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -363,6 +364,7 @@ int main(int argc, char **argv)
 	log_info("worker stopped");
 out:
 	sender_free(w.sender);
+	OPENSSL_cleanse(w.master_key, sizeof(w.master_key));
 	db_free(w.db);
 	urlpolicy_release(&w.policy);
 	config_release(&w.cfg);

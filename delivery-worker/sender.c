@@ -14,6 +14,7 @@
 #include "delivery-worker/egress.h"
 #include "delivery-worker/oauth.h"
 #include "delivery-worker/retry.h"
+#include "delivery-worker/tokens.h"
 
 struct endpoint {
 	char webhook_id[ID_LEN + 1];
@@ -28,8 +29,8 @@ struct sender {
 	size_t ninflight;     /* jobs started and not handed back (waiting for a token too) */
 	struct job *failed;   /* completed without a transfer; handed back by sender_run */
 	struct endpoint *endpoints;
-	struct job *fetches; /* token requests in flight, doubly linked; each holds its waiters */
-	struct oauth_cache *tokens;
+	struct job *fetches;   /* token requests in flight, doubly linked; each holds its waiters */
+	struct tokens *tokens; /* the OAuth token flow */
 	struct egress *egress; /* resolves targets before the proxy is asked; NULL without one */
 	struct job *resolving; /* transfers (and token requests) waiting for egress, doubly linked */
 };
@@ -52,7 +53,7 @@ struct sender *sender_new(const struct sender_opts *opts)
 		abort();
 	}
 	curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, opts->max_connections);
-	s->tokens = oauth_cache_new(OAUTH_CACHE_MAX);
+	s->tokens = tokens_new(opts->master_key);
 	if(opts->egress_proxy && *opts->egress_proxy) {
 		s->egress = egress_new(opts->policy, SENDER_RESOLVERS, wake, s->multi);
 		log_info("egress through the proxy %s (targets resolved and checked first)", opts->egress_proxy);
@@ -218,11 +219,15 @@ static enum wh_err build_headers(struct job *job, const char *bearer)
 	lines[6] = "Expect:"; /* no 100-continue round trip */
 	buf_init(&auth, OAUTH_TOKEN_MAX + 64);
 	if(bearer) {
-		buf_adds(&auth, "Authorization: Bearer ");
-		buf_adds(&auth, bearer);
+		result = buf_adds(&auth, "Authorization: Bearer ");
+		if(!result)
+			result = buf_adds(&auth, bearer);
+		if(result)
+			goto out;
 		lines[7] = buf_str(&auth);
 	}
 	result = headers_set(job, lines, bearer ? 8 : 7);
+out:
 	crypto_buf_wipe(&auth);
 	return result;
 }
@@ -284,7 +289,8 @@ static void token_failed(struct sender *s, struct job *job, const char *why, str
 	job->error = "oauth_token_failed";
 	job->status_code = 0;
 	buf_reset(&job->body);
-	buf_adds(&job->body, why);
+	if(buf_adds(&job->body, why)) /* longer than the body kept: recorded without the reason */
+		log_warn("delivery %s: the token failure's reason does not fit the attempt record", job->id);
 	complete(s, job, to);
 }
 
@@ -362,33 +368,27 @@ static void resolved(struct sender *s)
 }
 
 /* A delivery to an OAuth endpoint: sent with the cached token, or joined to the webhook's
- * token request (started when there is none in flight). */
+ * token request (started when there is none in flight), see tokens.h. */
 static void oauth_start(struct sender *s, struct job *job)
 {
 	char why[OAUTH_REASON_MAX];
-	struct job *fetch;
-	const char *token = oauth_cache_get(s->tokens, job->webhook_id, job->oauth_fp, time_now_ms(), &job->oauth_gen);
-	if(token) {
+	const char *token = NULL;
+	struct job *fetch = NULL;
+	switch(tokens_acquire(s->tokens, job, time_now_ms(), &token, &fetch, why, sizeof(why))) {
+	case TOKENS_READY:
 		transfer_start(s, job, token);
-		return;
-	}
-	for(fetch = s->fetches; fetch; fetch = fetch->next)
-		if(!strcmp(fetch->webhook_id, job->webhook_id) && !strcmp(fetch->oauth_fp, job->oauth_fp)) {
-			job->next = fetch->waiters;
-			fetch->waiters = job;
-			return;
-		}
-	fetch = oauth_request_build(job, s->opts.master_key, why, sizeof(why));
-	if(!fetch) {
-		log_info("webhook %s: no token request: %s", job->webhook_id, why);
+		break;
+	case TOKENS_WAIT:
+		break;
+	case TOKENS_FETCH:
+		fetch->policy = s->opts.policy;
+		fetch->start_mono = job->start_mono; /* inside the budget of the attempt that needs it */
+		transfer_start(s, fetch, NULL);
+		break;
+	case TOKENS_FAILED:
 		token_failed(s, job, why, &s->failed);
-		return;
+		break;
 	}
-	fetch->policy = s->opts.policy;
-	fetch->start_mono = job->start_mono; /* inside the budget of the attempt that needs it */
-	job->next = NULL;
-	fetch->waiters = job;
-	transfer_start(s, fetch, NULL);
 }
 
 void sender_start(struct sender *s, struct job *job)
@@ -397,12 +397,10 @@ void sender_start(struct sender *s, struct job *job)
 	job->at_ms = time_now_ms();
 	job->start_mono = time_mono_ms();
 	track(s, job, +1);
-	if(job->oauth_json) {
-		oauth_fingerprint(job->oauth_json, job->oauth_key, job->oauth_key_len, job->oauth_fp);
+	if(job->oauth_json)
 		oauth_start(s, job);
-	} else {
+	else
 		transfer_start(s, job, NULL);
-	}
 }
 
 static const char *error_class(const struct job *job, CURLcode code)
@@ -432,49 +430,24 @@ static const char *error_class(const struct job *job, CURLcode code)
 	}
 }
 
-/* Why a token request failed, from its transfer and answer; false when it gave a token. */
-static bool token_answer(const struct job *fetch, CURLcode code, struct buf *token, long long *expires_in, char *why,
-                         size_t whylen)
-{
-	if(fetch->blocked || code == CURLE_FAILED_INIT)
-		snprintf(why, whylen, "token request: %s", fetch->blocked ? "blocked_address" : "internal");
-	else if(code == CURLE_WRITE_ERROR && fetch->body_capped)
-		snprintf(why, whylen, "token answer larger than %d bytes", OAUTH_ANSWER_MAX);
-	else if(code != CURLE_OK)
-		snprintf(why, whylen, "token request: %s", fetch->error);
-	else if(fetch->body_seen > fetch->body.len)
-		snprintf(why, whylen, "token answer larger than %d bytes", OAUTH_ANSWER_MAX);
-	else
-		return oauth_token_parse(fetch->status_code, fetch->body.ptr ? fetch->body.ptr : "", fetch->body.len,
-		                         token, expires_in, why, whylen) != WH_OK;
-	return true;
-}
-
 /* A token request ended: its waiters are sent with the new token, or fail. Frees fetch. */
 static void token_done(struct sender *s, struct job *fetch, CURLcode code, struct job **done)
 {
 	char why[OAUTH_REASON_MAX];
 	struct buf token;
-	long long expires_in = 0, now = time_now_ms();
-	unsigned long gen = 0;
+	struct job *waiters = NULL;
+	bool ok;
 	buf_init(&token, OAUTH_TOKEN_MAX + 1);
-	if(token_answer(fetch, code, &token, &expires_in, why, sizeof(why))) {
-		log_info("webhook %s: token request failed: %s", fetch->webhook_id, why);
-	} else {
-		gen = oauth_cache_put(s->tokens, fetch->webhook_id, fetch->oauth_fp, buf_str(&token),
-		                      oauth_valid_until(now, expires_in), now);
-		log_debug("webhook %s: new access token, expires in %lld s", fetch->webhook_id, expires_in);
-	}
-	while(fetch->waiters) {
-		struct job *job = fetch->waiters;
-		fetch->waiters = job->next;
+	ok = tokens_done(s->tokens, fetch, code == CURLE_OK ? NULL : fetch->error, time_now_ms(), &token, &waiters, why,
+	                 sizeof(why)) == WH_OK;
+	while(waiters) {
+		struct job *job = waiters;
+		waiters = job->next;
 		job->next = NULL;
-		if(gen) {
-			job->oauth_gen = gen;
+		if(ok)
 			transfer_start(s, job, buf_str(&token));
-		} else {
+		else
 			token_failed(s, job, why, done);
-		}
 	}
 	crypto_buf_wipe(&token);
 	job_free(fetch);
@@ -484,7 +457,7 @@ static void token_done(struct sender *s, struct job *fetch, CURLcode code, struc
 static void refresh(struct sender *s, struct job *job)
 {
 	log_debug("delivery %s: the endpoint answered 401; fetching a new token", job->id);
-	oauth_cache_drop(s->tokens, job->webhook_id, job->oauth_gen);
+	tokens_refused(s->tokens, job);
 	job->oauth_refreshed = true;
 	job->status_code = 0;
 	job->error = NULL;
@@ -564,14 +537,17 @@ size_t sender_count(const struct sender *s, const char *webhook_id)
 	return 0;
 }
 
-void sender_saturated(const struct sender *s, size_t cap, struct buf *out)
+enum wh_err sender_saturated(const struct sender *s, size_t cap, struct buf *out)
 {
-	for(const struct endpoint *e = s->endpoints; e; e = e->next)
+	enum wh_err result = WH_OK;
+	for(const struct endpoint *e = s->endpoints; e && !result; e = e->next)
 		if(e->n >= cap) {
 			if(out->len)
-				buf_adds(out, ",");
-			buf_adds(out, e->webhook_id);
+				result = buf_adds(out, ",");
+			if(!result)
+				result = buf_adds(out, e->webhook_id);
 		}
+	return result;
 }
 
 /* A job (or a token request with its waiters) leaves the sender unfinished. */
@@ -588,9 +564,8 @@ static void abort_one(struct sender *s, struct job *job, struct job **aborted)
 		*aborted = job;
 		return;
 	}
-	while(job->waiters) {
-		struct job *waiter = job->waiters;
-		job->waiters = waiter->next;
+	for(struct job *waiter = tokens_abandon(s->tokens, job), *next; waiter; waiter = next) {
+		next = waiter->next;
 		track(s, waiter, -1);
 		waiter->next = *aborted;
 		*aborted = waiter;
@@ -625,6 +600,6 @@ void sender_free(struct sender *s)
 	}
 	egress_free(s->egress); /* its threads wake the multi handle: stopped first */
 	curl_multi_cleanup(s->multi);
-	oauth_cache_free(s->tokens);
+	tokens_free(s->tokens);
 	free(s);
 }
