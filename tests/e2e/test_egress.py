@@ -179,12 +179,13 @@ def test_a_proxy_in_the_environment_is_never_taken(stack):
     """The issue's bypass: http_proxy (and the rest) in the worker's environment pointing at
     a loopback listener that the policy would allow, private targets off, a webhook to
     http://10.0.0.1/internal-admin. Before, the check saw only the proxy's address and the
-    listener received the POST. Now the worker connects itself and refuses 10.0.0.1."""
+    listener received the POST. Now the worker connects itself and refuses 10.0.0.1; the
+    same for a token request to 10.0.0.2."""
     account, key = stack.new_account()
-    trap = Listener()
+    trap, rx = Listener(), Receiver()
     env = {k: "http://127.0.0.1:%d" % trap.port for k in PROXY_ENV}
     ids = []
-    with closing([trap]), own_worker(stack, key, ids, WH_ALLOW_PRIVATE_TARGETS="0", WH_ALLOW_CIDRS="127.0.0.0/8",
+    with closing([trap, rx]), own_worker(stack, key, ids, WH_ALLOW_PRIVATE_TARGETS="0", WH_ALLOW_CIDRS="127.0.0.0/8",
                                      **env) as extra:
         ids.append(create_webhook(stack, account, key, "http://10.0.0.1/internal-admin"))
         emit(stack, account, "visit.created")
@@ -193,8 +194,16 @@ def test_a_proxy_in_the_environment_is_never_taken(stack):
         assert d[0]["status"] != "succeeded", d
         tries = delivery(stack, key, ids[0], d[0]["id"])["attemptHistory"]
         assert tries and all(a["error"] == "blocked_address" and a["statusCode"] is None for a in tries), tries
+
+        # token requests too: an OAuth webhook whose token server is on 10.0.0.2
+        from test_oauth import attempts, oauth_webhook, send
+        ids.append(oauth_webhook(stack, key, rx.url, "http://10.0.0.2/token", "ec"))
+        send(stack, account, ids[1])
+        assert wait_for(lambda: attempts(stack, ids[1]), 15)
+        assert attempts(stack, ids[1])[0] == ["NULL", "oauth_token_failed", "token request: blocked_address"], \
+            attempts(stack, ids[1])
         assert extra.stop() == 0
-        assert trap.got == [], trap.got
+        assert trap.got == [] and rx.received() == [], (trap.got, rx.received())
         assert "refused a private address" in extra.text(), extra.text()[-2000:]
 
 
