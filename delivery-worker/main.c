@@ -164,7 +164,7 @@ static enum wh_err claim_round(struct worker *w, bool *busy)
 	struct job *jobs = NULL;
 	size_t njobs = 0;
 	long long room = cfg_int(w, CFG_MAX_IN_FLIGHT) - (long long)sender_in_flight(w->sender);
-	struct claim_opts opts = {w->master_key, w->lease_ms, 0, ""};
+	struct claim_opts opts = {w->master_key, w->lease_ms, 0, "", config_str(&w->cfg, CFG_PUBLIC_BASE_URL)};
 	enum wh_err result;
 
 	opts.limit = room < cfg_int(w, CFG_WORKER_BATCH) ? room : cfg_int(w, CFG_WORKER_BATCH);

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "delivery-worker/egress.h"
+#include "delivery-worker/extra_headers.h"
 #include "delivery-worker/oauth.h"
 #include "delivery-worker/retry.h"
 #include "delivery-worker/tokens.h"
@@ -164,7 +165,7 @@ static curl_socket_t on_open_socket(void *ud, curlsocktype purpose, struct curl_
 	(void)purpose;
 	/* Through the proxy every socket is the proxy's (CURLOPT_NOPROXY is ""), which is exempt:
 	 * the target's addresses were checked before the transfer was handed over. */
-	if(!job->via_proxy && !urlpolicy_allows(policy, &addr->addr, addr->addrlen)) {
+	if(!job->via_proxy && !job->inbox_target && !urlpolicy_allows(policy, &addr->addr, addr->addrlen)) {
 		job->blocked = true;
 		log_info("%s %s: refused a %s address (URL policy)",
 		         job->token_fetch ? "token request of webhook" : "delivery",
@@ -227,6 +228,8 @@ static enum wh_err build_headers(struct job *job, const char *bearer)
 		lines[7] = buf_str(&auth);
 	}
 	result = headers_set(job, lines, bearer ? 8 : 7);
+	if(!result)
+		result = extra_headers_append(job);
 out:
 	crypto_buf_wipe(&auth);
 	return result;
@@ -257,7 +260,7 @@ static CURL *easy_for(const struct sender *s, struct job *job)
 	curl_easy_setopt(e, CURLOPT_NOPROXY, "");
 	if(job->connect_to)
 		curl_easy_setopt(e, CURLOPT_CONNECT_TO, (struct curl_slist *)job->connect_to);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, s->opts.allow_http ? "http,https" : "https");
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, s->opts.allow_http || job->inbox_target ? "http,https" : "https");
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_POST, 1L);
@@ -333,11 +336,11 @@ static void transfer_start(struct sender *s, struct job *job, const char *bearer
 		transfer_failed(s, job, CURLE_FAILED_INIT);
 		return;
 	}
-	if(!s->egress) {
+	job->via_proxy = s->egress != NULL;
+	if(!s->egress || job->inbox_target) { /* an inbox of this service is exempt from the policy */
 		transfer_launch(s, job, NULL);
 		return;
 	}
-	job->via_proxy = true;
 	list_link(&s->resolving, job);
 	egress_lookup(s->egress, job->url, job);
 }
