@@ -10,6 +10,7 @@
 #include "common/dbhosts.h"
 #include "common/inbox_url.h"
 #include "common/log.h"
+#include "common/urlpolicy.h"
 #include "common/xalloc.h"
 
 enum cfg_type { T_STR, T_INT, T_BOOL };
@@ -49,6 +50,7 @@ static const struct {
     [CFG_RATE_LIMIT_PER_SECOND] = {"rate_limit_per_second", T_INT, "100", 0, 1000000},
     [CFG_RATE_LIMIT_BURST] = {"rate_limit_burst", T_INT, "200", 1, 1000000},
     [CFG_PUBLIC_BASE_URL] = {"public_base_url", T_STR, "", 0, 0},
+    [CFG_EGRESS_PROXY] = {"egress_proxy", T_STR, "", 0, 0},
 };
 
 const char *config_key_name(enum config_key key)
@@ -67,6 +69,8 @@ static int parse_value(struct config *cfg, enum config_key k, const char *val, c
 		         keys[k].name, val);
 		return -1;
 	}
+	if(k == CFG_EGRESS_PROXY && urlpolicy_proxy_check(val, why, whylen))
+		return -1;
 	if(keys[k].type == T_STR)
 		goto store;
 	if(keys[k].type == T_BOOL) {

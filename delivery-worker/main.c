@@ -3,6 +3,7 @@
  * may share one database. SIGTERM: no new claims, in-flight attempts finish (or are
  * released after a grace period), exit 0. */
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -326,7 +327,8 @@ static int setup(struct worker *w, const char *config_path)
 	                          config_bool(&w->cfg, CFG_ALLOW_HTTP_TARGETS),
 	                          &w->policy,
 	                          w->master_key,
-	                          w->lease_ms - 1000};
+	                          w->lease_ms - 1000,
+	                          config_str(&w->cfg, CFG_EGRESS_PROXY)};
 	w->sender = sender_new(&so);
 	return 0;
 }
@@ -364,6 +366,7 @@ int main(int argc, char **argv)
 	log_info("worker stopped");
 out:
 	sender_free(w.sender);
+	OPENSSL_cleanse(w.master_key, sizeof(w.master_key));
 	db_free(w.db);
 	urlpolicy_release(&w.policy);
 	config_release(&w.cfg);

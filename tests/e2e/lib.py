@@ -199,7 +199,7 @@ class Front:
 
     def health(self):
         try:
-            return self.request("GET", "/v2/health").status
+            return self.request("GET", "/v2/live").status
         except OSError:
             return 0
 
