@@ -13,9 +13,11 @@
 #define CHUNK 16
 #define IN16 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
-static const char sql_due[] =
-    "SELECT id, manual FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? "
-    "AND FIND_IN_SET(webhook_id, ?) = 0 ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED";
+/* Due on the database's clock; the third column is that clock (NOW is fixed for a
+ * statement), from which the lease is computed. */
+static const char sql_due[] = "SELECT id, manual, " CLAIM_DB_NOW_MS " FROM deliveries WHERE status = 'pending' "
+                              "AND next_attempt_at <= " CLAIM_DB_NOW_MS " AND FIND_IN_SET(webhook_id, ?) = 0 "
+                              "ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED";
 
 static const char sql_lease[] =
     "UPDATE deliveries SET lease_token = ?, lease_expires = ?, next_attempt_at = ?, manual = 0 "
@@ -29,11 +31,11 @@ static const char sql_load[] =
 
 /* A released manual attempt stays manual (the claim cleared the flag). */
 static const char sql_release[] =
-    "UPDATE deliveries SET lease_token = NULL, lease_expires = NULL, next_attempt_at = ?, "
+    "UPDATE deliveries SET lease_token = NULL, lease_expires = NULL, next_attempt_at = " CLAIM_DB_NOW_MS ", "
     "manual = GREATEST(manual, ?) WHERE id = ? AND lease_token = ?";
 
 static const char sql_release_head[] = "UPDATE deliveries SET lease_token = NULL, lease_expires = NULL, "
-                                       "next_attempt_at = ? WHERE lease_token = ? AND id IN (";
+                                       "next_attempt_at = " CLAIM_DB_NOW_MS " WHERE lease_token = ? AND id IN (";
 static const char sql_release_row[] = "?";
 static const char sql_release_tail[] = ")";
 
@@ -44,13 +46,19 @@ static void chunk_params(struct db_param *p, const struct db_rows *ids, size_t f
 		p[i] = db_str(from + i < ids->nrows ? db_rows_get(ids, from + i, 0) : "");
 }
 
-static enum wh_err lease_rows(struct db *db, const struct claim_opts *o, const char *lease, struct db_rows *ids)
+/* Leases due rows until the database's now + lease_ms. *deadline_mono: this worker's
+ * monotonic time by which the lease surely still holds (taken before the statement was sent,
+ * so never later than the database's now), minus the recording margin. */
+static enum wh_err lease_rows(struct db *db, const struct claim_opts *o, const char *lease, struct db_rows *ids,
+                              long long *deadline_mono)
 {
-	long long now = time_now_ms(), expires = now + o->lease_ms;
+	long long expires;
 	enum wh_err result = db_begin(db);
 	if(result)
 		return result;
-	result = db_exec(db, sql_due, DBP(db_i64(now), db_str(o->exclude), db_i64(o->limit)), ids, NULL);
+	*deadline_mono = time_mono_ms() + o->lease_ms - o->record_margin_ms;
+	result = db_exec(db, sql_due, DBP(db_str(o->exclude), db_i64(o->limit)), ids, NULL);
+	expires = !result && ids->nrows ? db_rows_i64(ids, 0, 2) + o->lease_ms : 0;
 	for(size_t from = 0; !result && from < ids->nrows; from += CHUNK) {
 		struct db_param p[CHUNK + 3] = {db_str(lease), db_i64(expires), db_i64(expires)};
 		chunk_params(p + 3, ids, from);
@@ -115,9 +123,10 @@ static bool was_manual(const struct db_rows *ids, const char *id)
 }
 
 static struct job *job_load(const struct claim_opts *o, const char *lease, const struct db_rows *rows, size_t r,
-                            const struct db_rows *ids)
+                            const struct db_rows *ids, long long deadline_mono)
 {
 	struct job *job = job_new();
+	job->deadline_mono = deadline_mono;
 	snprintf(job->id, sizeof(job->id), "%s", db_rows_get(rows, r, 0));
 	snprintf(job->webhook_id, sizeof(job->webhook_id), "%s", db_rows_get(rows, r, 1));
 	snprintf(job->event_id, sizeof(job->event_id), "%s", db_rows_get(rows, r, 2));
@@ -152,7 +161,7 @@ static struct job *job_load(const struct claim_opts *o, const char *lease, const
 }
 
 static enum wh_err load_jobs(struct db *db, const struct claim_opts *o, const char *lease, const struct db_rows *ids,
-                             struct job **out, size_t *njobs)
+                             long long deadline_mono, struct job **out, size_t *njobs)
 {
 	enum wh_err result = WH_OK;
 	for(size_t from = 0; !result && from < ids->nrows; from += CHUNK) {
@@ -161,7 +170,7 @@ static enum wh_err load_jobs(struct db *db, const struct claim_opts *o, const ch
 		chunk_params(p + 1, ids, from);
 		result = db_exec(db, sql_load, p, CHUNK + 1, &rows, NULL);
 		for(size_t r = 0; !result && r < rows.nrows; r++) {
-			struct job *job = job_load(o, lease, &rows, r, ids);
+			struct job *job = job_load(o, lease, &rows, r, ids, deadline_mono);
 			job->next = *out;
 			*out = job;
 			(*njobs)++;
@@ -176,6 +185,7 @@ enum wh_err claim_due(struct db *db, const struct claim_opts *opts, struct job *
 {
 	char lease[ID_LEN + 1];
 	struct db_rows ids;
+	long long deadline_mono = 0;
 	enum wh_err result;
 
 	*out = NULL;
@@ -183,45 +193,43 @@ enum wh_err claim_due(struct db *db, const struct claim_opts *opts, struct job *
 	if(opts->limit <= 0)
 		return WH_OK;
 	id_new(lease);
-	result = lease_rows(db, opts, lease, &ids);
+	result = lease_rows(db, opts, lease, &ids, &deadline_mono);
 	if(result)
 		return result;
 	if(ids.nrows)
-		result = load_jobs(db, opts, lease, &ids, out, njobs);
+		result = load_jobs(db, opts, lease, &ids, deadline_mono, out, njobs);
 	db_rows_release(&ids);
 	return result;
 }
 
-enum wh_err claim_release(struct db *db, const struct job *job, long long due_ms)
+enum wh_err claim_release(struct db *db, const struct job *job)
 {
-	return db_exec(db, sql_release,
-	               DBP(db_i64(due_ms), db_i64(job->manual ? 1 : 0), db_str(job->id), db_str(job->lease)), NULL,
+	return db_exec(db, sql_release, DBP(db_i64(job->manual ? 1 : 0), db_str(job->id), db_str(job->lease)), NULL,
 	               NULL);
 }
 
 /* The jobs of lease that are not manual, released with multi-row statements. */
-static enum wh_err release_plain(struct db *db, const struct job *jobs, const char *lease, long long due_ms)
+static enum wh_err release_plain(struct db *db, const struct job *jobs, const char *lease)
 {
-	struct db_param p[SQLROWS_MAX + 2];
+	struct db_param p[SQLROWS_MAX + 1];
 	size_t n = 0;
 	enum wh_err result = WH_OK;
 	for(const struct job *j = jobs; j; j = j->next)
 		n += !j->manual && !strcmp(j->lease, lease);
 	while(n && !result) {
 		size_t chunk = sqlrows_chunk(n), k = 0;
-		p[0] = db_i64(due_ms);
-		p[1] = db_str(lease);
+		p[0] = db_str(lease);
 		for(; k < chunk; jobs = jobs->next)
 			if(!jobs->manual && !strcmp(jobs->lease, lease))
-				p[2 + k++] = db_str(jobs->id);
+				p[1 + k++] = db_str(jobs->id);
 		result = db_exec(db, sqlrows_text(sql_release_head, sql_release_row, sql_release_tail, chunk), p,
-		                 chunk + 2, NULL, NULL);
+		                 chunk + 1, NULL, NULL);
 		n -= chunk;
 	}
 	return result;
 }
 
-enum wh_err claim_release_all(struct db *db, const struct job *jobs, long long due_ms)
+enum wh_err claim_release_all(struct db *db, const struct job *jobs)
 {
 	enum wh_err result;
 	if(!jobs)
@@ -229,9 +237,9 @@ enum wh_err claim_release_all(struct db *db, const struct job *jobs, long long d
 	result = db_begin(db);
 	for(const struct job *j = jobs; j && !result; j = j->next)
 		if(j->manual || strcmp(j->lease, jobs->lease))
-			result = claim_release(db, j, due_ms);
+			result = claim_release(db, j);
 	if(!result)
-		result = release_plain(db, jobs, jobs->lease, due_ms);
+		result = release_plain(db, jobs, jobs->lease);
 	if(!result)
 		result = db_commit(db);
 	if(result)

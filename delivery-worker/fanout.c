@@ -7,10 +7,13 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/xalloc.h"
+#include "delivery-worker/claim.h"
 #include "delivery-worker/sqlrows.h"
 
+/* The last column is the database's clock: new deliveries are due at once on the clock the
+ * claims compare with. */
 static const char sql_claim_events[] =
-    "SELECT seq, id, account_id, location_id, type, visit_state, webhook_id FROM events "
+    "SELECT seq, id, account_id, location_id, type, visit_state, webhook_id, " CLAIM_DB_NOW_MS " FROM events "
     "WHERE fanned_out = 0 ORDER BY seq LIMIT ? FOR UPDATE SKIP LOCKED";
 
 /* SPEC §7: active and not disabled; eventTypes empty or containing the type; locationIds
@@ -169,7 +172,6 @@ static enum wh_err fanout_batch(struct db *db, const struct db_rows *ev, long lo
 enum wh_err fanout_run(struct db *db, long long batch, size_t *nevents)
 {
 	struct db_rows ev;
-	long long now = time_now_ms();
 	enum wh_err result;
 
 	memset(&ev, 0, sizeof(ev));
@@ -179,7 +181,7 @@ enum wh_err fanout_run(struct db *db, long long batch, size_t *nevents)
 		return result;
 	result = db_exec(db, sql_claim_events, DBP(db_i64(batch)), &ev, NULL);
 	if(!result && ev.nrows)
-		result = fanout_batch(db, &ev, now);
+		result = fanout_batch(db, &ev, db_rows_i64(&ev, 0, 7));
 	if(!result)
 		result = db_commit(db);
 	if(result)

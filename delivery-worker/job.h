@@ -32,6 +32,7 @@ struct job {
 	int sched_attempts; /* scheduled attempts made before this one */
 	bool manual;        /* asked for by resend/recover */
 	enum job_skip skip;
+	long long deadline_mono; /* time_mono_ms by which the attempt ends: inside its lease */
 
 	char *url;     /* owned */
 	char *payload; /* owned, the exact event bytes */
@@ -65,7 +66,9 @@ struct job {
 	long status_code;  /* 0 when no HTTP answer */
 	const char *error; /* static error class, NULL on success */
 	long long duration_ms;
-	bool lease_lost; /* set by record_batch: another worker owns the delivery now */
+	bool lease_lost;      /* set by record_batch: another worker owns the delivery now */
+	bool recorded_before; /* lease_lost because an earlier try of the same record committed */
+	bool not_started;     /* handed back unsent (stop, or too little lease left): release it */
 
 	struct job *next, *prev; /* prev: only in the sender's in-flight list */
 };

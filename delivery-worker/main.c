@@ -27,6 +27,9 @@
 #define STOP_GRACE_MAX_MS 10000
 /* Between full rounds (worker_poll_ms) an idle worker looks this often for new events. */
 #define WAKE_CHECK_MS 5
+/* The end of every lease kept for recording its attempt: an attempt's requests end this long
+ * before the lease does (as seen from this host). */
+#define RECORD_MARGIN_MS 1000
 
 /* Is anything waiting to be fanned out? One indexed read (events_pending). */
 static const char sql_unfanned[] = "SELECT 1 FROM events WHERE fanned_out = 0 LIMIT 1";
@@ -84,8 +87,10 @@ static void db_ok(struct worker *w)
 
 static void log_recorded(const struct job *job)
 {
-	if(job->lease_lost)
-		log_warn("delivery %s: lease lost, outcome dropped", job->id);
+	if(job->lease_lost && !job->recorded_before)
+		log_warn("delivery %s: lease lost; the attempt is recorded as superseded", job->id);
+	else if(job->lease_lost)
+		log_debug("delivery %s: already recorded", job->id);
 	else if(job->skip)
 		log_info("delivery %s: not sent (%s)", job->id, record_skip_reason(job->skip));
 	else if(job->error)
@@ -148,7 +153,7 @@ static void dispatch(struct worker *w, struct job *jobs)
 			sender_start(w->sender, job);
 		}
 	}
-	if(back && claim_release_all(w->db, back, time_now_ms()))
+	if(back && claim_release_all(w->db, back))
 		log_debug("%s: release failed; the leases will expire", back->id);
 	while(back) {
 		struct job *next = back->next;
@@ -163,7 +168,7 @@ static enum wh_err claim_round(struct worker *w, bool *busy)
 	struct job *jobs = NULL;
 	size_t njobs = 0;
 	long long room = cfg_int(w, CFG_MAX_IN_FLIGHT) - (long long)sender_in_flight(w->sender);
-	struct claim_opts opts = {w->master_key, w->lease_ms, 0, ""};
+	struct claim_opts opts = {w->master_key, w->lease_ms, RECORD_MARGIN_MS, 0, ""};
 	enum wh_err result;
 
 	opts.limit = room < cfg_int(w, CFG_WORKER_BATCH) ? room : cfg_int(w, CFG_WORKER_BATCH);
@@ -277,7 +282,7 @@ static void drain(struct worker *w)
 	sender_abort_all(w->sender, &left);
 	while(left) {
 		struct job *next = left->next;
-		claim_release(w->db, left, time_now_ms());
+		claim_release(w->db, left);
 		job_free(left);
 		left = next;
 	}
@@ -323,8 +328,7 @@ static int setup(struct worker *w, const char *config_path)
 	                          cfg_int(w, CFG_MAX_IN_FLIGHT),
 	                          config_bool(&w->cfg, CFG_ALLOW_HTTP_TARGETS),
 	                          &w->policy,
-	                          w->master_key,
-	                          w->lease_ms - 1000};
+	                          w->master_key};
 	w->sender = sender_new(&so);
 	return 0;
 }

@@ -8,23 +8,36 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/xalloc.h"
+#include "delivery-worker/claim.h"
 #include "delivery-worker/sqlrows.h"
 
+/* next_attempt_at on the database's clock, like the claims that compare it: now (manual),
+ * now + the retry delay, or NULL (the delay is NULL when the delivery is done). */
 static const char sql_outcome[] =
-    "UPDATE deliveries SET status = IF(manual = 1, 'pending', ?), next_attempt_at = IF(manual = 1, ?, ?), "
+    "UPDATE deliveries SET status = IF(manual = 1, 'pending', ?), "
+    "next_attempt_at = IF(manual = 1, " CLAIM_DB_NOW_MS ", " CLAIM_DB_NOW_MS " + ?), "
     "attempts = attempts + 1, sched_attempts = sched_attempts + ?, last_status_code = ?, last_error = ?, "
     "last_attempt_at = ?, lease_token = NULL, lease_expires = NULL, updated = ? "
     "WHERE id = ? AND lease_token = ?";
 
 static const char sql_attempt_head[] =
     "INSERT INTO delivery_attempts (delivery_id, webhook_id, at, duration_ms, ok, status_code, error, "
-    "response_body, trigger_kind) VALUES ";
-static const char sql_attempt_row[] = "(?, ?, ?, ?, ?, ?, ?, ?, ?)";
-#define ATTEMPT_COLS 9
+    "response_body, trigger_kind, superseded) VALUES ";
+static const char sql_attempt_row[] = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+#define ATTEMPT_COLS 10
 
 static const char sql_skip[] =
     "UPDATE deliveries SET status = 'failed', last_error = ?, next_attempt_at = NULL, lease_token = NULL, "
     "lease_expires = NULL, manual = 0, updated = ? WHERE id = ? AND lease_token = ?";
+
+/* A lost lease: was this very attempt recorded by an earlier try whose commit answer was
+ * lost (the fence fails because that commit cleared the lease)? */
+static const char sql_attempt_seen[] =
+    "SELECT 1 FROM delivery_attempts WHERE delivery_id = ? AND at = ? AND duration_ms = ? LIMIT 1";
+
+/* A superseded attempt still counts among the delivery's attempts; the rest of the row
+ * belongs to the worker that holds the lease now. */
+static const char sql_superseded[] = "UPDATE deliveries SET attempts = attempts + 1 WHERE id = ?";
 
 /* A webhook's health after a batch: the latest success and failure times; failing_since
  * restarts at the first failure after the batch's last success (NULL when a success came
@@ -182,9 +195,16 @@ static void attempt_params(struct db_param *p, const struct job *job)
 	p[6] = db_str(job->error);
 	p[7] = job->status_code || job->body.len ? db_blob(buf_str(&job->body), job->body.len) : db_null();
 	p[8] = db_str(job->manual ? "manual" : "scheduled");
+	p[9] = db_i64(job->lease_lost ? 1 : 0);
 }
 
-/* The attempt rows of the jobs whose lease held, in multi-row INSERTs. */
+/* Does the job get an attempt row? Every attempt made does, once: superseded ones too. */
+static bool attempt_row_due(const struct job *job)
+{
+	return !job->skip && !job->recorded_before;
+}
+
+/* The attempt rows, in multi-row INSERTs. */
 static enum wh_err write_attempts(struct db *db, const struct job *jobs, size_t njobs)
 {
 	struct db_param *p = xcalloc(SQLROWS_MAX * ATTEMPT_COLS, sizeof(*p));
@@ -192,17 +212,36 @@ static enum wh_err write_attempts(struct db *db, const struct job *jobs, size_t 
 	enum wh_err result = WH_OK;
 	size_t i = 0, rows = 0;
 	for(const struct job *j = jobs; j && i < njobs; j = j->next, i++)
-		rows += !j->skip && !j->lease_lost;
+		rows += attempt_row_due(j);
 	while(rows && !result) {
 		size_t chunk = sqlrows_chunk(rows), k = 0;
 		for(; k < chunk; job = job->next)
-			if(!job->skip && !job->lease_lost)
+			if(attempt_row_due(job))
 				attempt_params(p + ATTEMPT_COLS * k++, job);
 		result = db_exec(db, sqlrows_text(sql_attempt_head, sql_attempt_row, "", chunk), p,
 		                 chunk * ATTEMPT_COLS, NULL, NULL);
 		rows -= chunk;
 	}
 	free(p);
+	return result;
+}
+
+/* An attempt whose lease was lost: recorded before (an earlier try committed), or
+ * superseded (counted on the delivery; its attempt row is marked). */
+static enum wh_err write_lost(struct db *db, struct job *job)
+{
+	struct db_rows rows;
+	enum wh_err result;
+	if(job->skip)
+		return WH_OK;
+	result = db_exec(db, sql_attempt_seen, DBP(db_str(job->id), db_i64(job->at_ms), db_i64(job->duration_ms)),
+	                 &rows, NULL);
+	if(result)
+		return result;
+	job->recorded_before = rows.nrows > 0;
+	db_rows_release(&rows);
+	if(!job->recorded_before)
+		result = db_exec(db, sql_superseded, DBP(db_str(job->id)), NULL, NULL);
 	return result;
 }
 
@@ -220,14 +259,17 @@ static enum wh_err write_outcome(struct db *db, const struct record_opts *o, str
 		struct retry_attempt a = {!job->error, job->status_code, job->retry_after_s, job->sched_attempts,
 		                          job->manual};
 		struct retry_decision d = retry_decide(o->schedule, &a, rand01());
-		struct db_param next = d.delay_ms < 0 ? db_null() : db_i64(now + d.delay_ms);
+		struct db_param delay = d.delay_ms < 0 ? db_null() : db_i64(d.delay_ms);
 		struct db_param code = job->status_code ? db_i64(job->status_code) : db_null();
 		result = db_exec(db, sql_outcome,
-		                 DBP(db_str(d.status), db_i64(now), next, db_i64(d.sched_inc), code, db_str(job->error),
+		                 DBP(db_str(d.status), delay, db_i64(d.sched_inc), code, db_str(job->error),
 		                     db_i64(job->at_ms), db_i64(now), db_str(job->id), db_str(job->lease)),
 		                 NULL, &n);
 	}
 	job->lease_lost = !result && !n;
+	job->recorded_before = false;
+	if(job->lease_lost)
+		result = write_lost(db, job);
 	return result;
 }
 

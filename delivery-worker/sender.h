@@ -21,7 +21,6 @@ struct sender_opts {
 	bool allow_http;                 /* http:// as well as https:// (allow_http_targets) */
 	const struct urlpolicy *policy;  /* borrowed, must outlive the sender */
 	const unsigned char *master_key; /* borrowed: opens OAuth private keys (oauth.h) */
-	long long attempt_max_ms;        /* an attempt's transfers end within this; 0: no bound */
 };
 
 struct sender *sender_new(const struct sender_opts *opts);
@@ -29,7 +28,8 @@ struct sender *sender_new(const struct sender_opts *opts);
 void sender_free(struct sender *s);
 
 /* Starts the attempt of a signed job (skip == JOB_SEND); the sender owns it until it comes
- * back from sender_run. A job with oauth_json first gets a bearer token (oauth.h): from
+ * back from sender_run. Every request of the attempt ends by job->deadline_mono (when not
+ * 0) as well as within request_timeout_ms. A job with oauth_json first gets a bearer token (oauth.h): from
  * the cache, or by joining the webhook's token request on the same multi handle; a 401
  * answer refreshes the token once within the attempt; no token: error
  * "oauth_token_failed" with the reason as the body. WH_ERR_INTERNAL when curl refuses the handle (the job is then
