@@ -15,8 +15,8 @@
 
 /* Due on the database's clock; the third column is that clock (NOW is fixed for a
  * statement), from which the lease is computed. */
-static const char sql_due[] = "SELECT id, manual, " CLAIM_DB_NOW_MS " FROM deliveries WHERE status = 'pending' "
-                              "AND next_attempt_at <= " CLAIM_DB_NOW_MS " AND FIND_IN_SET(webhook_id, ?) = 0 "
+static const char sql_due[] = "SELECT id, manual, " DB_NOW_MS " FROM deliveries WHERE status = 'pending' "
+                              "AND next_attempt_at <= " DB_NOW_MS " AND FIND_IN_SET(webhook_id, ?) = 0 "
                               "ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED";
 
 static const char sql_lease[] =
@@ -31,11 +31,11 @@ static const char sql_load[] =
 
 /* A released manual attempt stays manual (the claim cleared the flag). */
 static const char sql_release[] =
-    "UPDATE deliveries SET lease_token = NULL, lease_expires = NULL, next_attempt_at = " CLAIM_DB_NOW_MS ", "
+    "UPDATE deliveries SET lease_token = NULL, lease_expires = NULL, next_attempt_at = " DB_NOW_MS ", "
     "manual = GREATEST(manual, ?) WHERE id = ? AND lease_token = ?";
 
 static const char sql_release_head[] = "UPDATE deliveries SET lease_token = NULL, lease_expires = NULL, "
-                                       "next_attempt_at = " CLAIM_DB_NOW_MS " WHERE lease_token = ? AND id IN (";
+                                       "next_attempt_at = " DB_NOW_MS " WHERE lease_token = ? AND id IN (";
 static const char sql_release_row[] = "?";
 static const char sql_release_tail[] = ")";
 

@@ -4,7 +4,7 @@
  * rows whose next_attempt_at has come, then lease_token/lease_expires are set and
  * next_attempt_at moves to the lease's expiry (so a row whose worker dies becomes due
  * again by itself). Due times and leases are read and computed on the database's clock
- * (CLAIM_DB_NOW_MS), never a worker host's, so hosts with skewed clocks agree on when a
+ * (DB_NOW_MS), never a worker host's, so hosts with skewed clocks agree on when a
  * lease ends. No lock is held after the commit; every later write about a job is fenced
  * by WHERE id = ? AND lease_token = ?. */
 #ifndef WH_CLAIM_H
@@ -14,10 +14,6 @@
 #include "common/crypto.h"
 #include "common/db.h"
 #include "delivery-worker/job.h"
-
-/* The database's clock in epoch milliseconds, as an SQL expression (constant within one
- * statement). Times the claims compare are written with it. */
-#define CLAIM_DB_NOW_MS "CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED)"
 
 struct claim_opts {
 	const unsigned char *master_key; /* borrowed, CRYPTO_KEY_LEN bytes */

@@ -7,13 +7,12 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/xalloc.h"
-#include "delivery-worker/claim.h"
 #include "delivery-worker/sqlrows.h"
 
 /* The last column is the database's clock: new deliveries are due at once on the clock the
  * claims compare with. */
 static const char sql_claim_events[] =
-    "SELECT seq, id, account_id, location_id, type, visit_state, webhook_id, " CLAIM_DB_NOW_MS " FROM events "
+    "SELECT seq, id, account_id, location_id, type, visit_state, webhook_id, " DB_NOW_MS " FROM events "
     "WHERE fanned_out = 0 ORDER BY seq LIMIT ? FOR UPDATE SKIP LOCKED";
 
 /* SPEC §7: active and not disabled; eventTypes empty or containing the type; locationIds

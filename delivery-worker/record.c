@@ -8,14 +8,13 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/xalloc.h"
-#include "delivery-worker/claim.h"
 #include "delivery-worker/sqlrows.h"
 
 /* next_attempt_at on the database's clock, like the claims that compare it: now (manual),
  * now + the retry delay, or NULL (the delay is NULL when the delivery is done). */
 static const char sql_outcome[] =
     "UPDATE deliveries SET status = IF(manual = 1, 'pending', ?), "
-    "next_attempt_at = IF(manual = 1, " CLAIM_DB_NOW_MS ", " CLAIM_DB_NOW_MS " + ?), "
+    "next_attempt_at = IF(manual = 1, " DB_NOW_MS ", " DB_NOW_MS " + ?), "
     "attempts = attempts + 1, sched_attempts = sched_attempts + ?, last_status_code = ?, last_error = ?, "
     "last_attempt_at = ?, lease_token = NULL, lease_expires = NULL, updated = ? "
     "WHERE id = ? AND lease_token = ?";

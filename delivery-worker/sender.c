@@ -531,3 +531,8 @@ void sender_free(struct sender *s)
 	oauth_cache_free(s->tokens);
 	free(s);
 }
+
+void sender_wakeup(struct sender *s)
+{
+	curl_multi_wakeup(s->multi);
+}

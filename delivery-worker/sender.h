@@ -45,6 +45,9 @@ size_t sender_in_flight(const struct sender *s);
 size_t sender_count(const struct sender *s, const char *webhook_id);
 /* Appends to out the comma-separated ids of webhooks with at least cap transfers in flight. */
 void sender_saturated(const struct sender *s, size_t cap, struct buf *out);
+/* Ends a sender_run wait now (or the next one, when none is under way). The only call that
+ * is safe from another thread. */
+void sender_wakeup(struct sender *s);
 /* Stops every transfer in flight and hands the jobs back in *aborted, unfinished. */
 void sender_abort_all(struct sender *s, struct job **aborted);
 

@@ -373,3 +373,79 @@ def test_sigterm_releases_an_attempt_that_does_not_finish_in_time(stack):
     finally:
         start_stack_worker(stack)
         rx.close()
+
+
+def db_pid(stack):
+    with open(os.path.join(stack.var, "mysql.pid")) as f:
+        return int(f.read().strip())
+
+
+def test_transfers_do_not_wait_for_a_stopped_database(stack):
+    """MariaDB stopped (SIGSTOP) for 10 s while transfers to a 3 s endpoint are in flight: the
+    transfers end while it is stopped, none times out, and their records land when it resumes."""
+    account, key = stack.new_account()
+    n = 8
+    rx = quiet(Receiver(slow(3)))
+    stop_stack_worker(stack)
+    # a request timeout of 6 s: a transfer held up by the 10 s stall would time out
+    extra = ExtraWorker(stack, WH_REQUEST_TIMEOUT_MS="6000", WH_LEASE_SECONDS="60")
+    pid = db_pid(stack)
+    resumed = None
+    try:
+        wid = create_webhook(stack, account, key, rx.url)
+        emit_many(stack, account, [("visit.created", None, None, None, {"n": i}) for i in range(n)])
+        assert wait_for(lambda: len(rx.received()) == n, 20), len(rx.received())
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            time.sleep(10)
+        finally:
+            resumed = time.time()
+            os.kill(pid, signal.SIGCONT)
+        ds = wait_for(lambda: [d for d in deliveries(stack, key, wid) if d["status"] == "succeeded"], 30)
+        assert len(ds) == n, deliveries(stack, key, wid)
+        for d in ds:
+            hist = stack.request("GET", "/v2/webhooks/%s/deliveries/%s" % (wid, d["id"]), key=key).json["attemptHistory"]
+            assert len(hist) == 1 and hist[0]["statusCode"] == 200 and hist[0]["error"] is None, hist
+        # every attempt ended (answer read) while the database was still stopped
+        ends = stack.sql("SELECT MAX(at + duration_ms) FROM delivery_attempts WHERE webhook_id = %s" % q(wid))
+        assert int(ends[0][0]) < resumed * 1000, (ends, resumed)
+        assert extra.stop() == 0
+    finally:
+        if resumed is None:
+            os.kill(pid, signal.SIGCONT)
+        if extra.p.poll() is None:
+            extra.stop()
+        start_stack_worker(stack)
+        rx.close()
+
+
+def worker_row(stack, pid):
+    rows = stack.sql("SELECT id, host, pid, version, started, last_seen, "
+                     "CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED) FROM workers WHERE pid = %d" % pid)
+    return rows[0] if rows else None
+
+
+def test_heartbeat_row_is_kept_current_and_removed_on_a_clean_stop(stack):
+    extra = ExtraWorker(stack)
+    try:
+        first = wait_for(lambda: worker_row(stack, extra.p.pid), 10)
+        assert first, stack.sql("SELECT * FROM workers")
+        wid, host, pid, version, started, seen, now = first
+        assert len(wid) == 20 and host == socket.gethostname() and version and int(pid) == extra.p.pid, first
+        # started and last_seen on the database's clock
+        assert int(started) <= int(seen) <= int(now) and int(now) - int(seen) < 10000, first
+        later = wait_for(lambda: (lambda r: r if r and int(r[5]) > int(seen) else None)(worker_row(stack, extra.p.pid)), 10)
+        assert later and later[0] == wid and later[4] == started, (first, later)
+        assert extra.stop() == 0
+        assert worker_row(stack, extra.p.pid) is None, "the row outlived a clean stop"
+        # a worker killed with -9 leaves its row behind, no longer seen
+        extra = ExtraWorker(stack)
+        assert wait_for(lambda: worker_row(stack, extra.p.pid), 10)
+        extra.stop(signal.SIGKILL)
+        gone = worker_row(stack, extra.p.pid)
+        time.sleep(2.5)
+        assert worker_row(stack, extra.p.pid)[5] == gone[5]
+        stack.sql("DELETE FROM workers WHERE pid = %d" % extra.p.pid)
+    finally:
+        if extra.p.poll() is None:
+            extra.stop()
