@@ -39,37 +39,52 @@ static const char sql_release_head[] = "UPDATE deliveries SET lease_token = NULL
 static const char sql_release_row[] = "?";
 static const char sql_release_tail[] = ")";
 
-/* Fills p[first..first+CHUNK) with the ids of rows [from, from+CHUNK), "" past the end. */
-static void chunk_params(struct db_param *p, const struct db_rows *ids, size_t from)
+/* Fills p[0..CHUNK) with the ids [from, from+CHUNK), "" past the end. */
+static void chunk_params(struct db_param *p, const struct claim_leased *l, size_t from)
 {
 	for(size_t i = 0; i < CHUNK; i++)
-		p[i] = db_str(from + i < ids->nrows ? db_rows_get(ids, from + i, 0) : "");
+		p[i] = db_str(from + i < l->n ? l->ids[from + i] : "");
 }
 
-/* Leases due rows until the database's now + lease_ms. *deadline_mono: this worker's
- * monotonic time by which the lease surely still holds (taken before the statement was sent,
- * so never later than the database's now), minus the recording margin. */
-static enum wh_err lease_rows(struct db *db, const struct claim_opts *o, const char *lease, struct db_rows *ids,
-                              long long *deadline_mono)
+/* Leases the due rows read into l until expires (the database's now + lease_ms). */
+static enum wh_err lease_ids(struct db *db, const struct claim_leased *l, long long expires)
 {
-	long long expires;
+	enum wh_err result = WH_OK;
+	for(size_t from = 0; !result && from < l->n; from += CHUNK) {
+		struct db_param p[CHUNK + 3] = {db_str(l->lease), db_i64(expires), db_i64(expires)};
+		chunk_params(p + 3, l, from);
+		result = db_exec(db, sql_lease, p, CHUNK + 3, NULL, NULL);
+	}
+	return result;
+}
+
+/* Reads and leases due rows in one transaction; l's arrays (new, also on failure) point
+ * into rows (release it in any case). The deadline
+ * is this worker's monotonic time by which the lease surely still holds (taken before the
+ * statement was sent, so never later than the database's now), minus the recording margin. */
+static enum wh_err lease_due(struct db *db, const struct claim_opts *o, struct db_rows *rows, struct claim_leased *l)
+{
 	enum wh_err result = db_begin(db);
 	if(result)
 		return result;
-	*deadline_mono = time_mono_ms() + o->lease_ms - o->record_margin_ms;
-	result = db_exec(db, sql_due, DBP(db_str(o->exclude), db_i64(o->limit)), ids, NULL);
-	expires = !result && ids->nrows ? db_rows_i64(ids, 0, 2) + o->lease_ms : 0;
-	for(size_t from = 0; !result && from < ids->nrows; from += CHUNK) {
-		struct db_param p[CHUNK + 3] = {db_str(lease), db_i64(expires), db_i64(expires)};
-		chunk_params(p + 3, ids, from);
-		result = db_exec(db, sql_lease, p, CHUNK + 3, NULL, NULL);
+	l->deadline_mono = time_mono_ms() + o->lease_ms - o->record_margin_ms;
+	result = db_exec(db, sql_due, DBP(db_str(o->exclude), db_i64(o->limit)), rows, NULL);
+	if(!result && rows->nrows) {
+		char **ids = xcalloc(rows->nrows, sizeof(*ids));
+		bool *manual = xcalloc(rows->nrows, sizeof(*manual));
+		for(size_t r = 0; r < rows->nrows; r++) {
+			ids[r] = rows->cells[r * rows->ncols].val;
+			manual[r] = db_rows_i64(rows, r, 1) != 0;
+		}
+		l->ids = (const char *const *)ids;
+		l->manual = manual;
+		l->n = rows->nrows;
+		result = lease_ids(db, l, db_rows_i64(rows, 0, 2) + o->lease_ms);
 	}
 	if(!result)
 		result = db_commit(db);
-	if(result) {
+	if(result)
 		db_rollback(db);
-		db_rows_release(ids);
-	}
 	return result;
 }
 
@@ -114,25 +129,25 @@ out:
 	return result;
 }
 
-static bool was_manual(const struct db_rows *ids, const char *id)
+static bool was_manual(const struct claim_leased *l, const char *id)
 {
-	for(size_t i = 0; i < ids->nrows; i++)
-		if(!strcmp(db_rows_get(ids, i, 0), id))
-			return db_rows_i64(ids, i, 1) != 0;
+	for(size_t i = 0; l->manual && i < l->n; i++)
+		if(!strcmp(l->ids[i], id))
+			return l->manual[i];
 	return false;
 }
 
-static struct job *job_load(const struct claim_opts *o, const char *lease, const struct db_rows *rows, size_t r,
-                            const struct db_rows *ids, long long deadline_mono)
+static struct job *job_load(const struct claim_opts *o, const struct claim_leased *l, const struct db_rows *rows,
+                            size_t r)
 {
 	struct job *job = job_new();
-	job->deadline_mono = deadline_mono;
+	job->deadline_mono = l->deadline_mono;
 	snprintf(job->id, sizeof(job->id), "%s", db_rows_get(rows, r, 0));
 	snprintf(job->webhook_id, sizeof(job->webhook_id), "%s", db_rows_get(rows, r, 1));
 	snprintf(job->event_id, sizeof(job->event_id), "%s", db_rows_get(rows, r, 2));
-	snprintf(job->lease, sizeof(job->lease), "%s", lease);
+	snprintf(job->lease, sizeof(job->lease), "%s", l->lease);
 	job->sched_attempts = (int)db_rows_i64(rows, r, 3);
-	job->manual = was_manual(ids, job->id);
+	job->manual = was_manual(l, job->id);
 	if(!db_rows_get(rows, r, 5))
 		job->skip = JOB_SKIP_WEBHOOK_DELETED;
 	else if(db_rows_get(rows, r, 10))
@@ -160,17 +175,17 @@ static struct job *job_load(const struct claim_opts *o, const char *lease, const
 	return job;
 }
 
-static enum wh_err load_jobs(struct db *db, const struct claim_opts *o, const char *lease, const struct db_rows *ids,
-                             long long deadline_mono, struct job **out, size_t *njobs)
+enum wh_err claim_load(struct db *db, const struct claim_opts *o, const struct claim_leased *l, struct job **out,
+                       size_t *njobs)
 {
 	enum wh_err result = WH_OK;
-	for(size_t from = 0; !result && from < ids->nrows; from += CHUNK) {
-		struct db_param p[CHUNK + 1] = {db_str(lease)};
+	for(size_t from = 0; !result && from < l->n; from += CHUNK) {
+		struct db_param p[CHUNK + 1] = {db_str(l->lease)};
 		struct db_rows rows;
-		chunk_params(p + 1, ids, from);
+		chunk_params(p + 1, l, from);
 		result = db_exec(db, sql_load, p, CHUNK + 1, &rows, NULL);
 		for(size_t r = 0; !result && r < rows.nrows; r++) {
-			struct job *job = job_load(o, lease, &rows, r, ids, deadline_mono);
+			struct job *job = job_load(o, l, &rows, r);
 			job->next = *out;
 			*out = job;
 			(*njobs)++;
@@ -184,8 +199,8 @@ static enum wh_err load_jobs(struct db *db, const struct claim_opts *o, const ch
 enum wh_err claim_due(struct db *db, const struct claim_opts *opts, struct job **out, size_t *njobs)
 {
 	char lease[ID_LEN + 1];
-	struct db_rows ids;
-	long long deadline_mono = 0;
+	struct db_rows rows = {0, 0, NULL};
+	struct claim_leased l = {lease, NULL, NULL, 0, 0};
 	enum wh_err result;
 
 	*out = NULL;
@@ -193,12 +208,12 @@ enum wh_err claim_due(struct db *db, const struct claim_opts *opts, struct job *
 	if(opts->limit <= 0)
 		return WH_OK;
 	id_new(lease);
-	result = lease_rows(db, opts, lease, &ids, &deadline_mono);
-	if(result)
-		return result;
-	if(ids.nrows)
-		result = load_jobs(db, opts, lease, &ids, deadline_mono, out, njobs);
-	db_rows_release(&ids);
+	result = lease_due(db, opts, &rows, &l);
+	if(!result && l.n)
+		result = claim_load(db, opts, &l, out, njobs);
+	free((void *)l.ids);
+	free((void *)l.manual);
+	db_rows_release(&rows);
 	return result;
 }
 

@@ -9,6 +9,7 @@
  * by WHERE id = ? AND lease_token = ?. */
 #ifndef WH_CLAIM_H
 #define WH_CLAIM_H
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/crypto.h"
@@ -29,6 +30,20 @@ struct claim_opts {
  * by (the lease as seen from this host, minus record_margin_ms). WH_ERR_DB_DOWN when the database is gone; jobs already
  * loaded are still in *out then (their rows are leased) and must be handled. */
 enum wh_err claim_due(struct db *db, const struct claim_opts *opts, struct job **out, size_t *njobs);
+
+/* Deliveries leased under one token, to load. */
+struct claim_leased {
+	const char *lease;
+	const char *const *ids; /* borrowed */
+	const bool *manual;     /* borrowed, per id; NULL: none is */
+	size_t n;
+	long long deadline_mono; /* the jobs' deadline_mono (see claim_due) */
+};
+
+/* Loads the jobs of deliveries leased under l->lease (by claim_due, or by a fan-out that
+ * leased what it created), as claim_due does; prepends them to *out, counting in *njobs. */
+enum wh_err claim_load(struct db *db, const struct claim_opts *opts, const struct claim_leased *l, struct job **out,
+                       size_t *njobs);
 
 /* Gives a job back without an attempt: the lease is cleared and the row is due again at
  * once (the database's now). Fenced by the job's lease. */

@@ -178,16 +178,43 @@ static void dispatch(struct dbwork *d, struct job *jobs)
 	flush_unreleased(d);
 }
 
+static struct claim_opts claim_opts_of(const struct dbwork *d)
+{
+	long long room = cfg_int(d, CFG_MAX_IN_FLIGHT) - (long long)d->nheld;
+	struct claim_opts opts = {d->o.master_key, d->o.lease_ms, d->o.record_margin_ms, 0, ""};
+	opts.limit = room < cfg_int(d, CFG_WORKER_BATCH) ? room : cfg_int(d, CFG_WORKER_BATCH);
+	return opts;
+}
+
+static size_t held_of(void *ctx, const char *webhook_id)
+{
+	const struct dbwork *d = ctx;
+	return epcount_get(d->held, webhook_id);
+}
+
+/* Fans out a batch of events; the deliveries it could lease start at once. */
+static enum wh_err fanout_round(struct dbwork *d, bool *busy)
+{
+	struct claim_opts opts = claim_opts_of(d);
+	long long room = cfg_int(d, CFG_MAX_IN_FLIGHT) - (long long)d->nheld;
+	struct fanout_lease fl = {
+	    &opts, room > 0 ? (size_t)room : 0, (size_t)cfg_int(d, CFG_PER_ENDPOINT_CONCURRENCY), held_of, d, NULL, 0};
+	size_t nevents = 0;
+	enum wh_err result = fanout_run(d->db, cfg_int(d, CFG_WORKER_BATCH), &nevents, &fl);
+	dispatch(d, fl.jobs);
+	if(!result && (long long)nevents == cfg_int(d, CFG_WORKER_BATCH))
+		*busy = true;
+	return result;
+}
+
 static enum wh_err claim_round(struct dbwork *d, bool *busy)
 {
 	struct buf exclude;
 	struct job *jobs = NULL;
 	size_t njobs = 0, saturated;
-	long long room = cfg_int(d, CFG_MAX_IN_FLIGHT) - (long long)d->nheld;
-	struct claim_opts opts = {d->o.master_key, d->o.lease_ms, d->o.record_margin_ms, 0, ""};
+	struct claim_opts opts = claim_opts_of(d);
 	enum wh_err result;
 
-	opts.limit = room < cfg_int(d, CFG_WORKER_BATCH) ? room : cfg_int(d, CFG_WORKER_BATCH);
 	buf_init(&exclude, BUF_MAX_DEFAULT);
 	saturated = epcount_at_least(d->held, (size_t)cfg_int(d, CFG_PER_ENDPOINT_CONCURRENCY), &exclude);
 	opts.exclude = buf_str(&exclude);
@@ -230,13 +257,10 @@ static enum wh_err retention_step(struct dbwork *d)
 static void db_round(struct dbwork *d)
 {
 	bool busy = false;
-	size_t nevents = 0;
 	enum wh_err result;
 	d->round_due = false;
 	d->next_round = time_mono_ms() + cfg_int(d, CFG_WORKER_POLL_MS);
-	result = fanout_run(d->db, cfg_int(d, CFG_WORKER_BATCH), &nevents);
-	if(!result && (long long)nevents == cfg_int(d, CFG_WORKER_BATCH))
-		busy = true;
+	result = fanout_round(d, &busy);
 	if(!result)
 		result = claim_round(d, &busy);
 	if(!result && time_mono_ms() >= d->next_retention)
