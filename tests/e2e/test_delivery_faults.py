@@ -449,3 +449,60 @@ def test_heartbeat_row_is_kept_current_and_removed_on_a_clean_stop(stack):
     finally:
         if extra.p.poll() is None:
             extra.stop()
+
+
+def skewed(seconds):
+    """Environment that runs a worker with its wall clock moved by seconds (libfaketime; the
+    monotonic clock is left alone)."""
+    import glob
+    lib = (glob.glob("/usr/lib/*/faketime/libfaketimeMT.so.1") + glob.glob("/usr/lib/faketime/libfaketimeMT.so.1"))
+    assert lib, "libfaketime is missing (scripts/deps.sh installs faketime)"
+    asan = os.environ.get("ASAN_OPTIONS", "")
+    return {"LD_PRELOAD": lib[0], "FAKETIME": "%+d" % seconds, "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+            "ASAN_OPTIONS": (asan + ":" if asan else "") + "verify_asan_link_order=0", "WH_LOG_LEVEL": "debug"}
+
+
+def log_clock(text):
+    """Unix time of a worker log's first line (its own wall clock)."""
+    import calendar
+    stamp = text.split(" ", 1)[0]
+    return calendar.timegm(time.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S"))
+
+
+def test_workers_with_skewed_clocks_agree_on_leases(stack):
+    """Two workers whose host clocks are 10 minutes behind and ahead: leases, due times and
+    their expiry are on the database's clock, so neither takes the other's deliveries."""
+    account, key = stack.new_account()
+    rx = quiet(Receiver(slow(0.05)))
+    stop_stack_worker(stack)
+    workers = [ExtraWorker(stack, **skewed(-600)), ExtraWorker(stack, **skewed(600))]
+    try:
+        for w, skew in zip(workers, (-600, 600)):
+            assert wait_for(lambda: "worker started" in w.text(), 10), w.text()
+            assert abs(log_clock(w.text()) - time.time() - skew) < 60, "the clock was not moved: " + w.text()[:200]
+        wid = create_webhook(stack, account, key, rx.url)
+        events = emit_many(stack, account, [("visit.created", None, None, None, {"n": i}) for i in range(300)])
+        longest = 0
+        while count_status(stack, wid, "succeeded") < 300 and len(rx.received()) < 400:
+            ahead = stack.sql("SELECT MAX(lease_expires) - CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED) "
+                              "FROM deliveries WHERE webhook_id = %s AND lease_token IS NOT NULL" % q(wid))[0][0]
+            if ahead != "NULL":
+                longest = max(longest, int(ahead))
+            time.sleep(0.05)
+        assert count_status(stack, wid, "succeeded") == 300
+        time.sleep(0.3)
+        dup, ids = duplicated(rx)
+        assert sorted(ids) == sorted(e[0] for e in events), (len(ids), len(dup))
+        # a lease ends lease_seconds (5 s here) after the database's now, whatever the host's clock
+        assert 0 < longest <= 5000, longest
+        att = stack.sql("SELECT COUNT(*), SUM(superseded) FROM delivery_attempts WHERE webhook_id = %s" % q(wid))
+        assert att == [["300", "0"]], att
+        for w in workers:
+            assert w.stop() == 0
+            assert "delivered" in w.text(), "a worker did no work"
+    finally:
+        for w in workers:
+            if w.p.poll() is None:
+                w.stop()
+        start_stack_worker(stack)
+        rx.close()
