@@ -14,10 +14,17 @@
 #define IN16 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 /* Due on the database's clock; the third column is that clock (NOW is fixed for a
- * statement), from which the lease is computed. */
-static const char sql_due[] = "SELECT id, manual, " DB_NOW_MS " FROM deliveries WHERE status = 'pending' "
-                              "AND next_attempt_at <= " DB_NOW_MS " AND FIND_IN_SET(webhook_id, ?) = 0 "
-                              "ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED";
+ * statement), from which the lease is computed. A delivery of a webhook with ordering
+ * 'fifo' is due only as its webhook's head: no pending delivery of an earlier event (one in
+ * flight is pending too, so one at a time; a failing head holds the rest until it succeeds
+ * or fails for good). The subqueries are plain reads: only deliveries rows are locked. */
+static const char sql_due[] =
+    "SELECT d.id, d.manual, " DB_NOW_MS " FROM deliveries d WHERE d.status = 'pending' "
+    "AND d.next_attempt_at <= " DB_NOW_MS " AND FIND_IN_SET(d.webhook_id, ?) = 0 "
+    "AND (NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.id = d.webhook_id AND w.ordering = 'fifo') "
+    "OR NOT EXISTS (SELECT 1 FROM deliveries h WHERE h.webhook_id = d.webhook_id AND h.status = 'pending' "
+    "AND h.event_seq < d.event_seq)) "
+    "ORDER BY d.next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED";
 
 static const char sql_lease[] =
     "UPDATE deliveries SET lease_token = ?, lease_expires = ?, next_attempt_at = ?, manual = 0 "
@@ -25,7 +32,8 @@ static const char sql_lease[] =
 
 static const char sql_load[] =
     "SELECT d.id, d.webhook_id, d.event_id, d.sched_attempts, e.payload, w.url, w.secret_enc, "
-    "w.prev_secret_enc, w.prev_secret_expires, w.is_active, w.disabled_at, w.oauth_json, w.oauth_key_enc "
+    "w.prev_secret_enc, w.prev_secret_expires, w.is_active, w.disabled_at, w.oauth_json, w.oauth_key_enc, "
+    "w.rate_limit "
     "FROM deliveries d LEFT JOIN events e ON e.seq = d.event_seq LEFT JOIN webhooks w ON w.id = d.webhook_id "
     "WHERE d.lease_token = ? AND d.id IN " IN16;
 
@@ -148,6 +156,7 @@ static struct job *job_load(const struct claim_opts *o, const struct claim_lease
 	snprintf(job->lease, sizeof(job->lease), "%s", l->lease);
 	job->sched_attempts = (int)db_rows_i64(rows, r, 3);
 	job->manual = was_manual(l, job->id);
+	job->rate_limit = db_rows_i64(rows, r, 13);
 	if(!db_rows_get(rows, r, 5))
 		job->skip = JOB_SKIP_WEBHOOK_DELETED;
 	else if(db_rows_get(rows, r, 10))

@@ -13,6 +13,7 @@
 #include "delivery-worker/epcount.h"
 #include "delivery-worker/fanout.h"
 #include "delivery-worker/heartbeat.h"
+#include "delivery-worker/pace.h"
 #include "delivery-worker/retention.h"
 
 #define BACKOFF_MAX_MS 2000
@@ -22,6 +23,9 @@
 /* After the stop, how long the thread keeps trying to record and release when the
  * database is away (the leases expire by themselves then). */
 #define STOP_DB_MAX_MS 5000
+/* A rate-limited job is handed over only with this much more than a whole request timeout
+ * left of its lease (the transfer thread starts it with at least START_MIN_MS). */
+#define PACE_START_MS 100
 
 /* Is anything waiting to be fanned out? One indexed read (events_pending). */
 static const char sql_unfanned[] = "SELECT 1 FROM events WHERE fanned_out = 0 LIMIT 1";
@@ -31,7 +35,9 @@ struct dbwork {
 	pthread_t thread;
 	struct db *db;
 	struct heartbeat hb;
-	struct epcount *held;   /* per webhook: jobs handed to the transfer thread, not back yet */
+	struct epcount *held;   /* per webhook: jobs handed to the transfer thread (or waiting for their
+	                           turn in pace), not back yet */
+	struct pace *pace;      /* jobs of rate-limited webhooks waiting for their turn */
 	size_t nheld;           /* the same, in all */
 	struct job *unrecorded; /* finished attempts (and skipped jobs) waiting for the database */
 	struct job *unreleased; /* handed back unsent: their leases to give back */
@@ -164,6 +170,10 @@ static void dispatch(struct dbwork *d, struct job *jobs)
 		} else {
 			epcount_add(d->held, job->webhook_id, +1);
 			d->nheld++;
+			if(job->rate_limit > 0) {
+				pace_add(d->pace, job);
+				continue;
+			}
 		}
 		job->next = *to;
 		*to = job;
@@ -207,19 +217,42 @@ static enum wh_err fanout_round(struct dbwork *d, bool *busy)
 	return result;
 }
 
+/* How long a rate-limited job may wait for its turn without cutting its attempt's time:
+ * the lease, less the recording margin, the request timeout and the start margin. */
+static long long pace_window_ms(const struct dbwork *d)
+{
+	long long w = d->o.lease_ms - d->o.record_margin_ms - cfg_int(d, CFG_REQUEST_TIMEOUT_MS) - PACE_START_MS;
+	return w > 0 ? w : 0;
+}
+
+/* Hands over the rate-limited jobs whose turn has come; those that waited too long to get
+ * a whole attempt inside their lease go back unsent. */
+static void pace_pump(struct dbwork *d)
+{
+	struct job *late = NULL;
+	struct job *go =
+	    pace_take(d->pace, time_mono_ms(), d->hb.alive, cfg_int(d, CFG_REQUEST_TIMEOUT_MS) + PACE_START_MS, &late);
+	handoff_send(d->o.handoff, go);
+	for(struct job *j = late; j; j = j->next)
+		j->not_started = true;
+	take_back(d, late);
+}
+
 static enum wh_err claim_round(struct dbwork *d, bool *busy)
 {
 	struct buf exclude;
 	struct job *jobs = NULL;
-	size_t njobs = 0, saturated;
+	size_t njobs = 0;
 	struct claim_opts opts = claim_opts_of(d);
 	enum wh_err result;
 
 	buf_init(&exclude, BUF_MAX_DEFAULT);
-	saturated = epcount_at_least(d->held, (size_t)cfg_int(d, CFG_PER_ENDPOINT_CONCURRENCY), &exclude);
+	epcount_at_least(d->held, (size_t)cfg_int(d, CFG_PER_ENDPOINT_CONCURRENCY), &exclude);
+	pace_full(d->pace, d->hb.alive, pace_window_ms(d), (size_t)cfg_int(d, CFG_PER_ENDPOINT_CONCURRENCY), held_of, d,
+	          &exclude);
 	opts.exclude = buf_str(&exclude);
 	result = claim_due(d->db, &opts, &jobs, &njobs);
-	d->claims_capped = opts.limit < cfg_int(d, CFG_WORKER_BATCH) || saturated;
+	d->claims_capped = opts.limit < cfg_int(d, CFG_WORKER_BATCH) || exclude.len; /* some left out */
 	buf_release(&exclude);
 	dispatch(d, jobs);
 	if((long long)njobs == opts.limit && njobs)
@@ -290,6 +323,8 @@ static void step(struct dbwork *d, bool stopping)
 	flush_unreleased(d);
 	if(!d->db_down && !stopping && round_due(d))
 		db_round(d);
+	if(!stopping)
+		pace_pump(d);
 	if(!d->db_down && time_mono_ms() >= d->next_beat)
 		beat(d);
 }
@@ -306,6 +341,8 @@ static long long idle_ms(const struct dbwork *d, bool stopping)
 		return 0;
 	if(d->next_round - now < wait)
 		wait = d->next_round - now;
+	if(pace_next_ms(d->pace, now, d->hb.alive) >= 0 && pace_next_ms(d->pace, now, d->hb.alive) < wait)
+		wait = pace_next_ms(d->pace, now, d->hb.alive);
 	return wait > 0 ? wait : 0;
 }
 
@@ -313,8 +350,14 @@ static long long idle_ms(const struct dbwork *d, bool stopping)
  * database stayed away past STOP_DB_MAX_MS (the leases then expire by themselves). */
 static bool stop_done(struct dbwork *d)
 {
-	if(!d->stop_deadline) { /* jobs claimed while the stop began were never started */
-		struct job *unsent = handoff_take_to_send(d->o.handoff);
+	if(!d->stop_deadline) { /* jobs claimed while the stop began, or waiting for their turn */
+		struct job *unsent = handoff_take_to_send(d->o.handoff), *waiting = pace_take_all(d->pace);
+		while(waiting) {
+			struct job *job = waiting;
+			waiting = job->next;
+			job->next = unsent;
+			unsent = job;
+		}
 		for(struct job *j = unsent; j; j = j->next)
 			j->not_started = true;
 		d->stop_deadline = time_mono_ms() + STOP_DB_MAX_MS;
@@ -354,6 +397,7 @@ struct dbwork *dbwork_start(const struct dbwork_opts *opts)
 	struct dbwork *d = xcalloc(1, sizeof(*d));
 	d->o = *opts;
 	d->held = epcount_new();
+	d->pace = pace_new();
 	heartbeat_init(&d->hb);
 	if(db_open(&d->db, opts->cfg))
 		db_failed(d, WH_ERR_DB_DOWN);
@@ -361,6 +405,7 @@ struct dbwork *dbwork_start(const struct dbwork_opts *opts)
 		log_err("cannot start the database thread");
 		db_free(d->db);
 		epcount_free(d->held);
+		pace_free(d->pace);
 		free(d);
 		return NULL;
 	}
@@ -375,6 +420,7 @@ void dbwork_join(struct dbwork *d)
 	free_jobs(d->unrecorded);
 	free_jobs(d->unreleased);
 	epcount_free(d->held);
+	pace_free(d->pace);
 	db_free(d->db);
 	free(d);
 }

@@ -20,15 +20,18 @@ static const char sql_claim_events[] =
  * empty (account_wide) or containing the event's location; for visit.* events visitStates
  * empty or containing the visit's state. */
 static const char sql_matching[] =
-    "SELECT w.id FROM webhooks w WHERE w.account_id = ? AND w.is_active = 1 AND w.disabled_at IS NULL "
+    "SELECT w.id, w.ordering = 'none' AND w.rate_limit IS NULL FROM webhooks w WHERE w.account_id = ? AND w.is_active "
+    "= 1 AND w.disabled_at IS NULL "
     "AND (JSON_LENGTH(w.event_types) = 0 OR JSON_CONTAINS(w.event_types, JSON_QUOTE(?))) "
     "AND (w.account_wide = 1 OR EXISTS (SELECT 1 FROM webhook_locations l "
     "WHERE l.webhook_id = w.id AND l.location_id = ?)) "
     "AND (? NOT LIKE 'visit.%' OR JSON_LENGTH(w.visit_states) = 0 "
     "OR JSON_CONTAINS(w.visit_states, JSON_QUOTE(?)) = 1) ORDER BY w.seq";
+/* The second column of both: may the fan-out lease the delivery (no ordering or rate to keep)? */
 
 /* webhook.test: its one webhook, whatever its filters. */
-static const char sql_test_target[] = "SELECT id FROM webhooks WHERE id = ? AND account_id = ?";
+static const char sql_test_target[] =
+    "SELECT id, ordering = 'none' AND rate_limit IS NULL FROM webhooks WHERE id = ? AND account_id = ?";
 
 /* A leased row is due when its lease ends, like a claimed one. */
 static const char sql_insert_head[] =
@@ -105,11 +108,12 @@ static enum wh_err batch_match(struct db *db, struct batch *b)
 	return result;
 }
 
-/* Leases a new delivery to webhook_id when there is room, keeping its id. */
-static bool lease_new(struct batch *b, const char *delivery_id, const char *webhook_id)
+/* Leases a new delivery to webhook_id when there is room and the webhook keeps no order or
+ * rate (its claims decide those), keeping its id. */
+static bool lease_new(struct batch *b, const char *delivery_id, const char *webhook_id, bool leasable)
 {
 	struct fanout_lease *l = b->lease;
-	if(!l || b->nleased >= l->room ||
+	if(!l || !leasable || b->nleased >= l->room ||
 	   l->held(l->ctx, webhook_id) + epcount_get(b->leased_per_hook, webhook_id) >= l->cap)
 		return false;
 	epcount_add(b->leased_per_hook, webhook_id, +1);
@@ -117,9 +121,11 @@ static bool lease_new(struct batch *b, const char *delivery_id, const char *webh
 	return true;
 }
 
-static void row_params(struct batch *b, struct db_param *q, const char *id, size_t r, const char *webhook_id)
+static void row_params(struct batch *b, struct db_param *q, const char *id, size_t r, const struct db_rows *hooks,
+                       size_t h)
 {
-	bool leased = lease_new(b, id, webhook_id);
+	const char *webhook_id = db_rows_get(hooks, h, 0);
+	bool leased = lease_new(b, id, webhook_id, db_rows_i64(hooks, h, 1) != 0);
 	long long due = leased ? b->now + b->lease->claim->lease_ms : b->now;
 	q[0] = db_str(id);
 	q[1] = db_str(db_rows_get(b->ev, r, 2));
@@ -151,7 +157,7 @@ static enum wh_err batch_insert(struct db *db, struct batch *b)
 				continue;
 			}
 			id_new(ids[k]);
-			row_params(b, q, ids[k], r, db_rows_get(hooks, h, 0));
+			row_params(b, q, ids[k], r, hooks, h);
 			k++;
 		}
 		result = db_exec(db, sqlrows_text(sql_insert_head, sql_insert_row, "", chunk), p, chunk * INSERT_COLS,

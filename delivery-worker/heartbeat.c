@@ -12,6 +12,7 @@ static const char sql_beat[] = "INSERT INTO workers (id, host, pid, version, sta
                                "ON DUPLICATE KEY UPDATE last_seen = " DB_NOW_MS;
 static const char sql_forget[] = "DELETE FROM workers WHERE last_seen < " DB_NOW_MS " - ?";
 static const char sql_end[] = "DELETE FROM workers WHERE id = ?";
+static const char sql_alive[] = "SELECT COUNT(*) FROM workers WHERE last_seen >= " DB_NOW_MS " - ?";
 
 void heartbeat_init(struct heartbeat *hb)
 {
@@ -20,6 +21,20 @@ void heartbeat_init(struct heartbeat *hb)
 	if(gethostname(hb->host, sizeof(hb->host) - 1) || !hb->host[0])
 		snprintf(hb->host, sizeof(hb->host), "unknown");
 	hb->pid = (int)getpid();
+	hb->alive = 1;
+}
+
+static enum wh_err count_alive(struct db *db, struct heartbeat *hb)
+{
+	struct db_rows rows;
+	enum wh_err result = db_exec(db, sql_alive, DBP(db_i64(HEARTBEAT_ALIVE_MS)), &rows, NULL);
+	if(result)
+		return result;
+	hb->alive = (size_t)db_rows_i64(&rows, 0, 0);
+	if(hb->alive < 1)
+		hb->alive = 1;
+	db_rows_release(&rows);
+	return WH_OK;
 }
 
 enum wh_err heartbeat_beat(struct db *db, struct heartbeat *hb)
@@ -30,6 +45,8 @@ enum wh_err heartbeat_beat(struct db *db, struct heartbeat *hb)
 		result = db_exec(db, sql_forget, DBP(db_i64(HEARTBEAT_FORGET_MS)), NULL, NULL);
 	if(!result)
 		hb->written = true;
+	if(!result)
+		result = count_alive(db, hb);
 	return result;
 }
 

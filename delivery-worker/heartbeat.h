@@ -10,6 +10,8 @@
 
 /* How often the row's last_seen is set. */
 #define HEARTBEAT_EVERY_MS 2000
+/* A worker counts as alive (for rate shares) when seen within this. */
+#define HEARTBEAT_ALIVE_MS (3 * HEARTBEAT_EVERY_MS)
 /* Rows not seen for this long (workers that died without a clean stop) are deleted. */
 #define HEARTBEAT_FORGET_MS (3600LL * 1000)
 
@@ -18,13 +20,14 @@ struct heartbeat {
 	char host[256];
 	int pid;
 	bool written; /* the row exists (as far as this worker knows) */
+	size_t alive; /* workers seen within HEARTBEAT_ALIVE_MS at the last beat, this one included */
 };
 
 /* A new worker identity: a random id, this host's name and pid. No database call. */
 void heartbeat_init(struct heartbeat *hb);
 /* Inserts the row (started = last_seen = now) or sets last_seen; recreates a row that
- * vanished. The first successful beat also deletes the rows of workers not seen for
- * HEARTBEAT_FORGET_MS (killed ones never delete their own). */
+ * vanished; counts the workers alive into hb->alive. The first successful beat also deletes the rows of workers not
+ * seen for HEARTBEAT_FORGET_MS (killed ones never delete their own). */
 enum wh_err heartbeat_beat(struct db *db, struct heartbeat *hb);
 /* Deletes the row (clean stop). */
 enum wh_err heartbeat_end(struct db *db, struct heartbeat *hb);

@@ -33,6 +33,7 @@ struct job {
 	bool manual;        /* asked for by resend/recover */
 	enum job_skip skip;
 	long long deadline_mono; /* time_mono_ms by which the attempt ends: inside its lease */
+	long long rate_limit;    /* the webhook's rateLimit per second, 0 for none (pace.h) */
 
 	char *url;     /* owned */
 	char *payload; /* owned, the exact event bytes */

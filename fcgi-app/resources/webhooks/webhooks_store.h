@@ -30,12 +30,14 @@ enum wh_col {
 	WH_C_DESCRIPTION,
 	WH_C_CREATED,
 	WH_C_UPDATED,
+	WH_C_ORDERING,
+	WH_C_RATE_LIMIT,
 	WH_C_LOCATION_IDS, /* WH_SELECT_VIEW only: the location ids, comma-separated, in order */
 	WH_C_STATS,        /* WH_SELECT_VIEW only: the first of WEBHOOK_STATS_COLS */
 };
 #define WH_COLS                                                                                                        \
 	"id, account_id, url, oauth_json, oauth_key_enc IS NOT NULL, event_types, visit_states, "                      \
-	"account_wide, is_active, disabled_reason, disabled_at, description, created, updated"
+	"account_wide, is_active, disabled_reason, disabled_at, description, created, updated, ordering, rate_limit"
 #define WH_SELECT "SELECT " WH_COLS " FROM webhooks"
 /* The whole answer in one statement: WH_COLS, the location ids and the stats of the
  * webhooks `w`. Its first two parameters are webhook_stats_since() (then the WHERE's). */
