@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/inbox_url.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 
@@ -44,6 +45,7 @@ static const struct {
     [CFG_FAULT_POINT] = {"fault_point", T_STR, "", 0, 0},
     [CFG_RATE_LIMIT_PER_SECOND] = {"rate_limit_per_second", T_INT, "100", 0, 1000000},
     [CFG_RATE_LIMIT_BURST] = {"rate_limit_burst", T_INT, "200", 1, 1000000},
+    [CFG_PUBLIC_BASE_URL] = {"public_base_url", T_STR, "", 0, 0},
 };
 
 const char *config_key_name(enum config_key key)
@@ -55,6 +57,13 @@ static int parse_value(struct config *cfg, enum config_key k, const char *val, c
 {
 	char *end;
 	long long v;
+	if(k == CFG_PUBLIC_BASE_URL && *val && !inbox_base_valid(val)) {
+		snprintf(why, whylen,
+		         "%s: expected an origin like https://hooks.example.com (http or https, host, optional port, "
+		         "no path), got '%s'",
+		         keys[k].name, val);
+		return -1;
+	}
 	if(keys[k].type == T_STR)
 		goto store;
 	if(keys[k].type == T_BOOL) {

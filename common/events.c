@@ -14,6 +14,8 @@ const char *const event_types[] = {
     "location.updated",
     "location.removed",
     "webhook.test",
+    "webhook.disabled",
+    "webhook.recovered",
     NULL,
 };
 
@@ -25,6 +27,11 @@ bool event_type_valid(const char *type)
 		if(!strcmp(event_types[i], type))
 			return true;
 	return false;
+}
+
+bool event_type_operational(const char *type)
+{
+	return !strcmp(type, "webhook.disabled") || !strcmp(type, "webhook.recovered");
 }
 
 const char *visit_state_canonical(const char *state)

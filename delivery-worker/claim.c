@@ -5,9 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/inbox_url.h"
 #include "common/log.h"
+#include "common/sign.h"
 #include "common/xalloc.h"
-#include "delivery-worker/sign.h"
+#include "delivery-worker/extra_headers.h"
 #include "delivery-worker/sqlrows.h"
 
 #define CHUNK 16
@@ -33,7 +35,7 @@ static const char sql_lease[] =
 static const char sql_load[] =
     "SELECT d.id, d.webhook_id, d.event_id, d.sched_attempts, e.payload, w.url, w.secret_enc, "
     "w.prev_secret_enc, w.prev_secret_expires, w.is_active, w.disabled_at, w.oauth_json, w.oauth_key_enc, "
-    "w.rate_limit "
+    "w.headers_enc, w.rate_limit "
     "FROM deliveries d LEFT JOIN events e ON e.seq = d.event_seq LEFT JOIN webhooks w ON w.id = d.webhook_id "
     "WHERE d.lease_token = ? AND d.id IN " IN16;
 
@@ -156,7 +158,7 @@ static struct job *job_load(const struct claim_opts *o, const struct claim_lease
 	snprintf(job->lease, sizeof(job->lease), "%s", l->lease);
 	job->sched_attempts = (int)db_rows_i64(rows, r, 3);
 	job->manual = was_manual(l, job->id);
-	job->rate_limit = db_rows_i64(rows, r, 13);
+	job->rate_limit = db_rows_i64(rows, r, 14);
 	if(!db_rows_get(rows, r, 5))
 		job->skip = JOB_SKIP_WEBHOOK_DELETED;
 	else if(db_rows_get(rows, r, 10))
@@ -168,6 +170,7 @@ static struct job *job_load(const struct claim_opts *o, const struct claim_lease
 	if(job->skip)
 		return job;
 	job->url = xstrdup(db_rows_get(rows, r, 5));
+	job->inbox_target = inbox_url_match(job->url, o->public_base_url ? o->public_base_url : "");
 	job->payload_len = db_rows_len(rows, r, 4);
 	job->payload = xmalloc(job->payload_len + 1);
 	memcpy(job->payload, db_rows_get(rows, r, 4), job->payload_len + 1);
@@ -179,7 +182,8 @@ static struct job *job_load(const struct claim_opts *o, const struct claim_lease
 			memcpy(job->oauth_key, db_rows_get(rows, r, 12), job->oauth_key_len);
 		}
 	}
-	if(job_sign(job, o, rows, r))
+	if(job_sign(job, o, rows, r) ||
+	   extra_headers_open(job, o->master_key, db_rows_get(rows, r, 13), db_rows_len(rows, r, 13)))
 		job->skip = JOB_SKIP_SECRET_UNREADABLE;
 	return job;
 }

@@ -191,7 +191,8 @@ static void dispatch(struct dbwork *d, struct job *jobs)
 static struct claim_opts claim_opts_of(const struct dbwork *d)
 {
 	long long room = cfg_int(d, CFG_MAX_IN_FLIGHT) - (long long)d->nheld;
-	struct claim_opts opts = {d->o.master_key, d->o.lease_ms, d->o.record_margin_ms, 0, ""};
+	struct claim_opts opts = {
+	    d->o.master_key, d->o.lease_ms, d->o.record_margin_ms, 0, "", config_str(d->o.cfg, CFG_PUBLIC_BASE_URL)};
 	opts.limit = room < cfg_int(d, CFG_WORKER_BATCH) ? room : cfg_int(d, CFG_WORKER_BATCH);
 	return opts;
 }

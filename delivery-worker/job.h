@@ -35,12 +35,15 @@ struct job {
 	long long deadline_mono; /* time_mono_ms by which the attempt ends: inside its lease */
 	long long rate_limit;    /* the webhook's rateLimit per second, 0 for none (pace.h) */
 
-	char *url;     /* owned */
-	char *payload; /* owned, the exact event bytes */
+	char *url;         /* owned */
+	bool inbox_target; /* url is a request inbox of this service (public_base_url): the URL
+	                      policy lets exactly that origin through, http:// included */
+	char *payload;     /* owned, the exact event bytes */
 	size_t payload_len;
 	void *headers; /* owned struct curl_slist *, built by the sender module */
 	struct buf sig_waitwhile, sig_standard;
-	long long timestamp_s; /* webhook-timestamp of this attempt */
+	struct buf extra_headers; /* the custom headers, opened (a JSON object); empty: none */
+	long long timestamp_s;    /* webhook-timestamp of this attempt */
 
 	/* OAuth (oauth_json NULL: the webhook has none), see oauth.h */
 	char *oauth_json; /* owned: {tokenUrl, expiresIn, claims} */

@@ -11,6 +11,7 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/xalloc.h"
+#include "delivery-worker/extra_headers.h"
 #include "delivery-worker/oauth.h"
 #include "delivery-worker/retry.h"
 
@@ -145,7 +146,7 @@ static curl_socket_t on_open_socket(void *ud, curlsocktype purpose, struct curl_
 	struct job *job = ud;
 	const struct urlpolicy *policy = job->policy;
 	(void)purpose;
-	if(!urlpolicy_allows(policy, &addr->addr, addr->addrlen)) {
+	if(!job->inbox_target && !urlpolicy_allows(policy, &addr->addr, addr->addrlen)) {
 		job->blocked = true;
 		log_info("%s %s: refused a %s address (URL policy)",
 		         job->token_fetch ? "token request of webhook" : "delivery",
@@ -205,6 +206,8 @@ static enum wh_err build_headers(struct job *job, const char *bearer)
 		lines[7] = buf_str(&auth);
 	}
 	result = headers_set(job, lines, bearer ? 8 : 7);
+	if(!result)
+		result = extra_headers_append(job);
 	crypto_buf_wipe(&auth);
 	return result;
 }
@@ -229,7 +232,7 @@ static CURL *easy_for(const struct sender *s, struct job *job)
 	if(!e)
 		return NULL;
 	curl_easy_setopt(e, CURLOPT_URL, job->url);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, s->opts.allow_http ? "http,https" : "https");
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, s->opts.allow_http || job->inbox_target ? "http,https" : "https");
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_POST, 1L);

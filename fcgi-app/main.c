@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "common/log.h"
 #include "fcgi-app/core/app.h"
 #include "fcgi-app/core/auth.h"
@@ -165,6 +167,6 @@ int main(int argc, char **argv)
 out:
 	db_free(app.db);
 	config_release(&app.cfg);
-	memset(app.master_key, 0, sizeof(app.master_key));
+	OPENSSL_cleanse(app.master_key, sizeof(app.master_key));
 	return rc;
 }

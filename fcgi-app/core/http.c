@@ -6,86 +6,15 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/crypto.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 
-static int hexval(char c)
-{
-	if(c >= '0' && c <= '9')
-		return c - '0';
-	if(c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if(c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Percent-decodes s[0..n) into a new string; '+' is a space when plus_space. NULL when a
- * escape is malformed or decodes to NUL. */
-static char *pct_decode(const char *s, size_t n, bool plus_space)
-{
-	char *out = xmalloc(n + 1);
-	size_t o = 0;
-	for(size_t i = 0; i < n; i++) {
-		if(s[i] == '%') {
-			int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
-			int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
-			if(hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-				free(out);
-				return NULL;
-			}
-			out[o++] = (char)(hi * 16 + lo);
-			i += 2;
-		} else if(s[i] == '+' && plus_space) {
-			out[o++] = ' ';
-		} else {
-			out[o++] = s[i];
-		}
-	}
-	out[o] = '\0';
-	return out;
-}
-
-static enum wh_err parse_query(struct request *req, const char *q)
-{
-	while(*q) {
-		const char *amp = strchr(q, '&');
-		size_t len = amp ? (size_t)(amp - q) : strlen(q);
-		const char *eq = memchr(q, '=', len);
-		size_t nlen = eq ? (size_t)(eq - q) : len;
-		if(len) {
-			struct query_pair *p;
-			if(req->nquery == HTTP_MAX_QUERY)
-				return jx_fail(&req->err, NULL, "too many query parameters (at most %d)",
-				               HTTP_MAX_QUERY);
-			p = &req->query[req->nquery];
-			p->name = pct_decode(q, nlen, true);
-			p->value = eq ? pct_decode(eq + 1, len - nlen - 1, true) : xstrdup("");
-			if(!p->name || !p->value) {
-				free(p->name);
-				free(p->value);
-				return jx_fail(&req->err, NULL, "malformed query string");
-			}
-			for(size_t i = 0; i < req->nquery; i++)
-				if(!strcmp(req->query[i].name, p->name)) {
-					jx_fail(&req->err, p->name, "%s: given more than once", p->name);
-					free(p->name);
-					free(p->value);
-					return WH_ERR_INVALID;
-				}
-			req->nquery++;
-		}
-		q += len;
-		if(*q == '&')
-			q++;
-	}
-	return WH_OK;
-}
-
 enum wh_err http_request_init(struct request *req, FCGX_Request *fcgi, struct app *app)
 {
-	const char *uri, *qmark;
+	const char *uri, *query = NULL;
 	const char *method;
+	enum wh_err result;
 	memset(req, 0, sizeof(*req));
 	req->fcgi = fcgi;
 	req->app = app;
@@ -96,15 +25,10 @@ enum wh_err http_request_init(struct request *req, FCGX_Request *fcgi, struct ap
 		uri = FCGX_GetParam("SCRIPT_NAME", fcgi->envp);
 	if(!uri)
 		uri = "/";
-	qmark = strchr(uri, '?');
-	req->path = pct_decode(uri, qmark ? (size_t)(qmark - uri) : strlen(uri), false);
-	if(!req->path) {
-		req->path = xstrdup("/");
-		return jx_fail(&req->err, NULL, "malformed path");
-	}
-	if(qmark)
-		return parse_query(req, qmark + 1);
-	return WH_OK;
+	result = reqparse_uri(uri, &req->path, &query, &req->err);
+	if(!result && query)
+		result = reqparse_query(query, req->query, &req->nquery, &req->err);
+	return result;
 }
 
 void http_request_release(struct request *req)
@@ -112,10 +36,7 @@ void http_request_release(struct request *req)
 	free(req->method);
 	free(req->path);
 	free(req->path_copy);
-	for(size_t i = 0; i < req->nquery; i++) {
-		free(req->query[i].name);
-		free(req->query[i].value);
-	}
+	reqparse_query_release(req->query, req->nquery);
 	memset(req, 0, sizeof(*req));
 }
 
@@ -146,21 +67,9 @@ enum wh_err http_query_only(struct request *req, const char *const *allowed)
 	return WH_OK;
 }
 
-/* Content-Length: digits only, no sign, no spaces, no overflow. */
 static enum wh_err content_length(struct request *req, long long *out)
 {
-	const char *cl = http_param(req, "CONTENT_LENGTH");
-	long long v = 0;
-	*out = 0;
-	if(!cl || !*cl)
-		return WH_ERR_LENGTH_REQUIRED;
-	for(const char *p = cl; *p; p++) {
-		if(*p < '0' || *p > '9' || v > (1LL << 40))
-			return jx_fail(&req->err, NULL, "malformed Content-Length");
-		v = v * 10 + (*p - '0');
-	}
-	*out = v;
-	return WH_OK;
+	return reqparse_content_length(http_param(req, "CONTENT_LENGTH"), out, &req->err);
 }
 
 enum wh_err http_read_body(struct request *req, struct buf *out)
@@ -226,7 +135,7 @@ enum wh_err http_read_json(struct request *req, bool optional, json_t **out)
 		goto out;
 	result = jx_parse_object(buf_str(&body), body.len, out, &req->err);
 out:
-	buf_release(&body);
+	crypto_buf_wipe(&body); /* may hold a webhook secret or a private key */
 	return result;
 }
 
@@ -313,6 +222,8 @@ void http_send_raw(struct request *req, int status, const char *content_type, co
 	             reason(status), content_type);
 	if(req->retry_after_s > 0)
 		n += snprintf(head + n, sizeof(head) - (size_t)n, "Retry-After: %d\r\n", req->retry_after_s);
+	if(req->allow[0])
+		n += snprintf(head + n, sizeof(head) - (size_t)n, "Allow: %s\r\n", req->allow);
 	n += snprintf(head + n, sizeof(head) - (size_t)n, "Content-Length: %zu\r\n\r\n", len);
 	FCGX_PutStr(head, n, req->fcgi->out);
 	if(len && strcmp(req->method, "HEAD"))
@@ -322,8 +233,9 @@ void http_send_raw(struct request *req, int status, const char *content_type, co
 void http_send_json(struct request *req, int status, const json_t *body)
 {
 	char *text = jx_dumps(body);
-	http_send_raw(req, status, "application/json; charset=utf-8", text, strlen(text));
-	free(text);
+	size_t len = strlen(text);
+	http_send_raw(req, status, "application/json; charset=utf-8", text, len);
+	xfree_secret(text, len); /* a create or rotate answer holds the secret */
 }
 
 void http_send_error(struct request *req, enum wh_err err)

@@ -1,7 +1,9 @@
 /* The route table of the API. Order matters only between patterns that both match. */
 #include "fcgi-app/resources/account.h"
+#include "fcgi-app/resources/event_types.h"
 #include "fcgi-app/resources/events.h"
 #include "fcgi-app/resources/health.h"
+#include "fcgi-app/resources/inboxes.h"
 #include "fcgi-app/resources/location_status.h"
 #include "fcgi-app/resources/locations.h"
 #include "fcgi-app/resources/messages.h"
@@ -9,6 +11,7 @@
 #include "fcgi-app/resources/openapi_get.h"
 #include "fcgi-app/resources/visits.h"
 #include "fcgi-app/resources/webhooks/deliveries.h"
+#include "fcgi-app/resources/webhooks/delivery_search.h"
 #include "fcgi-app/resources/webhooks/webhooks.h"
 
 const struct route routes[] = {
@@ -27,6 +30,7 @@ const struct route routes[] = {
     {"POST", "/v2/webhooks/:id/test", webhooks_test, false},
 
     /* deliveries */
+    {"GET", "/v2/deliveries", deliveries_search, false},
     {"GET", "/v2/webhooks/:id/deliveries", deliveries_list, false},
     {"GET", "/v2/webhooks/:id/deliveries/:deliveryId", deliveries_get, false},
     {"POST", "/v2/webhooks/:id/deliveries/:deliveryId/resend", deliveries_resend, false},
@@ -66,6 +70,21 @@ const struct route routes[] = {
 
     /* events */
     {"GET", "/v2/events", event_list, false},
+    {"GET", "/v2/events/:id", event_get, false},
+
+    /* request inboxes; /in/<token> needs no API key (the token is the capability) */
+    {"POST", "/v2/inboxes", inbox_create, false},
+    {"GET", "/v2/inboxes", inbox_list, false},
+    {"GET", "/v2/inboxes/:id/requests", inbox_requests, false},
+    {"POST", "/in/:token", inbox_receive, true},
+    {"PUT", "/in/:token", inbox_receive, true},
+    {"PATCH", "/in/:token", inbox_receive, true},
+    {"DELETE", "/in/:token", inbox_receive, true},
+    {"GET", "/in/:token", inbox_receive, true},
+
+    /* event catalog: the same for every account, so no key needed (like the OpenAPI document) */
+    {"GET", "/v2/event-types", event_types_list, true},
+    {"GET", "/v2/event-types/:name", event_types_get, true},
 
     /* openapi */
     {"GET", "/v2/openapi.json", openapi_get, true},

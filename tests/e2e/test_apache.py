@@ -91,6 +91,13 @@ def test_apache_api_smoke(stack):
         assert r.status == 200 and "linehook_" in r.body and r.headers["content-type"].startswith("text/plain"), r
         r = ap.request("GET", "/v2/nope", key=key)
         assert r.status == 404 and r.json["errorCode"] == "not_found", r
+        # The app's own headers pass through Apache: Allow on a 405, the catalog without a key.
+        r = ap.request("DELETE", "/v2/webhooks", key=key)
+        assert r.status == 405 and r.headers.get("allow") == "POST, GET, HEAD", r.headers
+        r = ap.request("GET", "/v2/event-types/webhook.test")
+        assert r.status == 200 and r.json["name"] == "webhook.test", r
+        r = ap.request("GET", "/v2/account", headers={"apikey": key, "Authorization": "Bearer other"})
+        assert r.status == 400 and r.json["errorCode"] == "conflicting_credentials", r
     # Stopped: nothing answers on the port any more.
     try:
         ap.request("GET", "/v2/health")
@@ -136,3 +143,17 @@ def test_apache_metrics_only_for_this_machine(stack):
         assert status == 200 and b"linehook_" in body, (status, body[:200])
         status, body = lib.get_from(ap.port, "127.0.0.2", "/metrics")
         assert status == 403 and json.loads(body)["errorCode"] == "forbidden", (status, body)
+
+
+def test_apache_serves_request_inboxes_without_a_key(stack):
+    """conf/apache2-linehook.conf routes /in/<token> to the API like lighttpd does."""
+    account, key = stack.new_account()
+    box = stack.request("POST", "/v2/inboxes", key=key, raw=b"", headers={"Content-Length": "0"}).json
+    path = "/in/" + box["url"].rsplit("/", 1)[1]
+    with Apache(stack) as a:
+        r = a.request("POST", path, {"via": "apache"}, headers={"X-Trace": "apache-1"})
+        assert r.status == 200 and r.json["received"] is True, r
+        r = a.request("POST", "/in/" + "B" * 22, {"x": 1})
+        assert r.status == 404 and r.json["errorCode"] == "not_found", r
+    got = stack.request("GET", "/v2/inboxes/%s/requests" % box["id"], key=key).json["results"]
+    assert len(got) == 1 and json.loads(got[0]["body"]) == {"via": "apache"} and got[0]["headers"]["x-trace"] == "apache-1"

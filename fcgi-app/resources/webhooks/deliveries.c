@@ -5,12 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/delivery_row.h"
 #include "common/log.h"
+#include "common/xalloc.h"
 #include "fcgi-app/resources/webhooks/deliveries.h"
 
-#define DELIVERY_COLS                                                                                                  \
-	"id, event_id, event_type, status, attempts, last_status_code, last_error, last_attempt_at, "                  \
-	"next_attempt_at, created, seq"
 #define ATTEMPTS_SHOWN 100
 #define RECOVER_BATCH 500
 
@@ -42,12 +41,12 @@ static void set_time_col(json_t *obj, const char *key, const struct db_rows *row
 	jx_set_time(obj, key, db_rows_get(rows, r, c) ? db_rows_i64(rows, r, c) : -1);
 }
 
-/* One delivery from a row of DELIVERY_COLS. New reference. */
-static json_t *delivery_json(const struct db_rows *rows, size_t r)
+json_t *delivery_json(const struct db_rows *rows, size_t r)
 {
 	json_t *d = json_object();
 	const char *status = db_rows_get(rows, r, 3);
 	json_object_set_new(d, "id", json_string(db_rows_get(rows, r, 0)));
+	json_object_set_new(d, "webhookId", json_string(db_rows_get(rows, r, 11)));
 	json_object_set_new(d, "eventId", json_string(db_rows_get(rows, r, 1)));
 	json_object_set_new(d, "eventType", json_string(db_rows_get(rows, r, 2)));
 	json_object_set_new(d, "status", json_string(status));
@@ -55,7 +54,7 @@ static json_t *delivery_json(const struct db_rows *rows, size_t r)
 	set_int_or_null(d, "lastStatusCode", rows, r, 5);
 	jx_set_str(d, "lastError", db_rows_get(rows, r, 6));
 	set_time_col(d, "lastAttemptAt", rows, r, 7);
-	if(!strcmp(status, "pending"))
+	if(!strcmp(status, DELIVERY_PENDING))
 		set_time_col(d, "nextAttemptAt", rows, r, 8);
 	else
 		json_object_set_new(d, "nextAttemptAt", json_null());
@@ -74,74 +73,12 @@ static json_t *snippet_json(const char *s, size_t len)
 	v = json_stringn(s, len);
 	if(v)
 		return v;
-	copy = malloc(len + 1);
-	if(!copy)
-		abort();
+	copy = xmalloc(len + 1);
 	for(size_t i = 0; i < len; i++)
 		copy[i] = (unsigned char)s[i] < 0x80 ? s[i] : '?';
 	v = json_stringn(copy, len);
 	free(copy);
 	return v ? v : json_null();
-}
-
-static const char sql_list_all[] = "SELECT " DELIVERY_COLS " FROM deliveries WHERE webhook_id = ? AND seq < ? "
-                                   "ORDER BY seq DESC LIMIT ?";
-static const char sql_list_status[] = "SELECT " DELIVERY_COLS " FROM deliveries WHERE webhook_id = ? AND status = ? "
-                                      "AND seq < ? ORDER BY seq DESC LIMIT ?";
-static const char sql_seq_of[] = "SELECT seq FROM deliveries WHERE id = ? AND webhook_id = ?";
-
-static enum wh_err list_bound(struct request *req, const char *webhook_id, const struct page *page, long long *bound)
-{
-	struct db_rows rows;
-	enum wh_err result;
-	*bound = INT64_MAX;
-	if(!page->start_after)
-		return WH_OK;
-	result = db_exec(req->app->db, sql_seq_of, DBP(db_str(page->start_after), db_str(webhook_id)), &rows, NULL);
-	if(result)
-		return result;
-	if(!rows.nrows)
-		result = jx_fail(&req->err, "startAfter", "startAfter: no such delivery of this webhook");
-	else
-		*bound = db_rows_i64(&rows, 0, 0);
-	db_rows_release(&rows);
-	return result;
-}
-
-enum wh_err deliveries_list(struct request *req)
-{
-	static const char *const allowed[] = {"status", "limit", "startAfter", NULL};
-	const char *webhook_id = req->params[0], *status = http_query(req, "status");
-	struct page page;
-	struct db_rows rows;
-	long long bound;
-	json_t *results;
-	enum wh_err result = http_query_only(req, allowed);
-	if(!result)
-		result = http_page(req, &page);
-	if(!result && status && strcmp(status, "pending") && strcmp(status, "succeeded") && strcmp(status, "failed"))
-		result = jx_fail(&req->err, "status", "status: must be pending, succeeded or failed");
-	if(!result)
-		result = webhook_check(req, webhook_id);
-	if(!result)
-		result = list_bound(req, webhook_id, &page, &bound);
-	if(result)
-		return result;
-	if(status)
-		result =
-		    db_exec(req->app->db, sql_list_status,
-		            DBP(db_str(webhook_id), db_str(status), db_i64(bound), db_i64(page.limit)), &rows, NULL);
-	else
-		result = db_exec(req->app->db, sql_list_all, DBP(db_str(webhook_id), db_i64(bound), db_i64(page.limit)),
-		                 &rows, NULL);
-	if(result)
-		return result;
-	results = json_array();
-	for(size_t r = 0; r < rows.nrows; r++)
-		json_array_append_new(results, delivery_json(&rows, r));
-	http_send_page(req, &page, results);
-	db_rows_release(&rows);
-	return WH_OK;
 }
 
 static const char sql_one[] =
@@ -212,7 +149,7 @@ enum wh_err deliveries_get(struct request *req)
 /* A manual attempt now. While an attempt is in flight (a live lease) the row keeps its
  * lease; the worker sees manual = 1 when it records that attempt and makes it due again. */
 static const char sql_resend[] =
-    "UPDATE deliveries SET status = 'pending', manual = 1, "
+    "UPDATE deliveries SET status = '" DELIVERY_PENDING "', manual = 1, "
     "next_attempt_at = IF(lease_token IS NOT NULL AND lease_expires > ?, next_attempt_at, ?), updated = ? "
     "WHERE id = ? AND webhook_id = ? AND account_id = ?";
 
@@ -243,8 +180,8 @@ enum wh_err deliveries_resend(struct request *req)
 }
 
 static const char sql_recover[] =
-    "UPDATE deliveries SET status = 'pending', manual = 1, next_attempt_at = ?, updated = ? "
-    "WHERE webhook_id = ? AND status = 'failed' AND created >= ? AND created < ? LIMIT 500";
+    "UPDATE deliveries SET status = '" DELIVERY_PENDING "', manual = 1, next_attempt_at = ?, updated = ? "
+    "WHERE webhook_id = ? AND status = '" DELIVERY_FAILED "' AND created >= ? AND created < ? LIMIT 500";
 
 static enum wh_err recover_window(struct request *req, json_t *body, long long *since, long long *until)
 {

@@ -2,16 +2,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "common/crypto.h"
 #include "common/log.h"
 #include "fcgi-app/resources/webhooks/webhooks.h"
-#include "fcgi-app/core/idempotency.h"
 #include "fcgi-app/core/outbox.h"
+#include "fcgi-app/core/tx.h"
+#include "fcgi-app/resources/webhooks/webhooks_headers.h"
 #include "fcgi-app/resources/webhooks/webhooks_store.h"
 #include "fcgi-app/resources/webhooks/webhooks_input.h"
 #include "fcgi-app/resources/webhooks/webhooks_write.h"
-
-#define TX_ATTEMPTS 3
 
 /* What a write transaction needs and produces. */
 struct wh_tx {
@@ -21,50 +22,33 @@ struct wh_tx {
 	char secret[WH_SECRET_MAX + 1]; /* create and rotate: the secret in force afterwards */
 	long long overlap_seconds;
 	json_t *answer;          /* new */
-	bool replayed;           /* an idempotent replay was sent */
 	struct urlpolicy policy; /* for the URLs of the body */
 };
 
-typedef enum wh_err (*tx_fn)(struct request *req, struct wh_tx *tx);
-
-/* Runs fn in a transaction, committing on success, retrying on deadlock. */
-static enum wh_err tx_run(struct request *req, tx_fn fn, struct wh_tx *tx)
+/* Every run of a transaction starts without the answer an earlier run built. */
+static struct wh_tx *tx_start(void *ctx)
 {
-	struct db *db = req->app->db;
-	enum wh_err result = WH_OK;
-	for(int attempt = 1; attempt <= TX_ATTEMPTS; attempt++) {
-		result = db_begin(db);
-		if(!result)
-			result = fn(req, tx);
-		if(!result)
-			result = db_commit(db);
-		if(!result)
-			return WH_OK;
-		db_rollback(db);
-		json_decref(tx->answer);
-		tx->answer = NULL;
-		if(!db_last_retryable(db) || tx->replayed)
-			break;
-		log_info("%s %s: transaction retried after a deadlock", req->method, req->path);
-	}
-	return result;
+	struct wh_tx *tx = ctx;
+	jx_decref_wiped(tx->answer);
+	tx->answer = NULL;
+	return tx;
 }
 
-/* tx_run, then the answer with status unless an idempotent replay already answered. */
+/* tx_run, then the answer with status. */
 static enum wh_err tx_answer(struct request *req, tx_fn fn, struct wh_tx *tx, int status)
 {
 	enum wh_err result = tx_run(req, fn, tx);
-	if(!result && !tx->replayed)
+	if(!result)
 		http_send_json(req, status, tx->answer);
 	return result;
 }
 
 static void wh_tx_release(struct wh_tx *tx)
 {
-	memset(tx->secret, 0, sizeof(tx->secret));
-	json_decref(tx->answer);
+	OPENSSL_cleanse(tx->secret, sizeof(tx->secret));
+	jx_decref_wiped(tx->answer);
 	wh_input_release(&tx->in);
-	json_decref(tx->body);
+	jx_decref_wiped(tx->body);
 	urlpolicy_release(&tx->policy);
 	memset(tx, 0, sizeof(*tx));
 }
@@ -79,7 +63,8 @@ static enum wh_err rules_for(const struct request *req, bool create, struct wh_t
 		log_err("allow_cidrs: %s", err);
 		return WH_ERR_CONFIG;
 	}
-	*rules = (struct wh_rules){create, config_bool(cfg, CFG_ALLOW_HTTP_TARGETS), !create, &tx->policy};
+	*rules = (struct wh_rules){create, config_bool(cfg, CFG_ALLOW_HTTP_TARGETS), !create, &tx->policy,
+	                           config_str(cfg, CFG_PUBLIC_BASE_URL)};
 	return WH_OK;
 }
 
@@ -103,15 +88,12 @@ static enum wh_err render_id(struct request *req, const char *id, json_t **out)
 	return wh_load_view(req->app->db, req->account_id, id, out);
 }
 
-static enum wh_err create_tx(struct request *req, struct wh_tx *tx)
+static enum wh_err create_tx(struct request *req, void *ctx)
 {
+	struct wh_tx *tx = tx_start(ctx);
 	struct db *db = req->app->db;
-	struct idem idem;
 	const json_t *locs = tx->in.location_ids;
-	enum wh_err result = idem_begin(req, tx->body, &idem, &tx->replayed);
-	if(result || tx->replayed)
-		return result;
-	result = wh_lock_account(db, req->account_id);
+	enum wh_err result = wh_lock_account(db, req->account_id);
 	if(!result)
 		result = wh_check_locations(db, req->account_id, locs, &req->err);
 	if(!result)
@@ -122,8 +104,6 @@ static enum wh_err create_tx(struct request *req, struct wh_tx *tx)
 		result = render_id(req, tx->id, &tx->answer);
 	if(!result)
 		result = add_secret(tx->answer, tx->secret);
-	if(!result)
-		result = idem_record(req, &idem, 201, tx->answer);
 	return result;
 }
 
@@ -152,7 +132,7 @@ enum wh_err webhooks_create(struct request *req)
 		wh_secret_generate(tx.secret);
 	id_new(id);
 	tx.id = id;
-	result = tx_answer(req, create_tx, &tx, 201);
+	result = tx_create(req, tx.body, create_tx, &tx, &tx.answer);
 out:
 	wh_tx_release(&tx);
 	return result;
@@ -217,8 +197,47 @@ enum wh_err webhooks_get(struct request *req)
 	return WH_OK;
 }
 
-static enum wh_err update_tx(struct request *req, struct wh_tx *tx)
+/* The custom headers of an update against the loaded row: kept values (null) filled in
+ * from the stored set, and no Authorization while the webhook uses OAuth. */
+static enum wh_err update_headers(struct request *req, struct wh_tx *tx, const struct wh_row *row)
 {
+	struct wh_input *in = &tx->in;
+	bool oauth = in->has_oauth ? in->oauth_meta != NULL : db_rows_get(&row->rows, 0, WH_C_OAUTH_JSON) != NULL;
+	const char *masked = db_rows_get(&row->rows, 0, WH_C_HEADERS);
+	json_t *stored = NULL, *names = NULL;
+	enum wh_err result = WH_OK;
+	if(in->has_headers && json_object_size(in->headers) && masked)
+		result = wh_stored_headers(req->app, tx->id, &stored);
+	if(!result && in->has_headers)
+		result = wh_headers_fill(in->headers, stored, &req->err);
+	if(!result && oauth && !in->has_headers && masked)
+		names = json_loads(masked, 0, NULL);
+	if(!result && oauth)
+		result = wh_headers_oauth_check(in->has_headers ? in->headers : names, &req->err);
+	jx_decref_wiped(stored);
+	json_decref(names);
+	return result;
+}
+
+/* The eventTypes and locationIds an update leaves, checked together. */
+static enum wh_err update_operational(struct request *req, struct wh_tx *tx, const struct wh_row *row)
+{
+	const struct wh_input *in = &tx->in;
+	json_t *stored = NULL;
+	enum wh_err result;
+	if(!in->has_event_types && !in->has_location_ids)
+		return WH_OK;
+	if(!in->has_event_types)
+		stored = json_loads(db_rows_get(&row->rows, 0, WH_C_EVENT_TYPES), 0, NULL);
+	result = wh_operational_check(in->has_event_types ? in->event_types : stored,
+	                              in->has_location_ids ? in->location_ids : row->location_ids, &req->err);
+	json_decref(stored);
+	return result;
+}
+
+static enum wh_err update_tx(struct request *req, void *ctx)
+{
+	struct wh_tx *tx = tx_start(ctx);
 	struct db *db = req->app->db;
 	struct wh_row row = {0};
 	const json_t *locs = tx->in.location_ids;
@@ -229,6 +248,10 @@ static enum wh_err update_tx(struct request *req, struct wh_tx *tx)
 		return result;
 	if(tx->in.oauth_meta && !tx->in.oauth_key && !db_rows_i64(&row.rows, 0, WH_C_HAS_KEY))
 		result = jx_fail(&req->err, "oAuth.privateKey", "oAuth.privateKey: required");
+	if(!result)
+		result = update_headers(req, tx, &row);
+	if(!result)
+		result = update_operational(req, tx, &row);
 	if(!result && tx->in.has_location_ids)
 		result = wh_check_locations(db, req->account_id, locs, &req->err);
 	if(!result && tx->in.has_location_ids)
@@ -255,8 +278,9 @@ out:
 	return result;
 }
 
-static enum wh_err delete_tx(struct request *req, struct wh_tx *tx)
+static enum wh_err delete_tx(struct request *req, void *ctx)
 {
+	struct wh_tx *tx = ctx;
 	static const char q_locs[] = "DELETE FROM webhook_locations WHERE webhook_id = ?";
 	static const char q_hook[] = "DELETE FROM webhooks WHERE id = ?";
 	struct wh_row row;
@@ -281,8 +305,9 @@ enum wh_err webhooks_delete(struct request *req)
 	return result;
 }
 
-static enum wh_err rotate_tx(struct request *req, struct wh_tx *tx)
+static enum wh_err rotate_tx(struct request *req, void *ctx)
 {
+	struct wh_tx *tx = tx_start(ctx);
 	struct wh_row row;
 	enum wh_err result = wh_load(req->app->db, req->account_id, tx->id, true, &row);
 	if(result)
@@ -320,8 +345,9 @@ out:
 	return result;
 }
 
-static enum wh_err test_tx(struct request *req, struct wh_tx *tx)
+static enum wh_err test_tx(struct request *req, void *ctx)
 {
+	struct wh_tx *tx = tx_start(ctx);
 	struct outbox_event ev = {0};
 	char event_id[ID_LEN + 1];
 	json_t *data = NULL;

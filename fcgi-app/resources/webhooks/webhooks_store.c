@@ -5,6 +5,7 @@
 #include "common/crypto.h"
 #include "common/json_util.h"
 #include "common/log.h"
+#include "fcgi-app/core/resource.h"
 #include "fcgi-app/resources/webhooks/webhooks_store.h"
 
 static enum wh_err wh_location_ids(struct db *db, const char *id, json_t **out)
@@ -98,6 +99,9 @@ json_t *wh_render(const struct db_rows *rows, size_t r, const json_t *location_i
 	jx_set_str(ans, "disabledReason", disabled ? db_rows_get(rows, r, WH_C_DISABLED_REASON) : NULL);
 	jx_set_time(ans, "disabledAt", disabled ? db_rows_i64(rows, r, WH_C_DISABLED_AT) : -1);
 	render_oauth(ans, rows, r);
+	json_object_set_new(ans, "headers",
+	                    db_rows_get(rows, r, WH_C_HEADERS) ? json_column(rows, r, WH_C_HEADERS, true)
+	                                                       : json_object());
 	jx_set_time(ans, "created", db_rows_i64(rows, r, WH_C_CREATED));
 	jx_set_time(ans, "updated", db_rows_i64(rows, r, WH_C_UPDATED));
 	return ans;
@@ -136,23 +140,10 @@ enum wh_err wh_load_view(struct db *db, const char *account_id, const char *id, 
 	*out = NULL;
 	if(result)
 		return result;
-	if(rows.nrows == 1)
-		*out = wh_render_view(&rows, 0);
-	else
-		result = WH_ERR_NOT_FOUND;
-	db_rows_release(&rows);
-	return result;
-}
-
-void wh_aad(const char *id, const char *what, char *out, size_t outlen)
-{
-	snprintf(out, outlen, "webhook:%s:%s", id, what);
+	return resource_one(&rows, wh_render_view, out);
 }
 
 enum wh_err wh_seal(const struct app *app, const char *id, const char *what, const char *plain, struct buf *out)
 {
-	char aad[64];
-	buf_init(out, 0);
-	wh_aad(id, what, aad, sizeof(aad));
-	return crypto_seal(app->master_key, aad, plain, strlen(plain), out);
+	return whrow_seal(app->master_key, id, what, plain, out);
 }

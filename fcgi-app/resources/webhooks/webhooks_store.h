@@ -8,37 +8,13 @@
 
 #include "common/buf.h"
 #include "common/db.h"
+#include "common/webhook_row.h"
 #include "fcgi-app/core/app.h"
 #include "fcgi-app/resources/webhooks/webhook_stats.h"
 
 #define WH_LIMIT_PER_LOCATION 5
 #define WH_LIMIT_ACCOUNT_WIDE 5
 
-/* Columns of WH_SELECT, in order (the indexes wh_render and the writers use). */
-enum wh_col {
-	WH_C_ID,
-	WH_C_ACCOUNT,
-	WH_C_URL,
-	WH_C_OAUTH_JSON,
-	WH_C_HAS_KEY,
-	WH_C_EVENT_TYPES,
-	WH_C_VISIT_STATES,
-	WH_C_ACCOUNT_WIDE,
-	WH_C_IS_ACTIVE,
-	WH_C_DISABLED_REASON,
-	WH_C_DISABLED_AT,
-	WH_C_DESCRIPTION,
-	WH_C_CREATED,
-	WH_C_UPDATED,
-	WH_C_ORDERING,
-	WH_C_RATE_LIMIT,
-	WH_C_LOCATION_IDS, /* WH_SELECT_VIEW only: the location ids, comma-separated, in order */
-	WH_C_STATS,        /* WH_SELECT_VIEW only: the first of WEBHOOK_STATS_COLS */
-};
-#define WH_COLS                                                                                                        \
-	"id, account_id, url, oauth_json, oauth_key_enc IS NOT NULL, event_types, visit_states, "                      \
-	"account_wide, is_active, disabled_reason, disabled_at, description, created, updated, ordering, rate_limit"
-#define WH_SELECT "SELECT " WH_COLS " FROM webhooks"
 /* The whole answer in one statement: WH_COLS, the location ids and the stats of the
  * webhooks `w`. Its first two parameters are webhook_stats_since() (then the WHERE's). */
 #define WH_SELECT_VIEW                                                                                                 \
@@ -67,10 +43,8 @@ json_t *wh_render_view(const struct db_rows *rows, size_t r);
  * WH_ERR_NOT_FOUND when it does not exist or belongs to another account. */
 enum wh_err wh_load_view(struct db *db, const char *account_id, const char *id, json_t **out);
 
-/* The AAD binding a sealed value to its webhook: "webhook:<id>:<what>" with what one of
- * "secret", "prev_secret", "oauth_key" (the worker opens them with the same strings). */
-void wh_aad(const char *id, const char *what, char *out, size_t outlen);
-/* Seals plain under the master key for webhook id; out is initialised here. */
+/* Seals plain under the master key for webhook id's column what (WHROW_* of
+ * common/webhook_row.h); out is initialised here. */
 enum wh_err wh_seal(const struct app *app, const char *id, const char *what, const char *plain, struct buf *out);
 
 #endif

@@ -7,6 +7,7 @@
 #include "common/crypto.h"
 #include "common/ids.h"
 #include "common/xalloc.h"
+#include "fcgi-app/resources/webhooks/webhooks_headers.h"
 
 enum wh_err wh_lock_account(struct db *db, const char *account_id)
 {
@@ -21,7 +22,9 @@ enum wh_err wh_lock_account(struct db *db, const char *account_id)
 
 enum wh_err wh_check_locations(struct db *db, const char *account_id, const json_t *ids, struct jx_err *err)
 {
-	static const char sql[] = "SELECT 1 FROM locations WHERE id = ? AND account_id = ?";
+	/* Shared locks until the transaction ends: a location delete (FOR UPDATE) waits, so it
+	 * can't leave the webhook with a locationId that no longer exists. */
+	static const char sql[] = "SELECT 1 FROM locations WHERE id = ? AND account_id = ? LOCK IN SHARE MODE";
 	for(size_t i = 0; i < json_array_size(ids); i++) {
 		const char *loc = json_string_value(json_array_get(ids, i));
 		struct db_rows rows;
@@ -127,10 +130,10 @@ enum wh_err wh_insert(const struct app *app, const char *account_id, const char 
 	char *types = dump_or_empty(in->event_types), *states = dump_or_empty(in->visit_states);
 	char *oauth = in->oauth_meta ? jx_dumps(in->oauth_meta) : NULL;
 	long long now = time_now_ms();
-	enum wh_err result = wh_seal(app, id, "secret", secret, &sec);
+	enum wh_err result = wh_seal(app, id, WHROW_SECRET, secret, &sec);
 	buf_init(&key, 0);
 	if(!result && in->oauth_key)
-		result = wh_seal(app, id, "oauth_key", in->oauth_key, &key);
+		result = wh_seal(app, id, WHROW_OAUTH_KEY, in->oauth_key, &key);
 	if(!result)
 		result = db_exec(app->db, sql,
 		                 DBP(db_str(id), db_str(account_id), db_str(in->url), db_blob(sec.ptr, sec.len),
@@ -141,6 +144,8 @@ enum wh_err wh_insert(const struct app *app, const char *account_id, const char 
 		                 NULL, NULL);
 	if(!result)
 		result = set_locations(app->db, account_id, id, in->location_ids);
+	if(!result && json_object_size(in->headers))
+		result = wh_set_headers(app, id, in->headers);
 	if(!result && (in->has_ordering || in->has_rate_limit))
 		result = set_delivery_opts(app->db, id, in);
 	buf_release(&sec);
@@ -198,14 +203,14 @@ static enum wh_err update_secrets(const struct app *app, const char *id, const s
 	enum wh_err result = WH_OK;
 	buf_init(&b, 0);
 	if(in->has_secret) {
-		result = wh_seal(app, id, "secret", in->secret, &b);
+		result = wh_seal(app, id, WHROW_SECRET, in->secret, &b);
 		if(!result)
 			result = db_exec(app->db, q_secret, DBP(db_blob(b.ptr, b.len), db_str(id)), NULL, NULL);
 		buf_release(&b);
 	}
 	if(!result && in->has_oauth && (!in->oauth_meta || in->oauth_key)) {
 		if(in->oauth_key)
-			result = wh_seal(app, id, "oauth_key", in->oauth_key, &b);
+			result = wh_seal(app, id, WHROW_OAUTH_KEY, in->oauth_key, &b);
 		if(!result)
 			result = db_exec(app->db, q_key, DBP(b.len ? db_blob(b.ptr, b.len) : db_null(), db_str(id)),
 			                 NULL, NULL);
@@ -222,8 +227,63 @@ enum wh_err wh_update(const struct app *app, const struct wh_row *cur, const str
 		result = update_secrets(app, id, in);
 	if(!result && in->has_location_ids)
 		result = set_locations(app->db, db_rows_get(&cur->rows, 0, WH_C_ACCOUNT), id, in->location_ids);
+	if(!result && in->has_headers)
+		result = wh_set_headers(app, id, in->headers);
 	if(!result && (in->has_ordering || in->has_rate_limit))
 		result = set_delivery_opts(app->db, id, in);
+	return result;
+}
+
+enum wh_err wh_set_headers(const struct app *app, const char *id, const json_t *full)
+{
+	static const char sql[] = "UPDATE webhooks SET headers_enc = ?, headers_masked = ? WHERE id = ?";
+	json_t *masked = NULL;
+	char *plain = NULL, *shown = NULL;
+	struct buf sealed;
+	enum wh_err result = WH_OK;
+	buf_init(&sealed, 0);
+	if(json_object_size(full)) {
+		masked = wh_headers_masked(full);
+		shown = jx_dumps(masked);
+		plain = jx_dumps(full);
+		result = wh_seal(app, id, WHROW_HEADERS, plain, &sealed);
+	}
+	if(!result)
+		result =
+		    db_exec(app->db, sql,
+		            DBP(sealed.len ? db_blob(sealed.ptr, sealed.len) : db_null(), db_str(shown), db_str(id)),
+		            NULL, NULL);
+	if(plain)
+		xfree_secret(plain, strlen(plain));
+	free(shown);
+	json_decref(masked);
+	buf_release(&sealed);
+	return result;
+}
+
+enum wh_err wh_stored_headers(const struct app *app, const char *id, json_t **out)
+{
+	static const char sql[] = "SELECT headers_enc FROM webhooks WHERE id = ?";
+	struct db_rows rows;
+	struct buf plain;
+	enum wh_err result = db_exec(app->db, sql, DBP(db_str(id)), &rows, NULL);
+	*out = NULL;
+	if(result)
+		return result;
+	buf_init(&plain, 0);
+	if(rows.nrows != 1)
+		result = WH_ERR_NOT_FOUND;
+	else if(db_rows_get(&rows, 0, 0)) {
+		crypto_buf_wipe(&plain);
+		result = whrow_open(app->master_key, id, WHROW_HEADERS, db_rows_get(&rows, 0, 0),
+		                    db_rows_len(&rows, 0, 0), &plain);
+		if(!result && !(*out = json_loads(buf_str(&plain), 0, NULL)))
+			result = WH_ERR_CRYPTO;
+	}
+	if(!result && !*out)
+		*out = json_object();
+	crypto_buf_wipe(&plain);
+	db_rows_release(&rows);
 	return result;
 }
 
@@ -234,7 +294,6 @@ enum wh_err wh_rotate(const struct app *app, const char *id, const char *secret,
 	                            "updated = ? WHERE id = ?";
 	struct db_rows rows;
 	struct buf old, prev, next;
-	char aad[64];
 	long long now = time_now_ms();
 	enum wh_err result = db_exec(app->db, q_get, DBP(db_str(id)), &rows, NULL);
 	if(result)
@@ -242,14 +301,13 @@ enum wh_err wh_rotate(const struct app *app, const char *id, const char *secret,
 	buf_init(&old, 0);
 	buf_init(&prev, 0);
 	buf_init(&next, 0);
-	wh_aad(id, "secret", aad, sizeof(aad));
-	result = rows.nrows == 1
-	             ? crypto_open(app->master_key, aad, db_rows_get(&rows, 0, 0), db_rows_len(&rows, 0, 0), &old)
-	             : WH_ERR_NOT_FOUND;
+	result = rows.nrows == 1 ? whrow_open(app->master_key, id, WHROW_SECRET, db_rows_get(&rows, 0, 0),
+	                                      db_rows_len(&rows, 0, 0), &old)
+	                         : WH_ERR_NOT_FOUND;
 	if(!result && overlap_seconds > 0)
-		result = wh_seal(app, id, "prev_secret", buf_str(&old), &prev);
+		result = wh_seal(app, id, WHROW_PREV_SECRET, buf_str(&old), &prev);
 	if(!result)
-		result = wh_seal(app, id, "secret", secret, &next);
+		result = wh_seal(app, id, WHROW_SECRET, secret, &next);
 	if(!result)
 		result =
 		    db_exec(app->db, q_set,

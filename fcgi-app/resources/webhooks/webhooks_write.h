@@ -13,7 +13,8 @@
 /* Locks the account's row: concurrent webhook writes of one account queue behind it. */
 enum wh_err wh_lock_account(struct db *db, const char *account_id);
 
-/* Every id of ids must be a location of the account: else 400 naming locationIds[i]. */
+/* Every id of ids must be a location of the account: else 400 naming locationIds[i]. The
+ * rows are share-locked until the transaction ends, so none is deleted under the write. */
 enum wh_err wh_check_locations(struct db *db, const char *account_id, const json_t *ids, struct jx_err *err);
 
 /* Would a webhook with these location ids ([] = account-wide) exceed a limit, not counting
@@ -27,6 +28,12 @@ enum wh_err wh_insert(const struct app *app, const char *account_id, const char 
 
 /* Applies the fields given in `in` to the loaded webhook cur (locked FOR UPDATE). */
 enum wh_err wh_update(const struct app *app, const struct wh_row *cur, const struct wh_input *in);
+
+/* Stores full (a complete custom header set, name -> value; {} = none) sealed and masked. */
+enum wh_err wh_set_headers(const struct app *app, const char *id, const json_t *full);
+
+/* The stored custom headers of webhook id, opened: *out new ({} when none). */
+enum wh_err wh_stored_headers(const struct app *app, const char *id, json_t **out);
 
 /* Makes secret the webhook's secret; the current one becomes the previous secret until
  * now + overlap_seconds (0: dropped at once). */
