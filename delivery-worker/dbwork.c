@@ -333,17 +333,17 @@ static void step(struct dbwork *d, bool stopping)
 /* How long the thread may sleep before its next pass (finished jobs wake it earlier). */
 static long long idle_ms(const struct dbwork *d, bool stopping)
 {
-	long long now = time_mono_ms(), wait = WAKE_CHECK_MS;
+	long long now = time_mono_ms(), wait = WAKE_CHECK_MS, turn = pace_next_ms(d->pace, now, d->hb.alive);
 	if(d->db_down)
-		return d->db_retry_at > now ? d->db_retry_at - now : 0;
-	if(stopping)
+		wait = d->db_retry_at > now ? d->db_retry_at - now : 0;
+	else if(stopping)
 		return 100;
-	if(d->round_due)
+	else if(d->round_due)
 		return 0;
-	if(d->next_round - now < wait)
+	else if(d->next_round - now < wait)
 		wait = d->next_round - now;
-	if(pace_next_ms(d->pace, now, d->hb.alive) >= 0 && pace_next_ms(d->pace, now, d->hb.alive) < wait)
-		wait = pace_next_ms(d->pace, now, d->hb.alive);
+	if(turn >= 0 && turn < wait) /* rate-limited jobs go on their turn, the database or not */
+		wait = turn;
 	return wait > 0 ? wait : 0;
 }
 
