@@ -180,6 +180,15 @@ def test_two_workers_share_the_outbox_exactly_once(stack):
         rx.close()
 
 
+def restore(stack, workers, rx):
+    """After a test with its own workers: they stop, the stack's worker runs again."""
+    for w in workers:
+        if w.p.poll() is None:
+            w.stop()
+    start_stack_worker(stack)
+    rx.close()
+
+
 def test_database_restart_with_two_workers_gives_no_duplicate(stack):
     """A database restart shorter than the lease: both workers keep their finished attempts,
     reconnect and record them under leases that still hold; nothing is sent twice."""
@@ -208,11 +217,7 @@ def test_database_restart_with_two_workers_gives_no_duplicate(stack):
             assert w.stop() == 0
             assert "database reachable again" in w.text(), w.text()[-2000:]
     finally:
-        for w in workers:
-            if w.p.poll() is None:
-                w.stop()
-        start_stack_worker(stack)
-        rx.close()
+        restore(stack, workers, rx)
 
 
 def test_an_attempt_that_lost_its_lease_is_recorded_as_superseded(stack):
@@ -501,8 +506,4 @@ def test_workers_with_skewed_clocks_agree_on_leases(stack):
             assert w.stop() == 0
             assert "delivered" in w.text(), "a worker did no work"
     finally:
-        for w in workers:
-            if w.p.poll() is None:
-                w.stop()
-        start_stack_worker(stack)
-        rx.close()
+        restore(stack, workers, rx)
