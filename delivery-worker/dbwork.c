@@ -53,15 +53,6 @@ static long long cfg_int(const struct dbwork *d, enum config_key k)
 	return config_int(d->o.cfg, k);
 }
 
-static void free_jobs(struct job *j)
-{
-	while(j) {
-		struct job *next = j->next;
-		job_free(j);
-		j = next;
-	}
-}
-
 static void db_failed(struct dbwork *d, enum wh_err err)
 {
 	d->backoff_ms = d->backoff_ms ? d->backoff_ms * 2 : 100;
@@ -147,7 +138,7 @@ static void flush_unreleased(struct dbwork *d)
 		db_failed(d, result);
 		return;
 	}
-	free_jobs(d->unreleased);
+	job_free_list(d->unreleased);
 	d->unreleased = NULL;
 }
 
@@ -418,8 +409,8 @@ void dbwork_join(struct dbwork *d)
 	if(!d)
 		return;
 	pthread_join(d->thread, NULL);
-	free_jobs(d->unrecorded);
-	free_jobs(d->unreleased);
+	job_free_list(d->unrecorded);
+	job_free_list(d->unreleased);
 	epcount_free(d->held);
 	pace_free(d->pace);
 	db_free(d->db);

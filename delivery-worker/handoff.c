@@ -15,19 +15,10 @@ void handoff_init(struct handoff *h, void (*wake_transfers)(void *ctx), void *ct
 	pthread_condattr_destroy(&attr);
 }
 
-static void free_list(struct job *j)
-{
-	while(j) {
-		struct job *next = j->next;
-		job_free(j);
-		j = next;
-	}
-}
-
 void handoff_release(struct handoff *h)
 {
-	free_list(h->to_send);
-	free_list(h->finished);
+	job_free_list(h->to_send);
+	job_free_list(h->finished);
 	h->to_send = h->finished = NULL;
 	pthread_cond_destroy(&h->db_wake);
 	pthread_mutex_destroy(&h->mu);

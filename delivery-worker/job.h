@@ -81,5 +81,7 @@ struct job {
 struct job *job_new(void);
 /* Frees a job and everything it owns (curl handles included). NULL-safe. */
 void job_free(struct job *job);
+/* job_free for every job of a next-linked list. NULL-safe. */
+void job_free_list(struct job *jobs);
 
 #endif

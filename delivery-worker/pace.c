@@ -25,15 +25,6 @@ struct pace *pace_new(void)
 	return xcalloc(1, sizeof(struct pace));
 }
 
-static void free_jobs(struct job *j)
-{
-	while(j) {
-		struct job *next = j->next;
-		job_free(j);
-		j = next;
-	}
-}
-
 void pace_free(struct pace *p)
 {
 	if(!p)
@@ -41,7 +32,7 @@ void pace_free(struct pace *p)
 	while(p->hooks) {
 		struct pace_hook *h = p->hooks;
 		p->hooks = h->next;
-		free_jobs(h->head);
+		job_free_list(h->head);
 		free(h);
 	}
 	free(p);
