@@ -10,7 +10,7 @@
 #include "common/buf.h"
 #include "delivery-worker/job.h"
 
-#define PACE_CATCH_UP_MS 50
+#define PACE_CATCH_UP_MS 100
 
 struct pace;
 
