@@ -10,7 +10,7 @@
 struct pace_hook {
 	char webhook_id[ID_LEN + 1];
 	long long rate;    /* per second, all workers together (the latest job's) */
-	double next_turn;  /* monotonic ms of the next turn */
+	double next_turn;  /* monotonic ms of the next turn; < 0: the first job's turn is now */
 	struct job *head;  /* waiting, oldest first */
 	struct job **tail; /* &last->next */
 	struct pace_hook *next;
@@ -52,6 +52,7 @@ void pace_add(struct pace *p, struct job *job)
 		h = xcalloc(1, sizeof(*h));
 		snprintf(h->webhook_id, sizeof(h->webhook_id), "%s", job->webhook_id);
 		h->tail = &h->head;
+		h->next_turn = -1;
 		h->next = p->hooks;
 		p->hooks = h;
 	}
@@ -83,7 +84,9 @@ struct job *pace_take(struct pace *p, long long now_mono, size_t workers, long l
 	struct job *out = NULL, **end = &out;
 	for(struct pace_hook *h = p->hooks; h; h = h->next) {
 		double now = (double)now_mono;
-		if(h->next_turn < now - PACE_CATCH_UP_MS)
+		if(h->next_turn < 0)
+			h->next_turn = now;
+		else if(h->next_turn < now - PACE_CATCH_UP_MS)
 			h->next_turn = now - PACE_CATCH_UP_MS;
 		while(h->head) {
 			if(h->head->deadline_mono - now_mono < min_left_ms) {
