@@ -290,7 +290,9 @@ static void db_round(struct dbwork *d)
 		result = claim_round(d, &busy);
 	if(!result && time_mono_ms() >= d->next_retention)
 		result = retention_step(d);
-	if(result)
+	if(result && result != WH_ERR_DB_DOWN && db_last_retryable(d->db))
+		d->round_due = true; /* a deadlock or a certification conflict: again at once */
+	else if(result)
 		db_failed(d, result);
 	else if(!d->db_down) /* a release in the round may have failed */
 		db_ok(d);

@@ -5,6 +5,7 @@
  * wait pauses a transfer. SIGTERM: no new claims, in-flight attempts finish (or are
  * released after a grace period), exit 0. */
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,7 +146,8 @@ static int setup(struct worker *w, const char *config_path)
 	                          cfg_int(w, CFG_MAX_IN_FLIGHT),
 	                          config_bool(&w->cfg, CFG_ALLOW_HTTP_TARGETS),
 	                          &w->policy,
-	                          w->master_key};
+	                          w->master_key,
+	                          config_str(&w->cfg, CFG_EGRESS_PROXY)};
 	w->sender = sender_new(&so);
 	handoff_init(&w->handoff, wake_transfers, w->sender);
 	return 0;
@@ -194,6 +196,7 @@ out:
 	sender_free(w.sender);
 	if(w.sender)
 		handoff_release(&w.handoff);
+	OPENSSL_cleanse(w.master_key, sizeof(w.master_key));
 	urlpolicy_release(&w.policy);
 	config_release(&w.cfg);
 	curl_global_cleanup();
