@@ -86,8 +86,8 @@ static json_t *snippet_json(const char *s, size_t len)
 static const char sql_one[] =
     "SELECT " DELIVERY_COLS " FROM deliveries WHERE id = ? AND webhook_id = ? AND account_id = ?";
 static const char sql_attempts[] =
-    "SELECT at, duration_ms, status_code, error, response_body, trigger_kind FROM "
-    "(SELECT seq, at, duration_ms, status_code, error, response_body, trigger_kind FROM delivery_attempts "
+    "SELECT at, duration_ms, status_code, error, response_body, trigger_kind, superseded FROM "
+    "(SELECT seq, at, duration_ms, status_code, error, response_body, trigger_kind, superseded FROM delivery_attempts "
     "WHERE delivery_id = ? ORDER BY seq DESC LIMIT 100) t ORDER BY seq";
 
 static json_t *attempts_json(const struct db_rows *rows)
@@ -101,6 +101,7 @@ static json_t *attempts_json(const struct db_rows *rows)
 		jx_set_str(a, "error", db_rows_get(rows, r, 3));
 		json_object_set_new(a, "responseBody", snippet_json(db_rows_get(rows, r, 4), db_rows_len(rows, r, 4)));
 		json_object_set_new(a, "trigger", json_string(db_rows_get(rows, r, 5)));
+		json_object_set_new(a, "superseded", json_boolean(db_rows_i64(rows, r, 6) != 0));
 		json_array_append_new(list, a);
 	}
 	return list;
