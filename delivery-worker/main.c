@@ -237,7 +237,9 @@ static void tick(struct worker *w)
 		w->round_due = false;
 		w->next_round = time_now_ms() + cfg_int(w, CFG_WORKER_POLL_MS);
 		result = db_round(w, &busy);
-		if(result)
+		if(result && result != WH_ERR_DB_DOWN && db_last_retryable(w->db))
+			w->round_due = true; /* a deadlock or a certification conflict: again at once */
+		else if(result)
 			db_failed(w, result);
 		else
 			db_ok(w);
