@@ -15,7 +15,7 @@ TEST_SUITE(egress_proxy_value)
 	                                   "http://127.0.0.1:3128",
 	                                   "http://127.0.0.1:3128/",
 	                                   "http://[::1]:8080",
-	                                   "http://proxy.example.net:3128",
+	                                   "http://proxy.example:3128",
 	                                   "http://egress-1.example.com:65535"};
 	static const char *const bad[] = {"https://127.0.0.1:3128",
 	                                  "http://127.0.0.1",
