@@ -188,7 +188,7 @@ async function start(account) {
 	route();
 }
 
-// ---- routing: #/ (list), #/new (add form), #/webhooks/<id> (an endpoint) ----------------
+// ---- routing: #/ (list), #/new (add form), #/webhooks/<id> (an endpoint), #/api-keys --------
 
 function route() {
 	if (!state.key) return;
@@ -198,6 +198,7 @@ function route() {
 	const m = hash.match(/^\/webhooks\/([A-Za-z0-9]{1,64})$/);
 	if (m) renderEndpoint(m[1]);
 	else if (hash === '/new') renderAdd();
+	else if (hash === '/api-keys') renderKeys();
 	else renderList();
 }
 
@@ -317,6 +318,7 @@ async function renderList() {
 			el('h2', { id: 'list-title', tabindex: '-1' }, 'Webhook endpoints'),
 			el('div', { className: 'row' },
 				el('button', { type: 'button', className: 'secondary', onclick: () => renderList() }, 'Refresh'),
+				el('a', { href: '#/api-keys', className: 'button secondary', id: 'api-keys-link' }, 'API keys'),
 				el('a', { href: '#/new', className: 'button', id: 'add-endpoint' }, 'Add endpoint'))),
 		banners,
 		locationPicker(),
@@ -743,6 +745,7 @@ async function renderEndpoint(id) {
 	const summary = el('div', { className: 'summary' });
 	const actions = el('div', { className: 'row actions' });
 	const activity = el('section', { className: 'card', 'aria-labelledby': 'activity-title' });
+	const history = el('section', { className: 'card', 'aria-labelledby': 'history-title' });
 	const form = endpointForm(w, 'Save', async (v) => {
 		const updated = await api('PATCH', `/v2/webhooks/${encodeURIComponent(w.id)}`, v);
 		w = updated;
@@ -821,8 +824,157 @@ async function renderEndpoint(id) {
 		activity,
 		inboxSection,
 		el('section', { className: 'card', 'aria-labelledby': 'edit-title' },
-			el('h2', { id: 'edit-title' }, 'Configuration'), form));
+			el('h2', { id: 'edit-title' }, 'Configuration'), form),
+		history);
+	historyPanel(history, w.id, view);
 	focusHeading();
+}
+
+// ---- an endpoint's history: its audit log entries, newest first ---------------------------------
+
+const ACTION_TEXT = {
+	'webhook.created': 'Created', 'webhook.updated': 'Changed', 'webhook.deleted': 'Deleted',
+	'webhook.secret_rotated': 'Secret rotated', 'webhook.tested': 'Test event sent',
+	'webhook.delivery_resent': 'Delivery resent', 'webhook.recovered': 'Failed deliveries recovered',
+	'api_key.created': 'API key created', 'api_key.revoked': 'API key revoked',
+};
+
+function auditDetails(e) {
+	const d = e.details || {};
+	if (Array.isArray(d.fields)) return d.fields.length ? `Fields: ${d.fields.join(', ')}` : 'No field changed';
+	if (d.deliveryId) return `Delivery ${d.deliveryId}`;
+	if (d.since) return `Failed since ${fmtTime(d.since)}`;
+	if (d.name) return `Key "${d.name}"`;
+	return '—';
+}
+
+function auditActor(e) {
+	const a = e.actor || {};
+	return a.type === 'cli' ? 'Command line' : `${a.keyName || '—'} (${a.keyId || '—'})`;
+}
+
+function historyPanel(section, id, view) {
+	const body = el('div', { className: 'history' }, el('p', { className: 'hint' }, 'Loading…'));
+	const load = async () => {
+		let res;
+		try {
+			res = await api('GET', `/v2/audit-log?targetId=${encodeURIComponent(id)}&limit=${ACTIVITY_LIMIT}`);
+		} catch (e) {
+			if (view === state.view) clear(body).append(el('p', { className: 'error', role: 'alert' }, `Could not load the history: ${e.message}`));
+			return;
+		}
+		if (view !== state.view) return;
+		const entries = (res && res.results) || [];
+		clear(body).append(entries.length ? el('table', { className: 'audit responsive' },
+			el('thead', {}, el('tr', {}, ['When', 'Change', 'Details', 'By', 'From'].map((h) => el('th', { scope: 'col' }, h)))),
+			el('tbody', {}, entries.map((e) => el('tr', { 'data-action': e.action },
+				el('td', { 'data-label': 'When' }, timeEl(e.created)),
+				el('td', { 'data-label': 'Change' }, ACTION_TEXT[e.action] || e.action),
+				el('td', { 'data-label': 'Details' }, auditDetails(e)),
+				el('td', { 'data-label': 'By' }, auditActor(e)),
+				el('td', { 'data-label': 'From' }, e.remoteAddr || '—')))))
+			: el('p', { className: 'empty' }, 'No changes recorded.'));
+	};
+	append(clear(section), [
+		el('div', { className: 'row between' },
+			el('h2', { id: 'history-title' }, 'History'),
+			el('button', { type: 'button', className: 'secondary small', onclick: load }, 'Refresh history')),
+		body]);
+	load();
+}
+
+// ---- API keys: list, create (the key shown once), revoke ------------------------------------------
+
+function showKey(answer) {
+	const keyId = nextId('new-key');
+	const input = el('input', { id: keyId, type: 'text', readonly: true, value: answer.key, className: 'secret' });
+	const dialog = el('dialog', { className: 'secret-dialog', 'aria-labelledby': `${keyId}-title` },
+		el('h2', { id: `${keyId}-title` }, 'API key created'),
+		el('p', { className: 'warning' }, 'This API key is shown only once. Copy it now: it can never be shown again.'),
+		el('label', { for: keyId }, `API key "${answer.name}"`),
+		el('div', { className: 'row' }, input),
+		el('div', { className: 'row end' }, el('button', { type: 'button', className: 'secondary', onclick: () => dialog.close() }, 'Done')));
+	dialog.addEventListener('close', () => {
+		input.value = '';
+		dialog.remove();
+		focusHeading();
+	});
+	document.body.append(dialog);
+	dialog.showModal();
+	input.focus();
+	input.select();
+}
+
+async function renderKeys() {
+	const view = state.view;
+	const body = el('div', { className: 'keys-body' }, el('p', { className: 'hint' }, 'Loading…'));
+	const nameId = nextId('key-name');
+	const expiresId = nextId('key-expires');
+	const nameError = el('p', { className: 'field-error', id: `${nameId}-error`, role: 'alert' });
+	const expiresError = el('p', { className: 'field-error', id: `${expiresId}-error`, role: 'alert' });
+	const form = el('form', { className: 'key-form', novalidate: true },
+		el('div', { className: 'field' }, el('label', { for: nameId }, 'Name'),
+			el('input', { id: nameId, name: 'name', type: 'text', maxlength: '100', required: true, 'aria-describedby': `${nameId}-error` }), nameError),
+		el('div', { className: 'field' }, el('label', { for: expiresId }, 'Expires (optional, UTC)'),
+			el('input', { id: expiresId, name: 'expiresAt', type: 'datetime-local', 'aria-describedby': `${expiresId}-error` }), expiresError),
+		el('div', { className: 'row' }, el('button', { type: 'submit' }, 'Create key')));
+	const load = async () => {
+		let keys;
+		try {
+			keys = await apiAll('/v2/api-keys');
+		} catch (e) {
+			if (view === state.view) clear(body).append(el('p', { className: 'error', role: 'alert' }, `Could not load the keys: ${e.message}`));
+			return;
+		}
+		if (view !== state.view) return;
+		clear(body).append(el('table', { className: 'keys responsive' },
+			el('thead', {}, el('tr', {}, ['Name', 'Starts with', 'Created', 'Last used', 'Expires', 'Actions'].map((h) => el('th', { scope: 'col' }, h)))),
+			el('tbody', {}, keys.map((k) => el('tr', { 'data-id': k.id },
+				el('td', { 'data-label': 'Name' }, k.name),
+				el('td', { 'data-label': 'Starts with' }, k.prefix ? `${k.prefix}…` : '—'),
+				el('td', { 'data-label': 'Created' }, timeEl(k.created)),
+				el('td', { 'data-label': 'Last used' }, k.lastUsedAt ? timeEl(k.lastUsedAt) : 'Never'),
+				el('td', { 'data-label': 'Expires' }, k.expiresAt ? timeEl(k.expiresAt) : 'Never'),
+				el('td', { 'data-label': 'Actions' }, el('button', { type: 'button', className: 'danger small',
+					'aria-label': `Revoke key ${k.name}`, onclick: () => revoke(k) }, 'Revoke')))))));
+	};
+	const revoke = async (k) => {
+		const yes = await confirmDialog('Revoke this API key?', `Requests with the key "${k.name}" are refused within a second. This can't be undone.`, 'Revoke key');
+		if (!yes) return;
+		try {
+			await api('DELETE', `/v2/api-keys/${encodeURIComponent(k.id)}`);
+			say(`Key "${k.name}" revoked.`, 'ok');
+		} catch (e) {
+			say(e.message, 'error');
+		}
+		if (state.key) load();
+	};
+	form.addEventListener('submit', async (ev) => {
+		ev.preventDefault();
+		nameError.textContent = '';
+		expiresError.textContent = '';
+		const v = { name: form.elements.name.value };
+		if (form.elements.expiresAt.value) v.expiresAt = `${form.elements.expiresAt.value.length === 16 ? `${form.elements.expiresAt.value}:00` : form.elements.expiresAt.value}Z`;
+		try {
+			const answer = await api('POST', '/v2/api-keys', v);
+			form.reset();
+			showKey(answer);
+			load();
+		} catch (e) {
+			const target = e.field === 'expiresAt' ? expiresError : nameError;
+			target.textContent = e.message;
+		}
+	});
+	clear(app).append(
+		el('section', { className: 'card', 'aria-labelledby': 'keys-title' },
+			el('a', { href: '#/', className: 'back' }, '← Back to endpoints'),
+			el('h2', { id: 'keys-title', tabindex: '-1' }, 'API keys'),
+			el('p', { className: 'hint' }, 'Keys of this account. A key is shown once, when it is created; the account keeps at least one.'),
+			body),
+		el('section', { className: 'card', 'aria-labelledby': 'new-key-title' },
+			el('h2', { id: 'new-key-title' }, 'Create a key'), form));
+	focusHeading();
+	load();
 }
 
 // ---- Endpoint activity: deliveries, their attempts, resend ------------------------------------

@@ -1,5 +1,7 @@
 /* The route table of the API. Order matters only between patterns that both match. */
 #include "fcgi-app/resources/account.h"
+#include "fcgi-app/resources/api_keys.h"
+#include "fcgi-app/resources/audit_log.h"
 #include "fcgi-app/resources/event_types.h"
 #include "fcgi-app/resources/events.h"
 #include "fcgi-app/resources/health.h"
@@ -16,7 +18,14 @@
 
 const struct route routes[] = {
     {"GET", "/v2/health", health_get, true},
+    {"GET", "/v2/live", health_live, true},
     {"GET", "/v2/account", account_get, false},
+
+    /* API keys and the audit log */
+    {"GET", "/v2/api-keys", api_keys_list, false},
+    {"POST", "/v2/api-keys", api_keys_create, false},
+    {"DELETE", "/v2/api-keys/:id", api_keys_delete, false},
+    {"GET", "/v2/audit-log", audit_log_list, false},
 
     /* webhooks */
     {"POST", "/v2/webhooks", webhooks_create, false},

@@ -688,6 +688,78 @@ test('phone_width', async () => {
 	await context.close();
 });
 
+// API keys: listed without the key, created with the key shown once, revoked (refused by
+// the API afterwards); the last key can't be revoked and the page says why.
+test('api_keys_list_create_revoke', async () => {
+	const acct = newAccount('Key Keepers');
+	const { context, page } = await open(acct.key);
+	await page.getByRole('link', { name: 'API keys' }).click();
+	await page.getByRole('heading', { name: 'API keys' }).waitFor();
+	await page.locator('.keys tbody tr').first().waitFor();
+	assert(await page.locator('.keys tbody tr').count() === 1, 'one key listed');
+	assert(!(await page.locator('body').innerText()).includes(acct.key), 'the key itself is never listed');
+	// a name is required: the server's error is shown at the field
+	await page.getByRole('button', { name: 'Create key' }).click();
+	await page.locator('.key-form .field-error').filter({ hasText: 'name' }).waitFor();
+	await page.getByLabel('Name').fill(`robot ${XSS}`);
+	await page.getByLabel('Expires (optional, UTC)').fill('2999-01-02T03:04');
+	await page.getByRole('button', { name: 'Create key' }).click();
+	const shown = page.getByLabel(/API key "robot/);
+	await shown.waitFor();
+	const newKey = await shown.inputValue();
+	assert(/^lh_[A-Za-z0-9]{40}$/.test(newKey), `the new key is shown: ${newKey}`);
+	await shot(page, 'api-key-created');
+	await page.getByRole('button', { name: 'Done' }).click();
+	assert(!(await page.content()).includes(newKey), 'the key is gone from the page once the dialog is closed');
+	const keys = (await must(acct.key, 'GET', '/v2/api-keys')).results;
+	const robot = keys.find((k) => k.name.startsWith('robot'));
+	assert(robot && robot.expiresAt === '2999-01-02T03:04:00.000Z', `stored: ${JSON.stringify(keys)}`);
+	await page.locator(`.keys tr[data-id="${robot.id}"]`).waitFor();
+	assert((await page.locator(`.keys tr[data-id="${robot.id}"]`).innerText()).includes(robot.prefix), 'the prefix is shown');
+	assert((await api(newKey, 'GET', '/v2/account')).status === 200, 'the new key works');
+	await shot(page, 'api-keys');
+	// revoke the new key
+	await page.getByRole('button', { name: `Revoke key ${robot.name}` }).click();
+	await page.getByRole('button', { name: 'Revoke key', exact: true }).click();
+	await page.getByText('revoked.').waitFor();
+	await waitFor(async () => (await page.locator(`.keys tr[data-id="${robot.id}"]`).count()) === 0, 10000, 'the row to go');
+	await waitFor(async () => (await api(newKey, 'GET', '/v2/account')).status === 401, 3000, 'the revoked key refused');
+	// the last key stays
+	const mine = (await must(acct.key, 'GET', '/v2/api-keys')).results[0];
+	await page.getByRole('button', { name: `Revoke key ${mine.name}` }).click();
+	await page.getByRole('button', { name: 'Revoke key', exact: true }).click();
+	await page.locator('#notice').filter({ hasText: 'last usable key' }).waitFor();
+	assert((await api(acct.key, 'GET', '/v2/account')).status === 200, 'the last key still works');
+	await clean(page);
+	await context.close();
+});
+
+// An endpoint's page shows its history from the audit log: who changed what, newest first.
+test('endpoint_history', async () => {
+	const acct = newAccount('History Hall');
+	const loc = await newLocation(acct.key, 'Archive');
+	const w = await must(acct.key, 'POST', '/v2/webhooks', { url: receiver.url('/hist'), locationIds: [loc.id], description: 'before' });
+	const { context, page } = await open(acct.key);
+	await openEndpoint(page, w.id);
+	const rows = page.locator('.audit tbody tr');
+	await rows.first().waitFor();
+	assert(await rows.count() === 1 && (await rows.first().innerText()).includes('Created'), 'the create is listed');
+	await page.getByLabel('Description').fill('after');
+	await page.getByRole('button', { name: 'Save' }).click();
+	await page.getByText('Saved.').waitFor();
+	await page.getByRole('button', { name: 'Rotate secret' }).click();
+	await page.getByRole('button', { name: 'Done' }).click();
+	await page.getByRole('button', { name: 'Refresh history' }).click();
+	await waitFor(async () => (await rows.count()) === 3, 10000, 'three history rows');
+	const texts = await rows.allInnerTexts();
+	assert(texts[0].includes('Secret rotated') && texts[1].includes('Changed') && texts[1].includes('Fields: description')
+		&& texts[2].includes('Created'), `history: ${texts.join(' | ')}`);
+	assert(texts.every((t) => t.includes('127.0.0.1') && t.includes('key')), `who and where: ${texts.join(' | ')}`);
+	await shot(page, 'endpoint-history');
+	await clean(page);
+	await context.close();
+});
+
 // The same page behind the private Apache of scripts/apache.sh (same database and config).
 test('apache_front_end', async () => {
 	const acct = newAccount('Apache Inn');

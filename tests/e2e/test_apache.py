@@ -66,8 +66,10 @@ def check_headers(r):
 def test_apache_api_smoke(stack):
     _, key = stack.new_account("apache")
     with Apache(stack) as ap:
-        r = ap.request("GET", "/v2/health")
+        r = ap.request("GET", "/v2/live")
         assert r.status == 200 and r.json["status"] == "ok", r
+        r = ap.request("GET", "/v2/health")
+        assert r.json["database"] == "ok" and "alive" in r.json["workers"], r
         check_headers(r)
         r = ap.request("GET", "/v2/account")
         assert r.status == 401 and r.json["errorCode"] == "unauthorized", r
@@ -100,7 +102,7 @@ def test_apache_api_smoke(stack):
         assert r.status == 400 and r.json["errorCode"] == "conflicting_credentials", r
     # Stopped: nothing answers on the port any more.
     try:
-        ap.request("GET", "/v2/health")
+        ap.request("GET", "/v2/live")
         raise AssertionError("Apache still answers after stop")
     except OSError:
         pass

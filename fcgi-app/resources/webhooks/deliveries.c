@@ -8,6 +8,8 @@
 #include "common/delivery_row.h"
 #include "common/log.h"
 #include "common/xalloc.h"
+#include "fcgi-app/core/audit.h"
+#include "fcgi-app/core/tx.h"
 #include "fcgi-app/resources/webhooks/deliveries.h"
 
 #define ATTEMPTS_SHOWN 100
@@ -152,11 +154,29 @@ static const char sql_resend[] =
     "next_attempt_at = IF(lease_token IS NOT NULL AND lease_expires > ?, next_attempt_at, ?), updated = ? "
     "WHERE id = ? AND webhook_id = ? AND account_id = ?";
 
-enum wh_err deliveries_resend(struct request *req)
+/* The resend and its audit entry (when a delivery was marked) in one transaction. */
+static enum wh_err resend_tx(struct request *req, void *ctx)
 {
 	long long now = time_now_ms();
-	json_t *body = NULL, *d = NULL;
+	json_t *details;
 	uint64_t n = 0;
+	enum wh_err result;
+	(void)ctx;
+	result = db_exec(req->app->db, sql_resend,
+	                 DBP(db_i64(now), db_i64(now), db_i64(now), db_str(req->params[1]), db_str(req->params[0]),
+	                     db_str(req->account_id)),
+	                 NULL, &n);
+	if(result || !n)
+		return result;
+	details = json_pack("{ss}", "deliveryId", req->params[1]);
+	result = audit_record(req, AUDIT_DELIVERY_RESENT, "webhook", req->params[0], details);
+	json_decref(details);
+	return result;
+}
+
+enum wh_err deliveries_resend(struct request *req)
+{
+	json_t *body = NULL, *d = NULL;
 	enum wh_err result = http_read_json(req, true, &body);
 	if(!result && json_object_size(body))
 		result = jx_only_keys(body, (const char *const[]){NULL}, &req->err);
@@ -165,10 +185,7 @@ enum wh_err deliveries_resend(struct request *req)
 		return result;
 	if(!id_valid(req->params[0]) || !id_valid(req->params[1]))
 		return WH_ERR_NOT_FOUND;
-	result = db_exec(req->app->db, sql_resend,
-	                 DBP(db_i64(now), db_i64(now), db_i64(now), db_str(req->params[1]), db_str(req->params[0]),
-	                     db_str(req->account_id)),
-	                 NULL, &n);
+	result = tx_run(req, resend_tx, NULL);
 	if(!result)
 		result = delivery_load(req, false, &d);
 	if(result)
@@ -203,6 +220,19 @@ static enum wh_err recover_window(struct request *req, json_t *body, long long *
 	return WH_OK;
 }
 
+/* The audit entry of a recover, written before the batches so no change goes unrecorded
+ * (a recover that fails half-way is recorded as asked for). */
+static enum wh_err audit_recover(struct request *req, const char *webhook_id, long long since, long long until)
+{
+	json_t *details = json_object();
+	enum wh_err result;
+	jx_set_time(details, "since", since);
+	jx_set_time(details, "until", until);
+	result = audit_record(req, AUDIT_WEBHOOK_RECOVERED, "webhook", webhook_id, details);
+	json_decref(details);
+	return result;
+}
+
 /* Marks the window's failed deliveries due in batches of RECOVER_BATCH rows: memory stays
  * bounded whatever the window holds, and the worker sends them as usual. */
 enum wh_err webhooks_recover(struct request *req)
@@ -218,6 +248,8 @@ enum wh_err webhooks_recover(struct request *req)
 	if(!result)
 		result = recover_window(req, body, &since, &until);
 	json_decref(body);
+	if(!result)
+		result = audit_recover(req, webhook_id, since, until);
 	if(result)
 		return result;
 	do {

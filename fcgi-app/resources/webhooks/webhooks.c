@@ -7,6 +7,7 @@
 #include "common/crypto.h"
 #include "common/log.h"
 #include "fcgi-app/resources/webhooks/webhooks.h"
+#include "fcgi-app/core/audit.h"
 #include "fcgi-app/core/outbox.h"
 #include "fcgi-app/core/tx.h"
 #include "fcgi-app/resources/webhooks/webhooks_headers.h"
@@ -88,6 +89,36 @@ static enum wh_err render_id(struct request *req, const char *id, json_t **out)
 	return wh_load_view(req->app->db, req->account_id, id, out);
 }
 
+/* The fields an update changed, by name, for the audit log: a field of the body whose
+ * answer differs before and after, and a write-only one (not in the answer, or masked
+ * there: the secret, oAuth's privateKey, the custom headers' values) whenever it is given,
+ * since it can't be compared without opening it.
+ * New array. */
+static json_t *changed_fields(const json_t *body, const json_t *before, const json_t *after)
+{
+	json_t *fields = json_array(), *v;
+	const char *key;
+	json_object_foreach((json_t *)body, key, v)
+	{
+		const json_t *was = json_object_get(before, key), *now = json_object_get(after, key);
+		bool write_only =
+		    !now || !strcmp(key, "headers") || (!strcmp(key, "oAuth") && json_object_get(v, "privateKey"));
+		if(write_only || !json_equal((json_t *)was, (json_t *)now))
+			json_array_append_new(fields, json_string(key));
+	}
+	return fields;
+}
+
+/* An audit entry for the webhook of tx: details {"fields": [...]} when fields is given
+ * (stolen). */
+static enum wh_err audit_webhook(struct request *req, const char *action, const char *id, json_t *fields)
+{
+	json_t *details = fields ? json_pack("{so}", "fields", fields) : NULL;
+	enum wh_err result = audit_record(req, action, "webhook", id, details);
+	json_decref(details);
+	return result;
+}
+
 static enum wh_err create_tx(struct request *req, void *ctx)
 {
 	struct wh_tx *tx = tx_start(ctx);
@@ -102,6 +133,8 @@ static enum wh_err create_tx(struct request *req, void *ctx)
 		result = wh_insert(req->app, req->account_id, tx->id, &tx->in, tx->secret);
 	if(!result)
 		result = render_id(req, tx->id, &tx->answer);
+	if(!result)
+		result = audit_webhook(req, AUDIT_WEBHOOK_CREATED, tx->id, changed_fields(tx->body, NULL, NULL));
 	if(!result)
 		result = add_secret(tx->answer, tx->secret);
 	return result;
@@ -241,11 +274,16 @@ static enum wh_err update_tx(struct request *req, void *ctx)
 	struct db *db = req->app->db;
 	struct wh_row row = {0};
 	const json_t *locs = tx->in.location_ids;
+	json_t *before = NULL;
 	enum wh_err result = tx->in.has_location_ids ? wh_lock_account(db, req->account_id) : WH_OK;
 	if(!result)
 		result = wh_load(db, req->account_id, tx->id, true, &row);
-	if(result)
+	if(!result)
+		result = render_id(req, tx->id, &before);
+	if(result) {
+		wh_row_release(&row);
 		return result;
+	}
 	if(tx->in.oauth_meta && !tx->in.oauth_key && !db_rows_i64(&row.rows, 0, WH_C_HAS_KEY))
 		result = jx_fail(&req->err, "oAuth.privateKey", "oAuth.privateKey: required");
 	if(!result)
@@ -260,6 +298,10 @@ static enum wh_err update_tx(struct request *req, void *ctx)
 		result = wh_update(req->app, &row, &tx->in);
 	if(!result)
 		result = render_id(req, tx->id, &tx->answer);
+	if(!result)
+		result =
+		    audit_webhook(req, AUDIT_WEBHOOK_UPDATED, tx->id, changed_fields(tx->body, before, tx->answer));
+	json_decref(before);
 	wh_row_release(&row);
 	return result;
 }
@@ -291,6 +333,8 @@ static enum wh_err delete_tx(struct request *req, void *ctx)
 	result = db_exec(req->app->db, q_locs, DBP(db_str(tx->id)), NULL, NULL);
 	if(!result)
 		result = db_exec(req->app->db, q_hook, DBP(db_str(tx->id)), NULL, NULL);
+	if(!result)
+		result = audit_webhook(req, AUDIT_WEBHOOK_DELETED, tx->id, NULL);
 	return result;
 }
 
@@ -314,6 +358,8 @@ static enum wh_err rotate_tx(struct request *req, void *ctx)
 		return result;
 	wh_row_release(&row);
 	result = wh_rotate(req->app, tx->id, tx->secret, tx->overlap_seconds);
+	if(!result)
+		result = audit_webhook(req, AUDIT_WEBHOOK_ROTATED, tx->id, NULL);
 	if(result)
 		return result;
 	tx->answer = json_object();
@@ -360,6 +406,8 @@ static enum wh_err test_tx(struct request *req, void *ctx)
 	ev.data = data;
 	result = outbox_emit(req->app->db, &req->app->cfg, &ev, event_id);
 	json_decref(data);
+	if(!result)
+		result = audit_webhook(req, AUDIT_WEBHOOK_TESTED, tx->id, NULL);
 	if(!result) {
 		tx->answer = json_object();
 		json_object_set_new(tx->answer, "eventId", json_string(event_id));
