@@ -11,6 +11,7 @@
 #include "fcgi-app/core/app.h"
 #include "fcgi-app/core/auth.h"
 #include "fcgi-app/cli.h"
+#include "fcgi-app/cli_keys.h"
 #include "fcgi-app/core/http.h"
 #include "fcgi-app/core/outbox.h"
 #include "fcgi-app/core/router.h"
@@ -34,6 +35,28 @@ static void install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+static bool rate_ok(struct app *app, const char *account_id, int *retry_after_s)
+{
+	long long now = time_mono_ms();
+	if(app->shared_ratelimit)
+		return ratelimit_shared_take(app->shared_ratelimit, account_id, now, retry_after_s);
+	return ratelimit_take(&app->ratelimit, account_id, now, retry_after_s);
+}
+
+/* The rate limit's buckets: the table shared by this host's processes when the limit is
+ * on, this process's own table when the shared one can't be had. */
+static void rate_setup(struct app *app)
+{
+	double rate = (double)config_int(&app->cfg, CFG_RATE_LIMIT_PER_SECOND);
+	double burst = (double)config_int(&app->cfg, CFG_RATE_LIMIT_BURST);
+	char name[RATELIMIT_SHM_NAME_LEN];
+	ratelimit_init(&app->ratelimit, rate, burst);
+	if(rate <= 0)
+		return;
+	ratelimit_shared_name(&app->cfg, name);
+	app->shared_ratelimit = ratelimit_shared_open(name, rate, burst);
+}
+
 static void handle(struct app *app, FCGX_Request *fcgi)
 {
 	struct request req;
@@ -48,7 +71,7 @@ static void handle(struct app *app, FCGX_Request *fcgi)
 		result = auth_request(&req);
 		if(result)
 			goto out;
-		if(!ratelimit_take(&app->ratelimit, req.account_id, time_mono_ms(), &req.retry_after_s)) {
+		if(!rate_ok(app, req.account_id, &req.retry_after_s)) {
 			jx_fail(&req.err, NULL, "too many requests for this account; retry in %d s", req.retry_after_s);
 			result = WH_ERR_RATE;
 			goto out;
@@ -98,8 +121,8 @@ static void print_line(const char *line, void *ctx)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: webhooks-api [--config FILE] [migrate | create-account NAME | create-key ACCOUNT_ID | "
-	                "print-config]\n"
+	fprintf(stderr, "usage: webhooks-api [--config FILE] [migrate | create-account NAME | print-config |\n"
+	                "       create-key ACCOUNT_ID [NAME [EXPIRES_AT]] | list-keys ACCOUNT_ID | revoke-key KEY_ID]\n"
 	                "Without a command it serves FastCGI requests on the socket given as stdin.\n"
 	                "print-config prints the effective configuration (file, then WH_<KEY> overrides).\n");
 }
@@ -111,8 +134,12 @@ static int run_command(struct app *app, int argc, char **argv)
 		result = cli_migrate(app);
 	else if(!strcmp(argv[0], "create-account") && argc == 2)
 		result = cli_create_account(app, argv[1]);
-	else if(!strcmp(argv[0], "create-key") && argc == 2)
-		result = cli_create_key(app, argv[1]);
+	else if(!strcmp(argv[0], "create-key") && argc >= 2 && argc <= 4)
+		result = cli_create_key(app, argv[1], argc > 2 ? argv[2] : NULL, argc > 3 ? argv[3] : NULL);
+	else if(!strcmp(argv[0], "list-keys") && argc == 2)
+		result = cli_list_keys(app, argv[1]);
+	else if(!strcmp(argv[0], "revoke-key") && argc == 2)
+		result = cli_revoke_key(app, argv[1]);
 	else {
 		usage();
 		return 2;
@@ -160,11 +187,15 @@ int main(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
-	ratelimit_init(&app.ratelimit, (double)config_int(&app.cfg, CFG_RATE_LIMIT_PER_SECOND),
-	               (double)config_int(&app.cfg, CFG_RATE_LIMIT_BURST));
 	install_signals();
-	rc = argi < argc ? run_command(&app, argc - argi, argv + argi) : serve(&app);
+	if(argi < argc)
+		rc = run_command(&app, argc - argi, argv + argi);
+	else {
+		rate_setup(&app);
+		rc = serve(&app);
+	}
 out:
+	ratelimit_shared_close(app.shared_ratelimit);
 	db_free(app.db);
 	config_release(&app.cfg);
 	OPENSSL_cleanse(app.master_key, sizeof(app.master_key));

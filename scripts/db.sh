@@ -18,13 +18,15 @@ ping_db() { mariadb-admin --no-defaults --socket="$SOCK" -uroot ping >/dev/null 
 
 start() {
 	if ping_db; then return 0; fi
+	# Its own temporary directory: another process cleaning /tmp can't break it.
+	mkdir -p "$VAR/mysql-tmp"
 	if [ ! -d "$VAR/mysql/mysql" ]; then
-		mariadb-install-db --no-defaults --datadir="$VAR/mysql" --user="$(id -un)" \
+		mariadb-install-db --no-defaults --datadir="$VAR/mysql" --tmpdir="$VAR/mysql-tmp" --user="$(id -un)" \
 			--auth-root-authentication-method=socket --skip-test-db >"$VAR/mysql-install.log" 2>&1 ||
 			{ cat "$VAR/mysql-install.log" >&2; exit 1; }
 	fi
 	setsid mariadbd --no-defaults --datadir="$VAR/mysql" --socket="$SOCK" --port="$PORT" \
-		--bind-address=127.0.0.1 --pid-file="$PIDFILE" --log-error="$VAR/mysql.err" \
+		--tmpdir="$VAR/mysql-tmp" --bind-address=127.0.0.1 --pid-file="$PIDFILE" --log-error="$VAR/mysql.err" \
 		--user="$(id -un)" --skip-name-resolve --character-set-server=utf8mb4 \
 		--collation-server=utf8mb4_bin --default-storage-engine=InnoDB \
 		--innodb-flush-log-at-trx-commit="$FLUSH" --innodb-buffer-pool-size=256M \
@@ -39,7 +41,9 @@ start() {
 }
 
 # The application's database and user; the password lives in $WH_VAR/db.password (0600).
+# On the server of socket $1 (default: this stack's; scripts/galera.sh passes a node's).
 bootstrap() {
+	local SOCK=${1:-$SOCK}
 	local pwfile="$VAR/db.password"
 	if [ ! -s "$pwfile" ]; then
 		(umask 077; head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' > "$pwfile")
@@ -75,5 +79,6 @@ case "${1:-}" in
 	start) start ;;
 	stop) stop ;;
 	status) ping_db && echo running || { echo stopped; exit 1; } ;;
-	*) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+	bootstrap) bootstrap "${2:-}" ;;
+	*) echo "usage: $0 start|stop|status|bootstrap [SOCKET]" >&2; exit 2 ;;
 esac
