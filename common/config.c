@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/dbhosts.h"
 #include "common/inbox_url.h"
 #include "common/log.h"
+#include "common/urlpolicy.h"
 #include "common/xalloc.h"
 
 enum cfg_type { T_STR, T_INT, T_BOOL };
@@ -25,6 +27,8 @@ static const struct {
     [CFG_DB_USER] = {"db_user", T_STR, "linehook", 0, 0},
     [CFG_DB_PASSWORD] = {"db_password", T_STR, "", 0, 0},
     [CFG_DB_NAME] = {"db_name", T_STR, "linehook", 0, 0},
+    [CFG_DB_HOSTS] = {"db_hosts", T_STR, "", 0, 0},
+    [CFG_DB_SYNC_WAIT] = {"db_sync_wait", T_INT, "0", 0, 15},
     [CFG_SQL_DIR] = {"sql_dir", T_STR, "sql", 0, 0},
     [CFG_MASTER_KEY_FILE] = {"master_key_file", T_STR, "var/master.key", 0, 0},
     [CFG_LOG_LEVEL] = {"log_level", T_STR, "info", 0, 0},
@@ -46,6 +50,7 @@ static const struct {
     [CFG_RATE_LIMIT_PER_SECOND] = {"rate_limit_per_second", T_INT, "100", 0, 1000000},
     [CFG_RATE_LIMIT_BURST] = {"rate_limit_burst", T_INT, "200", 1, 1000000},
     [CFG_PUBLIC_BASE_URL] = {"public_base_url", T_STR, "", 0, 0},
+    [CFG_EGRESS_PROXY] = {"egress_proxy", T_STR, "", 0, 0},
 };
 
 const char *config_key_name(enum config_key key)
@@ -64,6 +69,8 @@ static int parse_value(struct config *cfg, enum config_key k, const char *val, c
 		         keys[k].name, val);
 		return -1;
 	}
+	if(k == CFG_EGRESS_PROXY && urlpolicy_proxy_check(val, why, whylen))
+		return -1;
 	if(keys[k].type == T_STR)
 		goto store;
 	if(keys[k].type == T_BOOL) {
@@ -174,6 +181,19 @@ static enum wh_err load_env(struct config *cfg, char *err, size_t errlen)
 	return WH_OK;
 }
 
+/* db_hosts is parsed where it is used (common/db.c); a bad list stops the program here. */
+static enum wh_err config_check_db_hosts(const struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	struct db_hosts hosts;
+	char why[256];
+	if(db_hosts_parse(cfg->str[CFG_DB_HOSTS], &hosts, why, sizeof(why))) {
+		snprintf(err, errlen, "%s: %s", path ? path : "config", why);
+		return WH_ERR_CONFIG;
+	}
+	db_hosts_release(&hosts);
+	return WH_OK;
+}
+
 enum wh_err config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 {
 	enum wh_err result = WH_OK;
@@ -194,7 +214,9 @@ enum wh_err config_load(struct config *cfg, const char *path, char *err, size_t 
 	if(log_level_parse(cfg->str[CFG_LOG_LEVEL]) < 0) {
 		snprintf(err, errlen, "%s: log_level must be error, warn, info or debug", path ? path : "config");
 		result = WH_ERR_CONFIG;
+		goto out;
 	}
+	result = config_check_db_hosts(cfg, path, err, errlen);
 out:
 	if(result)
 		config_release(cfg);

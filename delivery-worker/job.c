@@ -27,6 +27,7 @@ void job_free(struct job *job)
 	if(job->easy)
 		curl_easy_cleanup(job->easy);
 	curl_slist_free_all(job->headers);
+	curl_slist_free_all(job->connect_to);
 	if(job->token_fetch) { /* the assertion and the token answer are credentials */
 		if(job->payload)
 			OPENSSL_cleanse(job->payload, job->payload_len);

@@ -57,6 +57,8 @@ struct job {
 	/* transfer */
 	void *easy;                     /* CURL *, owned while in flight */
 	const struct urlpolicy *policy; /* borrowed from the sender */
+	bool via_proxy;                 /* sent through egress_proxy: every socket is the proxy's */
+	void *connect_to;               /* owned struct curl_slist *: the checked address (egress.h) */
 	struct buf body;                /* first JOB_BODY_KEEP bytes of the answer */
 	size_t body_seen;               /* bytes read so far */
 	bool blocked;                   /* the URL policy refused an address */

@@ -3,6 +3,7 @@
  * may share one database. SIGTERM: no new claims, in-flight attempts finish (or are
  * released after a grace period), exit 0. */
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,7 +237,9 @@ static void tick(struct worker *w)
 		w->round_due = false;
 		w->next_round = time_now_ms() + cfg_int(w, CFG_WORKER_POLL_MS);
 		result = db_round(w, &busy);
-		if(result)
+		if(result && result != WH_ERR_DB_DOWN && db_last_retryable(w->db))
+			w->round_due = true; /* a deadlock or a certification conflict: again at once */
+		else if(result)
 			db_failed(w, result);
 		else
 			db_ok(w);
@@ -324,7 +327,8 @@ static int setup(struct worker *w, const char *config_path)
 	                          config_bool(&w->cfg, CFG_ALLOW_HTTP_TARGETS),
 	                          &w->policy,
 	                          w->master_key,
-	                          w->lease_ms - 1000};
+	                          w->lease_ms - 1000,
+	                          config_str(&w->cfg, CFG_EGRESS_PROXY)};
 	w->sender = sender_new(&so);
 	return 0;
 }
@@ -362,6 +366,7 @@ int main(int argc, char **argv)
 	log_info("worker stopped");
 out:
 	sender_free(w.sender);
+	OPENSSL_cleanse(w.master_key, sizeof(w.master_key));
 	db_free(w.db);
 	urlpolicy_release(&w.policy);
 	config_release(&w.cfg);

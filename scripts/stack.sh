@@ -167,9 +167,10 @@ run() {
 	wait "$TAILPID"
 }
 
+# WH_GALERA=1: the cluster topology instead (scripts/galera-stack.sh); stop stops whichever runs.
 case "${1:-}" in
-	start) start ;;
-	stop) stop ;;
+	start) if [ "${WH_GALERA:-0}" = 1 ]; then exec scripts/galera-stack.sh start; fi; start ;;
+	stop) if [ -f "$VAR/galera.stack" ]; then scripts/galera-stack.sh stop; fi; stop ;;
 	run) run ;;
 	status) curl -fsS "${URL}v2/health"; echo ;;
 	*) echo "usage: $0 start|stop|run|status" >&2; exit 2 ;;

@@ -582,3 +582,40 @@ def test_the_url_policy_lets_exactly_inbox_urls_through(stack):
             assert r.status == 400 and r.json["field"] == "url", (url, r)
     finally:
         front.close()
+
+
+def test_delivered_operational_events_match_the_published_schemas(stack):
+    """One real webhook.disabled and one webhook.recovered delivery validate (ajv, open and
+    closed) against GET /v2/event-types and the OpenAPI webhooks section, as test_catalog
+    does for the domain types."""
+    import test_catalog
+    account, key = stack.new_account()
+    ops, ok, gone = Receiver(), Receiver(), Receiver(lambda req: (410, {}, b""))
+    try:
+        create(stack, key, url=ops.url, eventTypes=OPS)
+        victim = create(stack, key, url=gone.url, eventTypes=["webhook.test"]).json["id"]
+        back = create(stack, key, url=ok.url, eventTypes=["webhook.test"], description=None).json["id"]
+        stack.sql("UPDATE webhooks SET failing_since = %d WHERE id = '%s'" % (int(time.time() * 1000) - 7200000, back))
+        send_test(stack, key, victim)
+        send_test(stack, key, back)
+        assert wait_for(lambda: of_type(ops, "webhook.disabled") and of_type(ops, "webhook.recovered"), 20), \
+            ops.received()
+        bodies = of_type(ops, "webhook.disabled") + of_type(ops, "webhook.recovered")
+    finally:
+        for rx in (ops, ok, gone):
+            rx.close()
+    types = test_catalog.catalog(stack)
+    doc = stack.request("GET", "/v2/openapi.json").json
+    schemas, instances = {}, []
+    for name in OPS:
+        ref = doc["webhooks"][name]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        schemas["catalog " + name] = types[name]["schema"]
+        schemas["openapi " + name] = test_catalog.openapi_schema(doc, ref.split("/")[-1])
+    for body in bodies:
+        for source in ("catalog", "openapi"):
+            instances.append({"schema": "%s %s" % (source, body["type"]), "value": body,
+                              "where": "%s %s" % (source, body["type"])})
+    results = test_catalog.validate(schemas, instances)
+    assert len(results) == 4
+    for res in results:
+        assert res["errors"] == [] and res["closedErrors"] == [], res
