@@ -71,9 +71,9 @@ max-connections=1000
 binlog_format=ROW
 default_storage_engine=InnoDB
 innodb_autoinc_lock_mode=2
-# Galera logs writes like a binary log: the migrations' triggers (sql/009) need this to be
-# created by the application's user without SUPER. Row-based replication carries the
-# triggers' effects; they don't fire again on the other nodes.
+# Galera logs writes like a binary log: a migration that creates a trigger or function as
+# the application's user (no SUPER) needs this. Row-based replication carries a trigger's
+# effects; it doesn't fire again on the other nodes.
 log_bin_trust_function_creators=1
 innodb_flush_log_at_trx_commit=$FLUSH
 innodb_buffer_pool_size=128M
