@@ -59,7 +59,9 @@ start_front() {
 	lighttpd -tt -f "$dir/lighttpd.conf" >/dev/null
 	lighttpd -f "$dir/lighttpd.conf" 2>>"$dir/lighttpd.log"
 	for _ in $(seq 1 200); do
-		curl -fsS -o /dev/null "http://127.0.0.1:$port/v2/health" 2>/dev/null && return 0
+		# Up when it reaches its database; /v2/health answers 503 degraded until a worker's
+		# heartbeat shows, and the workers start after the fronts.
+		curl -sS "http://127.0.0.1:$port/v2/health" 2>/dev/null | grep -q '"database":"ok"' && return 0
 		sleep 0.05
 	done
 	log "front $dir did not become healthy; see $dir/lighttpd.log and $dir/api.log"
@@ -81,7 +83,7 @@ demo_setup() {
 	location=$(curl -fsS -X POST -H "apikey: $key" -H 'Content-Type: application/json' \
 		--data '{"name":"Demo location","timezone":"Europe/Stockholm"}' "${url}v2/locations" |
 		python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])') || { log "no demo location"; return 1; }
-	(umask 077; printf 'WH_URL=%s\nWH_URL2=http://127.0.0.1:%s/\nWH_API_KEY=%s\nWH_LOCATION_ID=%s\n' \
+	(umask 077; printf 'export WH_URL=%s\nexport WH_URL2=http://127.0.0.1:%s/\nexport WH_API_KEY=%s\nexport WH_LOCATION_ID=%s\n' \
 		"$url" $((HTTP_PORT + 1)) "$key" "$location" > "$VAR/demo.env")
 }
 
