@@ -12,6 +12,12 @@ ifeq ($(SAN),1)
 CFLAGS_BASE += -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 LDFLAGS_BASE += -fsanitize=address,undefined
 endif
+# The config file read without --config: none in a development build; the Debian package
+# is built with DEFAULT_CONFIG=/etc/linehook/webhooks.conf.
+DEFAULT_CONFIG ?=
+ifneq ($(DEFAULT_CONFIG),)
+CFLAGS_BASE += -DLINEHOOK_DEFAULT_CONFIG='"$(DEFAULT_CONFIG)"'
+endif
 ALL_CFLAGS := $(CFLAGS_BASE) $(CFLAGS)
 LIBS := -lmariadb -ljansson -lssl -lcrypto -lpthread
 

@@ -15,6 +15,7 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/urlpolicy.h"
+#include "common/version.h"
 #include "delivery-worker/claim.h"
 #include "delivery-worker/fanout.h"
 #include "delivery-worker/record.h"
@@ -298,7 +299,7 @@ static int setup(struct worker *w, const char *config_path)
 		log_err("%s", err);
 		return 2;
 	}
-	log_setup("delivery-worker", (enum log_level)log_level_parse(config_str(&w->cfg, CFG_LOG_LEVEL)));
+	log_setup("delivery-worker", (enum log_level)config_int(&w->cfg, CFG_LOG_LEVEL));
 	if(retry_schedule_parse(config_str(&w->cfg, CFG_RETRY_SCHEDULE), &w->schedule)) {
 		log_err("retry_schedule: expected comma-separated seconds, got '%s'",
 		        config_str(&w->cfg, CFG_RETRY_SCHEDULE));
@@ -332,14 +333,25 @@ static int setup(struct worker *w, const char *config_path)
 int main(int argc, char **argv)
 {
 	static struct worker w;
-	const char *config_path = NULL;
+	const char *config_path = config_default_path();
 	struct sigaction sa;
 	int rc;
 
+	if(argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("usage: %s [--config FILE]\n"
+		       "Delivers the outbox's events to the matching webhooks until SIGTERM.\n"
+		       "--version prints the version.\n",
+		       argv[0]);
+		return 0;
+	}
+	if(argc == 2 && !strcmp(argv[1], "--version")) {
+		printf("delivery-worker %s\n", LINEHOOK_VERSION);
+		return 0;
+	}
 	if(argc == 3 && !strcmp(argv[1], "--config"))
 		config_path = argv[2];
 	else if(argc != 1) {
-		fprintf(stderr, "usage: delivery-worker [--config FILE]\n");
+		fprintf(stderr, "usage: %s [--config FILE | --help | --version]\n", argv[0]);
 		return 2;
 	}
 	log_setup("delivery-worker", LOG_LEVEL_INFO);

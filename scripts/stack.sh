@@ -22,7 +22,7 @@ write_config() {
 	(umask 077
 	 WH_DB_SOCKET="$VAR/mysql.sock" WH_DB_PORT="$WH_DB_PORT" WH_DB_PASSWORD="$(cat "$VAR/db.password")" \
 	 WH_MASTER_KEY_FILE="${WH_MASTER_KEY_FILE:-$VAR/master.key}" WH_SQL_DIR="$ROOT/sql" \
-		"$BUILD/webhooks-api" --config "$ROOT/conf/webhooks.conf" print-config > "$CONF.tmp"
+		"$BUILD/webhooks-api" --config "$ROOT/conf/webhooks.conf" print-config --show-secrets > "$CONF.tmp"
 	 mv "$CONF.tmp" "$CONF")
 }
 
