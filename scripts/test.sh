@@ -89,6 +89,18 @@ else
 fi
 cleanup
 
+# Package suite (tests/package): builds the .deb, lintian, systemd-analyze, then runs the
+# extracted package against its own private MariaDB, Apache and lighttpd. With the whole
+# suite, or alone with T=package.
+run_package=$(( $# == 0 ))
+for a in "$@"; do case "$a" in package | package::*) run_package=1 ;; esac; done
+if [ "$run_package" = 1 ]; then
+	echo "== package"
+	python3 tests/package/run.py 2>&1 | tee "$tmp/package.out"
+	count "$tmp/package.out"
+	grep -q '^package: ' "$tmp/package.out" || { echo "FAIL package runner crashed"; failed=$((failed + 1)); }
+fi
+
 # Any sanitizer report in any process's log fails the run.
 if grep -l -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$WH_VAR"/*.log 2>/dev/null; then
 	grep -h -A30 -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$WH_VAR"/*.log | head -80
