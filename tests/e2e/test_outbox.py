@@ -118,7 +118,7 @@ def test_openapi_documents_every_domain_route(stack):
     import os
     import re
     doc = stack.request("GET", "/v2/openapi.json").json
-    src = open(os.path.join(os.path.dirname(__file__), "..", "..", "fcgi-app", "routes.c")).read()
+    src = open(os.path.join(os.path.dirname(__file__), "..", "..", "fcgi-app", "core", "routes.c")).read()
     prefixes = ("/v2/locations", "/v2/visits", "/v2/messages", "/v2/location-status", "/v2/events")
     routes = {(m.lower(), re.sub(r":(\w+)", lambda x: "{" + ("locationId" if "location-status" in p else x.group(1)) + "}", p))
               for m, p in re.findall(r'\{"(\w+)", "([^"]+)"', src) if p.startswith(prefixes)}
