@@ -18,11 +18,18 @@
 
 extern char **environ;
 
-/* How a value is read and checked. A new key is one line in the table below; a new kind of
- * value is one parse function and one line in parsers[]. */
-enum cfg_type { T_STR, T_INT, T_BOOL, T_LOG_LEVEL, T_SECONDS_LIST, T_CIDRS };
+/* How a value is read and checked. A new key is one line in the table below: its type, and
+ * when the type alone can't tell a good value, a check function (a module's own parser,
+ * run on every value wherever it comes from). A new kind of value is one parse function and
+ * one line in parsers[]. */
+enum cfg_type { T_STR, T_INT, T_BOOL, T_LOG_LEVEL, T_SECONDS_LIST };
 
 #define SECRET 1u /* masked by print-config, wiped on release */
+
+/* Returns WH_OK for a good value, else WH_ERR_CONFIG with the reason in why. */
+typedef enum wh_err (*cfg_check)(const char *val, char *why, size_t whylen);
+
+static enum wh_err check_cidrs(const char *val, char *why, size_t whylen);
 
 static const struct cfg_key {
 	const char *name;
@@ -30,6 +37,7 @@ static const struct cfg_key {
 	const char *def;
 	long long min, max; /* T_INT: the value's range; T_SECONDS_LIST: each entry's */
 	unsigned flags;
+	cfg_check check; /* NULL: the type says it all */
 } keys[CFG__COUNT] = {
     [CFG_DB_SOCKET] = {"db_socket", T_STR, "var/mysql.sock", 0, 0},
     [CFG_DB_HOST] = {"db_host", T_STR, "localhost", 0, 0},
@@ -43,7 +51,7 @@ static const struct cfg_key {
     [CFG_MAX_BODY_BYTES] = {"max_body_bytes", T_INT, "65536", 1024, 16 * 1024 * 1024},
     [CFG_ALLOW_HTTP_TARGETS] = {"allow_http_targets", T_BOOL, "false", 0, 1},
     [CFG_ALLOW_PRIVATE_TARGETS] = {"allow_private_targets", T_BOOL, "false", 0, 1},
-    [CFG_ALLOW_CIDRS] = {"allow_cidrs", T_CIDRS, "", 0, 0},
+    [CFG_ALLOW_CIDRS] = {"allow_cidrs", T_STR, "", 0, 0, 0, check_cidrs},
     [CFG_CONNECT_TIMEOUT_MS] = {"connect_timeout_ms", T_INT, "5000", 100, 600000},
     [CFG_REQUEST_TIMEOUT_MS] = {"request_timeout_ms", T_INT, "15000", 100, 600000},
     [CFG_RETRY_SCHEDULE] = {"retry_schedule", T_SECONDS_LIST, "5,300,1800,7200,18000,36000,36000", 1, 31536000},
@@ -141,20 +149,18 @@ static int parse_seconds_list(struct config *cfg, int k, const char *val, char *
 	return 0;
 }
 
-static int parse_cidrs(struct config *cfg, int k, const char *val, char *why, size_t whylen)
+static enum wh_err check_cidrs(const char *val, char *why, size_t whylen)
 {
 	struct urlpolicy pol;
 	char err[256];
-	(void)k;
 	if(urlpolicy_init(&pol, false, val, err, sizeof(err))) {
 		/* err reads "allow_cidrs: bad CIDR 'x'": keep what follows the name */
 		const char *colon = strchr(err, ':');
 		snprintf(why, whylen, "%s", colon ? colon + 2 : err);
-		return -1;
+		return WH_ERR_CONFIG;
 	}
-	cfg->num[k] = (long long)pol.ncidrs;
 	urlpolicy_release(&pol);
-	return 0;
+	return WH_OK;
 }
 
 static const cfg_parser parsers[] = {
@@ -163,7 +169,6 @@ static const cfg_parser parsers[] = {
     [T_BOOL] = parse_bool,
     [T_LOG_LEVEL] = parse_log_level,
     [T_SECONDS_LIST] = parse_seconds_list,
-    [T_CIDRS] = parse_cidrs,
 };
 
 int config_parse_int_list(const char *text, long long min, long long max, long long *out, size_t maxn)
@@ -211,7 +216,8 @@ static void store(struct config *cfg, int k, const char *val)
 static int parse_value(struct config *cfg, int k, const char *val, char *why, size_t whylen)
 {
 	char reason[400];
-	if(parsers[keys[k].type](cfg, k, val, reason, sizeof(reason))) {
+	if(parsers[keys[k].type](cfg, k, val, reason, sizeof(reason)) ||
+	   (keys[k].check && keys[k].check(val, reason, sizeof(reason)))) {
 		snprintf(why, whylen, "%s: %s", keys[k].name, reason);
 		return -1;
 	}
