@@ -65,6 +65,7 @@ static const struct cfg_key {
     [CFG_FAULT_POINT] = {"fault_point", T_STR, "", 0, 0},
     [CFG_RATE_LIMIT_PER_SECOND] = {"rate_limit_per_second", T_INT, "100", 0, 1000000},
     [CFG_RATE_LIMIT_BURST] = {"rate_limit_burst", T_INT, "200", 1, 1000000},
+    [CFG_FCGI_PROCESSES] = {"fcgi_processes", T_INT, "1", 1, 256},
 };
 
 const char *config_default_path(void)

@@ -14,6 +14,7 @@
 #include "fcgi-app/core/http.h"
 #include "fcgi-app/core/outbox.h"
 #include "fcgi-app/core/router.h"
+#include "fcgi-app/prefork.h"
 #include "fcgi-app/setup.h"
 
 static volatile sig_atomic_t stopping;
@@ -207,7 +208,25 @@ static int exit_status(enum wh_err result)
 	return result == WH_ERR_INVALID || result == WH_ERR_CONFIG ? 2 : result ? 1 : 0;
 }
 
-/* Loads the master key and opens the database for serving or an online command. */
+/* The handle is kept even when the database is down: requests answer 503 and reconnect. */
+static enum wh_err open_db(struct app *app)
+{
+	enum wh_err result = db_open(&app->db, &app->cfg);
+	ratelimit_init(&app->ratelimit, (double)config_int(&app->cfg, CFG_RATE_LIMIT_PER_SECOND),
+	               (double)config_int(&app->cfg, CFG_RATE_LIMIT_BURST));
+	install_signals();
+	return result;
+}
+
+/* One FastCGI process: its own database connection, then the accept loop. */
+static int serve_process(void *ctx)
+{
+	struct app *app = ctx;
+	open_db(app);
+	return serve(app);
+}
+
+/* Loads the master key; for a command also opens the database, which it needs up. */
 static int open_online(struct app *app, bool serving)
 {
 	char err[1024];
@@ -215,13 +234,12 @@ static int open_online(struct app *app, bool serving)
 		log_err("%s", err);
 		return 2;
 	}
-	if(db_open(&app->db, &app->cfg) && !serving) {
+	if(serving)
+		return 0;
+	if(open_db(app)) {
 		log_err("database unreachable");
 		return 1;
 	}
-	ratelimit_init(&app->ratelimit, (double)config_int(&app->cfg, CFG_RATE_LIMIT_PER_SECOND),
-	               (double)config_int(&app->cfg, CFG_RATE_LIMIT_BURST));
-	install_signals();
 	return 0;
 }
 
@@ -266,7 +284,8 @@ int main(int argc, char **argv)
 	log_setup(prog, (enum log_level)config_int(&app.cfg, CFG_LOG_LEVEL));
 	rc = cmd && cmd->offline ? 0 : open_online(&app, !cmd);
 	if(!rc)
-		rc = cmd ? exit_status(cmd->run(&app, &args)) : serve(&app);
+		rc = cmd ? exit_status(cmd->run(&app, &args))
+		         : prefork_run((int)config_int(&app.cfg, CFG_FCGI_PROCESSES), serve_process, &app);
 	db_free(app.db);
 	config_release(&app.cfg);
 	explicit_bzero(app.master_key, sizeof(app.master_key));

@@ -281,8 +281,14 @@ def start_fastcgi(pk):
     s.listen(128)
     shutil.chown(pk.api_sock, group="www-data")
     os.chmod(pk.api_sock, 0o660)
-    pk.start("api", [pk.path("/usr/bin/linehook-api"), "--config", pk.conf], stdin=s.fileno(), env=pk.env())
+    pk.api_proc = pk.start("api", [pk.path("/usr/bin/linehook-api"), "--config", pk.conf], stdin=s.fileno(),
+                           env=pk.env())
     s.close()
+
+
+def children(pid):
+    with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+        return [int(c) for c in f.read().split()]
 
 
 def installed(pk, path, subst):
@@ -353,6 +359,18 @@ def test_api_through_the_installed_apache_site(pk):
     status, headers, body = http("https://127.0.0.1:%d/v2/webhooks" % pk.tls_port, key=pk.key, tls=True)
     assert status == 200 and json.loads(body)["results"] == [], body
     assert "nosniff" in headers.get("X-Content-Type-Options", "")
+    # the installed config's fcgi_processes: that many processes share the socket
+    assert re.search(r"^fcgi_processes = (\d+)$", pk.api("print-config").stdout, re.M).group(1) == "4"
+    assert len(children(pk.api_proc.pid)) == 4, pk.log("api")
+
+
+def test_api_process_restarts_when_one_dies(pk):
+    """The supervisor starts a process again when one dies."""
+    victim = children(pk.api_proc.pid)[0]
+    os.kill(victim, signal.SIGKILL)
+    assert lib.wait_for(lambda: victim not in children(pk.api_proc.pid) and len(children(pk.api_proc.pid)) == 4,
+                        timeout=20), pk.log("api")
+    assert http(pk.base + "/v2/webhooks", key=pk.key)[0] == 200
 
 
 def test_installed_worker_delivers_an_event(pk):
@@ -419,10 +437,20 @@ server.modules += ( "mod_dirlisting", "mod_staticfile" )
     assert status == 200 and len(json.loads(body)["results"]) == 1, body
 
 
+def test_api_stops_on_sigterm(pk):
+    procs = children(pk.api_proc.pid)
+    os.kill(pk.api_proc.pid, signal.SIGTERM)
+    assert pk.api_proc.wait(timeout=30) == 0, pk.log("api")
+    for pid in procs:  # reaped by the supervisor before it exited
+        assert not os.path.exists("/proc/%d" % pid), pid
+    assert "all FastCGI processes stopped" in pk.log("api")
+
+
 CASES = [test_make_deb_builds_the_package, test_lintian_finds_no_errors, test_package_holds_the_installed_layout,
          test_systemd_units_verify, test_installed_binaries_answer_without_a_database,
          test_setup_prepares_the_database_idempotently, test_api_through_the_installed_apache_site,
-         test_installed_worker_delivers_an_event, test_api_through_the_installed_lighttpd_snippet]
+         test_api_process_restarts_when_one_dies, test_installed_worker_delivers_an_event,
+         test_api_through_the_installed_lighttpd_snippet, test_api_stops_on_sigterm]
 
 
 def main():
