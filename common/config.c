@@ -219,7 +219,10 @@ static int parse_value(struct config *cfg, int k, const char *val, char *why, si
 	char reason[400];
 	if(parsers[keys[k].type](cfg, k, val, reason, sizeof(reason)) ||
 	   (keys[k].check && keys[k].check(val, reason, sizeof(reason)))) {
-		snprintf(why, whylen, "%s: %s", keys[k].name, reason);
+		/* a reason may quote the value: never a secret's */
+		snprintf(why, whylen, "%s: %s", keys[k].name,
+		         keys[k].flags & SECRET ? "bad value (a secret: not shown)" : reason);
+		explicit_bzero(reason, sizeof(reason));
 		return -1;
 	}
 	store(cfg, k, val);
@@ -387,9 +390,8 @@ void config_release(struct config *cfg)
 {
 	if(!cfg)
 		return;
-	for(int k = 0; k < CFG__COUNT; k++) {
+	for(int k = 0; k < CFG__COUNT; k++)
 		drop(cfg, k);
-	}
 	free(cfg->path);
 	cfg->path = NULL;
 }
