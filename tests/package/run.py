@@ -160,7 +160,8 @@ def test_package_holds_the_installed_layout(pk):
                  "/etc/linehook/webhooks.conf", "/etc/apache2/sites-available/linehook.conf",
                  "/etc/lighttpd/conf-available/50-linehook.conf", "/lib/systemd/system/linehook-api.socket",
                  "/lib/systemd/system/linehook-api.service", "/lib/systemd/system/linehook-worker.service",
-                 "/var/lib/linehook/"]:
+                 "/var/lib/linehook/", "/usr/share/man/man8/linehook-api.8.gz",
+                 "/usr/share/man/man8/linehook-worker.8.gz"]:
         assert path in files, "%s missing from the package:\n%s" % (path, listing)
     assert files["/etc/linehook/webhooks.conf"] == "-rw-r-----", files["/etc/linehook/webhooks.conf"]
     assert files["/usr/bin/linehook-api"] == "-rwxr-xr-x"
