@@ -7,7 +7,7 @@ CC ?= cc
 
 WARN := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion \
         -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla -Werror
-CFLAGS_BASE := -O2 -g -D_GNU_SOURCE $(WARN) -I. -I/usr/include/mariadb -MMD -MP
+CFLAGS_BASE := -O2 -g -D_GNU_SOURCE $(WARN) -I. -I/usr/include/mariadb -include common/banned.h -MMD -MP
 ifeq ($(SAN),1)
 CFLAGS_BASE += -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 LDFLAGS_BASE += -fsanitize=address,undefined
@@ -51,8 +51,9 @@ $(BUILD)/obj/%.o: %.c $(BUILD)/.flags
 	@echo "CC $<"
 	@$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-# The OpenAPI document is embedded in the binary, merged from openapi/*.json.
-$(BUILD)/gen/openapi.c: $(wildcard openapi/*.json) scripts/openapi-embed.py
+# The OpenAPI document and the event catalog are embedded in the binary, built from
+# openapi/*.json and openapi/events/catalog.json.
+$(BUILD)/gen/openapi.c: $(wildcard openapi/*.json openapi/events/*.json) scripts/openapi-embed.py
 	@python3 scripts/openapi-embed.py openapi $@
 
 $(BUILD)/obj/gen/openapi.o: $(BUILD)/gen/openapi.c $(BUILD)/.flags
@@ -99,6 +100,33 @@ deb: deps
 
 format-check:
 	@clang-format --dry-run --Werror $(COMMON_SRC) $(API_SRC) $(WORKER_SRC) $(UNIT_SRC) common/*.h $(shell find fcgi-app -name "*.h") delivery-worker/*.h
+
+# common/banned.h turns unsafe calls into compile errors: each one must fail to compile with
+# the project's flags, and a safe call beside it must not (make test runs this). gets is
+# left out: C11 does not declare it, so it fails with or without banned.h.
+BANNED_CALLS := 'strcpy(d, s)' 'strcat(d, s)' 'strncpy(d, s, 1)' 'strncat(d, s, 1)' 'sprintf(d, "%s", s)' \
+                'vsprintf(d, s, ap)' 'strtok(d, s)' 'strtok_r(d, s, &p)' 'atoi(s)' 'atol(s)' \
+                'atoll(s)' 'localtime(&t)' 'gmtime(&t)' 'ctime(&t)' 'asctime(tm)'
+BANNED_PRELUDE := \#include <stdarg.h>\n\#include <stdio.h>\n\#include <stdlib.h>\n\#include <string.h>\n\#include <time.h>\nvoid f(char *d, const char *s, va_list ap, time_t t, struct tm *tm);\nvoid f(char *d, const char *s, va_list ap, time_t t, struct tm *tm)\n{\n\tchar *p;\n\t(void)p; (void)d; (void)s; (void)ap; (void)t; (void)tm;\n\t(void)
+BANNED_CFLAGS := $(filter-out -MMD -MP,$(ALL_CFLAGS))
+.PHONY: banned-check
+banned-check:
+	@printf '$(BANNED_PRELUDE)snprintf(d, 4, "%%s", s);\n}\n' | $(CC) $(BANNED_CFLAGS) -fsyntax-only -xc - \
+		|| { echo 'banned-check: a safe call does not compile'; exit 1; }
+	@for call in $(BANNED_CALLS); do \
+		if printf '$(BANNED_PRELUDE)%s;\n}\n' "$$call" | $(CC) $(BANNED_CFLAGS) -fsyntax-only -xc - 2>/dev/null; then \
+			echo "banned-check: $$call compiles"; exit 1; fi; \
+	done
+
+# The one-way include rule (HACKING.md): common/ includes neither binary, the binaries
+# never include each other, and fcgi-app/core/ includes no resource but in routes.c.
+.PHONY: include-check
+include-check:
+	@! grep -n '#include "\(fcgi-app\|delivery-worker\)/' common/*.[ch] || { echo 'include-check: common/ includes a binary'; exit 1; }
+	@! grep -rn '#include "fcgi-app/' delivery-worker || { echo 'include-check: the worker includes the API'; exit 1; }
+	@! grep -rn '#include "delivery-worker/' fcgi-app || { echo 'include-check: the API includes the worker'; exit 1; }
+	@! grep -n '#include "fcgi-app/resources/' $$(ls fcgi-app/core/*.[ch] | grep -v '/routes.c$$') \
+		|| { echo 'include-check: fcgi-app/core/ includes a resource'; exit 1; }
 
 clean:
 	rm -rf $(BUILD)

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "common/xalloc.h"
 
 void buf_init(struct buf *b, size_t max)
@@ -40,9 +42,18 @@ static enum wh_err buf_grow(struct buf *b, size_t extra)
 	need = b->len + extra + 1;
 	if(need > b->cap) {
 		size_t cap = b->cap ? b->cap : 64;
+		char *grown;
 		while(cap < need)
 			cap *= 2;
-		b->ptr = xrealloc(b->ptr, cap);
+		/* Not realloc: the old block may hold a secret (a sealed value opened, a key in
+		 * PEM), so it is wiped before it goes back to the allocator. */
+		grown = xmalloc(cap);
+		if(b->ptr) {
+			memcpy(grown, b->ptr, b->len + 1);
+			OPENSSL_cleanse(b->ptr, b->cap);
+			free(b->ptr);
+		}
+		b->ptr = grown;
 		b->cap = cap;
 	}
 	return WH_OK;

@@ -2,11 +2,11 @@
 #include "common/db.h"
 
 #include <mysql.h>
-#include <errmsg.h>
 #include <mysqld_error.h>
 #include <stdlib.h>
 
 #include "common/log.h"
+#include "common/txfate.h"
 #include "common/xalloc.h"
 
 struct stmt_entry {
@@ -36,13 +36,6 @@ static void db_disconnect(struct db *db)
 	db->conn = NULL;
 	db->connected = false;
 	db->in_tx = false;
-}
-
-static bool errno_is_connection(unsigned e)
-{
-	return e == CR_SERVER_GONE_ERROR || e == CR_SERVER_LOST || e == CR_CONNECTION_ERROR ||
-	       e == CR_CONN_HOST_ERROR || e == CR_SERVER_LOST_EXTENDED || e == ER_CONNECTION_KILLED ||
-	       e == ER_SERVER_SHUTDOWN || e == CR_COMMANDS_OUT_OF_SYNC;
 }
 
 static enum wh_err db_connect(struct db *db)
@@ -104,7 +97,7 @@ void db_free(struct db *db)
 static enum wh_err fail(struct db *db, unsigned e, const char *what, const char *msg, const char *sql)
 {
 	db->last_errno = e;
-	if(errno_is_connection(e)) {
+	if(txfate_connection_lost(e)) {
 		log_warn("database connection lost (%s): %s", what, msg);
 		db_disconnect(db);
 		return WH_ERR_DB_DOWN;
@@ -211,6 +204,7 @@ static enum wh_err fetch_rows(struct db *db, MYSQL_STMT *stmt, MYSQL_RES *meta, 
 			cap = cap ? cap * 2 : 8;
 			rows->cells = xrealloc(rows->cells, cap * ncols * sizeof(*rows->cells));
 		}
+		memset(&rows->cells[rows->nrows * ncols], 0, ncols * sizeof(*rows->cells));
 		for(unsigned c = 0; c < ncols; c++) {
 			struct db_cell *cell = &rows->cells[rows->nrows * ncols + c];
 			if(nulls[c]) {
@@ -225,7 +219,12 @@ static enum wh_err fetch_rows(struct db *db, MYSQL_STMT *stmt, MYSQL_RES *meta, 
 				one.buffer_type = MYSQL_TYPE_STRING;
 				one.buffer = cell->val;
 				one.buffer_length = lens[c];
-				mysql_stmt_fetch_column(stmt, &one, c, 0);
+				if(mysql_stmt_fetch_column(stmt, &one, c, 0)) {
+					rows->nrows++; /* its cells so far are released with the rows */
+					result = fail(db, mysql_stmt_errno(stmt), "fetch column",
+					              mysql_stmt_error(stmt), "");
+					goto out;
+				}
 			} else {
 				memcpy(cell->val, bufs[c], lens[c]);
 			}
@@ -369,7 +368,7 @@ unsigned db_last_errno(const struct db *db)
 
 bool db_last_retryable(const struct db *db)
 {
-	return db->last_errno == ER_LOCK_DEADLOCK || db->last_errno == ER_LOCK_WAIT_TIMEOUT;
+	return txfate_of(WH_ERR_DB, db->last_errno, false) == TXFATE_RETRY;
 }
 
 uint64_t db_insert_id(const struct db *db)

@@ -92,7 +92,8 @@ bool db_in_tx(const struct db *db);
 /* The server error number of the last failed call (1062 duplicate key, 1213 deadlock,
  * 1205 lock wait timeout, ...), 0 when the last call succeeded. */
 unsigned db_last_errno(const struct db *db);
-/* True when the last failure is worth retrying the whole transaction (deadlock, lock wait). */
+/* True when the last failure is worth retrying the whole transaction (deadlock, lock wait;
+ * common/txfate.h decides). */
 bool db_last_retryable(const struct db *db);
 /* AUTO_INCREMENT value of the last INSERT. */
 uint64_t db_insert_id(const struct db *db);

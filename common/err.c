@@ -10,6 +10,8 @@ static const struct {
     [WH_ERR_INVALID] = {400, "validation_failed", "invalid request"},
     [WH_ERR_BAD_JSON] = {400, "invalid_json", "request body is not valid JSON"},
     [WH_ERR_UNAUTHORIZED] = {401, "unauthorized", "missing or invalid API key"},
+    [WH_ERR_CREDENTIALS] = {400, "conflicting_credentials",
+                            "the apikey header and Authorization: Bearer name different keys; send one"},
     [WH_ERR_NOT_FOUND] = {404, "not_found", "not found"},
     [WH_ERR_METHOD] = {405, "method_not_allowed", "method not allowed"},
     [WH_ERR_CONFLICT] = {409, "conflict", "conflict"},

@@ -7,6 +7,7 @@ enum wh_err {
 	WH_ERR_INVALID,         /* 400 validation_failed: bad input */
 	WH_ERR_BAD_JSON,        /* 400 invalid_json: body is not parseable JSON */
 	WH_ERR_UNAUTHORIZED,    /* 401 unauthorized */
+	WH_ERR_CREDENTIALS,     /* 400 conflicting_credentials: apikey and Bearer name different keys */
 	WH_ERR_NOT_FOUND,       /* 404 not_found */
 	WH_ERR_METHOD,          /* 405 method_not_allowed */
 	WH_ERR_CONFLICT,        /* 409 conflict (e.g. impossible state change) */

@@ -14,6 +14,8 @@ const char *const event_types[] = {
     "location.updated",
     "location.removed",
     "webhook.test",
+    "webhook.disabled",
+    "webhook.recovered",
     NULL,
 };
 

@@ -4,9 +4,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* The nine domain event types followed by "webhook.test"; NULL-terminated. */
+/* The nine domain event types, "webhook.test", then the operational types; NULL-terminated.
+ * Operational events concern a webhook and reach the account-wide webhooks that list their
+ * type in eventTypes (an empty list, "all types", leaves them out), never the webhook they
+ * are about. Their data:
+ *   webhook.disabled:  {"webhookId","url","description","reason","disabledAt"}
+ *   webhook.recovered: {"webhookId","url","description","failingSince","recoveredAt"}
+ * (description may be null; times ISO-8601 UTC with milliseconds). */
 extern const char *const event_types[];
-#define EVENT_TYPE_COUNT 10
+#define EVENT_TYPE_COUNT 12
 
 /* True for a known event type (webhook.test included). */
 bool event_type_valid(const char *type);

@@ -2,8 +2,11 @@
 #include "common/json_util.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <openssl/crypto.h>
 
 #include "common/ids.h"
 
@@ -120,4 +123,30 @@ void jx_set_time(json_t *obj, const char *key, long long ms)
 void jx_set_str(json_t *obj, const char *key, const char *s)
 {
 	json_object_set_new(obj, key, s ? json_string(s) : json_null());
+}
+
+/* Wipes the strings of v that go when v goes (see jx_decref_wiped). */
+static void wipe_owned(json_t *v)
+{
+	const char *key;
+	json_t *item;
+	size_t i;
+	if(v->refcount != 1)
+		return;
+	if(json_is_string(v)) {
+		/* The bytes are Jansson's own allocation, about to be freed with v. */
+		OPENSSL_cleanse((char *)(uintptr_t)json_string_value(v), json_string_length(v));
+	} else if(json_is_object(v)) {
+		json_object_foreach(v, key, item) wipe_owned(item);
+	} else if(json_is_array(v)) {
+		json_array_foreach(v, i, item) wipe_owned(item);
+	}
+}
+
+void jx_decref_wiped(json_t *v)
+{
+	if(!v)
+		return;
+	wipe_owned(v);
+	json_decref(v);
 }

@@ -31,6 +31,12 @@ enum wh_err jx_bool(json_t *obj, const char *key, bool required, bool *out, bool
 enum wh_err jx_int(json_t *obj, const char *key, bool required, long long min, long long max, long long *out,
                    bool *present, struct jx_err *err);
 
+/* json_decref for a value that may hold a secret (a request body with a webhook secret or
+ * a private key, an answer with a secret): every string no one else holds (reference
+ * count 1, inside containers no one else holds) is wiped with OPENSSL_cleanse first.
+ * NULL-safe. */
+void jx_decref_wiped(json_t *v);
+
 /* Compact serialization, keys in insertion order. New string, free() it. */
 char *jx_dumps(const json_t *v);
 

@@ -2,6 +2,7 @@
  * The level is checked before formatting. Never pass a secret. */
 #ifndef WH_LOG_H
 #define WH_LOG_H
+#include <stddef.h>
 
 enum log_level { LOG_LEVEL_ERR = 0, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 
@@ -13,6 +14,11 @@ void log_setup(const char *progname, enum log_level level);
 int log_level_parse(const char *s);
 void log_write(enum log_level level, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* Copies in to out (outlen bytes, NUL-terminated, cut when full) with every control
+ * character and DEL written as \xNN, so one log call is always one line. log_write
+ * applies it to every message. */
+void log_escape(const char *in, char *out, size_t outlen);
 
 #define LOG_AT(lvl, ...)                                                                                               \
 	do {                                                                                                           \

@@ -2,6 +2,7 @@
 #include "delivery-worker/retention.h"
 
 #include "common/ids.h"
+#include "common/ttl.h"
 
 #define RETENTION_BATCH 500
 #define RETENTION_ROUNDS 10
@@ -13,8 +14,6 @@ static const char sql_deliveries[] = "DELETE FROM deliveries WHERE created < ? A
 static const char sql_events[] = "DELETE FROM events WHERE created < ? AND fanned_out = 1 "
                                  "AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = events.seq) LIMIT 500";
 
-/* Idempotency records answer replays for 24 hours (SPEC §4, fcgi-app/core/idempotency.h). */
-#define IDEMPOTENCY_TTL_MS (24LL * 3600 * 1000)
 static const char sql_idempotency[] = "DELETE FROM idempotency_keys WHERE created < ? LIMIT 500";
 
 static enum wh_err drain(struct db *db, const char *sql, long long cutoff_ms, unsigned long long *deleted)
@@ -41,6 +40,6 @@ enum wh_err retention_run(struct db *db, long long cutoff_ms, unsigned long long
 	if(!result)
 		result = drain(db, sql_events, cutoff_ms, deleted);
 	if(!result)
-		result = drain(db, sql_idempotency, time_now_ms() - IDEMPOTENCY_TTL_MS, deleted);
+		result = drain(db, sql_idempotency, time_now_ms() - TTL_IDEMPOTENCY_MS, deleted);
 	return result;
 }

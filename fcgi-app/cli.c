@@ -42,19 +42,27 @@ static char **list_migrations(const char *dir, size_t *count)
 	return names;
 }
 
+/* The whole file (new), or NULL when it can't be opened, read completely or held in a
+ * buffer: a migration is never run, nor recorded as applied, from a partial text. */
 static char *read_file(const char *path)
 {
 	FILE *f = fopen(path, "rb");
 	struct buf b;
 	char chunk[8192];
 	size_t n;
+	enum wh_err result = WH_OK;
+	bool failed;
 	if(!f)
 		return NULL;
 	buf_init(&b, 0);
-	while((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if(buf_add(&b, chunk, n))
-			break;
+	while(!result && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		result = buf_add(&b, chunk, n);
+	failed = result || ferror(f);
 	fclose(f);
+	if(failed) {
+		buf_release(&b);
+		return NULL;
+	}
 	return buf_detach(&b);
 }
 
@@ -93,32 +101,59 @@ static enum wh_err apply_one(struct db *db, const char *dir, const char *name, s
 	return result;
 }
 
+/* Takes the migration lock, so two migrate runs never apply the same file at once:
+ * GET_LOCK answers 1 when taken, 0 after the timeout, NULL on an error. */
+static enum wh_err migrate_lock(struct db *db)
+{
+	static const char q_lock[] = "SELECT GET_LOCK('linehook_migrate', 60)";
+	struct db_rows rows;
+	enum wh_err result = db_exec(db, q_lock, DBP_NONE, &rows, NULL);
+	if(result)
+		return result;
+	if(!db_rows_get(&rows, 0, 0) || db_rows_i64(&rows, 0, 0) != 1) {
+		log_err("another migrate run holds the migration lock (waited 60 s)");
+		result = WH_ERR_DB;
+	}
+	db_rows_release(&rows);
+	return result;
+}
+
+/* Releases the migration lock. A failure is only logged: the server releases a named lock
+ * when its connection ends, which this process's exit does right after. */
+static void migrate_unlock(struct db *db)
+{
+	static const char q_unlock[] = "SELECT RELEASE_LOCK('linehook_migrate')";
+	struct db_rows rows;
+	if(db_exec(db, q_unlock, DBP_NONE, &rows, NULL)) {
+		log_warn("releasing the migration lock failed; it goes with the connection");
+		return;
+	}
+	if(db_rows_i64(&rows, 0, 0) != 1)
+		log_warn("the migration lock was not held at release");
+	db_rows_release(&rows);
+}
+
 enum wh_err cli_migrate(struct app *app, size_t *applied)
 {
 	static const char q_table[] = "CREATE TABLE IF NOT EXISTS schema_migrations (version VARCHAR(255) NOT NULL "
 	                              "PRIMARY KEY, applied BIGINT NOT NULL) ENGINE=InnoDB";
-	static const char q_lock[] = "SELECT GET_LOCK('linehook_migrate', 60)";
-	static const char q_unlock[] = "SELECT RELEASE_LOCK('linehook_migrate')";
 	const char *dir = config_str(&app->cfg, CFG_SQL_DIR);
 	size_t n = 0;
 	char **names = list_migrations(dir, &n);
 	enum wh_err result;
-	struct db_rows rows;
 	if(!names) {
 		log_err("no migrations found in %s", dir);
 		return WH_ERR_IO;
 	}
 	result = db_run_script(app->db, q_table);
 	if(!result)
-		result = db_exec(app->db, q_lock, DBP_NONE, &rows, NULL);
+		result = migrate_lock(app->db);
 	if(result)
 		goto out;
-	db_rows_release(&rows);
 	*applied = 0;
 	for(size_t i = 0; i < n && !result; i++)
 		result = apply_one(app->db, dir, names[i], applied);
-	if(!db_exec(app->db, q_unlock, DBP_NONE, &rows, NULL))
-		db_rows_release(&rows);
+	migrate_unlock(app->db);
 out:
 	for(size_t i = 0; i < n; i++)
 		free(names[i]);

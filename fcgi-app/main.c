@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "common/log.h"
 #include "common/version.h"
 #include "fcgi-app/core/app.h"
@@ -288,6 +290,6 @@ int main(int argc, char **argv)
 		         : prefork_run((int)config_int(&app.cfg, CFG_FCGI_PROCESSES), serve_process, &app);
 	db_free(app.db);
 	config_release(&app.cfg);
-	explicit_bzero(app.master_key, sizeof(app.master_key));
+	OPENSSL_cleanse(app.master_key, sizeof(app.master_key));
 	return rc;
 }

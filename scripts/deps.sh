@@ -24,12 +24,14 @@ if command -v node >/dev/null && command -v npm >/dev/null; then
 	missing=("${m[@]+"${m[@]}"}")
 fi
 # The npm modules of the test suites (tests/*/package-lock.json: playwright-core for the
-# browser suite, standardwebhooks for the delivery signature check), installed here because
-# the tests run without a network. A failure shows up as failing tests, not here.
+# browser suite, standardwebhooks and ajv for the delivery checks, @redocly/cli for the
+# OpenAPI lint), installed here because the tests run without a network. A folder is done
+# again when its package-lock.json is newer than what npm last installed from it. A failure
+# shows up as failing tests, not here.
 npm_modules() {
 	local dir
-	for dir in tests/browser tests/e2e; do
-		[ -d "$dir/node_modules" ] && continue
+	for dir in tests/browser tests/e2e tests/lint; do
+		[ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ] && continue
 		echo "deps: npm ci in $dir"
 		(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
 			echo "deps: npm ci in $dir failed; its tests will fail" >&2

@@ -52,9 +52,14 @@ wait_healthy() {
 	return 1
 }
 
-# A demo account, key and location on first start; kept in $WH_VAR/demo.env.
+# A demo account, key and location on first start; kept in $WH_VAR/demo.env as export
+# lines, so `. var/demo.env` hands them to the commands run after it (curl, scripts).
 demo_setup() {
-	[ -s "$VAR/demo.env" ] && return 0
+	if [ -s "$VAR/demo.env" ]; then
+		# A file from before the lines had export: add it, keep the values.
+		grep -q '^export ' "$VAR/demo.env" || sed -i 's/^WH_/export WH_/' "$VAR/demo.env"
+		return 0
+	fi
 	local account key location
 	account=$("$BUILD/webhooks-api" --config "$CONF" create-account "Demo account")
 	key=$("$BUILD/webhooks-api" --config "$CONF" create-key "$account")
@@ -65,7 +70,7 @@ demo_setup() {
 		log "could not create the demo location"
 		return 1
 	fi
-	(umask 077; printf 'WH_URL=%s\nWH_API_KEY=%s\nWH_LOCATION_ID=%s\n' "$URL" "$key" "$location" > "$VAR/demo.env")
+	(umask 077; printf 'export WH_URL=%s\nexport WH_API_KEY=%s\nexport WH_LOCATION_ID=%s\n' "$URL" "$key" "$location" > "$VAR/demo.env")
 }
 
 start() {

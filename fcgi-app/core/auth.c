@@ -12,20 +12,31 @@
 #define KEY_RANDOM_LEN 40
 #define KEY_MAX_LEN 200
 
-static const char *presented_key(const struct request *req)
+/* The token of "Authorization: Bearer TOKEN", or NULL. Borrowed. */
+static const char *bearer_token(const struct request *req)
+{
+	const char *authz = http_param(req, "HTTP_AUTHORIZATION");
+	if(!authz || strncasecmp(authz, "Bearer ", 7))
+		return NULL;
+	authz += 7;
+	while(*authz == ' ')
+		authz++;
+	return *authz ? authz : NULL;
+}
+
+/* The key the request presents (borrowed; NULL: none). Both headers naming different keys
+ * is refused rather than served as one of them: the client's intent is unknown, and a
+ * gateway that adds its own header must not silently change whose account is used. */
+static enum wh_err presented_key(const struct request *req, const char **out)
 {
 	const char *key = http_param(req, "HTTP_APIKEY");
-	const char *authz;
-	if(key && *key)
-		return key;
-	authz = http_param(req, "HTTP_AUTHORIZATION");
-	if(authz && !strncasecmp(authz, "Bearer ", 7)) {
-		authz += 7;
-		while(*authz == ' ')
-			authz++;
-		return *authz ? authz : NULL;
-	}
-	return NULL;
+	const char *bearer = bearer_token(req);
+	if(key && !*key)
+		key = NULL;
+	*out = key ? key : bearer;
+	if(key && bearer && strcmp(key, bearer))
+		return WH_ERR_CREDENTIALS;
+	return WH_OK;
 }
 
 /* Keys found in the last AUTH_CACHE_TTL_MS, per process (the FastCGI loop is single
@@ -87,8 +98,11 @@ static enum wh_err auth_lookup(struct db *db, const char *hash, char account_id[
 
 enum wh_err auth_request(struct request *req)
 {
-	const char *key = presented_key(req);
+	const char *key;
 	char hash[65];
+	enum wh_err result = presented_key(req, &key);
+	if(result)
+		return result;
 	if(!key || strlen(key) > KEY_MAX_LEN)
 		return WH_ERR_UNAUTHORIZED;
 	crypto_sha256_hex(key, strlen(key), hash);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/crypto.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 
@@ -226,7 +227,7 @@ enum wh_err http_read_json(struct request *req, bool optional, json_t **out)
 		goto out;
 	result = jx_parse_object(buf_str(&body), body.len, out, &req->err);
 out:
-	buf_release(&body);
+	crypto_buf_wipe(&body); /* may hold a webhook secret or a private key */
 	return result;
 }
 
@@ -313,6 +314,8 @@ void http_send_raw(struct request *req, int status, const char *content_type, co
 	             reason(status), content_type);
 	if(req->retry_after_s > 0)
 		n += snprintf(head + n, sizeof(head) - (size_t)n, "Retry-After: %d\r\n", req->retry_after_s);
+	if(req->allow[0])
+		n += snprintf(head + n, sizeof(head) - (size_t)n, "Allow: %s\r\n", req->allow);
 	n += snprintf(head + n, sizeof(head) - (size_t)n, "Content-Length: %zu\r\n\r\n", len);
 	FCGX_PutStr(head, n, req->fcgi->out);
 	if(len && strcmp(req->method, "HEAD"))
@@ -322,8 +325,9 @@ void http_send_raw(struct request *req, int status, const char *content_type, co
 void http_send_json(struct request *req, int status, const json_t *body)
 {
 	char *text = jx_dumps(body);
-	http_send_raw(req, status, "application/json; charset=utf-8", text, strlen(text));
-	free(text);
+	size_t len = strlen(text);
+	http_send_raw(req, status, "application/json; charset=utf-8", text, len);
+	xfree_secret(text, len); /* a create or rotate answer holds the secret */
 }
 
 void http_send_error(struct request *req, enum wh_err err)

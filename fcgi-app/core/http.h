@@ -33,6 +33,7 @@ struct request {
 	bool answered;
 	int status;        /* the status sent, for the access log */
 	int retry_after_s; /* > 0: a Retry-After header goes with the answer */
+	char allow[64];    /* non-empty: an Allow header goes with the answer (405) */
 };
 
 /* Fills req from the FastCGI params. WH_ERR_INVALID for an undecodable path or query. */

@@ -98,8 +98,8 @@ enum wh_err idem_begin(struct request *req, const json_t *body, struct idem *ide
 	if(result || !idem->key[0])
 		return result;
 	request_hash(req, body, idem->hash);
-	result = db_exec(db, q_expire, DBP(db_str(req->account_id), db_str(idem->key), db_i64(now - IDEM_TTL_MS)), NULL,
-	                 NULL);
+	result = db_exec(db, q_expire,
+	                 DBP(db_str(req->account_id), db_str(idem->key), db_i64(now - TTL_IDEMPOTENCY_MS)), NULL, NULL);
 	if(result)
 		return result;
 	/* Waits here while another transaction holds the same key. */

@@ -20,10 +20,10 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "common/ttl.h"
 #include "fcgi-app/core/http.h"
 
 #define IDEM_KEY_MAX 255
-#define IDEM_TTL_MS (24LL * 3600 * 1000)
 
 struct idem {
 	bool active; /* a key was given and claimed */

@@ -1,4 +1,4 @@
-/* Event envelope construction and the outbox insert. */
+/* The outbox insert (the envelope is built by common/event_row.c). */
 #include "fcgi-app/core/outbox.h"
 
 #include <stdbool.h>
@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/event_row.h"
 #include "common/ids.h"
 #include "common/json_util.h"
 #include "common/log.h"
@@ -26,34 +27,14 @@ static bool outbox_fault(const struct config *cfg, const char *point)
 	return !strcmp(config_str(cfg, CFG_FAULT_POINT), point) || !strcmp(request_fault, point);
 }
 
-#define OUTBOX_INSERT                                                                                                  \
-	"INSERT INTO events (id, account_id, location_id, type, visit_state, webhook_id, payload, created) VALUES "
-#define OUTBOX_ROW "(?, ?, ?, ?, ?, ?, ?, ?)"
-#define OUTBOX_NPARAMS 8
-
-/* The envelope of ev with this id and time, serialized (new; free() it). */
-static char *outbox_envelope(const struct outbox_event *ev, const char *id, long long now)
-{
-	json_t *env = json_object();
-	char *payload;
-	json_object_set_new(env, "id", json_string(id));
-	jx_set_time(env, "created", now);
-	json_object_set_new(env, "accountId", json_string(ev->account_id));
-	json_object_set_new(env, "type", json_string(ev->type));
-	json_object_set(env, "data", (json_t *)(uintptr_t)ev->data);
-	payload = jx_dumps(env);
-	json_decref(env);
-	return payload;
-}
-
 enum wh_err outbox_emit_many(struct db *db, const struct config *cfg, const struct outbox_event *evs, size_t n,
                              char (*event_ids)[ID_LEN + 1])
 {
-	static const char *const sqls[OUTBOX_MAX_BATCH] = {OUTBOX_INSERT OUTBOX_ROW,
-	                                                   OUTBOX_INSERT OUTBOX_ROW ", " OUTBOX_ROW};
+	static const char *const sqls[OUTBOX_MAX_BATCH] = {EVENT_ROW_INSERT EVENT_ROW_VALUES,
+	                                                   EVENT_ROW_INSERT EVENT_ROW_VALUES ", " EVENT_ROW_VALUES};
 	char ids[OUTBOX_MAX_BATCH][ID_LEN + 1];
 	char *payloads[OUTBOX_MAX_BATCH] = {NULL};
-	struct db_param params[OUTBOX_MAX_BATCH * OUTBOX_NPARAMS];
+	struct db_param params[OUTBOX_MAX_BATCH * EVENT_ROW_NPARAMS];
 	long long now = time_now_ms();
 	enum wh_err result = WH_OK;
 
@@ -61,9 +42,9 @@ enum wh_err outbox_emit_many(struct db *db, const struct config *cfg, const stru
 		return WH_ERR_INTERNAL;
 	for(size_t i = 0; i < n; i++) {
 		const struct outbox_event *ev = &evs[i];
-		struct db_param *p = &params[i * OUTBOX_NPARAMS];
+		struct db_param *p = &params[i * EVENT_ROW_NPARAMS];
 		id_new(ids[i]);
-		payloads[i] = outbox_envelope(ev, ids[i], now);
+		payloads[i] = event_envelope(ids[i], now, ev->account_id, ev->type, ev->data);
 		p[0] = db_str(ids[i]);
 		p[1] = db_str(ev->account_id);
 		p[2] = db_str(ev->location_id);
@@ -78,7 +59,7 @@ enum wh_err outbox_emit_many(struct db *db, const struct config *cfg, const stru
 		}
 	}
 	if(!result)
-		result = db_exec(db, sqls[n - 1], params, n * OUTBOX_NPARAMS, NULL, NULL);
+		result = db_exec(db, sqls[n - 1], params, n * EVENT_ROW_NPARAMS, NULL, NULL);
 	for(size_t i = 0; i < n; i++) {
 		if(!result && event_ids)
 			memcpy(event_ids[i], ids[i], ID_LEN + 1);

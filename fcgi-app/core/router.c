@@ -1,6 +1,7 @@
 /* Path pattern matching for the route table. */
 #include "fcgi-app/core/router.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +33,19 @@ static bool match(const char *pattern, char *path, const char **params)
 	return true;
 }
 
+/* Adds method to allow, a list like "GET, HEAD, PUT" in a buffer of size bytes, unless it
+ * is there already. */
+static void allow_add(char *allow, size_t size, const char *method)
+{
+	size_t len = strlen(allow), mlen = strlen(method);
+	for(const char *p = allow; *p; p += *p ? 2 : 0) {
+		if(!strncmp(p, method, mlen) && (p[mlen] == ',' || !p[mlen]))
+			return;
+		p += strcspn(p, ",");
+	}
+	snprintf(allow + len, size - len, "%s%s", len ? ", " : "", method);
+}
+
 enum wh_err router_match(const struct route *table, struct request *req, const struct route **out)
 {
 	bool path_matched = false;
@@ -48,6 +62,9 @@ enum wh_err router_match(const struct route *table, struct request *req, const s
 		}
 		path_matched = true;
 		if(strcmp(r->method, req->method) && !(strcmp(req->method, "HEAD") == 0 && !strcmp(r->method, "GET"))) {
+			allow_add(req->allow, sizeof(req->allow), r->method);
+			if(!strcmp(r->method, "GET"))
+				allow_add(req->allow, sizeof(req->allow), "HEAD");
 			free(copy);
 			continue;
 		}
@@ -57,6 +74,7 @@ enum wh_err router_match(const struct route *table, struct request *req, const s
 			if(slash)
 				*slash = '\0';
 		}
+		req->allow[0] = '\0';
 		free(req->path_copy);
 		req->path_copy = copy;
 		memcpy(req->params, params, sizeof(params));

@@ -20,7 +20,8 @@ struct route {
 extern const struct route routes[];
 
 /* Finds the route for req: WH_OK with *out set and req->params filled; WH_ERR_NOT_FOUND
- * when no pattern matches; WH_ERR_METHOD when a pattern matches but not the method. */
+ * when no pattern matches; WH_ERR_METHOD when a pattern matches but not the method, with
+ * req->allow set to the methods that path answers ("GET, HEAD, PUT"). */
 enum wh_err router_match(const struct route *table, struct request *req, const struct route **out);
 
 #endif

@@ -1,5 +1,6 @@
 /* The route table of the API. Order matters only between patterns that both match. */
 #include "fcgi-app/resources/account.h"
+#include "fcgi-app/resources/event_types.h"
 #include "fcgi-app/resources/events.h"
 #include "fcgi-app/resources/health.h"
 #include "fcgi-app/resources/location_status.h"
@@ -66,6 +67,10 @@ const struct route routes[] = {
 
     /* events */
     {"GET", "/v2/events", event_list, false},
+
+    /* event catalog: the same for every account, so no key needed (like the OpenAPI document) */
+    {"GET", "/v2/event-types", event_types_list, true},
+    {"GET", "/v2/event-types/:name", event_types_get, true},
 
     /* openapi */
     {"GET", "/v2/openapi.json", openapi_get, true},

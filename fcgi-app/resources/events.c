@@ -3,7 +3,8 @@
 
 #include "common/events.h"
 #include "common/log.h"
-#include "fcgi-app/core/domain.h"
+#include "fcgi-app/core/fields.h"
+#include "fcgi-app/core/resource.h"
 #include "fcgi-app/resources/events.h"
 
 static enum wh_err events_query(struct request *req, const char **type, const char **loc)
@@ -14,7 +15,7 @@ static enum wh_err events_query(struct request *req, const char **type, const ch
 	if(!result && *type && !event_type_valid(*type))
 		result = jx_fail(&req->err, "type", "type: unknown event type '%.60s'", *type);
 	if(!result)
-		result = domain_query_id(req, "locationId", loc);
+		result = field_query_id(req, "locationId", loc);
 	return result;
 }
 
@@ -32,7 +33,7 @@ enum wh_err event_list(struct request *req)
 	if(!result)
 		result = http_page(req, &page);
 	if(!result)
-		result = domain_page_seq(req, &page, seq_sql, &after);
+		result = resource_page_seq(req, &page, seq_sql, &after);
 	if(!result)
 		result = db_exec(req->app->db, sql,
 		                 DBP(db_str(req->account_id), db_str(type), db_str(type), db_str(loc), db_str(loc),

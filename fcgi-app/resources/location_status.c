@@ -1,13 +1,124 @@
-/* /v2/location-status/{locationId}: the waitlist's counts, and opening or closing it. */
-#include "fcgi-app/core/domain.h"
+/* /v2/location-status/{locationId}: the waitlist's counts, and opening or closing it; the
+ * counts kept on the location row by every visit write, and location-status.updated. */
 #include "fcgi-app/resources/location_status.h"
+
+#include "fcgi-app/core/fields.h"
+#include "fcgi-app/core/outbox.h"
+#include "fcgi-app/core/tx.h"
 #include "fcgi-app/resources/locations.h"
+#include "fcgi-app/resources/visit_rules.h"
 
 struct status_tx {
 	const char *id;
 	bool open, has_open;
 	json_t *answer; /* new: the status after the write */
 };
+
+/* The location status resource, in the key order of every answer and event. */
+static json_t *status_object(const char *id, bool open, const long long counts[3], long long updated)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "locationId", json_string(id));
+	json_object_set_new(o, "isWaitlistOpen", json_boolean(open));
+	json_object_set_new(o, "numWaiting", json_integer(counts[0]));
+	json_object_set_new(o, "numServing", json_integer(counts[1]));
+	json_object_set_new(o, "numBooked", json_integer(counts[2]));
+	jx_set_time(o, "updated", updated);
+	return o;
+}
+
+enum wh_err location_status_load(struct request *req, const char *location_id, json_t **out)
+{
+	static const char sql[] = "SELECT id, is_waitlist_open, status_updated, num_waiting, num_serving, num_booked "
+	                          "FROM locations WHERE id = ? AND account_id = ?";
+	struct db_rows rows;
+	long long counts[3];
+	enum wh_err result;
+	*out = NULL;
+	if(!id_valid(location_id))
+		return WH_ERR_NOT_FOUND;
+	result = db_exec(req->app->db, sql, DBP(db_str(location_id), db_str(req->account_id)), &rows, NULL);
+	if(result)
+		return result;
+	if(rows.nrows != 1) {
+		db_rows_release(&rows);
+		return WH_ERR_NOT_FOUND;
+	}
+	for(size_t i = 0; i < 3; i++)
+		counts[i] = db_rows_i64(&rows, 0, 3 + i);
+	*out = status_object(db_rows_get(&rows, 0, 0), db_rows_i64(&rows, 0, 1) != 0, counts, db_rows_i64(&rows, 0, 2));
+	db_rows_release(&rows);
+	return WH_OK;
+}
+
+/* Adds the deltas to the stored counts and sets the status's updated time. */
+static enum wh_err location_status_store(struct request *req, const char *location_id, const long long delta[3],
+                                         long long now)
+{
+	static const char sql[] = "UPDATE locations SET num_waiting = num_waiting + ?, num_serving = num_serving + ?, "
+	                          "num_booked = num_booked + ?, status_updated = ? WHERE id = ? AND account_id = ?";
+	return db_exec(req->app->db, sql,
+	               DBP(db_i64(delta[0]), db_i64(delta[1]), db_i64(delta[2]), db_i64(now), db_str(location_id),
+	                   db_str(req->account_id)),
+	               NULL, NULL);
+}
+
+enum wh_err location_status_changed(struct request *req, const char *location_id)
+{
+	static const long long none[3] = {0, 0, 0};
+	json_t *status = NULL;
+	enum wh_err result = location_status_store(req, location_id, none, time_now_ms());
+	if(!result)
+		result = location_status_load(req, location_id, &status);
+	if(!result)
+		result = tx_emit(req, "location-status.updated", location_id, NULL, status);
+	json_decref(status);
+	return result;
+}
+
+/* Adds d to the delta of the counter that state feeds (none for most states). */
+static void counter_add(const char *state, long long d, long long delta[3])
+{
+	char c = visit_state_counter(state);
+	if(c == 'W')
+		delta[0] += d;
+	else if(c == 'S')
+		delta[1] += d;
+	else if(c == 'B')
+		delta[2] += d;
+}
+
+enum wh_err location_status_visit_emit(struct request *req, const struct location_locked *locked, const char *type,
+                                       const json_t *visit, const char *from, const char *to)
+{
+	const char *loc_id = json_string_value(json_object_get(locked->location, "id"));
+	bool open = json_is_true(json_object_get(locked->location, "isWaitlistOpen"));
+	long long delta[3] = {0, 0, 0}, counts[3], now = time_now_ms();
+	struct outbox_event evs[2] = {
+	    {.account_id = req->account_id,
+	     .location_id = loc_id,
+	     .type = type,
+	     .visit_state = json_string_value(json_object_get(visit, "state")),
+	     .data = visit},
+	    {.account_id = req->account_id, .location_id = loc_id, .type = "location-status.updated"},
+	};
+	json_t *status;
+	enum wh_err result;
+	counter_add(from, -1, delta);
+	counter_add(to, 1, delta);
+	if(!delta[0] && !delta[1] && !delta[2])
+		return outbox_emit(req->app->db, &req->app->cfg, &evs[0], NULL);
+	result = location_status_store(req, loc_id, delta, now);
+	if(result)
+		return result;
+	for(size_t i = 0; i < 3; i++)
+		counts[i] = locked->counts[i] + delta[i];
+	status = status_object(loc_id, open, counts, now);
+	evs[1].data = status;
+	result = outbox_emit_many(req->app->db, &req->app->cfg, evs, 2, NULL);
+	json_decref(status);
+	return result;
+}
 
 enum wh_err location_status_get(struct request *req)
 {
@@ -38,11 +149,11 @@ enum wh_err location_status_update(struct request *req)
 	static const char *const keys[] = {"isWaitlistOpen", NULL};
 	struct status_tx tx = {.id = req->params[0]};
 	json_t *body = NULL;
-	enum wh_err result = domain_read_update(req, keys, &body);
+	enum wh_err result = field_read_update(req, keys, &body);
 	if(!result)
 		result = jx_bool(body, "isWaitlistOpen", false, &tx.open, &tx.has_open, &req->err);
 	if(!result)
-		result = domain_tx(req, status_update_tx, &tx);
+		result = tx_run(req, status_update_tx, &tx);
 	if(!result)
 		http_send_json(req, 200, tx.answer);
 	json_decref(tx.answer);

@@ -1,9 +1,28 @@
 /* The location status route handlers (the route table is fcgi-app/core/routes.c). */
 #ifndef WH_RESOURCES_LOCATION_STATUS_H
 #define WH_RESOURCES_LOCATION_STATUS_H
+#include <jansson.h>
+
 #include "fcgi-app/core/router.h"
+#include "fcgi-app/resources/locations.h"
 
 enum wh_err location_status_get(struct request *req);
 enum wh_err location_status_update(struct request *req);
+
+/* The location status {locationId, isWaitlistOpen, numWaiting, numServing, numBooked,
+ * updated} of the account's location (*out new), read from the location row (the counts
+ * are kept there by every visit write). WH_ERR_NOT_FOUND when absent. */
+enum wh_err location_status_load(struct request *req, const char *location_id, json_t **out);
+/* Inside a write transaction that changed isWaitlistOpen: sets the status's updated time
+ * to now and emits location-status.updated with its values after the change. */
+enum wh_err location_status_changed(struct request *req, const char *location_id);
+/* Inside a visit write transaction, after a visit of the locked location was written:
+ * emits the visit event `type` with data `visit` (borrowed, its state as the event's visit
+ * state) and, when the move from state `from` to `to` (either NULL: created or deleted)
+ * changes a count, adjusts the counts kept on the location row, sets the status's updated
+ * time to now and emits location-status.updated after it (built from the locked row plus
+ * the change, no read back; both events in one INSERT). */
+enum wh_err location_status_visit_emit(struct request *req, const struct location_locked *locked, const char *type,
+                                       const json_t *visit, const char *from, const char *to);
 
 #endif

@@ -1,8 +1,12 @@
 /* /v2/locations: create, list, get, update and delete locations (location.* events). */
 #include <string.h>
 
-#include "fcgi-app/core/domain.h"
 #include "fcgi-app/resources/locations.h"
+
+#include "fcgi-app/core/fields.h"
+#include "fcgi-app/core/resource.h"
+#include "fcgi-app/core/tx.h"
+#include "fcgi-app/resources/location_status.h"
 #include "fcgi-app/resources/visit_rules.h"
 
 /* A validated create or update body; strings borrowed from the JSON. */
@@ -19,6 +23,48 @@ struct location_tx {
 	json_t *answer; /* new: the location after the write */
 };
 
+json_t *location_render(const struct db_rows *rows, size_t r)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "id", json_string(db_rows_get(rows, r, 0)));
+	json_object_set_new(o, "name", json_string(db_rows_get(rows, r, 1)));
+	jx_set_str(o, "timezone", db_rows_get(rows, r, 2));
+	json_object_set_new(o, "isWaitlistOpen", json_boolean(db_rows_i64(rows, r, 3) != 0));
+	jx_set_time(o, "created", db_rows_i64(rows, r, 4));
+	jx_set_time(o, "updated", db_rows_i64(rows, r, 5));
+	return o;
+}
+
+enum wh_err location_load(struct request *req, const char *id, bool lock, json_t **out)
+{
+	static const char sql[] = "SELECT " LOCATION_COLS " FROM locations WHERE id = ? AND account_id = ?";
+	static const char sql_lock[] =
+	    "SELECT " LOCATION_COLS " FROM locations WHERE id = ? AND account_id = ? FOR UPDATE";
+	return resource_load_one(req, lock ? sql_lock : sql, id, location_render, out);
+}
+
+enum wh_err location_lock_for_visit(struct request *req, const char *id, struct location_locked *out)
+{
+	static const char sql[] = "SELECT " LOCATION_COLS ", num_waiting, num_serving, num_booked FROM locations "
+	                          "WHERE id = ? AND account_id = ? FOR UPDATE";
+	struct db_rows rows;
+	enum wh_err result;
+	memset(out, 0, sizeof(*out));
+	if(!id || !id_valid(id))
+		return WH_ERR_NOT_FOUND;
+	result = db_exec(req->app->db, sql, DBP(db_str(id), db_str(req->account_id)), &rows, NULL);
+	if(result)
+		return result;
+	if(rows.nrows == 1) {
+		out->location = location_render(&rows, 0);
+		for(size_t i = 0; i < 3; i++)
+			out->counts[i] = db_rows_i64(&rows, 0, 6 + i);
+	} else
+		result = WH_ERR_NOT_FOUND;
+	db_rows_release(&rows);
+	return result;
+}
+
 static enum wh_err location_parse(struct request *req, json_t *body, bool create, struct location_input *in)
 {
 	static const char *const keys[] = {"name", "timezone", "isWaitlistOpen", NULL};
@@ -30,12 +76,12 @@ static enum wh_err location_parse(struct request *req, json_t *body, bool create
 	if(result)
 		return result;
 	in->has_name = in->name != NULL;
-	if(in->name && !rules_text_valid(in->name))
+	if(in->name && !field_text_valid(in->name))
 		return jx_fail(&req->err, "name", "name: must not contain control characters");
 	if(in->name && strpbrk(in->name, "\t\r\n"))
 		return jx_fail(&req->err, "name", "name: must be one line");
-	result = domain_nullable_string(body, "timezone", 1, LOCATION_TIMEZONE_MAX, false, &in->timezone,
-	                                &in->has_timezone, &req->err);
+	result = field_nullable_string(body, "timezone", 1, LOCATION_TIMEZONE_MAX, false, &in->timezone,
+	                               &in->has_timezone, &req->err);
 	if(result)
 		return result;
 	if(in->timezone && !rules_timezone_valid(in->timezone))
@@ -63,7 +109,7 @@ static enum wh_err location_create_tx(struct request *req, void *ctx)
 	if(!result)
 		result = location_load(req, id, false, &tx->answer);
 	if(!result)
-		result = domain_emit(req, "location.created", id, NULL, tx->answer);
+		result = tx_emit(req, "location.created", id, NULL, tx->answer);
 	return result;
 }
 
@@ -75,7 +121,7 @@ enum wh_err location_create(struct request *req)
 	if(!result)
 		result = location_parse(req, body, true, &tx.in);
 	if(!result)
-		result = domain_create(req, body, location_create_tx, &tx, &tx.answer);
+		result = tx_create(req, body, location_create_tx, &tx, &tx.answer);
 	json_decref(tx.answer);
 	json_decref(body);
 	return result;
@@ -94,13 +140,13 @@ enum wh_err location_list(struct request *req)
 	if(!result)
 		result = http_page(req, &page);
 	if(!result)
-		result = domain_page_seq(req, &page, seq_sql, &after);
+		result = resource_page_seq(req, &page, seq_sql, &after);
 	if(!result)
 		result = db_exec(req->app->db, sql, DBP(db_str(req->account_id), db_i64(after), db_i64(page.limit)),
 		                 &rows, NULL);
 	if(result)
 		return result;
-	domain_send_page(req, &page, &rows, location_render);
+	resource_send_page(req, &page, &rows, location_render);
 	return WH_OK;
 }
 
@@ -121,7 +167,7 @@ static bool location_differs(const struct location_input *in, json_t *cur)
 	const char *name = json_string_value(json_object_get(cur, "name"));
 	const char *tz = json_string_value(json_object_get(cur, "timezone"));
 	bool open = json_is_true(json_object_get(cur, "isWaitlistOpen"));
-	return (in->has_name && strcmp(in->name, name)) || (in->has_timezone && !domain_str_eq(in->timezone, tz)) ||
+	return (in->has_name && strcmp(in->name, name)) || (in->has_timezone && !field_str_eq(in->timezone, tz)) ||
 	       (in->has_open && in->is_open != open);
 }
 
@@ -150,7 +196,7 @@ static enum wh_err location_update_tx(struct request *req, void *ctx)
 	if(!result)
 		result = location_load(req, tx->id, false, &tx->answer);
 	if(!result)
-		result = domain_emit(req, "location.updated", tx->id, NULL, tx->answer);
+		result = tx_emit(req, "location.updated", tx->id, NULL, tx->answer);
 	if(!result && open_changed)
 		result = location_status_changed(req, tx->id);
 	return result;
@@ -168,11 +214,11 @@ enum wh_err location_update(struct request *req)
 {
 	struct location_tx tx = {.id = req->params[0]};
 	json_t *body = NULL;
-	enum wh_err result = domain_read_update(req, NULL, &body);
+	enum wh_err result = field_read_update(req, NULL, &body);
 	if(!result)
 		result = location_parse(req, body, false, &tx.in);
 	if(!result)
-		result = domain_tx(req, location_update_tx, &tx);
+		result = tx_run(req, location_update_tx, &tx);
 	if(!result)
 		http_send_json(req, 200, tx.answer);
 	json_decref(tx.answer);
@@ -224,19 +270,19 @@ static enum wh_err location_delete_tx(struct request *req, void *ctx)
 	open = db_rows_i64(&rows, 0, 0);
 	db_rows_release(&rows);
 	if(open > 0)
-		return domain_conflict(req, "location has %lld open visit(s): complete or delete them first", open);
+		return field_conflict(req, "location has %lld open visit(s): complete or delete them first", open);
 	result = location_disable_orphan_webhooks(req, tx->id);
 	for(size_t i = 0; cleanup[i] && !result; i++)
 		result = db_exec(req->app->db, cleanup[i], DBP(db_str(tx->id), db_str(req->account_id)), NULL, NULL);
 	if(!result)
-		result = domain_emit(req, "location.removed", tx->id, NULL, tx->answer);
+		result = tx_emit(req, "location.removed", tx->id, NULL, tx->answer);
 	return result;
 }
 
 enum wh_err location_delete(struct request *req)
 {
 	struct location_tx tx = {.id = req->params[0]};
-	enum wh_err result = domain_tx(req, location_delete_tx, &tx);
+	enum wh_err result = tx_run(req, location_delete_tx, &tx);
 	if(!result)
 		http_send_json(req, 200, tx.answer);
 	json_decref(tx.answer);

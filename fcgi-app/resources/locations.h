@@ -1,6 +1,7 @@
 /* The locations route handlers (the route table is fcgi-app/core/routes.c). */
 #ifndef WH_RESOURCES_LOCATIONS_H
 #define WH_RESOURCES_LOCATIONS_H
+#include <jansson.h>
 #include <stdbool.h>
 
 #include "fcgi-app/core/router.h"
@@ -15,5 +16,24 @@ enum wh_err location_delete(struct request *req);
  * changes it, writes location.updated and location-status.updated (both resources show
  * it). WH_ERR_NOT_FOUND when absent. */
 enum wh_err location_set_waitlist_open(struct request *req, const char *id, bool open);
+
+/* The location resource {id, name, timezone, isWaitlistOpen, created, updated}.
+ * LOCATION_COLS is the column list location_render reads, in that order. */
+#define LOCATION_COLS "id, name, timezone, is_waitlist_open, created, updated"
+json_t *location_render(const struct db_rows *rows, size_t r); /* new */
+/* Loads the account's location (*out new); FOR UPDATE when lock (location writes; visit
+ * writes lock with location_lock_for_visit). WH_ERR_NOT_FOUND when absent or another
+ * account's. */
+enum wh_err location_load(struct request *req, const char *id, bool lock, json_t **out);
+
+/* A location row locked by a visit write: the location resource (new; json_decref it)
+ * and its stored counts {num_waiting, num_serving, num_booked} as of the lock. */
+struct location_locked {
+	json_t *location;
+	long long counts[3];
+};
+/* Locks the account's location (FOR UPDATE), as every visit write does first so counts
+ * stay right, and reads its counts in the same statement. WH_ERR_NOT_FOUND when absent. */
+enum wh_err location_lock_for_visit(struct request *req, const char *id, struct location_locked *out);
 
 #endif

@@ -1,9 +1,11 @@
 /* /v2/messages: messages to a visit's guest and their delivery state (message.* events). */
 #include <string.h>
 
-#include "fcgi-app/core/domain.h"
+#include "fcgi-app/core/fields.h"
+#include "fcgi-app/core/resource.h"
+#include "fcgi-app/core/tx.h"
 #include "fcgi-app/resources/messages.h"
-#include "fcgi-app/resources/visit_rules.h"
+#include "fcgi-app/resources/message_rules.h"
 
 #define MESSAGE_COLS "id, visit_id, location_id, channel, content, state, created, updated"
 
@@ -33,7 +35,7 @@ static enum wh_err message_load(struct request *req, const char *id, bool lock, 
 	static const char sql[] = "SELECT " MESSAGE_COLS " FROM messages WHERE id = ? AND account_id = ?";
 	static const char sql_lock[] =
 	    "SELECT " MESSAGE_COLS " FROM messages WHERE id = ? AND account_id = ? FOR UPDATE";
-	return domain_load_one(req, lock ? sql_lock : sql, id, message_render, out);
+	return resource_load_one(req, lock ? sql_lock : sql, id, message_render, out);
 }
 
 static enum wh_err message_parse_create(struct request *req, json_t *body, struct message_tx *tx)
@@ -50,7 +52,7 @@ static enum wh_err message_parse_create(struct request *req, json_t *body, struc
 		result = jx_fail(&req->err, "channel", "channel: must be SMS or EMAIL");
 	if(!result)
 		result = jx_string(body, "content", true, 1, MESSAGE_CONTENT_MAX, &tx->content, &req->err);
-	if(!result && !rules_text_valid(tx->content))
+	if(!result && !field_text_valid(tx->content))
 		result =
 		    jx_fail(&req->err, "content", "content: must not contain control characters but tab and newline");
 	return result;
@@ -89,7 +91,7 @@ static enum wh_err message_create_tx(struct request *req, void *ctx)
 	if(!result)
 		result = message_load(req, id, false, &tx->answer);
 	if(!result)
-		result = domain_emit(req, "message.created", loc_id, NULL, tx->answer);
+		result = tx_emit(req, "message.created", loc_id, NULL, tx->answer);
 out:
 	db_rows_release(&rows);
 	return result;
@@ -103,7 +105,7 @@ enum wh_err message_create(struct request *req)
 	if(!result)
 		result = message_parse_create(req, body, &tx);
 	if(!result)
-		result = domain_create(req, body, message_create_tx, &tx, &tx.answer);
+		result = tx_create(req, body, message_create_tx, &tx, &tx.answer);
 	json_decref(tx.answer);
 	json_decref(body);
 	return result;
@@ -134,9 +136,9 @@ enum wh_err message_list(struct request *req)
 	if(!result)
 		result = http_page(req, &page);
 	if(!result)
-		result = domain_query_id(req, "visitId", &visit);
+		result = field_query_id(req, "visitId", &visit);
 	if(!result)
-		result = domain_page_seq(req, &page, seq_sql, &after);
+		result = resource_page_seq(req, &page, seq_sql, &after);
 	if(!result)
 		result = db_exec(
 		    req->app->db, sql,
@@ -144,7 +146,7 @@ enum wh_err message_list(struct request *req)
 		    &rows, NULL);
 	if(result)
 		return result;
-	domain_send_page(req, &page, &rows, message_render);
+	resource_send_page(req, &page, &rows, message_render);
 	return WH_OK;
 }
 
@@ -165,7 +167,7 @@ static enum wh_err message_update_tx(struct request *req, void *ctx)
 	if(!strcmp(from, tx->state))
 		return WH_OK;
 	if(!message_transition_allowed(from, tx->state))
-		return domain_conflict(req, "state: a message can't move from %s to %s", from, tx->state);
+		return field_conflict(req, "state: a message can't move from %s to %s", from, tx->state);
 	json_decref(tx->answer);
 	tx->answer = NULL;
 	result =
@@ -174,8 +176,8 @@ static enum wh_err message_update_tx(struct request *req, void *ctx)
 	if(!result)
 		result = message_load(req, tx->id, false, &tx->answer);
 	if(!result)
-		result = domain_emit(req, "message.updated",
-		                     json_string_value(json_object_get(tx->answer, "locationId")), NULL, tx->answer);
+		result = tx_emit(req, "message.updated", json_string_value(json_object_get(tx->answer, "locationId")),
+		                 NULL, tx->answer);
 	return result;
 }
 
@@ -184,13 +186,13 @@ enum wh_err message_update(struct request *req)
 	static const char *const keys[] = {"state", NULL};
 	struct message_tx tx = {.id = req->params[0]};
 	json_t *body = NULL;
-	enum wh_err result = domain_read_update(req, keys, &body);
+	enum wh_err result = field_read_update(req, keys, &body);
 	if(!result)
 		result = jx_string(body, "state", false, 1, 16, &tx.state, &req->err);
 	if(!result && tx.state && !message_state_valid(tx.state))
 		result = jx_fail(&req->err, "state", "state: must be PENDING, SENT, DELIVERED or FAILED");
 	if(!result)
-		result = domain_tx(req, message_update_tx, &tx);
+		result = tx_run(req, message_update_tx, &tx);
 	if(!result)
 		http_send_json(req, 200, tx.answer);
 	json_decref(tx.answer);

@@ -5,10 +5,11 @@
 #include <stdint.h>
 
 #include "common/buf.h"
+#include "common/delivery_row.h"
 #include "fcgi-app/resources/metrics.h"
 
 static const char sql_deliveries[] = "SELECT status, COUNT(*) FROM deliveries GROUP BY status";
-static const char sql_oldest_pending[] = "SELECT MIN(created) FROM deliveries WHERE status = 'pending'";
+static const char sql_oldest_pending[] = "SELECT MIN(created) FROM deliveries WHERE status = '" DELIVERY_PENDING "'";
 static const char sql_outbox[] = "SELECT COUNT(*), MIN(created) FROM events WHERE fanned_out = 0";
 static const char sql_disabled[] = "SELECT COUNT(*) FROM webhooks WHERE disabled_at IS NOT NULL";
 /* Bucket bounds in milliseconds, matching le_labels. */
@@ -24,31 +25,31 @@ static const char *const le_labels[] = {"0.005", "0.01", "0.025", "0.05", "0.1",
 
 static enum wh_err add_deliveries(struct db *db, struct buf *out, long long now)
 {
-	static const char *const statuses[] = {"pending", "succeeded", "failed"};
 	struct db_rows rows, oldest;
 	enum wh_err result = db_exec(db, sql_deliveries, DBP_NONE, &rows, NULL);
 	if(result)
 		return result;
-	buf_adds(out, "# HELP linehook_deliveries Deliveries by status (retained rows).\n"
-	              "# TYPE linehook_deliveries gauge\n");
-	for(size_t i = 0; i < 3; i++) {
+	result = buf_adds(out, "# HELP linehook_deliveries Deliveries by status (retained rows).\n"
+	                       "# TYPE linehook_deliveries gauge\n");
+	for(size_t i = 0; delivery_statuses[i] && !result; i++) {
 		long long n = 0;
 		for(size_t r = 0; r < rows.nrows; r++)
-			if(!strcmp(db_rows_get(&rows, r, 0), statuses[i]))
+			if(!strcmp(db_rows_get(&rows, r, 0), delivery_statuses[i]))
 				n = db_rows_i64(&rows, r, 1);
-		buf_addf(out, "linehook_deliveries{status=\"%s\"} %lld\n", statuses[i], n);
+		result = buf_addf(out, "linehook_deliveries{status=\"%s\"} %lld\n", delivery_statuses[i], n);
 	}
 	db_rows_release(&rows);
-	result = db_exec(db, sql_oldest_pending, DBP_NONE, &oldest, NULL);
+	if(!result)
+		result = db_exec(db, sql_oldest_pending, DBP_NONE, &oldest, NULL);
 	if(result)
 		return result;
-	buf_addf(out,
-	         "# HELP linehook_oldest_pending_delivery_age_seconds Age of the oldest pending delivery.\n"
-	         "# TYPE linehook_oldest_pending_delivery_age_seconds gauge\n"
-	         "linehook_oldest_pending_delivery_age_seconds %.3f\n",
-	         db_rows_get(&oldest, 0, 0) ? (double)(now - db_rows_i64(&oldest, 0, 0)) / 1000.0 : 0.0);
+	result = buf_addf(out,
+	                  "# HELP linehook_oldest_pending_delivery_age_seconds Age of the oldest pending delivery.\n"
+	                  "# TYPE linehook_oldest_pending_delivery_age_seconds gauge\n"
+	                  "linehook_oldest_pending_delivery_age_seconds %.3f\n",
+	                  db_rows_get(&oldest, 0, 0) ? (double)(now - db_rows_i64(&oldest, 0, 0)) / 1000.0 : 0.0);
 	db_rows_release(&oldest);
-	return WH_OK;
+	return result;
 }
 
 static enum wh_err add_attempts(struct db *db, struct buf *out)
@@ -59,22 +60,25 @@ static enum wh_err add_attempts(struct db *db, struct buf *out)
 	if(result)
 		return result;
 	count = db_rows_i64(&rows, 0, 0);
-	buf_addf(out,
-	         "# HELP linehook_attempts Delivery attempts by outcome (retained rows).\n"
-	         "# TYPE linehook_attempts gauge\n"
-	         "linehook_attempts{outcome=\"success\"} %lld\nlinehook_attempts{outcome=\"failure\"} %lld\n",
-	         db_rows_i64(&rows, 0, 2), count - db_rows_i64(&rows, 0, 2));
-	buf_adds(out, "# HELP linehook_attempt_duration_seconds Duration of delivery attempts (retained rows).\n"
-	              "# TYPE linehook_attempt_duration_seconds histogram\n");
-	for(size_t i = 0; i < sizeof(le_labels) / sizeof(le_labels[0]); i++)
-		buf_addf(out, "linehook_attempt_duration_seconds_bucket{le=\"%s\"} %lld\n", le_labels[i],
-		         db_rows_i64(&rows, 0, 3 + i));
-	buf_addf(out,
-	         "linehook_attempt_duration_seconds_bucket{le=\"+Inf\"} %lld\n"
-	         "linehook_attempt_duration_seconds_sum %.3f\nlinehook_attempt_duration_seconds_count %lld\n",
-	         count, (double)db_rows_i64(&rows, 0, 1) / 1000.0, count);
+	result = buf_addf(out,
+	                  "# HELP linehook_attempts Delivery attempts by outcome (retained rows).\n"
+	                  "# TYPE linehook_attempts gauge\n"
+	                  "linehook_attempts{outcome=\"success\"} %lld\nlinehook_attempts{outcome=\"failure\"} %lld\n",
+	                  db_rows_i64(&rows, 0, 2), count - db_rows_i64(&rows, 0, 2));
+	if(!result)
+		result = buf_adds(out, "# HELP linehook_attempt_duration_seconds Duration of delivery attempts "
+		                       "(retained rows).\n# TYPE linehook_attempt_duration_seconds histogram\n");
+	for(size_t i = 0; i < sizeof(le_labels) / sizeof(le_labels[0]) && !result; i++)
+		result = buf_addf(out, "linehook_attempt_duration_seconds_bucket{le=\"%s\"} %lld\n", le_labels[i],
+		                  db_rows_i64(&rows, 0, 3 + i));
+	if(!result)
+		result = buf_addf(
+		    out,
+		    "linehook_attempt_duration_seconds_bucket{le=\"+Inf\"} %lld\n"
+		    "linehook_attempt_duration_seconds_sum %.3f\nlinehook_attempt_duration_seconds_count %lld\n",
+		    count, (double)db_rows_i64(&rows, 0, 1) / 1000.0, count);
 	db_rows_release(&rows);
-	return WH_OK;
+	return result;
 }
 
 static enum wh_err add_outbox_and_webhooks(struct db *db, struct buf *out, long long now)
@@ -83,23 +87,24 @@ static enum wh_err add_outbox_and_webhooks(struct db *db, struct buf *out, long 
 	enum wh_err result = db_exec(db, sql_outbox, DBP_NONE, &ob, NULL);
 	if(result)
 		return result;
-	buf_addf(out,
-	         "# HELP linehook_outbox_backlog Events not yet fanned out.\n"
-	         "# TYPE linehook_outbox_backlog gauge\nlinehook_outbox_backlog %lld\n"
-	         "# HELP linehook_outbox_oldest_age_seconds Age of the oldest event not yet fanned out.\n"
-	         "# TYPE linehook_outbox_oldest_age_seconds gauge\nlinehook_outbox_oldest_age_seconds %.3f\n",
-	         db_rows_i64(&ob, 0, 0),
-	         db_rows_get(&ob, 0, 1) ? (double)(now - db_rows_i64(&ob, 0, 1)) / 1000.0 : 0.0);
+	result = buf_addf(out,
+	                  "# HELP linehook_outbox_backlog Events not yet fanned out.\n"
+	                  "# TYPE linehook_outbox_backlog gauge\nlinehook_outbox_backlog %lld\n"
+	                  "# HELP linehook_outbox_oldest_age_seconds Age of the oldest event not yet fanned out.\n"
+	                  "# TYPE linehook_outbox_oldest_age_seconds gauge\nlinehook_outbox_oldest_age_seconds %.3f\n",
+	                  db_rows_i64(&ob, 0, 0),
+	                  db_rows_get(&ob, 0, 1) ? (double)(now - db_rows_i64(&ob, 0, 1)) / 1000.0 : 0.0);
 	db_rows_release(&ob);
-	result = db_exec(db, sql_disabled, DBP_NONE, &dis, NULL);
+	if(!result)
+		result = db_exec(db, sql_disabled, DBP_NONE, &dis, NULL);
 	if(result)
 		return result;
-	buf_addf(out,
-	         "# HELP linehook_webhooks_disabled Webhooks disabled by the system.\n"
-	         "# TYPE linehook_webhooks_disabled gauge\nlinehook_webhooks_disabled %lld\n",
-	         db_rows_i64(&dis, 0, 0));
+	result = buf_addf(out,
+	                  "# HELP linehook_webhooks_disabled Webhooks disabled by the system.\n"
+	                  "# TYPE linehook_webhooks_disabled gauge\nlinehook_webhooks_disabled %lld\n",
+	                  db_rows_i64(&dis, 0, 0));
 	db_rows_release(&dis);
-	return WH_OK;
+	return result;
 }
 
 enum wh_err metrics_get(struct request *req)

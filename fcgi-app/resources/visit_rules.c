@@ -1,4 +1,4 @@
-/* Visit and message life cycles and field validators (pure functions). */
+/* The visit life cycle and the field validators (pure functions). */
 #include "fcgi-app/resources/visit_rules.h"
 
 #include <stddef.h>
@@ -20,10 +20,6 @@ static const struct move visit_moves[] = {
     {"BOOKED", "COMPLETE"},  {"WAITING", "SERVED"},
     {"WAITING", "COMPLETE"}, {"SERVED", "WAITING"},
     {"SERVED", "COMPLETE"},  {NULL, NULL},
-};
-
-static const struct move message_moves[] = {
-    {"PENDING", "SENT"}, {"PENDING", "FAILED"}, {"SENT", "DELIVERED"}, {"SENT", "FAILED"}, {NULL, NULL},
 };
 
 static bool move_listed(const struct move *moves, const char *from, const char *to)
@@ -74,22 +70,6 @@ char visit_state_counter(const char *state)
 	return 0;
 }
 
-bool message_state_valid(const char *state)
-{
-	return state && (!strcmp(state, "PENDING") || !strcmp(state, "SENT") || !strcmp(state, "DELIVERED") ||
-	                 !strcmp(state, "FAILED"));
-}
-
-bool message_transition_allowed(const char *from, const char *to)
-{
-	return message_state_valid(from) && message_state_valid(to) && move_listed(message_moves, from, to);
-}
-
-bool message_channel_valid(const char *channel)
-{
-	return channel && (!strcmp(channel, "SMS") || !strcmp(channel, "EMAIL"));
-}
-
 bool rules_phone_valid(const char *phone)
 {
 	size_t digits = 0;
@@ -128,13 +108,5 @@ bool rules_timezone_valid(const char *tz)
 		if(!alnum && !strchr("/_+-", c))
 			return false;
 	}
-	return true;
-}
-
-bool rules_text_valid(const char *s)
-{
-	for(const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if((*p < ' ' && *p != '\t' && *p != '\n' && *p != '\r') || *p == 0x7f)
-			return false;
 	return true;
 }

@@ -1,5 +1,6 @@
-/* The pure rules of the waitlist domain: the visit and message life cycles, which visit
- * states the location status counts, and the field validators. No I/O, unit-tested. */
+/* The pure rules of the waitlist domain: the visit life cycle, which visit states the
+ * location status counts, and the field validators (message rules: message_rules.h).
+ * No I/O, unit-tested. */
 #ifndef WH_VISIT_RULES_H
 #define WH_VISIT_RULES_H
 #include <stdbool.h>
@@ -13,7 +14,6 @@
 #define VISIT_NOTES_MAX 2000
 #define VISIT_PARTY_MIN 1
 #define VISIT_PARTY_MAX 100
-#define MESSAGE_CONTENT_MAX 1600
 
 /* True when a visit may move from state `from` to state `to` (canonical names). Staying in
  * the same state is always allowed (it changes nothing). */
@@ -31,15 +31,10 @@ bool visit_joins_waitlist(const char *from, const char *to);
  * 'B' numBooked, 0 none. A move between states of different counters changes the status. */
 char visit_state_counter(const char *state);
 
-/* Message delivery states: PENDING -> SENT -> DELIVERED, PENDING|SENT -> FAILED. */
-bool message_state_valid(const char *state);
-bool message_transition_allowed(const char *from, const char *to);
-bool message_channel_valid(const char *channel);
-
-/* Validators for free-form fields (lengths are checked by the caller). */
+/* Validators for free-form fields (lengths are checked by the caller; control characters
+ * by field_text_valid, fcgi-app/core/fields.h). */
 bool rules_phone_valid(const char *phone); /* digits, + ( ) - . space; at least 3 digits */
 bool rules_email_valid(const char *email); /* local@domain.tld, no spaces or controls */
 bool rules_timezone_valid(const char *tz); /* IANA-style name: "UTC", "Europe/Stockholm" */
-bool rules_text_valid(const char *s);      /* no control characters but \t \n \r */
 
 #endif

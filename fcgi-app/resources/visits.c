@@ -4,7 +4,11 @@
 #include <string.h>
 
 #include "common/events.h"
-#include "fcgi-app/core/domain.h"
+#include "fcgi-app/core/fields.h"
+#include "fcgi-app/core/resource.h"
+#include "fcgi-app/core/tx.h"
+#include "fcgi-app/resources/location_status.h"
+#include "fcgi-app/resources/locations.h"
 #include "fcgi-app/resources/visits.h"
 #include "fcgi-app/resources/visit_rules.h"
 
@@ -65,7 +69,7 @@ static enum wh_err visit_load(struct request *req, const char *id, bool lock, js
 {
 	static const char sql[] = "SELECT " VISIT_COLS " FROM visits WHERE id = ? AND account_id = ?";
 	static const char sql_lock[] = "SELECT " VISIT_COLS " FROM visits WHERE id = ? AND account_id = ? FOR UPDATE";
-	return domain_load_one(req, lock ? sql_lock : sql, id, visit_render, out);
+	return resource_load_one(req, lock ? sql_lock : sql, id, visit_render, out);
 }
 
 static const char *jstr(const json_t *o, const char *key)
@@ -79,7 +83,7 @@ static enum wh_err visit_text(struct request *req, json_t *body, const char *key
 {
 	const char *s;
 	bool present;
-	enum wh_err result = domain_nullable_string(body, key, 0, maxlen, multiline, &s, &present, &req->err);
+	enum wh_err result = field_nullable_string(body, key, 0, maxlen, multiline, &s, &present, &req->err);
 	if(!result && present)
 		json_object_set_new(fields, key, s ? json_string(s) : json_null());
 	return result;
@@ -102,7 +106,7 @@ static enum wh_err visit_parse_state_date(struct request *req, json_t *body, jso
 			               "SERVED (or SERVING), COMPLETE");
 		json_object_set_new(fields, "state", json_string(canon));
 	}
-	result = domain_nullable_string(body, "date", 1, 40, false, &date, &present, &req->err);
+	result = field_nullable_string(body, "date", 1, 40, false, &date, &present, &req->err);
 	if(result || !present)
 		return result;
 	if(date && !time_parse_iso(date, &ms))
@@ -157,12 +161,12 @@ static enum wh_err visit_parse(struct request *req, json_t *body, bool create, j
 static enum wh_err visit_check_move(struct request *req, const char *from, const char *to, json_t *location)
 {
 	if(from && !visit_transition_allowed(from, to))
-		return domain_conflict(req, "state: a visit can't move from %s to %s", from, to);
+		return field_conflict(req, "state: a visit can't move from %s to %s", from, to);
 	if(!from && !visit_create_state_allowed(to))
-		return domain_conflict(req, "state: a visit can't be created %s", to);
+		return field_conflict(req, "state: a visit can't be created %s", to);
 	if(visit_joins_waitlist(from, to) && !json_is_true(json_object_get(location, "isWaitlistOpen")))
-		return domain_conflict(req, "the waitlist of location %s is closed",
-		                       json_string_value(json_object_get(location, "id")));
+		return field_conflict(req, "the waitlist of location %s is closed",
+		                      json_string_value(json_object_get(location, "id")));
 	return WH_OK;
 }
 
@@ -240,7 +244,7 @@ static enum wh_err visit_create_tx(struct request *req, void *ctx)
 	if(!result)
 		tx->answer = visit_written(v, now, now);
 	if(!result)
-		result = domain_visit_emit(req, &loc, "visit.created", tx->answer, NULL, state);
+		result = location_status_visit_emit(req, &loc, "visit.created", tx->answer, NULL, state);
 out:
 	json_decref(loc.location);
 	json_decref(v);
@@ -255,7 +259,7 @@ enum wh_err visit_create(struct request *req)
 	if(!result)
 		result = visit_parse(req, body, true, &tx.fields);
 	if(!result)
-		result = domain_create(req, body, visit_create_tx, &tx, &tx.answer);
+		result = tx_create(req, body, visit_create_tx, &tx, &tx.answer);
 	json_decref(tx.answer);
 	json_decref(tx.fields);
 	json_decref(body);
@@ -287,11 +291,11 @@ enum wh_err visit_list(struct request *req)
 	if(!result)
 		result = http_page(req, &page);
 	if(!result)
-		result = domain_query_id(req, "locationId", &loc);
+		result = field_query_id(req, "locationId", &loc);
 	if(!result && state && !(canon = visit_state_canonical(state)))
 		result = jx_fail(&req->err, "state", "state: unknown visit state '%.40s'", state);
 	if(!result)
-		result = domain_page_seq(req, &page, seq_sql, &after);
+		result = resource_page_seq(req, &page, seq_sql, &after);
 	if(!result)
 		result = db_exec(req->app->db, sql,
 		                 DBP(db_str(req->account_id), db_str(loc), db_str(loc), db_str(canon), db_str(canon),
@@ -299,7 +303,7 @@ enum wh_err visit_list(struct request *req)
 		                 &rows, NULL);
 	if(result)
 		return result;
-	domain_send_page(req, &page, &rows, visit_render);
+	resource_send_page(req, &page, &rows, visit_render);
 	return WH_OK;
 }
 
@@ -357,7 +361,7 @@ static enum wh_err visit_update_tx(struct request *req, void *ctx)
 	if(!result)
 		tx->answer = visit_written(v, created, now);
 	if(!result)
-		result = domain_visit_emit(req, &loc, "visit.updated", tx->answer, from, to);
+		result = location_status_visit_emit(req, &loc, "visit.updated", tx->answer, from, to);
 out:
 	json_decref(loc.location);
 	json_decref(cur);
@@ -369,11 +373,11 @@ enum wh_err visit_update(struct request *req)
 {
 	struct visit_tx tx = {.id = req->params[0]};
 	json_t *body = NULL;
-	enum wh_err result = domain_read_update(req, NULL, &body);
+	enum wh_err result = field_read_update(req, NULL, &body);
 	if(!result)
 		result = visit_parse(req, body, false, &tx.fields);
 	if(!result)
-		result = domain_tx(req, visit_update_tx, &tx);
+		result = tx_run(req, visit_update_tx, &tx);
 	if(!result)
 		http_send_json(req, 200, tx.answer);
 	json_decref(tx.answer);
@@ -403,7 +407,7 @@ static enum wh_err visit_delete_tx(struct request *req, void *ctx)
 	if(result)
 		goto out;
 	state = jstr(tx->answer, "state");
-	result = domain_visit_emit(req, &loc, "visit.removed", tx->answer, state, NULL);
+	result = location_status_visit_emit(req, &loc, "visit.removed", tx->answer, state, NULL);
 out:
 	json_decref(loc.location);
 	return result;
@@ -412,7 +416,7 @@ out:
 enum wh_err visit_delete(struct request *req)
 {
 	struct visit_tx tx = {.id = req->params[0]};
-	enum wh_err result = domain_tx(req, visit_delete_tx, &tx);
+	enum wh_err result = tx_run(req, visit_delete_tx, &tx);
 	if(!result)
 		http_send_json(req, 200, tx.answer);
 	json_decref(tx.answer);

@@ -1,5 +1,7 @@
 """Helpers shared by the waitlist domain's end-to-end tests (not a test file itself)."""
 import json
+import os
+import subprocess
 
 
 def stored_events(stack, account):
@@ -52,3 +54,33 @@ def create_visit(stack, key, location_id, **fields):
 
 
 FAULT = {"X-Linehook-Fault": "event_insert"}
+
+
+class SqlSession:
+    """One open database session as root, to hold locks across statements while the API
+    runs: say() sends statements and waits until they have run."""
+
+    def __init__(self, stack):
+        self.p = subprocess.Popen(["mariadb", "--no-defaults", "--socket=" + os.path.join(stack.var, "mysql.sock"),
+                                   "-uroot", "-N", "-B", "-n", "linehook"], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
+
+    def say(self, sql, marker="done"):
+        self.p.stdin.write(sql + "; SELECT '%s';\n" % marker)
+        self.p.stdin.flush()
+        while True:
+            line = self.p.stdout.readline()
+            assert line, self.p.stderr.read()
+            if line.strip() == marker:
+                return
+
+    def close(self):
+        self.p.stdin.close()
+        self.p.wait(timeout=30)
+
+
+def waiting_for_lock(stack):
+    """Ids of the database connections (other than this query's) waiting for a row lock."""
+    rows = stack.sql("SELECT trx_mysql_thread_id FROM information_schema.INNODB_TRX "
+                     "WHERE trx_state = 'LOCK WAIT' AND trx_mysql_thread_id <> CONNECTION_ID()")
+    return [r[0] for r in rows]

@@ -91,6 +91,13 @@ def test_apache_api_smoke(stack):
         assert r.status == 200 and "linehook_" in r.body and r.headers["content-type"].startswith("text/plain"), r
         r = ap.request("GET", "/v2/nope", key=key)
         assert r.status == 404 and r.json["errorCode"] == "not_found", r
+        # The app's own headers pass through Apache: Allow on a 405, the catalog without a key.
+        r = ap.request("DELETE", "/v2/webhooks", key=key)
+        assert r.status == 405 and r.headers.get("allow") == "POST, GET, HEAD", r.headers
+        r = ap.request("GET", "/v2/event-types/webhook.test")
+        assert r.status == 200 and r.json["name"] == "webhook.test", r
+        r = ap.request("GET", "/v2/account", headers={"apikey": key, "Authorization": "Bearer other"})
+        assert r.status == 400 and r.json["errorCode"] == "conflicting_credentials", r
     # Stopped: nothing answers on the port any more.
     try:
         ap.request("GET", "/v2/health")

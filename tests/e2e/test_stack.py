@@ -38,8 +38,19 @@ def health(env):
 
 
 def demo(var):
+    """demo.env's values; every line must be an export, so a sourced file reaches child processes."""
     with open(os.path.join(var, "demo.env")) as f:
-        return dict(line.strip().split("=", 1) for line in f if "=" in line)
+        lines = [line.strip() for line in f if line.strip()]
+    assert lines and all(line.startswith("export WH_") for line in lines), lines
+    return dict(line[len("export "):].split("=", 1) for line in lines)
+
+
+def sourced_demo(var):
+    """What a child process of a shell that sourced demo.env sees of its variables."""
+    script = '. "$1/demo.env" && python3 -c \'import os; print(os.environ["WH_API_KEY"], os.environ["WH_URL"])\''
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WH_")}
+    return subprocess.run(["bash", "-c", script, "bash", var], env=env, capture_output=True, text=True,
+                          timeout=30).stdout.split()
 
 
 def test_start_stop_start_reuses_the_data_and_leaves_nothing_behind(_suite_stack):
@@ -52,6 +63,7 @@ def test_start_stop_start_reuses_the_data_and_leaves_nothing_behind(_suite_stack
         first = demo(var)
         assert first["WH_API_KEY"] in p.stdout and first["WH_URL"] in p.stdout, p.stdout
         assert len(first["WH_LOCATION_ID"]) == 20
+        assert sourced_demo(var) == [first["WH_API_KEY"], first["WH_URL"]], sourced_demo(var)
         assert stack("start", env).returncode == 0  # starting twice is harmless
         assert stack("stop", env).returncode == 0
         assert processes_of(var) == [], processes_of(var)

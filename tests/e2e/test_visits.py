@@ -1,7 +1,9 @@
 """Visits: create, get, list with filters, update, delete, the life cycle, their events."""
 import threading
 
-from domain_helpers import FAULT, api_events, create_location, create_visit, new_events, stored_events
+from domain_helpers import (FAULT, SqlSession, api_events, create_location, create_visit, new_events, stored_events,
+                            waiting_for_lock)
+from lib import wait_for
 
 VISIT_KEYS = {"id", "locationId", "state", "firstName", "lastName", "phone", "email", "partySize", "notes", "date",
               "created", "updated"}
@@ -319,14 +321,37 @@ def test_delete_refuses_open_visits_and_cleans_up_finished_ones(stack):
 
 
 
+def serve_in_background(stack, key, visit_id, answer):
+    """PATCHes the visit to SERVED in a thread; answer["r"] gets the response."""
+    t = threading.Thread(target=lambda: answer.update(
+        r=stack.request("PATCH", "/v2/visits/" + visit_id, {"state": "SERVED"}, key=key)))
+    t.start()
+    return t
+
+
+def assert_served_once(stack, account, before, t, answer):
+    """The background PATCH answered 200 SERVED and wrote exactly one set of events."""
+    t.join(30)
+    assert "r" in answer, "the write did not answer within 30 s"
+    r = answer["r"]
+    assert r.status == 200 and r.json["state"] == "SERVED", r
+    evs = new_events(stack, account, before)
+    assert [e["type"] for e in evs] == ["visit.updated", "location-status.updated"], evs
+    assert evs[1]["payload"]["data"]["numServing"] == 1 and evs[1]["payload"]["data"]["numWaiting"] == 0
+
+
+def log_since(path, offset):
+    with open(path) as f:
+        f.seek(offset)
+        return f.read()
+
+
 def test_a_deadlocked_visit_write_is_retried_whole(stack):
     """A database session takes the visit's row and then the location's row while the API
     holds the location and waits for the visit: InnoDB rolls back the lighter transaction
     (the API's) and the API runs the whole transaction again, answering 200 with exactly
     one set of events."""
     import os
-    import subprocess
-    import time
     account, key = stack.new_account()
     loc = create_location(stack, key)
     other = create_location(stack, key)
@@ -336,39 +361,45 @@ def test_a_deadlocked_visit_write_is_retried_whole(stack):
     before = stored_events(stack, account)
     log = os.path.join(stack.var, "api.log")
     log_size = os.path.getsize(log)
-    session = subprocess.Popen(["mariadb", "--no-defaults", "--socket=" + os.path.join(stack.var, "mysql.sock"),
-                                "-uroot", "-N", "-B", "-n", "linehook"], stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
-
-    def say(sql, marker):
-        session.stdin.write(sql + "; SELECT '%s';\n" % marker)
-        session.stdin.flush()
-        while True:
-            line = session.stdout.readline()
-            assert line, session.stderr.read()
-            if line.strip() == marker:
-                return
-
+    session = SqlSession(stack)
     answer = {}
     try:
-        say("SET SESSION innodb_lock_wait_timeout = 20; BEGIN; UPDATE visits SET notes = 'held' "
-            "WHERE location_id = '%s'; SELECT id FROM visits WHERE id = '%s' FOR UPDATE" % (other["id"], v["id"]),
-            "ready")
-        t = threading.Thread(target=lambda: answer.update(
-            r=stack.request("PATCH", "/v2/visits/" + v["id"], {"state": "SERVED"}, key=key)))
-        t.start()
-        time.sleep(1.0)  # the API now holds the location row and waits for the visit row
-        say("SELECT id FROM locations WHERE id = '%s' FOR UPDATE" % loc["id"], "got")
-        say("ROLLBACK", "done")
+        session.say("SET SESSION innodb_lock_wait_timeout = 20; BEGIN; UPDATE visits SET notes = 'held' "
+                    "WHERE location_id = '%s'; SELECT id FROM visits WHERE id = '%s' FOR UPDATE"
+                    % (other["id"], v["id"]), "ready")
+        t = serve_in_background(stack, key, v["id"], answer)
+        # the API now holds the location row and waits for the visit row
+        assert len(wait_for(lambda: waiting_for_lock(stack), timeout=20)) == 1
+        session.say("SELECT id FROM locations WHERE id = '%s' FOR UPDATE" % loc["id"], "got")
+        session.say("ROLLBACK")
     finally:
-        session.stdin.close()
-        session.wait(timeout=30)
-    t.join(30)
-    r = answer["r"]
-    assert r.status == 200 and r.json["state"] == "SERVED", r
-    with open(log) as f:
-        f.seek(log_size)
-        assert "deadlock, transaction retried" in f.read()
-    evs = new_events(stack, account, before)
-    assert [e["type"] for e in evs] == ["visit.updated", "location-status.updated"], evs
-    assert evs[1]["payload"]["data"]["numServing"] == 1 and evs[1]["payload"]["data"]["numWaiting"] == 0
+        session.close()
+    assert_served_once(stack, account, before, t, answer)
+    assert "deadlock, transaction retried" in log_since(log, log_size)
+
+
+def test_a_write_whose_connection_is_lost_is_retried_whole(stack):
+    """The API's database connection is killed while its visit write waits for a row lock:
+    the server rolls that transaction back, and the API reconnects and runs the whole write
+    again, answering 200 with exactly one set of events."""
+    import os
+    account, key = stack.new_account()
+    loc = create_location(stack, key)
+    v = create_visit(stack, key, loc["id"])
+    before = stored_events(stack, account)
+    log = os.path.join(stack.var, "api.log")
+    log_size = os.path.getsize(log)
+    session = SqlSession(stack)
+    answer = {}
+    try:
+        session.say("SET SESSION innodb_lock_wait_timeout = 20; BEGIN; "
+                    "SELECT id FROM visits WHERE id = '%s' FOR UPDATE" % v["id"], "ready")
+        t = serve_in_background(stack, key, v["id"], answer)
+        first = wait_for(lambda: waiting_for_lock(stack), timeout=20)
+        assert len(first) == 1, first
+        stack.sql("KILL CONNECTION %s" % first[0])
+        assert wait_for(lambda: "connection lost, transaction retried" in log_since(log, log_size), timeout=20)
+        session.say("ROLLBACK")
+    finally:
+        session.close()
+    assert_served_once(stack, account, before, t, answer)

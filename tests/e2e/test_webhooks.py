@@ -61,7 +61,7 @@ def count(stack, account):
 def seed_body(location):
     return {"secret": SEED_SECRET, "visitStates": ["PENDING", "BOOKED"],
             "eventTypes": ["visit.created", "visit.updated"], "locationIds": [location], "isActive": False,
-            "url": "https://test.com/test"}
+            "url": "https://hooks.example.com/test"}
 
 
 ANSWER_FIELDS = {"id", "accountId", "url", "eventTypes", "locationIds", "visitStates", "isActive", "description",
@@ -74,7 +74,7 @@ def test_seed_body_creates_a_webhook(stack):
     assert r.status == 201, r
     w = r.json
     assert set(w) == ANSWER_FIELDS | {"secret", "standardSecret"}, sorted(w)
-    assert len(w["id"]) == 20 and w["accountId"] == account and w["url"] == "https://test.com/test"
+    assert len(w["id"]) == 20 and w["accountId"] == account and w["url"] == "https://hooks.example.com/test"
     assert w["eventTypes"] == ["visit.created", "visit.updated"] and w["locationIds"] == [loc]
     assert w["visitStates"] == ["PENDING", "BOOKED"] and w["isActive"] is False and w["status"] == "inactive"
     assert w["secret"] == SEED_SECRET
@@ -98,7 +98,8 @@ def test_generated_secret_is_24_alphanumerics(stack):
 
 
 ALL_TYPES = ["visit.created", "visit.updated", "visit.removed", "location-status.updated", "message.created",
-             "message.updated", "location.created", "location.updated", "location.removed", "webhook.test"]
+             "message.updated", "location.created", "location.updated", "location.removed", "webhook.test",
+             "webhook.disabled", "webhook.recovered"]
 
 # (body fields, expected answer fields): each must create a webhook answering these values.
 VALID = [
@@ -192,7 +193,7 @@ INVALID = [
     ({"url": "https://-bad.example/"}, "url"),
     ({"url": "https://bad-.example/"}, "url"),
     ({"url": "https://under_score.example/"}, "url"),
-    ({"url": "https://a..b/"}, "url"),
+    ({"url": "https://a..example/"}, "url"),
     ({"url": "https://1.2.3.999/"}, "url"),
     ({"url": "https://1.2.3/"}, "url"),
     ({"url": "https://example.com:0/"}, "url"),
@@ -227,6 +228,8 @@ INVALID = [
     ({"isActive": 1}, "isActive"),
     ({"description": "x" * 201}, "description"),
     ({"description": 5}, "description"),
+    ({"description": "two\r\nlines"}, "description"),
+    ({"description": "bell\u0007"}, "description"),
     ({"foo": 1}, "foo"),
     ({"oAuth": "not an object"}, "oAuth"),
     ({"oAuth": {"tokenUrl": "https://a.example/"}}, "oAuth.claims"),
@@ -795,3 +798,27 @@ def test_production_url_rules_refuse_http_and_non_public_literal_hosts(stack):
         assert create(stack, key, url="https://127.0.0.1/hook").status == 201  # the test stack allows it
     finally:
         front.close()
+
+
+def test_a_location_deleted_during_a_webhook_write_is_not_left_in_its_location_ids(stack):
+    """The webhook write share-locks the locations it checks: a location delete that holds
+    the row first makes the write wait, and once it commits the write finds the location
+    gone (400), instead of storing a locationId that no longer exists."""
+    from domain_helpers import SqlSession, waiting_for_lock
+    from lib import wait_for
+    account, key, (loc,) = setup(stack)
+    session = SqlSession(stack)
+    answer = {}
+    try:
+        session.say("BEGIN; SELECT id FROM locations WHERE id = '%s' FOR UPDATE" % loc, "ready")
+        t = threading.Thread(target=lambda: answer.update(r=create(stack, key, locationIds=[loc])))
+        t.start()
+        assert len(wait_for(lambda: waiting_for_lock(stack), timeout=20)) == 1  # the write waits for the row
+        session.say("DELETE FROM locations WHERE id = '%s'; COMMIT" % loc)
+    finally:
+        session.close()
+    t.join(30)
+    r = answer["r"]
+    assert r.status == 400 and r.json["field"] == "locationIds[0]", r
+    assert count(stack, account) == 0
+    assert stack.sql("SELECT COUNT(*) FROM webhook_locations WHERE location_id = '%s'" % loc) == [["0"]]

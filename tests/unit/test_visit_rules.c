@@ -1,5 +1,7 @@
 /* The visit and message life cycles, the status counters and the field validators. */
 #include "common/events.h"
+#include "fcgi-app/core/fields.h"
+#include "fcgi-app/resources/message_rules.h"
 #include "fcgi-app/resources/visit_rules.h"
 #include "tests/unit/test.h"
 
@@ -104,8 +106,8 @@ TEST_SUITE(domain_validators)
 	CHECK(!rules_timezone_valid("Europe/"));
 	CHECK(!rules_timezone_valid("Not a zone"));
 	CHECK(!rules_timezone_valid("Europe//Paris"));
-	CHECK(rules_text_valid("tab\tnew\nline\r"));
-	CHECK(rules_text_valid("UTF-8 \xc3\xa5\xc3\xa4\xc3\xb6"));
-	CHECK(!rules_text_valid("bell\a"));
-	CHECK(!rules_text_valid("del\x7f"));
+	CHECK(field_text_valid("tab\tnew\nline\r"));
+	CHECK(field_text_valid("UTF-8 \xc3\xa5\xc3\xa4\xc3\xb6"));
+	CHECK(!field_text_valid("bell\a"));
+	CHECK(!field_text_valid("del\x7f"));
 }

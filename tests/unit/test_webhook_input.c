@@ -32,46 +32,50 @@ static const struct {
 	const char *body;
 	const char *field; /* "" = valid */
 } input_cases[] = {
-    {"{\"url\":\"https://test.com/test\",\"secret\":\"rUNbNyRdOC2FJm4rzTR5y1cs\",\"visitStates\":[\"PENDING\","
+    {"{\"url\":\"https://hooks.example.com/test\",\"secret\":\"rUNbNyRdOC2FJm4rzTR5y1cs\",\"visitStates\":[\"PENDING\","
      "\"BOOKED\"],\"eventTypes\":[\"visit.created\",\"visit.updated\"],\"locationIds\":[\"AAAAAAAAAAAAAAAAAAAA\"],"
      "\"isActive\":false}",
      ""},
     {"{}", "url"},
-    {"{\"url\":\"https://a.com/\",\"x\":1}", "x"},
+    {"{\"url\":\"https://a.example/\",\"x\":1}", "x"},
     {"{\"url\":1}", "url"},
-    {"{\"url\":\"http://a.com/\"}", "url"},
-    {"{\"url\":\"https://a.com/\",\"secret\":\"123456789012345\"}", "secret"},
-    {"{\"url\":\"https://a.com/\",\"secret\":\"1234567890123456\"}", ""},
-    {"{\"url\":\"https://a.com/\",\"secret\":\"12345678901234\\n5\"}", "secret"},
-    {"{\"url\":\"https://a.com/\",\"eventTypes\":[\"webhook.test\",\"nope\"]}", "eventTypes[1]"},
-    {"{\"url\":\"https://a.com/\",\"eventTypes\":[\"visit.created\",\"visit.created\"]}", "eventTypes[1]"},
-    {"{\"url\":\"https://a.com/\",\"eventTypes\":{}}", "eventTypes"},
-    {"{\"url\":\"https://a.com/\",\"visitStates\":[\"SERVED\",\"SERVING\"]}", "visitStates[1]"},
-    {"{\"url\":\"https://a.com/\",\"visitStates\":[\"serving\"]}", "visitStates[0]"},
-    {"{\"url\":\"https://a.com/\",\"locationIds\":[\"short\"]}", "locationIds[0]"},
-    {"{\"url\":\"https://a.com/\",\"locationIds\":[\"AAAAAAAAAAAAAAAAAAAA\",\"AAAAAAAAAAAAAAAAAAAA\"]}",
+    {"{\"url\":\"http://a.example/\"}", "url"},
+    {"{\"url\":\"https://a.example/\",\"secret\":\"123456789012345\"}", "secret"},
+    {"{\"url\":\"https://a.example/\",\"secret\":\"1234567890123456\"}", ""},
+    {"{\"url\":\"https://a.example/\",\"secret\":\"12345678901234\\n5\"}", "secret"},
+    {"{\"url\":\"https://a.example/\",\"eventTypes\":[\"webhook.test\",\"nope\"]}", "eventTypes[1]"},
+    {"{\"url\":\"https://a.example/\",\"eventTypes\":[\"visit.created\",\"visit.created\"]}", "eventTypes[1]"},
+    {"{\"url\":\"https://a.example/\",\"eventTypes\":{}}", "eventTypes"},
+    {"{\"url\":\"https://a.example/\",\"visitStates\":[\"SERVED\",\"SERVING\"]}", "visitStates[1]"},
+    {"{\"url\":\"https://a.example/\",\"visitStates\":[\"serving\"]}", "visitStates[0]"},
+    {"{\"url\":\"https://a.example/\",\"locationIds\":[\"short\"]}", "locationIds[0]"},
+    {"{\"url\":\"https://a.example/\",\"locationIds\":[\"AAAAAAAAAAAAAAAAAAAA\",\"AAAAAAAAAAAAAAAAAAAA\"]}",
      "locationIds[1]"},
-    {"{\"url\":\"https://a.com/\",\"isActive\":null}", "isActive"},
-    {"{\"url\":\"https://a.com/\",\"description\":null}", ""},
-    {"{\"url\":\"https://a.com/\",\"description\":[]}", "description"},
-    {"{\"url\":\"https://a.com/\",\"oAuth\":null}", ""},
-    {"{\"url\":\"https://a.com/\",\"oAuth\":[]}", "oAuth"},
-    {"{\"url\":\"https://a.com/\",\"oAuth\":{\"tokenUrl\":\"https://t/\",\"claims\":{\"iss\":\"i\",\"sub\":\"s\","
+    {"{\"url\":\"https://a.example/\",\"isActive\":null}", "isActive"},
+    {"{\"url\":\"https://a.example/\",\"description\":null}", ""},
+    {"{\"url\":\"https://a.example/\",\"description\":[]}", "description"},
+    {"{\"url\":\"https://a.example/\",\"description\":\"two\\r\\nlines\"}", "description"},
+    {"{\"url\":\"https://a.example/\",\"description\":\"tab\\there\"}", "description"},
+    {"{\"url\":\"https://a.example/\",\"description\":\"bell\\u0007\"}", "description"},
+    {"{\"url\":\"https://a.example/\",\"description\":\"del\\u007f\"}", "description"},
+    {"{\"url\":\"https://a.example/\",\"oAuth\":null}", ""},
+    {"{\"url\":\"https://a.example/\",\"oAuth\":[]}", "oAuth"},
+    {"{\"url\":\"https://a.example/\",\"oAuth\":{\"tokenUrl\":\"https://t/\",\"claims\":{\"iss\":\"i\",\"sub\":\"s\","
      "\"aud\":\"a\"}}}",
      "oAuth.privateKey"},
-    {"{\"url\":\"https://a.com/\",\"oAuth\":{\"tokenUrl\":\"https://t/\",\"privateKey\":\"x\",\"claims\":{\"iss\":"
+    {"{\"url\":\"https://a.example/\",\"oAuth\":{\"tokenUrl\":\"https://t/\",\"privateKey\":\"x\",\"claims\":{\"iss\":"
      "\"i\",\"sub\":\"s\",\"aud\":\"a\"}}}",
      "oAuth.privateKey"},
-    {"{\"url\":\"https://a.com/\",\"oAuth\":{\"tokenUrl\":\"https://t/\",\"expiresIn\":3601,\"claims\":{}}}",
+    {"{\"url\":\"https://a.example/\",\"oAuth\":{\"tokenUrl\":\"https://t/\",\"expiresIn\":3601,\"claims\":{}}}",
      "oAuth.expiresIn"},
-    {"{\"url\":\"https://a.com/\",\"oAuth\":{\"tokenUrl\":\"https://t/\",\"claims\":{\"iss\":\"i\",\"sub\":\"\","
+    {"{\"url\":\"https://a.example/\",\"oAuth\":{\"tokenUrl\":\"https://t/\",\"claims\":{\"iss\":\"i\",\"sub\":\"\","
      "\"aud\":\"a\"}}}",
      "oAuth.claims.sub"},
-    {"{\"url\":\"https://a.com/\",\"oAuth\":{\"tokenUrl\":\"https://t/\",\"claims\":{\"iss\":\"i\",\"sub\":\"s\","
+    {"{\"url\":\"https://a.example/\",\"oAuth\":{\"tokenUrl\":\"https://t/\",\"claims\":{\"iss\":\"i\",\"sub\":\"s\","
      "\"aud\":\"a\",\"nbf\":1}}}",
      "oAuth.claims.nbf"},
-    {"{\"url\":\"https://a.com/\",\"oAuth\":{\"tokenUrl\":\"ftp://t/\"}}", "oAuth.tokenUrl"},
-    {"{\"url\":\"https://a.com/\",\"oAuth\":{\"key\":1}}", "oAuth.key"},
+    {"{\"url\":\"https://a.example/\",\"oAuth\":{\"tokenUrl\":\"ftp://t/\"}}", "oAuth.tokenUrl"},
+    {"{\"url\":\"https://a.example/\",\"oAuth\":{\"key\":1}}", "oAuth.key"},
 };
 
 TEST_SUITE(webhook_input_cases)
@@ -89,11 +93,11 @@ TEST_SUITE(webhook_input_cases)
 TEST_SUITE(webhook_input_values)
 {
 	struct wh_input in;
-	const char *f = field_of("{\"url\":\"http://a.com/\",\"visitStates\":[\"SERVING\",\"PENDING\"],"
+	const char *f = field_of("{\"url\":\"http://a.example/\",\"visitStates\":[\"SERVING\",\"PENDING\"],"
 	                         "\"description\":\"\\u00e9\\u00e9\"}",
 	                         true, true, &in);
 	CHECK_STR(f, "");
-	CHECK(in.has_url && !strcmp(in.url, "http://a.com/"));
+	CHECK(in.has_url && !strcmp(in.url, "http://a.example/"));
 	CHECK_STR(json_string_value(json_array_get(in.visit_states, 0)), "SERVED");
 	CHECK_STR(json_string_value(json_array_get(in.visit_states, 1)), "PENDING");
 	CHECK(!in.has_event_types && !in.event_types && !in.has_location_ids && !in.has_is_active);
@@ -112,7 +116,7 @@ TEST_SUITE(webhook_description_counts_characters)
 {
 	char body[1024];
 	struct wh_input in;
-	size_t n = (size_t)snprintf(body, sizeof(body), "{\"url\":\"https://a.com/\",\"description\":\"");
+	size_t n = (size_t)snprintf(body, sizeof(body), "{\"url\":\"https://a.example/\",\"description\":\"");
 	for(int i = 0; i < 200; i++)
 		n += (size_t)snprintf(body + n, sizeof(body) - n, "\xc3\xa9");
 	snprintf(body + n, sizeof(body) - n, "\"}");
@@ -168,10 +172,10 @@ TEST_SUITE(webhook_sealed_secret_aad)
 {
 	struct app app;
 	struct buf sealed, plain;
-	char aad[64];
+	char aad[WHROW_AAD_MAX];
 	memset(&app, 0, sizeof(app));
 	memset(app.master_key, 7, sizeof(app.master_key));
-	wh_aad("0T6HyBrXIZuDl73ViyRp", "prev_secret", aad, sizeof(aad));
+	whrow_aad("0T6HyBrXIZuDl73ViyRp", WHROW_PREV_SECRET, aad);
 	CHECK_STR(aad, "webhook:0T6HyBrXIZuDl73ViyRp:prev_secret");
 	CHECK(wh_seal(&app, "0T6HyBrXIZuDl73ViyRp", "secret", "rUNbNyRdOC2FJm4rzTR5y1cs", &sealed) == WH_OK);
 	CHECK(sealed.len == 12 + 24 + 16 && !memmem(sealed.ptr, sealed.len, "rUNbNyRd", 8));
@@ -179,6 +183,13 @@ TEST_SUITE(webhook_sealed_secret_aad)
 	CHECK(crypto_open(app.master_key, "webhook:0T6HyBrXIZuDl73ViyRp:secret", sealed.ptr, sealed.len, &plain) ==
 	      WH_OK);
 	CHECK_STR(buf_str(&plain), "rUNbNyRdOC2FJm4rzTR5y1cs");
+	crypto_buf_wipe(&plain);
+	CHECK(whrow_open(app.master_key, "0T6HyBrXIZuDl73ViyRp", WHROW_SECRET, sealed.ptr, sealed.len, &plain) ==
+	      WH_OK);
+	CHECK_STR(buf_str(&plain), "rUNbNyRdOC2FJm4rzTR5y1cs");
+	crypto_buf_wipe(&plain);
+	CHECK(whrow_open(app.master_key, "AAAAAAAAAAAAAAAAAAAA", WHROW_SECRET, sealed.ptr, sealed.len, &plain) ==
+	      WH_ERR_CRYPTO);
 	crypto_buf_wipe(&plain);
 	CHECK(crypto_open(app.master_key, "webhook:0T6HyBrXIZuDl73ViyRp:oauth_key", sealed.ptr, sealed.len, &plain) ==
 	      WH_ERR_CRYPTO);

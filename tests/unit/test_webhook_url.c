@@ -21,7 +21,7 @@ static const struct {
     {"https://[2001:db8::1]/", false, true, WH_URL_HOST_IPV6, "2001:db8::1", 443},
     {"https://[::ffff:127.0.0.1]:65535/", false, true, WH_URL_HOST_IPV6, "::ffff:127.0.0.1", 65535},
     {"https://a/%41", false, true, WH_URL_HOST_DNS, "a", 443},
-    {"https://x1-y.z9/", false, true, WH_URL_HOST_DNS, "x1-y.z9", 443},
+    {"https://x1-y.z9.example/", false, true, WH_URL_HOST_DNS, "x1-y.z9.example", 443},
     {"http://example.com/", false, false, 0, NULL, 0},
     {"ftp://example.com/", true, false, 0, NULL, 0},
     {"//example.com/", true, false, 0, NULL, 0},
@@ -40,29 +40,29 @@ static const struct {
     {"https://example.com\\@evil.com/", true, false, 0, NULL, 0},
     {"https://example.com/%2", true, false, 0, NULL, 0},
     {"https://example.com/%g0", true, false, 0, NULL, 0},
-    {"https://-a.com/", true, false, 0, NULL, 0},
-    {"https://a-.com/", true, false, 0, NULL, 0},
-    {"https://a..com/", true, false, 0, NULL, 0},
-    {"https://.a.com/", true, false, 0, NULL, 0},
-    {"https://a.com./", true, false, 0, NULL, 0},
-    {"https://a_b.com/", true, false, 0, NULL, 0},
+    {"https://-a.example/", true, false, 0, NULL, 0},
+    {"https://a-.example/", true, false, 0, NULL, 0},
+    {"https://a..example/", true, false, 0, NULL, 0},
+    {"https://.a.example/", true, false, 0, NULL, 0},
+    {"https://a.example./", true, false, 0, NULL, 0},
+    {"https://a_b.example/", true, false, 0, NULL, 0},
     {"https://1.2.3.4.5/", true, false, 0, NULL, 0},
     {"https://1.2.3/", true, false, 0, NULL, 0},
     {"https://256.1.1.1/", true, false, 0, NULL, 0},
     {"https://0x7f.1/", true, false, 0, NULL, 0}, /* a numeric last label must make dotted IPv4 */
-    {"https://1e100.net/", true, true, WH_URL_HOST_DNS, "1e100.net", 443},
+    {"https://1e100.example/", true, true, WH_URL_HOST_DNS, "1e100.example", 443},
     {"https://123.example/", true, true, WH_URL_HOST_DNS, "123.example", 443},
     {"https://[::1/", true, false, 0, NULL, 0},
     {"https://[::1]x/", true, false, 0, NULL, 0},
     {"https://[fe80::1%eth0]/", true, false, 0, NULL, 0},
     {"https://[]/", true, false, 0, NULL, 0},
     {"https://::1/", true, false, 0, NULL, 0},
-    {"https://a.com:0/", true, false, 0, NULL, 0},
-    {"https://a.com:65536/", true, false, 0, NULL, 0},
-    {"https://a.com:/", true, false, 0, NULL, 0},
-    {"https://a.com:123456/", true, false, 0, NULL, 0},
-    {"https://a.com:-1/", true, false, 0, NULL, 0},
-    {"https://a.com:80:80/", true, false, 0, NULL, 0},
+    {"https://a.example:0/", true, false, 0, NULL, 0},
+    {"https://a.example:65536/", true, false, 0, NULL, 0},
+    {"https://a.example:/", true, false, 0, NULL, 0},
+    {"https://a.example:123456/", true, false, 0, NULL, 0},
+    {"https://a.example:-1/", true, false, 0, NULL, 0},
+    {"https://a.example:80:80/", true, false, 0, NULL, 0},
 };
 
 TEST_SUITE(webhook_url_cases)
@@ -90,8 +90,8 @@ TEST_SUITE(webhook_url_length)
 {
 	char url[WH_URL_MAX + 2];
 	struct jx_err err;
-	size_t prefix = strlen("https://a.com/");
-	memcpy(url, "https://a.com/", prefix);
+	size_t prefix = strlen("https://a.example/");
+	memcpy(url, "https://a.example/", prefix);
 	memset(url + prefix, 'x', WH_URL_MAX - prefix);
 	url[WH_URL_MAX] = '\0';
 	CHECK(wh_url_check(url, false, "url", NULL, &err) == WH_OK);

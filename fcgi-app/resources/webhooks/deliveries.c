@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/delivery_row.h"
 #include "common/log.h"
+#include "common/xalloc.h"
 #include "fcgi-app/resources/webhooks/deliveries.h"
 
 #define DELIVERY_COLS                                                                                                  \
@@ -55,7 +57,7 @@ static json_t *delivery_json(const struct db_rows *rows, size_t r)
 	set_int_or_null(d, "lastStatusCode", rows, r, 5);
 	jx_set_str(d, "lastError", db_rows_get(rows, r, 6));
 	set_time_col(d, "lastAttemptAt", rows, r, 7);
-	if(!strcmp(status, "pending"))
+	if(!strcmp(status, DELIVERY_PENDING))
 		set_time_col(d, "nextAttemptAt", rows, r, 8);
 	else
 		json_object_set_new(d, "nextAttemptAt", json_null());
@@ -74,9 +76,7 @@ static json_t *snippet_json(const char *s, size_t len)
 	v = json_stringn(s, len);
 	if(v)
 		return v;
-	copy = malloc(len + 1);
-	if(!copy)
-		abort();
+	copy = xmalloc(len + 1);
 	for(size_t i = 0; i < len; i++)
 		copy[i] = (unsigned char)s[i] < 0x80 ? s[i] : '?';
 	v = json_stringn(copy, len);
@@ -119,7 +119,7 @@ enum wh_err deliveries_list(struct request *req)
 	enum wh_err result = http_query_only(req, allowed);
 	if(!result)
 		result = http_page(req, &page);
-	if(!result && status && strcmp(status, "pending") && strcmp(status, "succeeded") && strcmp(status, "failed"))
+	if(!result && status && !delivery_status_valid(status))
 		result = jx_fail(&req->err, "status", "status: must be pending, succeeded or failed");
 	if(!result)
 		result = webhook_check(req, webhook_id);
@@ -211,7 +211,7 @@ enum wh_err deliveries_get(struct request *req)
 /* A manual attempt now. While an attempt is in flight (a live lease) the row keeps its
  * lease; the worker sees manual = 1 when it records that attempt and makes it due again. */
 static const char sql_resend[] =
-    "UPDATE deliveries SET status = 'pending', manual = 1, "
+    "UPDATE deliveries SET status = '" DELIVERY_PENDING "', manual = 1, "
     "next_attempt_at = IF(lease_token IS NOT NULL AND lease_expires > ?, next_attempt_at, ?), updated = ? "
     "WHERE id = ? AND webhook_id = ? AND account_id = ?";
 
@@ -242,8 +242,8 @@ enum wh_err deliveries_resend(struct request *req)
 }
 
 static const char sql_recover[] =
-    "UPDATE deliveries SET status = 'pending', manual = 1, next_attempt_at = ?, updated = ? "
-    "WHERE webhook_id = ? AND status = 'failed' AND created >= ? AND created < ? LIMIT 500";
+    "UPDATE deliveries SET status = '" DELIVERY_PENDING "', manual = 1, next_attempt_at = ?, updated = ? "
+    "WHERE webhook_id = ? AND status = '" DELIVERY_FAILED "' AND created >= ? AND created < ? LIMIT 500";
 
 static enum wh_err recover_window(struct request *req, json_t *body, long long *since, long long *until)
 {

@@ -2,16 +2,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "common/crypto.h"
 #include "common/log.h"
 #include "fcgi-app/resources/webhooks/webhooks.h"
-#include "fcgi-app/core/idempotency.h"
 #include "fcgi-app/core/outbox.h"
+#include "fcgi-app/core/tx.h"
 #include "fcgi-app/resources/webhooks/webhooks_store.h"
 #include "fcgi-app/resources/webhooks/webhooks_input.h"
 #include "fcgi-app/resources/webhooks/webhooks_write.h"
-
-#define TX_ATTEMPTS 3
 
 /* What a write transaction needs and produces. */
 struct wh_tx {
@@ -21,50 +21,33 @@ struct wh_tx {
 	char secret[WH_SECRET_MAX + 1]; /* create and rotate: the secret in force afterwards */
 	long long overlap_seconds;
 	json_t *answer;          /* new */
-	bool replayed;           /* an idempotent replay was sent */
 	struct urlpolicy policy; /* for the URLs of the body */
 };
 
-typedef enum wh_err (*tx_fn)(struct request *req, struct wh_tx *tx);
-
-/* Runs fn in a transaction, committing on success, retrying on deadlock. */
-static enum wh_err tx_run(struct request *req, tx_fn fn, struct wh_tx *tx)
+/* Every run of a transaction starts without the answer an earlier run built. */
+static struct wh_tx *tx_start(void *ctx)
 {
-	struct db *db = req->app->db;
-	enum wh_err result = WH_OK;
-	for(int attempt = 1; attempt <= TX_ATTEMPTS; attempt++) {
-		result = db_begin(db);
-		if(!result)
-			result = fn(req, tx);
-		if(!result)
-			result = db_commit(db);
-		if(!result)
-			return WH_OK;
-		db_rollback(db);
-		json_decref(tx->answer);
-		tx->answer = NULL;
-		if(!db_last_retryable(db) || tx->replayed)
-			break;
-		log_info("%s %s: transaction retried after a deadlock", req->method, req->path);
-	}
-	return result;
+	struct wh_tx *tx = ctx;
+	jx_decref_wiped(tx->answer);
+	tx->answer = NULL;
+	return tx;
 }
 
-/* tx_run, then the answer with status unless an idempotent replay already answered. */
+/* tx_run, then the answer with status. */
 static enum wh_err tx_answer(struct request *req, tx_fn fn, struct wh_tx *tx, int status)
 {
 	enum wh_err result = tx_run(req, fn, tx);
-	if(!result && !tx->replayed)
+	if(!result)
 		http_send_json(req, status, tx->answer);
 	return result;
 }
 
 static void wh_tx_release(struct wh_tx *tx)
 {
-	memset(tx->secret, 0, sizeof(tx->secret));
-	json_decref(tx->answer);
+	OPENSSL_cleanse(tx->secret, sizeof(tx->secret));
+	jx_decref_wiped(tx->answer);
 	wh_input_release(&tx->in);
-	json_decref(tx->body);
+	jx_decref_wiped(tx->body);
 	urlpolicy_release(&tx->policy);
 	memset(tx, 0, sizeof(*tx));
 }
@@ -103,15 +86,12 @@ static enum wh_err render_id(struct request *req, const char *id, json_t **out)
 	return wh_load_view(req->app->db, req->account_id, id, out);
 }
 
-static enum wh_err create_tx(struct request *req, struct wh_tx *tx)
+static enum wh_err create_tx(struct request *req, void *ctx)
 {
+	struct wh_tx *tx = tx_start(ctx);
 	struct db *db = req->app->db;
-	struct idem idem;
 	const json_t *locs = tx->in.location_ids;
-	enum wh_err result = idem_begin(req, tx->body, &idem, &tx->replayed);
-	if(result || tx->replayed)
-		return result;
-	result = wh_lock_account(db, req->account_id);
+	enum wh_err result = wh_lock_account(db, req->account_id);
 	if(!result)
 		result = wh_check_locations(db, req->account_id, locs, &req->err);
 	if(!result)
@@ -122,8 +102,6 @@ static enum wh_err create_tx(struct request *req, struct wh_tx *tx)
 		result = render_id(req, tx->id, &tx->answer);
 	if(!result)
 		result = add_secret(tx->answer, tx->secret);
-	if(!result)
-		result = idem_record(req, &idem, 201, tx->answer);
 	return result;
 }
 
@@ -152,7 +130,7 @@ enum wh_err webhooks_create(struct request *req)
 		wh_secret_generate(tx.secret);
 	id_new(id);
 	tx.id = id;
-	result = tx_answer(req, create_tx, &tx, 201);
+	result = tx_create(req, tx.body, create_tx, &tx, &tx.answer);
 out:
 	wh_tx_release(&tx);
 	return result;
@@ -217,8 +195,9 @@ enum wh_err webhooks_get(struct request *req)
 	return WH_OK;
 }
 
-static enum wh_err update_tx(struct request *req, struct wh_tx *tx)
+static enum wh_err update_tx(struct request *req, void *ctx)
 {
+	struct wh_tx *tx = tx_start(ctx);
 	struct db *db = req->app->db;
 	struct wh_row row = {0};
 	const json_t *locs = tx->in.location_ids;
@@ -255,8 +234,9 @@ out:
 	return result;
 }
 
-static enum wh_err delete_tx(struct request *req, struct wh_tx *tx)
+static enum wh_err delete_tx(struct request *req, void *ctx)
 {
+	struct wh_tx *tx = ctx;
 	static const char q_locs[] = "DELETE FROM webhook_locations WHERE webhook_id = ?";
 	static const char q_hook[] = "DELETE FROM webhooks WHERE id = ?";
 	struct wh_row row;
@@ -281,8 +261,9 @@ enum wh_err webhooks_delete(struct request *req)
 	return result;
 }
 
-static enum wh_err rotate_tx(struct request *req, struct wh_tx *tx)
+static enum wh_err rotate_tx(struct request *req, void *ctx)
 {
+	struct wh_tx *tx = tx_start(ctx);
 	struct wh_row row;
 	enum wh_err result = wh_load(req->app->db, req->account_id, tx->id, true, &row);
 	if(result)
@@ -320,8 +301,9 @@ out:
 	return result;
 }
 
-static enum wh_err test_tx(struct request *req, struct wh_tx *tx)
+static enum wh_err test_tx(struct request *req, void *ctx)
 {
+	struct wh_tx *tx = tx_start(ctx);
 	struct outbox_event ev = {0};
 	char event_id[ID_LEN + 1];
 	json_t *data = NULL;

@@ -5,6 +5,7 @@
 
 #include "common/crypto.h"
 #include "common/events.h"
+#include "fcgi-app/core/fields.h"
 #include "fcgi-app/resources/webhooks/webhook_url.h"
 #include "fcgi-app/resources/webhooks/webhooks_oauth.h"
 
@@ -124,6 +125,9 @@ static enum wh_err scalars_parse(json_t *body, const struct wh_rules *rules, str
 			return jx_fail(err, "description", "description: must be a string or null");
 		if(utf8_chars(json_string_value(desc)) > WH_DESCRIPTION_MAX)
 			return jx_fail(err, "description", "description: at most %d characters", WH_DESCRIPTION_MAX);
+		/* One line of text shown in the settings page: no control character at all. */
+		if(!field_text_valid(json_string_value(desc)) || strpbrk(json_string_value(desc), "\t\r\n"))
+			return jx_fail(err, "description", "description: must not contain control characters");
 		in->description = json_string_value(desc);
 	}
 	return WH_OK;

@@ -5,6 +5,7 @@
 #include "common/crypto.h"
 #include "common/json_util.h"
 #include "common/log.h"
+#include "fcgi-app/core/resource.h"
 #include "fcgi-app/resources/webhooks/webhooks_store.h"
 
 static enum wh_err wh_location_ids(struct db *db, const char *id, json_t **out)
@@ -132,23 +133,10 @@ enum wh_err wh_load_view(struct db *db, const char *account_id, const char *id, 
 	*out = NULL;
 	if(result)
 		return result;
-	if(rows.nrows == 1)
-		*out = wh_render_view(&rows, 0);
-	else
-		result = WH_ERR_NOT_FOUND;
-	db_rows_release(&rows);
-	return result;
-}
-
-void wh_aad(const char *id, const char *what, char *out, size_t outlen)
-{
-	snprintf(out, outlen, "webhook:%s:%s", id, what);
+	return resource_one(&rows, wh_render_view, out);
 }
 
 enum wh_err wh_seal(const struct app *app, const char *id, const char *what, const char *plain, struct buf *out)
 {
-	char aad[64];
-	buf_init(out, 0);
-	wh_aad(id, what, aad, sizeof(aad));
-	return crypto_seal(app->master_key, aad, plain, strlen(plain), out);
+	return whrow_seal(app->master_key, id, what, plain, out);
 }

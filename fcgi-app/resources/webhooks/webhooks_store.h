@@ -8,6 +8,7 @@
 
 #include "common/buf.h"
 #include "common/db.h"
+#include "common/webhook_row.h"
 #include "fcgi-app/core/app.h"
 #include "fcgi-app/resources/webhooks/webhook_stats.h"
 
@@ -65,10 +66,8 @@ json_t *wh_render_view(const struct db_rows *rows, size_t r);
  * WH_ERR_NOT_FOUND when it does not exist or belongs to another account. */
 enum wh_err wh_load_view(struct db *db, const char *account_id, const char *id, json_t **out);
 
-/* The AAD binding a sealed value to its webhook: "webhook:<id>:<what>" with what one of
- * "secret", "prev_secret", "oauth_key" (the worker opens them with the same strings). */
-void wh_aad(const char *id, const char *what, char *out, size_t outlen);
-/* Seals plain under the master key for webhook id; out is initialised here. */
+/* Seals plain under the master key for webhook id's column what (WHROW_* of
+ * common/webhook_row.h); out is initialised here. */
 enum wh_err wh_seal(const struct app *app, const char *id, const char *what, const char *plain, struct buf *out);
 
 #endif

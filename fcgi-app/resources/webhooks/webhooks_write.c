@@ -21,7 +21,9 @@ enum wh_err wh_lock_account(struct db *db, const char *account_id)
 
 enum wh_err wh_check_locations(struct db *db, const char *account_id, const json_t *ids, struct jx_err *err)
 {
-	static const char sql[] = "SELECT 1 FROM locations WHERE id = ? AND account_id = ?";
+	/* Shared locks until the transaction ends: a location delete (FOR UPDATE) waits, so it
+	 * can't leave the webhook with a locationId that no longer exists. */
+	static const char sql[] = "SELECT 1 FROM locations WHERE id = ? AND account_id = ? LOCK IN SHARE MODE";
 	for(size_t i = 0; i < json_array_size(ids); i++) {
 		const char *loc = json_string_value(json_array_get(ids, i));
 		struct db_rows rows;
@@ -115,10 +117,10 @@ enum wh_err wh_insert(const struct app *app, const char *account_id, const char 
 	char *types = dump_or_empty(in->event_types), *states = dump_or_empty(in->visit_states);
 	char *oauth = in->oauth_meta ? jx_dumps(in->oauth_meta) : NULL;
 	long long now = time_now_ms();
-	enum wh_err result = wh_seal(app, id, "secret", secret, &sec);
+	enum wh_err result = wh_seal(app, id, WHROW_SECRET, secret, &sec);
 	buf_init(&key, 0);
 	if(!result && in->oauth_key)
-		result = wh_seal(app, id, "oauth_key", in->oauth_key, &key);
+		result = wh_seal(app, id, WHROW_OAUTH_KEY, in->oauth_key, &key);
 	if(!result)
 		result = db_exec(app->db, sql,
 		                 DBP(db_str(id), db_str(account_id), db_str(in->url), db_blob(sec.ptr, sec.len),
@@ -184,14 +186,14 @@ static enum wh_err update_secrets(const struct app *app, const char *id, const s
 	enum wh_err result = WH_OK;
 	buf_init(&b, 0);
 	if(in->has_secret) {
-		result = wh_seal(app, id, "secret", in->secret, &b);
+		result = wh_seal(app, id, WHROW_SECRET, in->secret, &b);
 		if(!result)
 			result = db_exec(app->db, q_secret, DBP(db_blob(b.ptr, b.len), db_str(id)), NULL, NULL);
 		buf_release(&b);
 	}
 	if(!result && in->has_oauth && (!in->oauth_meta || in->oauth_key)) {
 		if(in->oauth_key)
-			result = wh_seal(app, id, "oauth_key", in->oauth_key, &b);
+			result = wh_seal(app, id, WHROW_OAUTH_KEY, in->oauth_key, &b);
 		if(!result)
 			result = db_exec(app->db, q_key, DBP(b.len ? db_blob(b.ptr, b.len) : db_null(), db_str(id)),
 			                 NULL, NULL);
@@ -218,7 +220,6 @@ enum wh_err wh_rotate(const struct app *app, const char *id, const char *secret,
 	                            "updated = ? WHERE id = ?";
 	struct db_rows rows;
 	struct buf old, prev, next;
-	char aad[64];
 	long long now = time_now_ms();
 	enum wh_err result = db_exec(app->db, q_get, DBP(db_str(id)), &rows, NULL);
 	if(result)
@@ -226,14 +227,13 @@ enum wh_err wh_rotate(const struct app *app, const char *id, const char *secret,
 	buf_init(&old, 0);
 	buf_init(&prev, 0);
 	buf_init(&next, 0);
-	wh_aad(id, "secret", aad, sizeof(aad));
-	result = rows.nrows == 1
-	             ? crypto_open(app->master_key, aad, db_rows_get(&rows, 0, 0), db_rows_len(&rows, 0, 0), &old)
-	             : WH_ERR_NOT_FOUND;
+	result = rows.nrows == 1 ? whrow_open(app->master_key, id, WHROW_SECRET, db_rows_get(&rows, 0, 0),
+	                                      db_rows_len(&rows, 0, 0), &old)
+	                         : WH_ERR_NOT_FOUND;
 	if(!result && overlap_seconds > 0)
-		result = wh_seal(app, id, "prev_secret", buf_str(&old), &prev);
+		result = wh_seal(app, id, WHROW_PREV_SECRET, buf_str(&old), &prev);
 	if(!result)
-		result = wh_seal(app, id, "secret", secret, &next);
+		result = wh_seal(app, id, WHROW_SECRET, secret, &next);
 	if(!result)
 		result =
 		    db_exec(app->db, q_set,

@@ -13,7 +13,8 @@
 /* Locks the account's row: concurrent webhook writes of one account queue behind it. */
 enum wh_err wh_lock_account(struct db *db, const char *account_id);
 
-/* Every id of ids must be a location of the account: else 400 naming locationIds[i]. */
+/* Every id of ids must be a location of the account: else 400 naming locationIds[i]. The
+ * rows are share-locked until the transaction ends, so none is deleted under the write. */
 enum wh_err wh_check_locations(struct db *db, const char *account_id, const json_t *ids, struct jx_err *err);
 
 /* Would a webhook with these location ids ([] = account-wide) exceed a limit, not counting

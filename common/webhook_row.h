@@ -1,0 +1,40 @@
+/* The webhooks table as both binaries see it: the sealed columns and the AAD that binds
+ * each sealed value to its row and column, built here and nowhere else.
+ *
+ *   struct buf plain;
+ *   result = whrow_open(key, id, WHROW_SECRET, blob, bloblen, &plain);
+ *   ...
+ *   crypto_buf_wipe(&plain);
+ */
+#ifndef WH_WEBHOOK_ROW_H
+#define WH_WEBHOOK_ROW_H
+#include <stddef.h>
+
+#include "common/buf.h"
+#include "common/crypto.h"
+#include "common/err.h"
+
+/* What a sealed value is (the last part of its AAD) and the column that holds it. */
+#define WHROW_SECRET "secret"           /* column secret_enc: the signing secret */
+#define WHROW_PREV_SECRET "prev_secret" /* column prev_secret_enc: the secret before a rotation */
+#define WHROW_OAUTH_KEY "oauth_key"     /* column oauth_key_enc: the OAuth private key (PEM) */
+
+/* Room for any AAD whrow_aad builds (id of ID_LEN characters). */
+#define WHROW_AAD_MAX 64
+
+/* The AAD of a sealed value: "webhook:<id>:<what>" (what: WHROW_*). out needs
+ * WHROW_AAD_MAX bytes; a longer result is cut, which then fails to open. */
+void whrow_aad(const char *id, const char *what, char out[WHROW_AAD_MAX]);
+
+/* Seals plain (NUL-terminated) for webhook id's column what; out is initialised here
+ * (release with buf_release). */
+enum wh_err whrow_seal(const unsigned char key[CRYPTO_KEY_LEN], const char *id, const char *what, const char *plain,
+                       struct buf *out);
+
+/* Opens a value sealed by whrow_seal for the same id and what into plain (initialised
+ * here; release with crypto_buf_wipe). WH_ERR_CRYPTO when it was sealed for another row
+ * or column, or altered. */
+enum wh_err whrow_open(const unsigned char key[CRYPTO_KEY_LEN], const char *id, const char *what, const void *sealed,
+                       size_t len, struct buf *plain);
+
+#endif

@@ -1,0 +1,101 @@
+/* The write-transaction runner and the idempotent create built on it. */
+#include "fcgi-app/core/tx.h"
+
+#include <time.h>
+
+#include "common/log.h"
+#include "common/txfate.h"
+#include "fcgi-app/core/idempotency.h"
+#include "fcgi-app/core/outbox.h"
+
+/* Backoff before run n + 1 (n >= 1): 5, 10, 20, 40 ms, plus 0..7 eighths of that at random
+ * so that two transactions that deadlocked each other don't meet again in step. */
+static void tx_backoff(int n)
+{
+	long ms = 5L << (n - 1);
+	char c[2];
+	id_random(c, 1);
+	ms += ms * ((unsigned char)c[0] % 8) / 8;
+	nanosleep(&(struct timespec){ms / 1000, (ms % 1000) * 1000000L}, NULL);
+}
+
+enum wh_err tx_run(struct request *req, tx_fn fn, void *ctx)
+{
+	struct db *db = req->app->db;
+	enum wh_err result = WH_ERR_INTERNAL;
+	for(int run = 1; run <= TX_TRIES; run++) {
+		bool at_commit = false;
+		enum txfate fate;
+		unsigned e;
+		result = db_begin(db);
+		if(result)
+			return result;
+		result = fn(req, ctx);
+		if(!result) {
+			at_commit = true;
+			result = db_commit(db);
+		}
+		e = db_last_errno(db);
+		fate = txfate_of(result, e, at_commit);
+		if(fate == TXFATE_DONE)
+			return WH_OK;
+		db_rollback(db);
+		if(fate == TXFATE_UNKNOWN) {
+			log_warn("%s %s: connection lost during COMMIT, outcome unknown", req->method, req->path);
+			jx_fail(&req->err, NULL,
+			        "the database connection was lost while committing: the change may or "
+			        "may not have been applied");
+			return WH_ERR_DB_DOWN;
+		}
+		if(fate != TXFATE_RETRY || req->answered)
+			return result;
+		log_info("%s %s: %s, transaction retried (%d)", req->method, req->path, txfate_reason(e), run);
+		if(run < TX_TRIES)
+			tx_backoff(run);
+	}
+	return result;
+}
+
+struct tx_create_ctx {
+	const json_t *body;
+	tx_fn fn;
+	void *ctx;
+	json_t **answer;
+	bool replayed;
+};
+
+static enum wh_err tx_create_fn(struct request *req, void *ctx)
+{
+	struct tx_create_ctx *c = ctx;
+	struct idem idem;
+	enum wh_err result = idem_begin(req, c->body, &idem, &c->replayed);
+	if(result || c->replayed)
+		return result;
+	result = c->fn(req, c->ctx);
+	if(!result)
+		result = idem_record(req, &idem, 201, *c->answer);
+	return result;
+}
+
+enum wh_err tx_create(struct request *req, const json_t *body, tx_fn fn, void *ctx, json_t **answer)
+{
+	struct tx_create_ctx c = {body, fn, ctx, answer, false};
+	enum wh_err result = tx_run(req, tx_create_fn, &c);
+	if(!result && !c.replayed)
+		http_send_json(req, 201, *answer);
+	return result;
+}
+
+enum wh_err tx_emit(struct request *req, const char *type, const char *location_id, const char *visit_state,
+                    const json_t *data)
+{
+	struct outbox_event ev = {
+	    .account_id = req->account_id,
+	    .location_id = location_id,
+	    .type = type,
+	    .visit_state = visit_state,
+	    .webhook_id = NULL,
+	    .data = data,
+	};
+	return outbox_emit(req->app->db, &req->app->cfg, &ev, NULL);
+}

@@ -1,0 +1,37 @@
+/* The API's one write-transaction runner: every write of every resource runs in tx_run
+ * (or tx_create for a creating POST), which retries the whole transaction, boundedly and
+ * with backoff, when common/txfate.h says it is safe to. */
+#ifndef WH_TX_H
+#define WH_TX_H
+#include <jansson.h>
+
+#include "fcgi-app/core/http.h"
+
+/* At most this many runs of one transaction. */
+#define TX_TRIES 5
+
+/* A write transaction's body: runs between db_begin and db_commit and may be run again
+ * from the start, so it must (re)set everything it produces, releasing what an earlier
+ * run left. It may answer the request itself (an idempotent replay); then it is not rerun. */
+typedef enum wh_err (*tx_fn)(struct request *req, void *ctx);
+
+/* Runs fn in a transaction and commits. On a deadlock, lock wait timeout or lost
+ * connection (in fn or a failed COMMIT) rolls back, waits a little longer each time and
+ * runs it again, up to TX_TRIES runs. A connection lost during COMMIT answers
+ * WH_ERR_DB_DOWN (503) with a message saying the write may or may not have been applied.
+ * Any other error rolls back and is returned (req->err as fn filled it). */
+enum wh_err tx_run(struct request *req, tx_fn fn, void *ctx);
+
+/* A creating POST: tx_run with the request's Idempotency-Key claimed first in the
+ * transaction and fn's answer (*answer, set by fn) recorded in it, then answers 201
+ * with *answer. A replay (same key and body within 24 h) answers the first answer and runs
+ * nothing; the same key with another body is WH_ERR_IDEM_REUSED (409). body is borrowed;
+ * *answer stays the caller's to release. */
+enum wh_err tx_create(struct request *req, const json_t *body, tx_fn fn, void *ctx, json_t **answer);
+
+/* Inside a write transaction: outbox_emit of an event of the request's account, so the
+ * event commits with the write or not at all. data is borrowed. */
+enum wh_err tx_emit(struct request *req, const char *type, const char *location_id, const char *visit_state,
+                    const json_t *data);
+
+#endif
