@@ -215,7 +215,8 @@ def test_installed_binaries_answer_without_a_database(pk):
     # built to read the installed config when no --config is given
     assert "/etc/linehook/webhooks.conf" in p.stdout and "setup" in p.stdout, p.stdout
     assert run([api, "--version"]).stdout.startswith("linehook-api ")
-    assert run([pk.path("/usr/bin/linehook-worker"), "--version"]).returncode == 0
+    assert run([pk.path("/usr/bin/linehook-worker"), "--version"]).stdout.startswith("linehook-worker ")
+    assert "/etc/linehook/webhooks.conf" in run([pk.path("/usr/bin/linehook-worker"), "--help"]).stdout
     st = os.stat(pk.conf)
     assert stat.S_IMODE(st.st_mode) == 0o640, oct(st.st_mode)
     p = pk.api("print-config")
