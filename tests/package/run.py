@@ -3,8 +3,8 @@ machine stays as it is): build it with `scripts/deb.sh` (what `make deb` runs), 
 systemd units verified, then the package extracted into a temporary root and run from there
 with its installed config layout: `linehook-api setup` against a private MariaDB, the API
 behind a private Apache that includes the installed site (HTTP and HTTPS) and a private
-lighttpd that includes the installed snippet, and one event delivered by the installed
-worker to a loopback receiver.
+lighttpd that includes the installed snippet (HTTP, and HTTPS with its example uncommented),
+and one event delivered by the installed worker to a loopback receiver.
 
 The installed files are used as shipped; only what ties them to this machine's fixed places
 is rewritten for the private servers: ports, /usr/share/linehook, /run/linehook/api.sock
@@ -313,7 +313,7 @@ def make_cert(pk):
 
 def start_apache(pk):
     pk.http_port, pk.tls_port = lib.free_port(), lib.free_port()
-    crt, key = make_cert(pk)
+    pk.cert = crt, key = make_cert(pk)
     site = installed(pk, "/etc/apache2/sites-available/linehook.conf", [
         ("<VirtualHost *:80>", "<VirtualHost *:%d>" % pk.http_port),
         ("<VirtualHost *:443>", "<VirtualHost *:%d>" % pk.tls_port),
@@ -400,11 +400,19 @@ def test_installed_worker_delivers_an_event(pk):
 
 
 def test_api_through_the_installed_lighttpd_snippet(pk):
-    port = lib.free_port()
+    port, tls_port = lib.free_port(), lib.free_port()
+    crt, key = pk.cert
     snippet = installed(pk, "/etc/lighttpd/conf-available/50-linehook.conf", [
         ("/usr/share/linehook/www", pk.path("/usr/share/linehook/www")),
         ("/usr/share/linehook/errors/", pk.path("/usr/share/linehook/errors/")),
-        ('"/run/linehook/api.sock"', '"%s"' % pk.api_sock)])
+        ('"/run/linehook/api.sock"', '"%s"' % pk.api_sock),
+        # its HTTPS example, uncommented as its comment says
+        ('#server.modules += ("mod_openssl")', 'server.modules += ("mod_openssl")'),
+        ('#$SERVER["socket"] == "0.0.0.0:443" {', '$SERVER["socket"] == "127.0.0.1:%d" {' % tls_port),
+        ('#  ssl.engine = "enable"', '  ssl.engine = "enable"'),
+        ('#  ssl.pemfile = "/etc/ssl/certs/ssl-cert-snakeoil.pem"', '  ssl.pemfile = "%s"' % crt),
+        ('#  ssl.privkey = "/etc/ssl/private/ssl-cert-snakeoil.key"', '  ssl.privkey = "%s"' % key),
+        ('\n#}\n', '\n}\n')])
     d = os.path.join(pk.tmp, "lighttpd")
     os.makedirs(d)
     shutil.chown(d, "www-data", "www-data")  # lighttpd opens its log after dropping to www-data
@@ -437,6 +445,9 @@ server.modules += ( "mod_dirlisting", "mod_staticfile" )
         "Content-Security-Policy", ""), (status, headers)
     status, _, body = http(base + "/v2/webhooks", key=pk.key)
     assert status == 200 and len(json.loads(body)["results"]) == 1, body
+    status, headers, body = http("https://127.0.0.1:%d/v2/webhooks" % tls_port, key=pk.key, tls=True)
+    assert status == 200 and len(json.loads(body)["results"]) == 1, body
+    assert "default-src 'none'" in headers.get("Content-Security-Policy", "")
 
 
 def test_api_stops_on_sigterm(pk):
