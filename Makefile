@@ -136,6 +136,7 @@ help:
 	@echo 'make start   the same stack in the background; writes $$WH_VAR/demo.env'
 	@echo 'make stop    stop the background stack'
 	@echo 'make test    install missing packages, build, run every suite on a private stack'
+	@echo 'make fuzz    run every libFuzzer target of tests/fuzz/ for FUZZ_SECONDS (60) each'
 	@echo 'make bench   run the benchmarks and print their table'
 	@echo 'make test T=test_webhooks   only the e2e cases of tests/e2e/test_webhooks.py (T=file::case for one)'
 	@echo 'make SAN=1   build with AddressSanitizer and UndefinedBehaviorSanitizer (also: make test SAN=1)'
@@ -161,3 +162,43 @@ $(BUILD)/bench-sink: $(BUILD)/obj/bench/sink.o
 
 $(BUILD)/bench-post: $(BUILD)/obj/bench/post.o
 	$(CC) $(LDFLAGS_BASE) $(LDFLAGS) -o $@ $^ -lcurl
+
+# ---- Fuzzing (tests/fuzz/): one libFuzzer target per tests/fuzz/fuzz_*.c, built with clang
+# and -fsanitize=fuzzer,address,undefined against the API's and common/'s own code.
+# `make fuzz` runs each for FUZZ_SECONDS (scripts/fuzz.sh); `make test` runs each briefly. ----
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD := $(BUILD)/fuzz
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE $(WARN) -I. -I/usr/include/mariadb \
+               -include common/banned.h -MMD -MP $(FUZZ_SAN) -fsanitize=fuzzer-no-link
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(FUZZ_SRC))
+FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(COMMON_SRC) $(filter-out fcgi-app/main.c,$(API_SRC))) \
+                $(FUZZ_BUILD)/obj/gen/openapi.o
+.PHONY: fuzz fuzz-build
+.SECONDARY: $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/obj/tests/fuzz/%.o,$(FUZZ_SRC)) $(FUZZ_LIB_OBJ)
+-include $(shell find $(FUZZ_BUILD)/obj -name '*.d' 2>/dev/null)
+
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "FUZZ-CC $<"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_BUILD)/obj/gen/openapi.o: $(BUILD)/gen/openapi.c
+	@mkdir -p $(dir $@)
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIB_OBJ)
+	@echo "FUZZ-LD $@"
+	@$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ -lfcgi $(LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: deps fuzz-build
+	@WH_BUILD=$(BUILD) scripts/fuzz.sh $(FUZZ_SECONDS)
+
+format-check: fuzz-format-check
+.PHONY: fuzz-format-check
+fuzz-format-check:
+	@clang-format --dry-run --Werror tests/fuzz/*.c tests/fuzz/*.h

@@ -18,13 +18,12 @@
 
 extern char **environ;
 
-/* How a value is read and checked. A new key is one line in the table below: its type, and
- * when the type alone can't tell a good value, a check function (a module's own parser,
- * run on every value wherever it comes from). A new kind of value is one parse function and
- * one line in parsers[]. */
+/* How a value is read and checked. A new key is one line in keys[] below (name, type,
+ * default, range); when the type alone can't tell a good value, one more line in checks[]
+ * names a check function (the owning module's own parser, run on every value wherever it
+ * comes from); a secret gets a line in secrets[]. A new kind of value is one parse function
+ * and one line in parsers[]. */
 enum cfg_type { T_STR, T_INT, T_BOOL, T_LOG_LEVEL, T_SECONDS_LIST };
-
-#define SECRET 1u /* masked by print-config, wiped on release */
 
 /* Returns WH_OK for a good value, else WH_ERR_CONFIG with the reason in why. */
 typedef enum wh_err (*cfg_check)(const char *val, char *why, size_t whylen);
@@ -36,14 +35,12 @@ static const struct cfg_key {
 	enum cfg_type type;
 	const char *def;
 	long long min, max; /* T_INT: the value's range; T_SECONDS_LIST: each entry's */
-	unsigned flags;
-	cfg_check check; /* NULL: the type says it all */
 } keys[CFG__COUNT] = {
     [CFG_DB_SOCKET] = {"db_socket", T_STR, "var/mysql.sock", 0, 0},
     [CFG_DB_HOST] = {"db_host", T_STR, "localhost", 0, 0},
     [CFG_DB_PORT] = {"db_port", T_INT, "3307", 1, 65535},
     [CFG_DB_USER] = {"db_user", T_STR, "linehook", 0, 0},
-    [CFG_DB_PASSWORD] = {"db_password", T_STR, "", 0, 0, SECRET},
+    [CFG_DB_PASSWORD] = {"db_password", T_STR, "", 0, 0},
     [CFG_DB_NAME] = {"db_name", T_STR, "linehook", 0, 0},
     [CFG_SQL_DIR] = {"sql_dir", T_STR, "sql", 0, 0},
     [CFG_MASTER_KEY_FILE] = {"master_key_file", T_STR, "var/master.key", 0, 0},
@@ -51,7 +48,7 @@ static const struct cfg_key {
     [CFG_MAX_BODY_BYTES] = {"max_body_bytes", T_INT, "65536", 1024, 16 * 1024 * 1024},
     [CFG_ALLOW_HTTP_TARGETS] = {"allow_http_targets", T_BOOL, "false", 0, 1},
     [CFG_ALLOW_PRIVATE_TARGETS] = {"allow_private_targets", T_BOOL, "false", 0, 1},
-    [CFG_ALLOW_CIDRS] = {"allow_cidrs", T_STR, "", 0, 0, 0, check_cidrs},
+    [CFG_ALLOW_CIDRS] = {"allow_cidrs", T_STR, "", 0, 0},
     [CFG_CONNECT_TIMEOUT_MS] = {"connect_timeout_ms", T_INT, "5000", 100, 600000},
     [CFG_REQUEST_TIMEOUT_MS] = {"request_timeout_ms", T_INT, "15000", 100, 600000},
     [CFG_RETRY_SCHEDULE] = {"retry_schedule", T_SECONDS_LIST, "5,300,1800,7200,18000,36000,36000", 1, 31536000},
@@ -66,6 +63,16 @@ static const struct cfg_key {
     [CFG_RATE_LIMIT_PER_SECOND] = {"rate_limit_per_second", T_INT, "100", 0, 1000000},
     [CFG_RATE_LIMIT_BURST] = {"rate_limit_burst", T_INT, "200", 1, 1000000},
     [CFG_FCGI_PROCESSES] = {"fcgi_processes", T_INT, "1", 1, 256},
+};
+
+/* The keys whose value their type can't judge, and the function that does. */
+static const cfg_check checks[CFG__COUNT] = {
+    [CFG_ALLOW_CIDRS] = check_cidrs,
+};
+
+/* The keys print-config masks and config_release wipes. */
+static const bool secrets[CFG__COUNT] = {
+    [CFG_DB_PASSWORD] = true,
 };
 
 const char *config_default_path(void)
@@ -200,7 +207,7 @@ int config_parse_int_list(const char *text, long long min, long long max, long l
 
 static void drop(struct config *cfg, int k)
 {
-	if(keys[k].flags & SECRET && cfg->str[k])
+	if(secrets[k] && cfg->str[k])
 		xfree_secret(cfg->str[k], strlen(cfg->str[k]));
 	else
 		free(cfg->str[k]);
@@ -218,10 +225,9 @@ static int parse_value(struct config *cfg, int k, const char *val, char *why, si
 {
 	char reason[400];
 	if(parsers[keys[k].type](cfg, k, val, reason, sizeof(reason)) ||
-	   (keys[k].check && keys[k].check(val, reason, sizeof(reason)))) {
+	   (checks[k] && checks[k](val, reason, sizeof(reason)))) {
 		/* a reason may quote the value: never a secret's */
-		snprintf(why, whylen, "%s: %s", keys[k].name,
-		         keys[k].flags & SECRET ? "bad value (a secret: not shown)" : reason);
+		snprintf(why, whylen, "%s: %s", keys[k].name, secrets[k] ? "bad value (a secret: not shown)" : reason);
 		explicit_bzero(reason, sizeof(reason));
 		return -1;
 	}
@@ -415,7 +421,7 @@ void config_dump(const struct config *cfg, bool show_secrets, void (*emit)(const
 {
 	char line[4200];
 	for(int k = 0; k < CFG__COUNT; k++) {
-		bool mask = keys[k].flags & SECRET && !show_secrets && *cfg->str[k];
+		bool mask = secrets[k] && !show_secrets && *cfg->str[k];
 		snprintf(line, sizeof(line), "%s = %s", keys[k].name, mask ? CONFIG_MASK : cfg->str[k]);
 		emit(line, ctx);
 	}
@@ -515,7 +521,7 @@ enum wh_err config_file_set(const char *path, enum config_key key, const char *v
 		snprintf(err, errlen, "%s: too large to rewrite", path);
 	else
 		result = replace_file(path, &st, &text, err, errlen);
-	if(keys[key].flags & SECRET)
+	if(secrets[key])
 		crypto_buf_wipe(&text);
 	else
 		buf_release(&text);

@@ -1,7 +1,7 @@
 /* The one configuration file (key = value) read by both binaries, with WH_<KEY>
  * environment overrides. Every key is one entry of the table in config.c: its type
- * (string, integer, boolean, log level, list of seconds), default, range, whether it is a
- * secret, and for values a type can't judge (allow_cidrs) a check function. config_load is
+ * (string, integer, boolean, log level, list of seconds), default and range; a value its
+ * type can't judge (allow_cidrs) also has a check function, a secret a mark. config_load is
  * the only validation of the configuration: both binaries and `print-config` go through
  * it, so a value one of them accepts none refuses. An unknown key or a bad value is an
  * error naming the file and line, or the environment variable it came from. */

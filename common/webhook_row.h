@@ -19,6 +19,32 @@
 #define WHROW_PREV_SECRET "prev_secret" /* column prev_secret_enc: the secret before a rotation */
 #define WHROW_OAUTH_KEY "oauth_key"     /* column oauth_key_enc: the OAuth private key (PEM) */
 
+/* The columns of a webhook as the API reads it (WH_SELECT), in order: rows are read by
+ * these names, never by a bare position. WH_C_LOCATION_IDS and WH_C_STATS follow them in
+ * the API's one-statement view (fcgi-app/resources/webhooks/webhooks_store.h). */
+enum wh_col {
+	WH_C_ID,
+	WH_C_ACCOUNT,
+	WH_C_URL,
+	WH_C_OAUTH_JSON,
+	WH_C_HAS_KEY,
+	WH_C_EVENT_TYPES,
+	WH_C_VISIT_STATES,
+	WH_C_ACCOUNT_WIDE,
+	WH_C_IS_ACTIVE,
+	WH_C_DISABLED_REASON,
+	WH_C_DISABLED_AT,
+	WH_C_DESCRIPTION,
+	WH_C_CREATED,
+	WH_C_UPDATED,
+	WH_C_LOCATION_IDS, /* WH_SELECT_VIEW only: the location ids, comma-separated, in order */
+	WH_C_STATS,        /* WH_SELECT_VIEW only: the first of WEBHOOK_STATS_COLS */
+};
+#define WH_COLS                                                                                                        \
+	"id, account_id, url, oauth_json, oauth_key_enc IS NOT NULL, event_types, visit_states, "                      \
+	"account_wide, is_active, disabled_reason, disabled_at, description, created, updated"
+#define WH_SELECT "SELECT " WH_COLS " FROM webhooks"
+
 /* Room for any AAD whrow_aad builds (id of ID_LEN characters). */
 #define WHROW_AAD_MAX 64
 

@@ -18,13 +18,15 @@ ping_db() { mariadb-admin --no-defaults --socket="$SOCK" -uroot ping >/dev/null 
 
 start() {
 	if ping_db; then return 0; fi
+	# Its own temporary directory: another process cleaning /tmp can't break it.
+	mkdir -p "$VAR/mysql-tmp"
 	if [ ! -d "$VAR/mysql/mysql" ]; then
-		mariadb-install-db --no-defaults --datadir="$VAR/mysql" --user="$(id -un)" \
+		mariadb-install-db --no-defaults --datadir="$VAR/mysql" --tmpdir="$VAR/mysql-tmp" --user="$(id -un)" \
 			--auth-root-authentication-method=socket --skip-test-db >"$VAR/mysql-install.log" 2>&1 ||
 			{ cat "$VAR/mysql-install.log" >&2; exit 1; }
 	fi
 	setsid mariadbd --no-defaults --datadir="$VAR/mysql" --socket="$SOCK" --port="$PORT" \
-		--bind-address=127.0.0.1 --pid-file="$PIDFILE" --log-error="$VAR/mysql.err" \
+		--tmpdir="$VAR/mysql-tmp" --bind-address=127.0.0.1 --pid-file="$PIDFILE" --log-error="$VAR/mysql.err" \
 		--user="$(id -un)" --skip-name-resolve --character-set-server=utf8mb4 \
 		--collation-server=utf8mb4_bin --default-storage-engine=InnoDB \
 		--innodb-flush-log-at-trx-commit="$FLUSH" --innodb-buffer-pool-size=256M \

@@ -35,34 +35,40 @@ tmp=$(mktemp -d /tmp/linehook-test.XXXXXX)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 echo "== format"
-# The layout is fixed by .clang-format; CI checks it (make format-check).
-if make --no-print-directory -s format-check > "$tmp/format.out" 2>&1; then
-	echo "ok   format/clang-format"
-	passed=$((passed + 1))
-else
-	head -20 "$tmp/format.out"
-	echo "FAIL format/clang-format (run clang-format -i on the files above)"
-	failed=$((failed + 1))
-fi
-
-# Unsafe calls (strcpy, sprintf, strtok, atoi, ...) must fail the build (common/banned.h),
-# and the one-way include rule holds (HACKING.md).
-for check in banned-check include-check; do
-	if make --no-print-directory -s "$check" > "$tmp/$check.out" 2>&1; then
-		echo "ok   format/$check"
+# One case per make target: the layout fixed by .clang-format (make format-check), unsafe
+# calls that must fail the build (common/banned.h), the one-way include rule (HACKING.md).
+make_check() { # NAME TARGET HINT
+	if make --no-print-directory -s "$2" > "$tmp/$2.out" 2>&1; then
+		echo "ok   $1"
 		passed=$((passed + 1))
 	else
-		cat "$tmp/$check.out"
-		echo "FAIL format/$check"
+		head -20 "$tmp/$2.out"
+		echo "FAIL $1$3"
 		failed=$((failed + 1))
 	fi
-done
+}
+make_check format/clang-format format-check " (run clang-format -i on the files above)"
+make_check format/banned-calls banned-check ""
+make_check format/include-rule include-check ""
 
 echo "== unit"
 "$BUILD/unit-tests" > "$tmp/unit.out" 2>&1
 cat "$tmp/unit.out"
 count "$tmp/unit.out"
 grep -q '^unit: ' "$tmp/unit.out" || { echo "FAIL unit runner crashed"; failed=$((failed + 1)); }
+
+# libFuzzer targets (tests/fuzz/): the kept regression inputs, then a few seconds of
+# fuzzing each (make fuzz runs them for FUZZ_SECONDS, 60 by default).
+echo "== fuzz"
+if make --no-print-directory -s BUILD="$BUILD" fuzz-build > "$tmp/fuzz-build.out" 2>&1; then
+	WH_BUILD="$BUILD" scripts/fuzz.sh "${WH_FUZZ_SECONDS:-3}" > "$tmp/fuzz.out" 2>&1
+	cat "$tmp/fuzz.out"
+	count "$tmp/fuzz.out"
+else
+	tail -n 30 "$tmp/fuzz-build.out"
+	echo "FAIL fuzz/build"
+	failed=$((failed + 1))
+fi
 
 export WH_VAR="$tmp/var" WH_HTTP_PORT=$(free_port) WH_DB_PORT=$(free_port)
 export WH_DB_DURABLE=0 WH_DEMO=0 WH_ALLOW_HTTP_TARGETS=true WH_ALLOW_PRIVATE_TARGETS=true

@@ -10,83 +10,11 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 
-static int hexval(char c)
-{
-	if(c >= '0' && c <= '9')
-		return c - '0';
-	if(c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if(c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Percent-decodes s[0..n) into a new string; '+' is a space when plus_space. NULL when a
- * escape is malformed or decodes to NUL. */
-static char *pct_decode(const char *s, size_t n, bool plus_space)
-{
-	char *out = xmalloc(n + 1);
-	size_t o = 0;
-	for(size_t i = 0; i < n; i++) {
-		if(s[i] == '%') {
-			int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
-			int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
-			if(hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-				free(out);
-				return NULL;
-			}
-			out[o++] = (char)(hi * 16 + lo);
-			i += 2;
-		} else if(s[i] == '+' && plus_space) {
-			out[o++] = ' ';
-		} else {
-			out[o++] = s[i];
-		}
-	}
-	out[o] = '\0';
-	return out;
-}
-
-static enum wh_err parse_query(struct request *req, const char *q)
-{
-	while(*q) {
-		const char *amp = strchr(q, '&');
-		size_t len = amp ? (size_t)(amp - q) : strlen(q);
-		const char *eq = memchr(q, '=', len);
-		size_t nlen = eq ? (size_t)(eq - q) : len;
-		if(len) {
-			struct query_pair *p;
-			if(req->nquery == HTTP_MAX_QUERY)
-				return jx_fail(&req->err, NULL, "too many query parameters (at most %d)",
-				               HTTP_MAX_QUERY);
-			p = &req->query[req->nquery];
-			p->name = pct_decode(q, nlen, true);
-			p->value = eq ? pct_decode(eq + 1, len - nlen - 1, true) : xstrdup("");
-			if(!p->name || !p->value) {
-				free(p->name);
-				free(p->value);
-				return jx_fail(&req->err, NULL, "malformed query string");
-			}
-			for(size_t i = 0; i < req->nquery; i++)
-				if(!strcmp(req->query[i].name, p->name)) {
-					jx_fail(&req->err, p->name, "%s: given more than once", p->name);
-					free(p->name);
-					free(p->value);
-					return WH_ERR_INVALID;
-				}
-			req->nquery++;
-		}
-		q += len;
-		if(*q == '&')
-			q++;
-	}
-	return WH_OK;
-}
-
 enum wh_err http_request_init(struct request *req, FCGX_Request *fcgi, struct app *app)
 {
-	const char *uri, *qmark;
+	const char *uri, *query = NULL;
 	const char *method;
+	enum wh_err result;
 	memset(req, 0, sizeof(*req));
 	req->fcgi = fcgi;
 	req->app = app;
@@ -97,15 +25,10 @@ enum wh_err http_request_init(struct request *req, FCGX_Request *fcgi, struct ap
 		uri = FCGX_GetParam("SCRIPT_NAME", fcgi->envp);
 	if(!uri)
 		uri = "/";
-	qmark = strchr(uri, '?');
-	req->path = pct_decode(uri, qmark ? (size_t)(qmark - uri) : strlen(uri), false);
-	if(!req->path) {
-		req->path = xstrdup("/");
-		return jx_fail(&req->err, NULL, "malformed path");
-	}
-	if(qmark)
-		return parse_query(req, qmark + 1);
-	return WH_OK;
+	result = reqparse_uri(uri, &req->path, &query, &req->err);
+	if(!result && query)
+		result = reqparse_query(query, req->query, &req->nquery, &req->err);
+	return result;
 }
 
 void http_request_release(struct request *req)
@@ -113,10 +36,7 @@ void http_request_release(struct request *req)
 	free(req->method);
 	free(req->path);
 	free(req->path_copy);
-	for(size_t i = 0; i < req->nquery; i++) {
-		free(req->query[i].name);
-		free(req->query[i].value);
-	}
+	reqparse_query_release(req->query, req->nquery);
 	memset(req, 0, sizeof(*req));
 }
 
@@ -147,21 +67,9 @@ enum wh_err http_query_only(struct request *req, const char *const *allowed)
 	return WH_OK;
 }
 
-/* Content-Length: digits only, no sign, no spaces, no overflow. */
 static enum wh_err content_length(struct request *req, long long *out)
 {
-	const char *cl = http_param(req, "CONTENT_LENGTH");
-	long long v = 0;
-	*out = 0;
-	if(!cl || !*cl)
-		return WH_ERR_LENGTH_REQUIRED;
-	for(const char *p = cl; *p; p++) {
-		if(*p < '0' || *p > '9' || v > (1LL << 40))
-			return jx_fail(&req->err, NULL, "malformed Content-Length");
-		v = v * 10 + (*p - '0');
-	}
-	*out = v;
-	return WH_OK;
+	return reqparse_content_length(http_param(req, "CONTENT_LENGTH"), out, &req->err);
 }
 
 enum wh_err http_read_body(struct request *req, struct buf *out)

@@ -1,6 +1,7 @@
 /* One HTTP request as the FastCGI app sees it: method, path, query, headers, body, and
- * the functions that answer it. Strings from FastCGI params are copied into the request
- * so they outlive FCGX_Finish_r only as long as the request struct. */
+ * the functions that answer it (the parsing itself is reqparse.c's). Strings from FastCGI
+ * params are copied into the request so they outlive FCGX_Finish_r only as long as the
+ * request struct. */
 #ifndef WH_HTTP_H
 #define WH_HTTP_H
 #include <fcgiapp.h>
@@ -11,20 +12,16 @@
 #include "common/ids.h"
 #include "common/json_util.h"
 #include "fcgi-app/core/app.h"
+#include "fcgi-app/core/reqparse.h"
 
 #define HTTP_MAX_PARAMS 4
-#define HTTP_MAX_QUERY 16
-
-struct query_pair {
-	char *name, *value; /* percent-decoded */
-};
 
 struct request {
 	FCGX_Request *fcgi;
 	struct app *app;
 	char *method;
 	char *path; /* percent-decoded path without the query */
-	struct query_pair query[HTTP_MAX_QUERY];
+	struct query_pair query[REQPARSE_MAX_QUERY];
 	size_t nquery;
 	const char *params[HTTP_MAX_PARAMS]; /* {id}-style path segments, borrowed from path_copy */
 	char *path_copy;

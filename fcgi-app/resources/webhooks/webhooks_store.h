@@ -15,29 +15,6 @@
 #define WH_LIMIT_PER_LOCATION 5
 #define WH_LIMIT_ACCOUNT_WIDE 5
 
-/* Columns of WH_SELECT, in order (the indexes wh_render and the writers use). */
-enum wh_col {
-	WH_C_ID,
-	WH_C_ACCOUNT,
-	WH_C_URL,
-	WH_C_OAUTH_JSON,
-	WH_C_HAS_KEY,
-	WH_C_EVENT_TYPES,
-	WH_C_VISIT_STATES,
-	WH_C_ACCOUNT_WIDE,
-	WH_C_IS_ACTIVE,
-	WH_C_DISABLED_REASON,
-	WH_C_DISABLED_AT,
-	WH_C_DESCRIPTION,
-	WH_C_CREATED,
-	WH_C_UPDATED,
-	WH_C_LOCATION_IDS, /* WH_SELECT_VIEW only: the location ids, comma-separated, in order */
-	WH_C_STATS,        /* WH_SELECT_VIEW only: the first of WEBHOOK_STATS_COLS */
-};
-#define WH_COLS                                                                                                        \
-	"id, account_id, url, oauth_json, oauth_key_enc IS NOT NULL, event_types, visit_states, "                      \
-	"account_wide, is_active, disabled_reason, disabled_at, description, created, updated"
-#define WH_SELECT "SELECT " WH_COLS " FROM webhooks"
 /* The whole answer in one statement: WH_COLS, the location ids and the stats of the
  * webhooks `w`. Its first two parameters are webhook_stats_since() (then the WHERE's). */
 #define WH_SELECT_VIEW                                                                                                 \
