@@ -175,8 +175,14 @@ def test_package_holds_the_installed_layout(pk):
     assert "adduser --system --group" in postinst and " linehook" in postinst
     assert "chown root:linehook /etc/linehook/webhooks.conf" in postinst and "chmod 0640" in postinst
     assert "chown linehook:linehook /var/lib/linehook" in postinst
-    # units are neither enabled nor started before setup ran
-    assert "deb-systemd-invoke start" not in postinst and "systemctl --system enable" not in postinst
+    # units are not enabled on install (only re-enabled when they were), so deb-systemd-invoke
+    # does not start them before setup ran; removal stops them
+    lines = postinst.splitlines()
+    enables = [i for i, line in enumerate(lines) if "deb-systemd-helper enable" in line]
+    assert enables and all(any("was-enabled" in lines[j] for j in range(i - 3, i)) for i in enables), postinst
+    with open(os.path.join(ctl, "prerm")) as f:
+        assert "deb-systemd-invoke stop 'linehook-api.service' 'linehook-api.socket' 'linehook-worker.service'" \
+            in f.read()
     sections = ["%s: %s" % (k, run(["dpkg-deb", "-f", pk.deb, k]).stdout.strip()) for k in ("Depends",)]
     assert "adduser" in sections[0] and "libfcgi" in sections[0], sections
     with open(os.path.join(ROOT, "sql", "001_init.sql")) as f:
