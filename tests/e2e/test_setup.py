@@ -2,6 +2,7 @@
 as its root over the unix socket, with a database and user of its own so the stack's are
 untouched. tests/package runs it too, from the extracted Debian package."""
 import os
+import pwd
 import re
 import stat
 import subprocess
@@ -45,9 +46,12 @@ def test_setup_creates_then_changes_nothing(stack):
     drop(stack)
     try:
         path = write_conf(stack)
-        p = setup(stack, path)
+        p = setup(stack, path, "--owner", "www-data")  # the package's default owner is linehook
         assert p.returncode == 0, p.stderr
         out = p.stdout
+        key = os.stat(os.path.join(stack.var, "setup.key"))
+        assert key.st_uid == pwd.getpwnam("www-data").pw_uid and stat.S_IMODE(key.st_mode) == 0o600
+        assert "setup: master key created at %s, owned by www-data" % os.path.join(stack.var, "setup.key") in out
         assert "setup: database '%s' created" % NAME in out, out
         assert "setup: database password generated and written to " + path in out, out
         assert "setup: database user '%s'@'localhost' created" % NAME in out, out
