@@ -108,13 +108,15 @@ class Stack:
         self.script("start")
         self.start_sink()
 
+    SCRIPT = "stack.sh"  # what starts and stops this stack, in scripts/
+
     def script(self, cmd, extra_env=None):
         env = dict(self.env)
         env.update(extra_env or {})
-        p = subprocess.run([os.path.join(ROOT, "scripts", "stack.sh"), cmd], env=env, cwd=ROOT,
-                           capture_output=True, text=True, timeout=300)
+        p = subprocess.run([os.path.join(ROOT, "scripts", self.SCRIPT), cmd], env=env, cwd=ROOT,
+                           capture_output=True, text=True, timeout=600)
         if p.returncode != 0:
-            raise BenchError("stack.sh %s failed: %s%s" % (cmd, p.stdout[-2000:], p.stderr[-2000:]))
+            raise BenchError("%s %s failed: %s%s" % (self.SCRIPT, cmd, p.stdout[-2000:], p.stderr[-2000:]))
 
     def start_sink(self):
         port_file = os.path.join(self.tmp, "sink.port")

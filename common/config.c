@@ -12,6 +12,8 @@
 
 #include "common/buf.h"
 #include "common/crypto.h"
+#include "common/dbhosts.h"
+#include "common/inbox_url.h"
 #include "common/log.h"
 #include "common/urlpolicy.h"
 #include "common/xalloc.h"
@@ -28,7 +30,9 @@ enum cfg_type { T_STR, T_INT, T_BOOL, T_LOG_LEVEL, T_SECONDS_LIST };
 /* Returns WH_OK for a good value, else WH_ERR_CONFIG with the reason in why. */
 typedef enum wh_err (*cfg_check)(const char *val, char *why, size_t whylen);
 
+static enum wh_err check_db_hosts(const char *val, char *why, size_t whylen);
 static enum wh_err check_cidrs(const char *val, char *why, size_t whylen);
+static enum wh_err check_public_base_url(const char *val, char *why, size_t whylen);
 
 static const struct cfg_key {
 	const char *name;
@@ -42,6 +46,8 @@ static const struct cfg_key {
     [CFG_DB_USER] = {"db_user", T_STR, "linehook", 0, 0},
     [CFG_DB_PASSWORD] = {"db_password", T_STR, "", 0, 0},
     [CFG_DB_NAME] = {"db_name", T_STR, "linehook", 0, 0},
+    [CFG_DB_HOSTS] = {"db_hosts", T_STR, "", 0, 0},
+    [CFG_DB_SYNC_WAIT] = {"db_sync_wait", T_INT, "0", 0, 15},
     [CFG_SQL_DIR] = {"sql_dir", T_STR, "sql", 0, 0},
     [CFG_MASTER_KEY_FILE] = {"master_key_file", T_STR, "var/master.key", 0, 0},
     [CFG_LOG_LEVEL] = {"log_level", T_LOG_LEVEL, "info", 0, 0},
@@ -62,12 +68,17 @@ static const struct cfg_key {
     [CFG_FAULT_POINT] = {"fault_point", T_STR, "", 0, 0},
     [CFG_RATE_LIMIT_PER_SECOND] = {"rate_limit_per_second", T_INT, "100", 0, 1000000},
     [CFG_RATE_LIMIT_BURST] = {"rate_limit_burst", T_INT, "200", 1, 1000000},
+    [CFG_PUBLIC_BASE_URL] = {"public_base_url", T_STR, "", 0, 0},
+    [CFG_EGRESS_PROXY] = {"egress_proxy", T_STR, "", 0, 0},
     [CFG_FCGI_PROCESSES] = {"fcgi_processes", T_INT, "1", 1, 256},
 };
 
 /* The keys whose value their type can't judge, and the function that does. */
 static const cfg_check checks[CFG__COUNT] = {
+    [CFG_DB_HOSTS] = check_db_hosts,
     [CFG_ALLOW_CIDRS] = check_cidrs,
+    [CFG_PUBLIC_BASE_URL] = check_public_base_url,
+    [CFG_EGRESS_PROXY] = urlpolicy_proxy_check,
 };
 
 /* The keys print-config masks and config_release wipes. */
@@ -157,18 +168,34 @@ static int parse_seconds_list(struct config *cfg, int k, const char *val, char *
 	return 0;
 }
 
+/* db_hosts is parsed where it is used (common/db.c); here only checked. */
+static enum wh_err check_db_hosts(const char *val, char *why, size_t whylen)
+{
+	struct db_hosts hosts;
+	if(db_hosts_parse(val, &hosts, why, whylen))
+		return WH_ERR_CONFIG;
+	db_hosts_release(&hosts);
+	return WH_OK;
+}
+
 static enum wh_err check_cidrs(const char *val, char *why, size_t whylen)
 {
 	struct urlpolicy pol;
-	char err[256];
-	if(urlpolicy_init(&pol, false, val, err, sizeof(err))) {
-		/* err reads "allow_cidrs: bad CIDR 'x'": keep what follows the name */
-		const char *colon = strchr(err, ':');
-		snprintf(why, whylen, "%s", colon ? colon + 2 : err);
+	if(urlpolicy_init(&pol, false, val, why, whylen))
 		return WH_ERR_CONFIG;
-	}
 	urlpolicy_release(&pol);
 	return WH_OK;
+}
+
+static enum wh_err check_public_base_url(const char *val, char *why, size_t whylen)
+{
+	if(!*val || inbox_base_valid(val))
+		return WH_OK;
+	snprintf(why, whylen,
+	         "expected an origin like https://hooks.example.com (http or https, host, optional port, no path), got "
+	         "'%s'",
+	         val);
+	return WH_ERR_CONFIG;
 }
 
 static const cfg_parser parsers[] = {
@@ -226,8 +253,12 @@ static int parse_value(struct config *cfg, int k, const char *val, char *why, si
 	char reason[400];
 	if(parsers[keys[k].type](cfg, k, val, reason, sizeof(reason)) ||
 	   (checks[k] && checks[k](val, reason, sizeof(reason)))) {
-		/* a reason may quote the value: never a secret's */
-		snprintf(why, whylen, "%s: %s", keys[k].name, secrets[k] ? "bad value (a secret: not shown)" : reason);
+		/* a module's parser may already name the key; a reason may quote the value: never a
+		 * secret's */
+		size_t nl = strlen(keys[k].name);
+		const char *r =
+		    !strncmp(reason, keys[k].name, nl) && !strncmp(reason + nl, ": ", 2) ? reason + nl + 2 : reason;
+		snprintf(why, whylen, "%s: %s", keys[k].name, secrets[k] ? "bad value (a secret: not shown)" : r);
 		explicit_bzero(reason, sizeof(reason));
 		return -1;
 	}

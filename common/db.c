@@ -2,9 +2,12 @@
 #include "common/db.h"
 
 #include <mysql.h>
+#include <errmsg.h>
 #include <mysqld_error.h>
+#include <stdio.h>
 #include <stdlib.h>
 
+#include "common/dbhosts.h"
 #include "common/log.h"
 #include "common/txfate.h"
 #include "common/xalloc.h"
@@ -18,12 +21,17 @@ struct db {
 	MYSQL *conn;
 	bool connected;
 	bool in_tx;
+	bool tx_lost; /* the connection was lost inside the open transaction */
 	unsigned last_errno;
 	uint64_t insert_id;
 	struct stmt_entry *stmts;
 	size_t nstmts, capstmts;
-	char *socket, *host, *user, *password, *name;
-	unsigned port;
+	struct db_hosts hosts; /* in order of preference */
+	size_t cur;            /* the node in use, or the next one to try */
+	size_t last;           /* the node of the last connection, when used */
+	bool used;
+	char *user, *password, *name;
+	char init[160];
 };
 
 static void db_disconnect(struct db *db)
@@ -35,18 +43,59 @@ static void db_disconnect(struct db *db)
 		mysql_close(db->conn);
 	db->conn = NULL;
 	db->connected = false;
+	if(db->in_tx)
+		db->tx_lost = true;
 	db->in_tx = false;
 }
 
-static enum wh_err db_connect(struct db *db)
+static const char *host_name(const struct db_host *h, char *out, size_t len)
+{
+	if(h->socket)
+		snprintf(out, len, "%s", h->socket);
+	else
+		snprintf(out, len, "%s:%u", h->host, h->port);
+	return out;
+}
+
+/* The first column of the first row of a plain query; false when it fails or has no row. */
+static bool query_value(MYSQL *conn, const char *sql, char *out, size_t len)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	bool found = false;
+	if(mysql_real_query(conn, sql, strlen(sql)))
+		return false;
+	res = mysql_store_result(conn);
+	if(!res)
+		return false;
+	row = mysql_fetch_row(res);
+	if(row && row[0]) {
+		snprintf(out, len, "%s", row[0]);
+		found = true;
+	}
+	mysql_free_result(res);
+	return found;
+}
+
+/* A Galera node that is not Synced refuses work (1047): with a choice of nodes, skip it.
+ * A server without wsrep (no such variable, or wsrep_on off) is taken. */
+static bool node_ready(MYSQL *conn)
+{
+	char v[16];
+	if(!query_value(conn, "SELECT @@global.wsrep_on", v, sizeof(v)) || !strcmp(v, "0"))
+		return true;
+	return query_value(conn,
+	                   "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = "
+	                   "'WSREP_READY'",
+	                   v, sizeof(v)) &&
+	       !strcmp(v, "ON");
+}
+
+static enum wh_err connect_node(struct db *db, const struct db_host *h)
 {
 	unsigned timeout = 3;
 	unsigned rw_timeout = 60;
-	const char *init = "SET SESSION tx_isolation = 'READ-COMMITTED', time_zone = '+00:00'";
-	const char *sock = db->socket[0] ? db->socket : NULL;
-	if(db->connected)
-		return WH_OK;
-	db_disconnect(db);
+	char name[300];
 	db->conn = mysql_init(NULL);
 	if(!db->conn)
 		return WH_ERR_DB_DOWN;
@@ -54,28 +103,80 @@ static enum wh_err db_connect(struct db *db)
 	mysql_options(db->conn, MYSQL_OPT_READ_TIMEOUT, &rw_timeout);
 	mysql_options(db->conn, MYSQL_OPT_WRITE_TIMEOUT, &rw_timeout);
 	mysql_options(db->conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-	mysql_options(db->conn, MYSQL_INIT_COMMAND, init);
-	if(!mysql_real_connect(db->conn, sock ? "localhost" : db->host, db->user, db->password, db->name, db->port,
-	                       sock, CLIENT_FOUND_ROWS)) {
+	mysql_options(db->conn, MYSQL_INIT_COMMAND, db->init);
+	if(!mysql_real_connect(db->conn, h->socket ? "localhost" : h->host, db->user, db->password, db->name, h->port,
+	                       h->socket, CLIENT_FOUND_ROWS)) {
 		db->last_errno = mysql_errno(db->conn);
-		log_warn("database connect failed: %s", mysql_error(db->conn));
-		mysql_close(db->conn);
-		db->conn = NULL;
-		return WH_ERR_DB_DOWN;
+		log_warn("database connect to %s failed: %s", host_name(h, name, sizeof(name)), mysql_error(db->conn));
+		goto fail;
 	}
-	db->connected = true;
+	if(db->hosts.n > 1 && !node_ready(db->conn)) {
+		db->last_errno = ER_UNKNOWN_COM_ERROR;
+		log_warn("database node %s is not ready (not in the primary component)",
+		         host_name(h, name, sizeof(name)));
+		goto fail;
+	}
 	return WH_OK;
+fail:
+	mysql_close(db->conn);
+	db->conn = NULL;
+	return WH_ERR_DB_DOWN;
+}
+
+/* Connects to the node in use, else the next ones in turn (db_hosts order, wrapping). */
+static enum wh_err db_connect(struct db *db)
+{
+	char name[300];
+	if(db->connected)
+		return WH_OK;
+	db_disconnect(db);
+	for(size_t k = 0; k < db->hosts.n; k++) {
+		size_t i = (db->cur + k) % db->hosts.n;
+		if(connect_node(db, &db->hosts.v[i]))
+			continue;
+		if(db->used && i != db->last) { /* moved to another node */
+			char was[300];
+			log_info("database: connected to %s (was %s)", host_name(&db->hosts.v[i], name, sizeof(name)),
+			         host_name(&db->hosts.v[db->last], was, sizeof(was)));
+		}
+		db->cur = db->last = i;
+		db->used = true;
+		db->connected = true;
+		return WH_OK;
+	}
+	return WH_ERR_DB_DOWN;
+}
+
+/* Without db_hosts the one node of db_socket (when set) or db_host and db_port. */
+static void hosts_from_config(struct db *db, const struct config *cfg)
+{
+	char err[256];
+	if(db_hosts_parse(config_str(cfg, CFG_DB_HOSTS), &db->hosts, err, sizeof(err)))
+		log_err("%s", err); /* config_load checked it already */
+	if(db->hosts.n)
+		return;
+	db->hosts.v = xcalloc(1, sizeof(*db->hosts.v));
+	db->hosts.n = 1;
+	if(config_str(cfg, CFG_DB_SOCKET)[0])
+		db->hosts.v[0].socket = xstrdup(config_str(cfg, CFG_DB_SOCKET));
+	else
+		db->hosts.v[0].host = xstrdup(config_str(cfg, CFG_DB_HOST));
+	db->hosts.v[0].port = (unsigned)config_int(cfg, CFG_DB_PORT);
 }
 
 enum wh_err db_open(struct db **out, const struct config *cfg)
 {
 	struct db *db = xcalloc(1, sizeof(*db));
-	db->socket = xstrdup(config_str(cfg, CFG_DB_SOCKET));
-	db->host = xstrdup(config_str(cfg, CFG_DB_HOST));
+	long long sync_wait = config_int(cfg, CFG_DB_SYNC_WAIT);
+	hosts_from_config(db, cfg);
 	db->user = xstrdup(config_str(cfg, CFG_DB_USER));
 	db->password = xstrdup(config_str(cfg, CFG_DB_PASSWORD));
 	db->name = xstrdup(config_str(cfg, CFG_DB_NAME));
-	db->port = (unsigned)config_int(cfg, CFG_DB_PORT);
+	/* wsrep_sync_wait only when asked: a server built without wsrep lacks the variable */
+	snprintf(db->init, sizeof(db->init), "SET SESSION tx_isolation = 'READ-COMMITTED', time_zone = '+00:00'%s",
+	         sync_wait ? ", wsrep_sync_wait = " : "");
+	if(sync_wait)
+		snprintf(db->init + strlen(db->init), sizeof(db->init) - strlen(db->init), "%lld", sync_wait);
 	*out = db;
 	return db_connect(db);
 }
@@ -86,8 +187,7 @@ void db_free(struct db *db)
 		return;
 	db_disconnect(db);
 	free(db->stmts);
-	free(db->socket);
-	free(db->host);
+	db_hosts_release(&db->hosts);
 	free(db->user);
 	xfree_secret(db->password, strlen(db->password));
 	free(db->name);
@@ -100,6 +200,7 @@ static enum wh_err fail(struct db *db, unsigned e, const char *what, const char 
 	if(txfate_connection_lost(e)) {
 		log_warn("database connection lost (%s): %s", what, msg);
 		db_disconnect(db);
+		db->cur = (db->cur + 1) % db->hosts.n; /* the next connect tries the other nodes first */
 		return WH_ERR_DB_DOWN;
 	}
 	if(e == ER_LOCK_DEADLOCK || e == ER_LOCK_WAIT_TIMEOUT || e == ER_DUP_ENTRY)
@@ -255,6 +356,10 @@ static enum wh_err exec_once(struct db *db, const char *sql, const struct db_par
 	MYSQL_STMT *stmt;
 	my_bool update_max = 1;
 
+	if(db->tx_lost) { /* never run the rest of a lost transaction on a new connection */
+		db->last_errno = CR_SERVER_LOST;
+		return WH_ERR_DB_DOWN;
+	}
 	result = db_connect(db);
 	if(result)
 		return result;
@@ -334,6 +439,7 @@ enum wh_err db_begin(struct db *db)
 {
 	enum wh_err result;
 	db->last_errno = 0;
+	db->tx_lost = false;
 	result = simple(db, "START TRANSACTION");
 	if(result == WH_ERR_DB_DOWN)
 		result = simple(db, "START TRANSACTION");
@@ -342,10 +448,21 @@ enum wh_err db_begin(struct db *db)
 	return result;
 }
 
+/* COMMIT goes to the transaction's own connection or nowhere: a reconnect would commit an
+ * empty transaction and report success. */
 enum wh_err db_commit(struct db *db)
 {
-	enum wh_err result = simple(db, "COMMIT");
+	enum wh_err result;
+	if(!db->in_tx || !db->connected) {
+		db->last_errno = CR_SERVER_LOST; /* lost before COMMIT: nothing was committed */
+		db->in_tx = false;
+		return WH_ERR_DB_DOWN;
+	}
+	result = mysql_real_query(db->conn, "COMMIT", 6)
+	             ? fail(db, mysql_errno(db->conn), "commit", mysql_error(db->conn), "COMMIT")
+	             : WH_OK;
 	db->in_tx = false;
+	db->tx_lost = false;
 	return result;
 }
 
@@ -354,11 +471,12 @@ void db_rollback(struct db *db)
 	if(db->connected && db->in_tx && mysql_real_query(db->conn, "ROLLBACK", 8))
 		fail(db, mysql_errno(db->conn), "rollback", mysql_error(db->conn), "ROLLBACK");
 	db->in_tx = false;
+	db->tx_lost = false;
 }
 
 bool db_in_tx(const struct db *db)
 {
-	return db->in_tx;
+	return db->in_tx || db->tx_lost;
 }
 
 unsigned db_last_errno(const struct db *db)

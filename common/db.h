@@ -66,7 +66,12 @@ struct db_rows {
 	struct db_cell *cells; /* nrows * ncols */
 };
 
-/* Connects with the config's settings (socket when db_socket is set, else TCP). The
+/* Connects with the config's settings: the first node of db_hosts that answers (and, with
+ * several, is a Synced Galera node), else the socket when db_socket is set, else TCP. When
+ * the connection is lost the next connect tries the following nodes first, wrapping; the
+ * process stays on the node it moved to until that one is lost in turn. With db_sync_wait
+ * set each session sets wsrep_sync_wait to it (1: reads see every write committed on any
+ * node before them). The
  * handle is returned even when the first connect fails (*out set, WH_ERR_DB_DOWN returned),
  * so a long-running process can keep it and reconnect later. Sessions run in READ
  * COMMITTED, utf8mb4, UTC. */
@@ -84,9 +89,12 @@ enum wh_err db_exec(struct db *db, const char *sql, const struct db_param *param
                     uint64_t *affected);
 
 enum wh_err db_begin(struct db *db);
+/* WH_ERR_DB_DOWN when the connection was lost before COMMIT (db_last_errno a connection
+ * error: nothing was committed) or during it (fate unknown: common/txfate.h). */
 enum wh_err db_commit(struct db *db);
 /* Never fails from the caller's point of view; safe to call when no transaction is open. */
 void db_rollback(struct db *db);
+/* True inside a transaction, and after its connection was lost until db_rollback. */
 bool db_in_tx(const struct db *db);
 
 /* The server error number of the last failed call (1062 duplicate key, 1213 deadlock,

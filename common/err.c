@@ -28,6 +28,7 @@ static const struct {
     [WH_ERR_CRYPTO] = {500, "internal_error", "cryptography error"},
     [WH_ERR_IDEM_REUSED] = {409, "idempotency_key_reused",
                             "this Idempotency-Key was used with another request in the last 24 hours"},
+    [WH_ERR_DB_BUSY] = {503, "database_busy", "the write conflicted with concurrent writes; retry it"},
 };
 
 int wh_err_http_status(enum wh_err err)

@@ -23,6 +23,7 @@ enum wh_err {
 	WH_ERR_CONFIG,          /* bad configuration (startup only) */
 	WH_ERR_CRYPTO,          /* 500: OpenSSL failure or an authentication tag mismatch */
 	WH_ERR_IDEM_REUSED,     /* 409 idempotency_key_reused: same Idempotency-Key, other request */
+	WH_ERR_DB_BUSY,         /* 503 database_busy: a write still conflicted after its retries */
 	WH_ERR__COUNT
 };
 

@@ -29,6 +29,11 @@ bool event_type_valid(const char *type)
 	return false;
 }
 
+bool event_type_operational(const char *type)
+{
+	return !strcmp(type, "webhook.disabled") || !strcmp(type, "webhook.recovered");
+}
+
 const char *visit_state_canonical(const char *state)
 {
 	if(!strcmp(state, "SERVING"))

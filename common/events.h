@@ -17,6 +17,9 @@ extern const char *const event_types[];
 /* True for a known event type (webhook.test included). */
 bool event_type_valid(const char *type);
 
+/* True for webhook.disabled and webhook.recovered. */
+bool event_type_operational(const char *type);
+
 /* Visit states in life-cycle order; NULL-terminated. */
 extern const char *const visit_states[];
 #define VISIT_STATE_COUNT 6

@@ -13,6 +13,7 @@
 
 #include "common/crypto.h"
 #include "common/json_util.h"
+#include "common/xalloc.h"
 
 static EVP_PKEY *load_key(const char *pem, size_t len)
 {
@@ -106,8 +107,8 @@ enum wh_err jwt_sign(const char *pem, size_t len, const struct jwt_claims *claim
 	if(!md || EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) != 1 ||
 	   EVP_DigestSign(md, NULL, &siglen, (const unsigned char *)out->ptr + start, out->len - start) != 1)
 		goto out;
-	sig = malloc(siglen);
-	if(!sig || EVP_DigestSign(md, sig, &siglen, (const unsigned char *)out->ptr + start, out->len - start) != 1)
+	sig = xmalloc(siglen);
+	if(EVP_DigestSign(md, sig, &siglen, (const unsigned char *)out->ptr + start, out->len - start) != 1)
 		goto out;
 	result = buf_add(out, ".", 1);
 	if(result)

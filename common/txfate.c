@@ -8,7 +8,7 @@ bool txfate_connection_lost(unsigned e)
 {
 	return e == CR_SERVER_GONE_ERROR || e == CR_SERVER_LOST || e == CR_CONNECTION_ERROR ||
 	       e == CR_CONN_HOST_ERROR || e == CR_SERVER_LOST_EXTENDED || e == ER_CONNECTION_KILLED ||
-	       e == ER_SERVER_SHUTDOWN || e == CR_COMMANDS_OUT_OF_SYNC;
+	       e == ER_SERVER_SHUTDOWN || e == CR_COMMANDS_OUT_OF_SYNC || e == ER_UNKNOWN_COM_ERROR;
 }
 
 enum txfate txfate_of(enum wh_err result, unsigned server_errno, bool at_commit)
@@ -20,6 +20,11 @@ enum txfate txfate_of(enum wh_err result, unsigned server_errno, bool at_commit)
 	if(result == WH_ERR_DB_DOWN && txfate_connection_lost(server_errno))
 		return at_commit ? TXFATE_UNKNOWN : TXFATE_RETRY;
 	return TXFATE_FAILED;
+}
+
+enum wh_err txfate_exhausted(unsigned server_errno)
+{
+	return txfate_connection_lost(server_errno) ? WH_ERR_DB_DOWN : WH_ERR_DB_BUSY;
 }
 
 const char *txfate_reason(unsigned server_errno)

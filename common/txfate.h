@@ -26,7 +26,14 @@ enum txfate {
  * unknown. Anything else fails. */
 enum txfate txfate_of(enum wh_err result, unsigned server_errno, bool at_commit);
 
-/* True when server_errno (a server or client error number) means the connection is gone. */
+/* What a transaction answers when it still met TXFATE_RETRY on its last run: nothing was
+ * written, so never a 500. WH_ERR_DB_BUSY (503) after conflicts (a hot row written through
+ * several Galera nodes at once), WH_ERR_DB_DOWN (503) after lost connections. */
+enum wh_err txfate_exhausted(unsigned server_errno);
+
+/* True when server_errno (a server or client error number) means the connection is gone.
+ * 1047 (ER_UNKNOWN_COM_ERROR) is Galera's "WSREP has not yet prepared node for application
+ * use": the node left the primary component, and another node can serve. */
 bool txfate_connection_lost(unsigned server_errno);
 
 /* A short name of a retried failure for the log: "deadlock", "lock wait timeout",

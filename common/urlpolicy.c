@@ -260,3 +260,80 @@ bool urlpolicy_allows(const struct urlpolicy *pol, const struct sockaddr *sa, si
 		return true;
 	return urlpolicy_cidr_match(pol, sa, len);
 }
+
+/* A DNS name as a proxy host: labels of 1..63 letters, digits and '-', not starting or
+ * ending with '-', at most 253 bytes. */
+static bool dns_name_ok(const char *h, size_t n)
+{
+	size_t label = 0;
+	if(n == 0 || n > 253)
+		return false;
+	for(size_t i = 0; i <= n; i++) {
+		char c = i < n ? h[i] : '.';
+		if(c == '.') {
+			if(label == 0 || label > 63 || h[i - 1] == '-' || h[i - label] == '-')
+				return false;
+			label = 0;
+		} else if((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-') {
+			label++;
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool proxy_host_ok(const char *h, size_t n)
+{
+	char text[64];
+	unsigned char addr[16];
+	if(n >= 2 && h[0] == '[' && h[n - 1] == ']') {
+		if(n - 2 >= sizeof(text))
+			return false;
+		memcpy(text, h + 1, n - 2);
+		text[n - 2] = '\0';
+		return inet_pton(AF_INET6, text, addr) == 1;
+	}
+	if(n < sizeof(text) && strspn(h, "0123456789.") >= n) {
+		memcpy(text, h, n);
+		text[n] = '\0';
+		return inet_pton(AF_INET, text, addr) == 1;
+	}
+	return dns_name_ok(h, n);
+}
+
+enum wh_err urlpolicy_proxy_check(const char *url, char *why, size_t whylen)
+{
+	static const char scheme[] = "http://";
+	const char *host, *colon, *end;
+	char *pend;
+	long port;
+	if(!url || !*url)
+		return WH_OK;
+	if(strncmp(url, scheme, sizeof(scheme) - 1)) {
+		snprintf(why, whylen, "egress_proxy: expected http://HOST:PORT");
+		return WH_ERR_CONFIG;
+	}
+	host = url + sizeof(scheme) - 1;
+	end = host + strlen(host);
+	if(end > host && end[-1] == '/')
+		end--;
+	colon = end;
+	while(colon > host && colon[-1] != ':' && colon[-1] != ']')
+		colon--;
+	if(colon == host || colon[-1] != ':' || colon == end || *colon < '0' || *colon > '9') {
+		snprintf(why, whylen, "egress_proxy: expected http://HOST:PORT (the port is required)");
+		return WH_ERR_CONFIG;
+	}
+	port = strtol(colon, &pend, 10);
+	if(pend != end || port < 1 || port > 65535) {
+		snprintf(why, whylen, "egress_proxy: the port must be 1..65535");
+		return WH_ERR_CONFIG;
+	}
+	if(!proxy_host_ok(host, (size_t)(colon - 1 - host))) {
+		snprintf(why, whylen,
+		         "egress_proxy: the host must be an IP address or a DNS name (no credentials or path)");
+		return WH_ERR_CONFIG;
+	}
+	return WH_OK;
+}

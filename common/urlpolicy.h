@@ -66,4 +66,10 @@ bool urlpolicy_cidr_match(const struct urlpolicy *pol, const struct sockaddr *sa
  * matching CIDR. */
 bool urlpolicy_allows(const struct urlpolicy *pol, const struct sockaddr *sa, size_t len);
 
+/* The egress proxy (config egress_proxy): "http://HOST:PORT", an optional trailing "/".
+ * HOST is an IPv4 literal, a bracketed IPv6 literal or a DNS name (labels of letters,
+ * digits and '-'); PORT is 1..65535. No credentials, path, query or other scheme. WH_OK
+ * for an empty value too (no proxy); WH_ERR_CONFIG with the reason in why otherwise. */
+enum wh_err urlpolicy_proxy_check(const char *url, char *why, size_t whylen);
+
 #endif

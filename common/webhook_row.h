@@ -18,6 +18,7 @@
 #define WHROW_SECRET "secret"           /* column secret_enc: the signing secret */
 #define WHROW_PREV_SECRET "prev_secret" /* column prev_secret_enc: the secret before a rotation */
 #define WHROW_OAUTH_KEY "oauth_key"     /* column oauth_key_enc: the OAuth private key (PEM) */
+#define WHROW_HEADERS "headers"         /* column headers_enc: the custom headers, a JSON object */
 
 /* The columns of a webhook as the API reads it (WH_SELECT), in order: rows are read by
  * these names, never by a bare position. WH_C_LOCATION_IDS and WH_C_STATS follow them in
@@ -37,12 +38,13 @@ enum wh_col {
 	WH_C_DESCRIPTION,
 	WH_C_CREATED,
 	WH_C_UPDATED,
+	WH_C_HEADERS,      /* the masked custom headers (JSON object) or NULL */
 	WH_C_LOCATION_IDS, /* WH_SELECT_VIEW only: the location ids, comma-separated, in order */
 	WH_C_STATS,        /* WH_SELECT_VIEW only: the first of WEBHOOK_STATS_COLS */
 };
 #define WH_COLS                                                                                                        \
 	"id, account_id, url, oauth_json, oauth_key_enc IS NOT NULL, event_types, visit_states, "                      \
-	"account_wide, is_active, disabled_reason, disabled_at, description, created, updated"
+	"account_wide, is_active, disabled_reason, disabled_at, description, created, updated, headers_masked"
 #define WH_SELECT "SELECT " WH_COLS " FROM webhooks"
 
 /* Room for any AAD whrow_aad builds (id of ID_LEN characters). */

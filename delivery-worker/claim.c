@@ -5,9 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/inbox_url.h"
 #include "common/log.h"
+#include "common/sign.h"
 #include "common/xalloc.h"
-#include "delivery-worker/sign.h"
+#include "delivery-worker/extra_headers.h"
 #include "delivery-worker/sqlrows.h"
 
 #define CHUNK 16
@@ -23,7 +25,8 @@ static const char sql_lease[] =
 
 static const char sql_load[] =
     "SELECT d.id, d.webhook_id, d.event_id, d.sched_attempts, e.payload, w.url, w.secret_enc, "
-    "w.prev_secret_enc, w.prev_secret_expires, w.is_active, w.disabled_at, w.oauth_json, w.oauth_key_enc "
+    "w.prev_secret_enc, w.prev_secret_expires, w.is_active, w.disabled_at, w.oauth_json, w.oauth_key_enc, "
+    "w.headers_enc "
     "FROM deliveries d LEFT JOIN events e ON e.seq = d.event_seq LEFT JOIN webhooks w ON w.id = d.webhook_id "
     "WHERE d.lease_token = ? AND d.id IN " IN16;
 
@@ -135,6 +138,7 @@ static struct job *job_load(const struct claim_opts *o, const char *lease, const
 	if(job->skip)
 		return job;
 	job->url = xstrdup(db_rows_get(rows, r, 5));
+	job->inbox_target = inbox_url_match(job->url, o->public_base_url ? o->public_base_url : "");
 	job->payload_len = db_rows_len(rows, r, 4);
 	job->payload = xmalloc(job->payload_len + 1);
 	memcpy(job->payload, db_rows_get(rows, r, 4), job->payload_len + 1);
@@ -146,7 +150,8 @@ static struct job *job_load(const struct claim_opts *o, const char *lease, const
 			memcpy(job->oauth_key, db_rows_get(rows, r, 12), job->oauth_key_len);
 		}
 	}
-	if(job_sign(job, o, rows, r))
+	if(job_sign(job, o, rows, r) ||
+	   extra_headers_open(job, o->master_key, db_rows_get(rows, r, 13), db_rows_len(rows, r, 13)))
 		job->skip = JOB_SKIP_SECRET_UNREADABLE;
 	return job;
 }

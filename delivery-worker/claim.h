@@ -16,8 +16,9 @@
 struct claim_opts {
 	const unsigned char *master_key; /* borrowed, CRYPTO_KEY_LEN bytes */
 	long long lease_ms;
-	long long limit;     /* at most this many jobs */
-	const char *exclude; /* comma-separated webhook ids not to claim (at their cap); "" for none */
+	long long limit;             /* at most this many jobs */
+	const char *exclude;         /* comma-separated webhook ids not to claim (at their cap); "" for none */
+	const char *public_base_url; /* config public_base_url: jobs to its inboxes are inbox_target */
 };
 
 /* Claims and loads up to opts->limit due deliveries. *out receives a new list of jobs (free

@@ -10,19 +10,21 @@
 #include "delivery-worker/sqlrows.h"
 
 static const char sql_claim_events[] =
-    "SELECT seq, id, account_id, location_id, type, visit_state, webhook_id FROM events "
+    "SELECT seq, id, account_id, location_id, type, visit_state, webhook_id, subject_webhook_id FROM events "
     "WHERE fanned_out = 0 ORDER BY seq LIMIT ? FOR UPDATE SKIP LOCKED";
 
 /* SPEC §7: active and not disabled; eventTypes empty or containing the type; locationIds
  * empty (account_wide) or containing the event's location; for visit.* events visitStates
- * empty or containing the visit's state. */
+ * empty or containing the visit's state. An operational event (subject_webhook_id set, §14)
+ * reaches only the webhooks that list its type, never the webhook it is about; having no
+ * location, it matches account-wide webhooks only. */
 static const char sql_matching[] =
     "SELECT w.id FROM webhooks w WHERE w.account_id = ? AND w.is_active = 1 AND w.disabled_at IS NULL "
-    "AND (JSON_LENGTH(w.event_types) = 0 OR JSON_CONTAINS(w.event_types, JSON_QUOTE(?))) "
+    "AND ((JSON_LENGTH(w.event_types) = 0 AND ? IS NULL) OR JSON_CONTAINS(w.event_types, JSON_QUOTE(?))) "
     "AND (w.account_wide = 1 OR EXISTS (SELECT 1 FROM webhook_locations l "
     "WHERE l.webhook_id = w.id AND l.location_id = ?)) "
     "AND (? NOT LIKE 'visit.%' OR JSON_LENGTH(w.visit_states) = 0 "
-    "OR JSON_CONTAINS(w.visit_states, JSON_QUOTE(?)) = 1) ORDER BY w.seq";
+    "OR JSON_CONTAINS(w.visit_states, JSON_QUOTE(?)) = 1) AND NOT (w.id <=> ?) ORDER BY w.seq";
 
 /* webhook.test: its one webhook, whatever its filters. */
 static const char sql_test_target[] = "SELECT id FROM webhooks WHERE id = ? AND account_id = ?";
@@ -59,7 +61,7 @@ static bool same(const char *a, const char *b)
 
 static bool same_key(const struct db_rows *ev, size_t a, size_t b)
 {
-	for(size_t c = 2; c <= 6; c++)
+	for(size_t c = 2; c <= 7; c++)
 		if(!same(db_rows_get(ev, a, c), db_rows_get(ev, b, c)))
 			return false;
 	return true;
@@ -69,10 +71,13 @@ static enum wh_err match_rows(struct db *db, const struct db_rows *ev, size_t r,
 {
 	const char *account = db_rows_get(ev, r, 2), *location = db_rows_get(ev, r, 3);
 	const char *type = db_rows_get(ev, r, 4), *state = db_rows_get(ev, r, 5), *target = db_rows_get(ev, r, 6);
+	const char *subject = db_rows_get(ev, r, 7);
 	if(target)
 		return db_exec(db, sql_test_target, DBP(db_str(target), db_str(account)), hooks, NULL);
 	return db_exec(db, sql_matching,
-	               DBP(db_str(account), db_str(type), db_str(location), db_str(type), db_str(state)), hooks, NULL);
+	               DBP(db_str(account), db_str(subject), db_str(type), db_str(location), db_str(type),
+	                   db_str(state), db_str(subject)),
+	               hooks, NULL);
 }
 
 static enum wh_err batch_match(struct db *db, struct batch *b)

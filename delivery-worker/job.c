@@ -14,6 +14,7 @@ struct job *job_new(void)
 	buf_init(&job->sig_waitwhile, 128);
 	buf_init(&job->sig_standard, 1024);
 	buf_init(&job->body, JOB_BODY_KEEP);
+	buf_init(&job->extra_headers, 0);
 	job->retry_after_s = -1;
 	job->body_keep = JOB_BODY_KEEP;
 	return job;
@@ -26,6 +27,7 @@ void job_free(struct job *job)
 	if(job->easy)
 		curl_easy_cleanup(job->easy);
 	curl_slist_free_all(job->headers);
+	curl_slist_free_all(job->connect_to);
 	if(job->token_fetch) { /* the assertion and the token answer are credentials */
 		if(job->payload)
 			OPENSSL_cleanse(job->payload, job->payload_len);
@@ -38,5 +40,6 @@ void job_free(struct job *job)
 	buf_release(&job->sig_waitwhile);
 	buf_release(&job->sig_standard);
 	buf_release(&job->body);
+	crypto_buf_wipe(&job->extra_headers);
 	free(job);
 }

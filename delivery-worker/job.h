@@ -33,12 +33,15 @@ struct job {
 	bool manual;        /* asked for by resend/recover */
 	enum job_skip skip;
 
-	char *url;     /* owned */
-	char *payload; /* owned, the exact event bytes */
+	char *url;         /* owned */
+	bool inbox_target; /* url is a request inbox of this service (public_base_url): the URL
+	                      policy lets exactly that origin through, http:// included */
+	char *payload;     /* owned, the exact event bytes */
 	size_t payload_len;
 	void *headers; /* owned struct curl_slist *, built by the sender module */
 	struct buf sig_waitwhile, sig_standard;
-	long long timestamp_s; /* webhook-timestamp of this attempt */
+	struct buf extra_headers; /* the custom headers, opened (a JSON object); empty: none */
+	long long timestamp_s;    /* webhook-timestamp of this attempt */
 
 	/* OAuth (oauth_json NULL: the webhook has none), see oauth.h */
 	char *oauth_json; /* owned: {tokenUrl, expiresIn, claims} */
@@ -54,6 +57,8 @@ struct job {
 	/* transfer */
 	void *easy;                     /* CURL *, owned while in flight */
 	const struct urlpolicy *policy; /* borrowed from the sender */
+	bool via_proxy;                 /* sent through egress_proxy: every socket is the proxy's */
+	void *connect_to;               /* owned struct curl_slist *: the checked address (egress.h) */
 	struct buf body;                /* first JOB_BODY_KEEP bytes of the answer */
 	size_t body_seen;               /* bytes read so far */
 	bool blocked;                   /* the URL policy refused an address */

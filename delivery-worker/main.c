@@ -3,6 +3,7 @@
  * may share one database. SIGTERM: no new claims, in-flight attempts finish (or are
  * released after a grace period), exit 0. */
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,7 +165,7 @@ static enum wh_err claim_round(struct worker *w, bool *busy)
 	struct job *jobs = NULL;
 	size_t njobs = 0;
 	long long room = cfg_int(w, CFG_MAX_IN_FLIGHT) - (long long)sender_in_flight(w->sender);
-	struct claim_opts opts = {w->master_key, w->lease_ms, 0, ""};
+	struct claim_opts opts = {w->master_key, w->lease_ms, 0, "", config_str(&w->cfg, CFG_PUBLIC_BASE_URL)};
 	enum wh_err result;
 
 	opts.limit = room < cfg_int(w, CFG_WORKER_BATCH) ? room : cfg_int(w, CFG_WORKER_BATCH);
@@ -237,7 +238,9 @@ static void tick(struct worker *w)
 		w->round_due = false;
 		w->next_round = time_now_ms() + cfg_int(w, CFG_WORKER_POLL_MS);
 		result = db_round(w, &busy);
-		if(result)
+		if(result && result != WH_ERR_DB_DOWN && db_last_retryable(w->db))
+			w->round_due = true; /* a deadlock or a certification conflict: again at once */
+		else if(result)
 			db_failed(w, result);
 		else
 			db_ok(w);
@@ -327,7 +330,8 @@ static int setup(struct worker *w, const char *config_path)
 	                          config_bool(&w->cfg, CFG_ALLOW_HTTP_TARGETS),
 	                          &w->policy,
 	                          w->master_key,
-	                          w->lease_ms - 1000};
+	                          w->lease_ms - 1000,
+	                          config_str(&w->cfg, CFG_EGRESS_PROXY)};
 	w->sender = sender_new(&so);
 	return 0;
 }
@@ -380,6 +384,7 @@ int main(int argc, char **argv)
 	log_info("worker stopped");
 out:
 	sender_free(w.sender);
+	OPENSSL_cleanse(w.master_key, sizeof(w.master_key));
 	db_free(w.db);
 	urlpolicy_release(&w.policy);
 	config_release(&w.cfg);

@@ -2,6 +2,8 @@
 #include "delivery-worker/oauth.h"
 
 #include <jansson.h>
+#include <openssl/crypto.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +95,19 @@ static void refusal(long status, json_t *answer, char *why, size_t whylen)
 		snprintf(why, whylen, "token server answered %ld", status);
 }
 
+/* A token answer's strings (access_token, refresh_token, id_token, ...) are credentials:
+ * wiped in Jansson's own storage before it is freed. */
+static void answer_wipe(json_t *answer)
+{
+	const char *name;
+	json_t *v;
+	json_object_foreach(answer, name, v)
+	{
+		if(json_is_string(v))
+			OPENSSL_cleanse((void *)(uintptr_t)json_string_value(v), json_string_length(v));
+	}
+}
+
 enum wh_err oauth_token_parse(long status, const char *body, size_t len, struct buf *token, long long *expires_in_s,
                               char *why, size_t whylen)
 {
@@ -115,6 +130,7 @@ enum wh_err oauth_token_parse(long status, const char *body, size_t len, struct 
 		snprintf(why, whylen, "expires_in is not a number of seconds");
 	else
 		result = buf_add(token, json_string_value(tok), json_string_length(tok));
+	answer_wipe(answer);
 	json_decref(answer);
 	return result;
 }
@@ -130,12 +146,17 @@ long long oauth_valid_until(long long now_ms, long long expires_in_s)
 void oauth_fingerprint(const char *config_json, const char *sealed_key, size_t sealed_len, char *out)
 {
 	struct buf b;
+	enum wh_err result;
 	buf_init(&b, 0);
-	buf_adds(&b, config_json ? config_json : "");
-	buf_add(&b, "\n", 1);
-	if(sealed_len)
-		buf_add(&b, sealed_key, sealed_len);
-	crypto_sha256_hex(b.ptr, b.len, out);
+	result = buf_adds(&b, config_json ? config_json : "");
+	if(!result)
+		result = buf_add(&b, "\n", 1);
+	if(!result && sealed_len)
+		result = buf_add(&b, sealed_key, sealed_len);
+	if(result) /* settings over BUF_MAX_DEFAULT: a fingerprint no digest equals, so no token is reused */
+		snprintf(out, 65, "unusable");
+	else
+		crypto_sha256_hex(b.ptr, b.len, out);
 	buf_release(&b);
 }
 
@@ -221,8 +242,11 @@ unsigned long oauth_cache_put(struct oauth_cache *c, const char *webhook_id, con
 		e = &c->e[c->n++];
 		snprintf(e->webhook_id, sizeof(e->webhook_id), "%s", webhook_id);
 	}
-	buf_init(&e->token, OAUTH_TOKEN_MAX + 1);
-	buf_adds(&e->token, token);
+	buf_init(&e->token, OAUTH_TOKEN_MAX);
+	if(buf_adds(&e->token, token)) { /* longer than any token oauth_token_parse accepts */
+		entry_remove(c, (size_t)(e - c->e));
+		return 0;
+	}
 	snprintf(e->fp, sizeof(e->fp), "%s", fingerprint);
 	e->valid_until = valid_until_ms;
 	e->used = now_ms;

@@ -1,7 +1,8 @@
 /* OAuth for webhook endpoints (SPEC §8): the JWT bearer grant (RFC 7523) and a bounded
  * per-webhook access token cache. The transfers themselves run on the sender's curl multi
  * handle: this module builds the token request (a job whose url is tokenUrl and whose
- * payload is the form) and reads its answer; the sender joins deliveries to it.
+ * payload is the form) and reads its answer; tokens.h decides when one is made and joins
+ * deliveries to it.
  *
  * No curl types here. Tokens and keys are never logged; the decrypted private key lives
  * only inside oauth_request_build and is wiped before it returns. */
@@ -60,7 +61,8 @@ void oauth_cache_free(struct oauth_cache *c);
 const char *oauth_cache_get(struct oauth_cache *c, const char *webhook_id, const char *fingerprint, long long now_ms,
                             unsigned long *gen);
 /* Stores (copies) a token valid until valid_until_ms, replacing the webhook's previous one;
- * evicts the least recently used entry when full. Returns the new token's gen. */
+ * evicts the least recently used entry when full. Returns the new token's gen (never 0), or
+ * 0 when the token is longer than OAUTH_TOKEN_MAX (nothing is cached for the webhook then). */
 unsigned long oauth_cache_put(struct oauth_cache *c, const char *webhook_id, const char *fingerprint, const char *token,
                               long long valid_until_ms, long long now_ms);
 /* Drops the webhook's token when it is still the one with gen (the endpoint refused it). */

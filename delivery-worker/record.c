@@ -8,6 +8,7 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/xalloc.h"
+#include "delivery-worker/opevents.h"
 #include "delivery-worker/sqlrows.h"
 
 static const char sql_outcome[] =
@@ -73,6 +74,8 @@ static enum wh_err disable(struct db *db, const char *webhook_id, const char *re
 	if(!result && n) {
 		log_warn("webhook %s disabled: %s", webhook_id, reason);
 		result = db_exec(db, sql_stop_pending, DBP(db_i64(now), db_str(webhook_id)), NULL, NULL);
+		if(!result)
+			result = opevents_disabled(db, webhook_id, reason, now);
 	}
 	return result;
 }
@@ -151,8 +154,15 @@ static enum wh_err write_health(struct db *db, const struct record_opts *o, cons
                                 long long now)
 {
 	struct health *h = xcalloc(njobs ? njobs : 1, sizeof(*h));
-	size_t n = health_fold(jobs, njobs, h);
+	size_t n = health_fold(jobs, njobs, h), nrecovering = 0;
+	const char **recovering = xcalloc(n ? n : 1, sizeof(*recovering));
 	enum wh_err result = WH_OK;
+	for(size_t i = 0; i < n; i++) /* a success came last: maybe the end of a long failure */
+		if(h[i].last_ok_end >= 0 && h[i].last_bad_end <= h[i].last_ok_end)
+			recovering[nrecovering++] = h[i].webhook_id;
+	if(nrecovering)
+		result = opevents_recovered(db, recovering, nrecovering, now);
+	free(recovering);
 	for(size_t i = 0; i < n && !result; i++) {
 		bool ok_seen = h[i].last_ok_end >= 0, failing = h[i].last_bad_end > h[i].last_ok_end;
 		struct db_param since = failing ? db_i64(h[i].since) : db_null();

@@ -1,5 +1,5 @@
-/* Retention (SPEC §10): attempts, finished deliveries and fanned-out events older than
- * retention_days are deleted in small batches, so no statement holds many locks. */
+/* Retention (SPEC §10): attempts, finished deliveries, fanned-out events and audit log
+ * entries older than retention_days are deleted in small batches, so no statement holds many locks. */
 #ifndef WH_RETENTION_H
 #define WH_RETENTION_H
 #include "common/db.h"

@@ -11,8 +11,11 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/xalloc.h"
+#include "delivery-worker/egress.h"
+#include "delivery-worker/extra_headers.h"
 #include "delivery-worker/oauth.h"
 #include "delivery-worker/retry.h"
+#include "delivery-worker/tokens.h"
 
 struct endpoint {
 	char webhook_id[ID_LEN + 1];
@@ -27,9 +30,19 @@ struct sender {
 	size_t ninflight;     /* jobs started and not handed back (waiting for a token too) */
 	struct job *failed;   /* completed without a transfer; handed back by sender_run */
 	struct endpoint *endpoints;
-	struct job *fetches; /* token requests in flight, doubly linked; each holds its waiters */
-	struct oauth_cache *tokens;
+	struct job *fetches;   /* token requests in flight, doubly linked; each holds its waiters */
+	struct tokens *tokens; /* the OAuth token flow */
+	struct egress *egress; /* resolves targets before the proxy is asked; NULL without one */
+	struct job *resolving; /* transfers (and token requests) waiting for egress, doubly linked */
 };
+
+/* Resolver threads for the egress proxy: enough that one slow name doesn't hold the others. */
+#define SENDER_RESOLVERS 4
+
+static void wake(void *ud)
+{
+	curl_multi_wakeup(ud);
+}
 
 struct sender *sender_new(const struct sender_opts *opts)
 {
@@ -41,7 +54,12 @@ struct sender *sender_new(const struct sender_opts *opts)
 		abort();
 	}
 	curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, opts->max_connections);
-	s->tokens = oauth_cache_new(OAUTH_CACHE_MAX);
+	s->tokens = tokens_new(opts->master_key);
+	if(opts->egress_proxy && *opts->egress_proxy) {
+		s->egress = egress_new(opts->policy, SENDER_RESOLVERS, wake, s->multi);
+		log_info("egress through the proxy %s (targets resolved and checked first)", opts->egress_proxy);
+	} else
+		s->opts.egress_proxy = NULL;
 	return s;
 }
 
@@ -145,7 +163,9 @@ static curl_socket_t on_open_socket(void *ud, curlsocktype purpose, struct curl_
 	struct job *job = ud;
 	const struct urlpolicy *policy = job->policy;
 	(void)purpose;
-	if(!urlpolicy_allows(policy, &addr->addr, addr->addrlen)) {
+	/* Through the proxy every socket is the proxy's (CURLOPT_NOPROXY is ""), which is exempt:
+	 * the target's addresses were checked before the transfer was handed over. */
+	if(!job->via_proxy && !job->inbox_target && !urlpolicy_allows(policy, &addr->addr, addr->addrlen)) {
 		job->blocked = true;
 		log_info("%s %s: refused a %s address (URL policy)",
 		         job->token_fetch ? "token request of webhook" : "delivery",
@@ -200,11 +220,17 @@ static enum wh_err build_headers(struct job *job, const char *bearer)
 	lines[6] = "Expect:"; /* no 100-continue round trip */
 	buf_init(&auth, OAUTH_TOKEN_MAX + 64);
 	if(bearer) {
-		buf_adds(&auth, "Authorization: Bearer ");
-		buf_adds(&auth, bearer);
+		result = buf_adds(&auth, "Authorization: Bearer ");
+		if(!result)
+			result = buf_adds(&auth, bearer);
+		if(result)
+			goto out;
 		lines[7] = buf_str(&auth);
 	}
 	result = headers_set(job, lines, bearer ? 8 : 7);
+	if(!result)
+		result = extra_headers_append(job);
+out:
 	crypto_buf_wipe(&auth);
 	return result;
 }
@@ -228,7 +254,13 @@ static CURL *easy_for(const struct sender *s, struct job *job)
 	if(!e)
 		return NULL;
 	curl_easy_setopt(e, CURLOPT_URL, job->url);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, s->opts.allow_http ? "http,https" : "https");
+	/* Never a proxy from the environment: "" disables http_proxy, ALL_PROXY and the rest,
+	 * and an empty no-proxy list keeps no_proxy from sending a target around the proxy. */
+	curl_easy_setopt(e, CURLOPT_PROXY, s->opts.egress_proxy ? s->opts.egress_proxy : "");
+	curl_easy_setopt(e, CURLOPT_NOPROXY, "");
+	if(job->connect_to)
+		curl_easy_setopt(e, CURLOPT_CONNECT_TO, (struct curl_slist *)job->connect_to);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, s->opts.allow_http || job->inbox_target ? "http,https" : "https");
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_POST, 1L);
@@ -251,6 +283,7 @@ static CURL *easy_for(const struct sender *s, struct job *job)
 }
 
 static void token_done(struct sender *s, struct job *fetch, CURLcode code, struct job **done);
+static const char *error_class(const struct job *job, CURLcode code);
 
 /* Completes a delivery whose token could not be had: oauth_token_failed, the reason as
  * the attempt's response body. */
@@ -259,54 +292,106 @@ static void token_failed(struct sender *s, struct job *job, const char *why, str
 	job->error = "oauth_token_failed";
 	job->status_code = 0;
 	buf_reset(&job->body);
-	buf_adds(&job->body, why);
+	if(buf_adds(&job->body, why)) /* longer than the body kept: recorded without the reason */
+		log_warn("delivery %s: the token failure's reason does not fit the attempt record", job->id);
 	complete(s, job, to);
 }
 
-/* Starts the HTTP transfer of a job sender_start counted (or of a token request). */
-static void transfer_start(struct sender *s, struct job *job, const char *bearer)
+/* A transfer that ends before curl has it (code says why): completed at once, handed
+ * back by sender_run. */
+static void transfer_failed(struct sender *s, struct job *job, CURLcode code)
 {
-	enum wh_err result = job->token_fetch ? token_headers(job) : build_headers(job, bearer);
-	if(result || !(job->easy = easy_for(s, job)) || curl_multi_add_handle(s->multi, job->easy)) {
-		if(job->token_fetch) {
-			token_done(s, job, CURLE_FAILED_INIT, &s->failed);
-			return;
-		}
-		job->error = "internal";
+	job->error = code == CURLE_FAILED_INIT ? "internal" : error_class(job, code);
+	if(job->token_fetch)
+		token_done(s, job, code, &s->failed);
+	else
 		complete(s, job, &s->failed);
+}
+
+/* Hands the transfer to curl. connect_to: the address egress checked, or NULL. Only a
+ * CONNECT tunnel (https) can be pinned; a plain http request names its host to the proxy,
+ * which resolves it again. */
+static void transfer_launch(struct sender *s, struct job *job, const char *connect_to)
+{
+	curl_slist_free_all(job->connect_to);
+	job->connect_to = NULL;
+	if(connect_to && !strncasecmp(job->url, "https://", 8) &&
+	   !(job->connect_to = curl_slist_append(NULL, connect_to))) {
+		transfer_failed(s, job, CURLE_FAILED_INIT);
+		return;
+	}
+	if(!(job->easy = easy_for(s, job)) || curl_multi_add_handle(s->multi, job->easy)) {
+		transfer_failed(s, job, CURLE_FAILED_INIT);
 		return;
 	}
 	list_link(list_of(s, job), job);
 }
 
+/* Starts the HTTP transfer of a job sender_start counted (or of a token request): at once,
+ * or through the egress proxy once its target is resolved and checked (sender_run). */
+static void transfer_start(struct sender *s, struct job *job, const char *bearer)
+{
+	enum wh_err result = job->token_fetch ? token_headers(job) : build_headers(job, bearer);
+	if(result) {
+		transfer_failed(s, job, CURLE_FAILED_INIT);
+		return;
+	}
+	job->via_proxy = s->egress != NULL;
+	if(!s->egress || job->inbox_target) { /* an inbox of this service is exempt from the policy */
+		transfer_launch(s, job, NULL);
+		return;
+	}
+	list_link(&s->resolving, job);
+	egress_lookup(s->egress, job->url, job);
+}
+
+/* Transfers whose target egress has resolved: launched when every address is allowed,
+ * failed otherwise, before the proxy is asked anything. */
+static void resolved(struct sender *s)
+{
+	struct egress_result r;
+	while(s->egress && egress_take(s->egress, &r)) {
+		struct job *job = r.owner;
+		list_unlink(&s->resolving, job);
+		if(r.verdict == EGRESS_PINNED) {
+			transfer_launch(s, job, r.connect_to);
+			continue;
+		}
+		if(r.verdict == EGRESS_BLOCKED) {
+			job->blocked = true;
+			log_info("%s %s: the target resolves to a %s address (URL policy, before the egress proxy)",
+			         job->token_fetch ? "token request of webhook" : "delivery",
+			         job->token_fetch ? job->webhook_id : job->id, urlpolicy_class_name(r.blocked));
+		}
+		transfer_failed(s, job,
+		                r.verdict == EGRESS_BLOCKED     ? CURLE_COULDNT_CONNECT
+		                : r.verdict == EGRESS_DNS_ERROR ? CURLE_COULDNT_RESOLVE_HOST
+		                                                : CURLE_URL_MALFORMAT);
+	}
+}
+
 /* A delivery to an OAuth endpoint: sent with the cached token, or joined to the webhook's
- * token request (started when there is none in flight). */
+ * token request (started when there is none in flight), see tokens.h. */
 static void oauth_start(struct sender *s, struct job *job)
 {
 	char why[OAUTH_REASON_MAX];
-	struct job *fetch;
-	const char *token = oauth_cache_get(s->tokens, job->webhook_id, job->oauth_fp, time_now_ms(), &job->oauth_gen);
-	if(token) {
+	const char *token = NULL;
+	struct job *fetch = NULL;
+	switch(tokens_acquire(s->tokens, job, time_now_ms(), &token, &fetch, why, sizeof(why))) {
+	case TOKENS_READY:
 		transfer_start(s, job, token);
-		return;
-	}
-	for(fetch = s->fetches; fetch; fetch = fetch->next)
-		if(!strcmp(fetch->webhook_id, job->webhook_id) && !strcmp(fetch->oauth_fp, job->oauth_fp)) {
-			job->next = fetch->waiters;
-			fetch->waiters = job;
-			return;
-		}
-	fetch = oauth_request_build(job, s->opts.master_key, why, sizeof(why));
-	if(!fetch) {
-		log_info("webhook %s: no token request: %s", job->webhook_id, why);
+		break;
+	case TOKENS_WAIT:
+		break;
+	case TOKENS_FETCH:
+		fetch->policy = s->opts.policy;
+		fetch->start_mono = job->start_mono; /* inside the budget of the attempt that needs it */
+		transfer_start(s, fetch, NULL);
+		break;
+	case TOKENS_FAILED:
 		token_failed(s, job, why, &s->failed);
-		return;
+		break;
 	}
-	fetch->policy = s->opts.policy;
-	fetch->start_mono = job->start_mono; /* inside the budget of the attempt that needs it */
-	job->next = NULL;
-	fetch->waiters = job;
-	transfer_start(s, fetch, NULL);
 }
 
 void sender_start(struct sender *s, struct job *job)
@@ -315,12 +400,10 @@ void sender_start(struct sender *s, struct job *job)
 	job->at_ms = time_now_ms();
 	job->start_mono = time_mono_ms();
 	track(s, job, +1);
-	if(job->oauth_json) {
-		oauth_fingerprint(job->oauth_json, job->oauth_key, job->oauth_key_len, job->oauth_fp);
+	if(job->oauth_json)
 		oauth_start(s, job);
-	} else {
+	else
 		transfer_start(s, job, NULL);
-	}
 }
 
 static const char *error_class(const struct job *job, CURLcode code)
@@ -350,49 +433,24 @@ static const char *error_class(const struct job *job, CURLcode code)
 	}
 }
 
-/* Why a token request failed, from its transfer and answer; false when it gave a token. */
-static bool token_answer(const struct job *fetch, CURLcode code, struct buf *token, long long *expires_in, char *why,
-                         size_t whylen)
-{
-	if(fetch->blocked || code == CURLE_FAILED_INIT)
-		snprintf(why, whylen, "token request: %s", fetch->blocked ? "blocked_address" : "internal");
-	else if(code == CURLE_WRITE_ERROR && fetch->body_capped)
-		snprintf(why, whylen, "token answer larger than %d bytes", OAUTH_ANSWER_MAX);
-	else if(code != CURLE_OK)
-		snprintf(why, whylen, "token request: %s", fetch->error);
-	else if(fetch->body_seen > fetch->body.len)
-		snprintf(why, whylen, "token answer larger than %d bytes", OAUTH_ANSWER_MAX);
-	else
-		return oauth_token_parse(fetch->status_code, fetch->body.ptr ? fetch->body.ptr : "", fetch->body.len,
-		                         token, expires_in, why, whylen) != WH_OK;
-	return true;
-}
-
 /* A token request ended: its waiters are sent with the new token, or fail. Frees fetch. */
 static void token_done(struct sender *s, struct job *fetch, CURLcode code, struct job **done)
 {
 	char why[OAUTH_REASON_MAX];
 	struct buf token;
-	long long expires_in = 0, now = time_now_ms();
-	unsigned long gen = 0;
+	struct job *waiters = NULL;
+	bool ok;
 	buf_init(&token, OAUTH_TOKEN_MAX + 1);
-	if(token_answer(fetch, code, &token, &expires_in, why, sizeof(why))) {
-		log_info("webhook %s: token request failed: %s", fetch->webhook_id, why);
-	} else {
-		gen = oauth_cache_put(s->tokens, fetch->webhook_id, fetch->oauth_fp, buf_str(&token),
-		                      oauth_valid_until(now, expires_in), now);
-		log_debug("webhook %s: new access token, expires in %lld s", fetch->webhook_id, expires_in);
-	}
-	while(fetch->waiters) {
-		struct job *job = fetch->waiters;
-		fetch->waiters = job->next;
+	ok = tokens_done(s->tokens, fetch, code == CURLE_OK ? NULL : fetch->error, time_now_ms(), &token, &waiters, why,
+	                 sizeof(why)) == WH_OK;
+	while(waiters) {
+		struct job *job = waiters;
+		waiters = job->next;
 		job->next = NULL;
-		if(gen) {
-			job->oauth_gen = gen;
+		if(ok)
 			transfer_start(s, job, buf_str(&token));
-		} else {
+		else
 			token_failed(s, job, why, done);
-		}
 	}
 	crypto_buf_wipe(&token);
 	job_free(fetch);
@@ -402,7 +460,7 @@ static void token_done(struct sender *s, struct job *fetch, CURLcode code, struc
 static void refresh(struct sender *s, struct job *job)
 {
 	log_debug("delivery %s: the endpoint answered 401; fetching a new token", job->id);
-	oauth_cache_drop(s->tokens, job->webhook_id, job->oauth_gen);
+	tokens_refused(s->tokens, job);
 	job->oauth_refreshed = true;
 	job->status_code = 0;
 	job->error = NULL;
@@ -438,24 +496,35 @@ static void finish(struct sender *s, CURL *easy, CURLcode code, struct job **don
 		complete(s, job, done);
 }
 
-void sender_run(struct sender *s, int timeout_ms, struct job **done)
+/* Hands back the jobs completed without a transfer; true when there were any. */
+static bool hand_back_failed(struct sender *s, struct job **done)
 {
-	int running = 0, left = 0;
-	CURLMsg *msg;
+	bool any = s->failed != NULL;
 	while(s->failed) {
 		struct job *job = s->failed;
 		s->failed = job->next;
 		job->next = *done;
 		*done = job;
-		timeout_ms = 0;
 	}
+	return any;
+}
+
+void sender_run(struct sender *s, int timeout_ms, struct job **done)
+{
+	int running = 0, left = 0;
+	CURLMsg *msg;
+	resolved(s);
+	if(hand_back_failed(s, done))
+		timeout_ms = 0;
 	curl_multi_perform(s->multi, &running);
 	if(timeout_ms > 0)
 		curl_multi_poll(s->multi, NULL, 0, timeout_ms, NULL);
+	resolved(s); /* lookups that finished while waiting start now */
 	curl_multi_perform(s->multi, &running);
 	while((msg = curl_multi_info_read(s->multi, &left)))
 		if(msg->msg == CURLMSG_DONE)
 			finish(s, msg->easy_handle, msg->data.result, done);
+	hand_back_failed(s, done);
 }
 
 size_t sender_in_flight(const struct sender *s)
@@ -471,47 +540,54 @@ size_t sender_count(const struct sender *s, const char *webhook_id)
 	return 0;
 }
 
-void sender_saturated(const struct sender *s, size_t cap, struct buf *out)
+enum wh_err sender_saturated(const struct sender *s, size_t cap, struct buf *out)
 {
-	for(const struct endpoint *e = s->endpoints; e; e = e->next)
+	enum wh_err result = WH_OK;
+	for(const struct endpoint *e = s->endpoints; e && !result; e = e->next)
 		if(e->n >= cap) {
 			if(out->len)
-				buf_adds(out, ",");
-			buf_adds(out, e->webhook_id);
+				result = buf_adds(out, ",");
+			if(!result)
+				result = buf_adds(out, e->webhook_id);
 		}
+	return result;
+}
+
+/* A job (or a token request with its waiters) leaves the sender unfinished. */
+static void abort_one(struct sender *s, struct job *job, struct job **aborted)
+{
+	if(job->easy) {
+		curl_multi_remove_handle(s->multi, job->easy);
+		curl_easy_cleanup(job->easy);
+		job->easy = NULL;
+	}
+	if(!job->token_fetch) {
+		track(s, job, -1);
+		job->next = *aborted;
+		*aborted = job;
+		return;
+	}
+	for(struct job *waiter = tokens_abandon(s->tokens, job), *next; waiter; waiter = next) {
+		next = waiter->next;
+		track(s, waiter, -1);
+		waiter->next = *aborted;
+		*aborted = waiter;
+	}
+	job_free(job);
 }
 
 void sender_abort_all(struct sender *s, struct job **aborted)
 {
-	while(s->inflight) {
-		struct job *job = s->inflight;
-		curl_multi_remove_handle(s->multi, job->easy);
-		curl_easy_cleanup(job->easy);
-		job->easy = NULL;
-		list_unlink(&s->inflight, job);
-		track(s, job, -1);
-		job->next = *aborted;
-		*aborted = job;
-	}
-	while(s->fetches) {
-		struct job *fetch = s->fetches;
-		curl_multi_remove_handle(s->multi, fetch->easy);
-		list_unlink(&s->fetches, fetch);
-		while(fetch->waiters) {
-			struct job *job = fetch->waiters;
-			fetch->waiters = job->next;
-			track(s, job, -1);
-			job->next = *aborted;
-			*aborted = job;
+	struct job **lists[] = {&s->inflight, &s->fetches, &s->resolving};
+	for(size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+		while(*lists[i]) {
+			struct job *job = *lists[i];
+			if(lists[i] == &s->resolving)
+				egress_cancel(s->egress, job);
+			list_unlink(lists[i], job);
+			abort_one(s, job, aborted);
 		}
-		job_free(fetch);
-	}
-	while(s->failed) {
-		struct job *job = s->failed;
-		s->failed = job->next;
-		job->next = *aborted;
-		*aborted = job;
-	}
+	hand_back_failed(s, aborted);
 }
 
 void sender_free(struct sender *s)
@@ -525,7 +601,8 @@ void sender_free(struct sender *s)
 		job_free(jobs);
 		jobs = next;
 	}
+	egress_free(s->egress); /* its threads wake the multi handle: stopped first */
 	curl_multi_cleanup(s->multi);
-	oauth_cache_free(s->tokens);
+	tokens_free(s->tokens);
 	free(s);
 }

@@ -1,7 +1,12 @@
 /* The HTTP side: one libcurl multi handle with many transfers in flight, connections
  * reused from its cache, the URL policy checked on every address actually connected to
  * (CURLOPT_OPENSOCKETFUNCTION), no redirects, bounded response reading, and a count of
- * transfers per webhook so callers can cap each endpoint. */
+ * transfers per webhook so callers can cap each endpoint.
+ *
+ * Egress is sealed: no proxy is ever taken from the environment (http_proxy, ALL_PROXY,
+ * no_proxy are ignored). With egress_proxy every transfer, token requests included, goes
+ * through that proxy, after egress.h has resolved the target and checked every address
+ * against the URL policy; https is tunnelled with CONNECT to the address checked. */
 #ifndef WH_SENDER_H
 #define WH_SENDER_H
 #include <stdbool.h>
@@ -20,8 +25,9 @@ struct sender_opts {
 	long max_connections;            /* connection cache size */
 	bool allow_http;                 /* http:// as well as https:// (allow_http_targets) */
 	const struct urlpolicy *policy;  /* borrowed, must outlive the sender */
-	const unsigned char *master_key; /* borrowed: opens OAuth private keys (oauth.h) */
+	const unsigned char *master_key; /* opens OAuth private keys; copied (tokens.h) */
 	long long attempt_max_ms;        /* an attempt's transfers end within this; 0: no bound */
+	const char *egress_proxy;        /* borrowed: "http://host:port", or NULL / "" for none */
 };
 
 struct sender *sender_new(const struct sender_opts *opts);
@@ -29,7 +35,7 @@ struct sender *sender_new(const struct sender_opts *opts);
 void sender_free(struct sender *s);
 
 /* Starts the attempt of a signed job (skip == JOB_SEND); the sender owns it until it comes
- * back from sender_run. A job with oauth_json first gets a bearer token (oauth.h): from
+ * back from sender_run. A job with oauth_json first gets a bearer token (tokens.h): from
  * the cache, or by joining the webhook's token request on the same multi handle; a 401
  * answer refreshes the token once within the attempt; no token: error
  * "oauth_token_failed" with the reason as the body. WH_ERR_INTERNAL when curl refuses the handle (the job is then
@@ -43,8 +49,9 @@ void sender_run(struct sender *s, int timeout_ms, struct job **done);
 size_t sender_in_flight(const struct sender *s);
 /* Transfers in flight to one webhook. */
 size_t sender_count(const struct sender *s, const char *webhook_id);
-/* Appends to out the comma-separated ids of webhooks with at least cap transfers in flight. */
-void sender_saturated(const struct sender *s, size_t cap, struct buf *out);
+/* Appends to out the comma-separated ids of webhooks with at least cap transfers in flight.
+ * WH_ERR_TOO_LARGE when out's maximum is reached (out is then released, see buf_add). */
+enum wh_err sender_saturated(const struct sender *s, size_t cap, struct buf *out);
 /* Stops every transfer in flight and hands the jobs back in *aborted, unfinished. */
 void sender_abort_all(struct sender *s, struct job **aborted);
 

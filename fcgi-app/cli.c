@@ -9,7 +9,6 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/xalloc.h"
-#include "fcgi-app/core/auth.h"
 
 static int cmp_names(const void *a, const void *b)
 {
@@ -174,17 +173,5 @@ enum wh_err cli_create_account(struct app *app, const char *name)
 	result = db_exec(app->db, sql, DBP(db_str(id), db_str(name), db_i64(time_now_ms())), NULL, NULL);
 	if(!result)
 		printf("%s\n", id);
-	return result;
-}
-
-enum wh_err cli_create_key(struct app *app, const char *account_id)
-{
-	char *key = NULL;
-	enum wh_err result = auth_create_key(app->db, account_id, &key);
-	if(result == WH_ERR_NOT_FOUND)
-		log_err("no account with id %s", account_id);
-	if(!result)
-		printf("%s\n", key);
-	free(key);
 	return result;
 }

@@ -1,4 +1,5 @@
-/* The API binary's command-line subcommands: migrate, create-account, create-key. */
+/* The API binary's command-line subcommands: migrate, create-account (the key commands
+ * are in cli_keys.h). */
 #ifndef WH_CLI_H
 #define WH_CLI_H
 #include <stddef.h>
@@ -10,7 +11,5 @@
 enum wh_err cli_migrate(struct app *app, size_t *applied);
 /* Creates an account and prints its id. */
 enum wh_err cli_create_account(struct app *app, const char *name);
-/* Creates an API key for an account and prints it (the only time it is shown). */
-enum wh_err cli_create_key(struct app *app, const char *account_id);
 
 #endif

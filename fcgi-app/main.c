@@ -13,6 +13,7 @@
 #include "fcgi-app/core/app.h"
 #include "fcgi-app/core/auth.h"
 #include "fcgi-app/cli.h"
+#include "fcgi-app/cli_keys.h"
 #include "fcgi-app/core/http.h"
 #include "fcgi-app/core/outbox.h"
 #include "fcgi-app/core/router.h"
@@ -38,6 +39,28 @@ static void install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+static bool rate_ok(struct app *app, const char *account_id, int *retry_after_s)
+{
+	long long now = time_mono_ms();
+	if(app->shared_ratelimit)
+		return ratelimit_shared_take(app->shared_ratelimit, account_id, now, retry_after_s);
+	return ratelimit_take(&app->ratelimit, account_id, now, retry_after_s);
+}
+
+/* The rate limit's buckets: the table shared by this host's processes when the limit is
+ * on, this process's own table when the shared one can't be had. */
+static void rate_setup(struct app *app)
+{
+	double rate = (double)config_int(&app->cfg, CFG_RATE_LIMIT_PER_SECOND);
+	double burst = (double)config_int(&app->cfg, CFG_RATE_LIMIT_BURST);
+	char name[RATELIMIT_SHM_NAME_LEN];
+	ratelimit_init(&app->ratelimit, rate, burst);
+	if(rate <= 0)
+		return;
+	ratelimit_shared_name(&app->cfg, name);
+	app->shared_ratelimit = ratelimit_shared_open(name, rate, burst);
+}
+
 static void handle(struct app *app, FCGX_Request *fcgi)
 {
 	struct request req;
@@ -52,7 +75,7 @@ static void handle(struct app *app, FCGX_Request *fcgi)
 		result = auth_request(&req);
 		if(result)
 			goto out;
-		if(!ratelimit_take(&app->ratelimit, req.account_id, time_mono_ms(), &req.retry_after_s)) {
+		if(!rate_ok(app, req.account_id, &req.retry_after_s)) {
 			jx_fail(&req.err, NULL, "too many requests for this account; retry in %d s", req.retry_after_s);
 			result = WH_ERR_RATE;
 			goto out;
@@ -117,8 +140,10 @@ static void usage(FILE *to)
 	        "                       for root (default: db_socket, else " SETUP_DEFAULT_SOCKET ")\n"
 	        "  migrate              apply the migrations of sql_dir not applied yet\n"
 	        "  create-account NAME  create an account, print its id\n"
-	        "  create-key ACCOUNT_ID\n"
+	        "  create-key ACCOUNT_ID [NAME [EXPIRES_AT]]\n"
 	        "                       create an API key, print it (shown only this once)\n"
+	        "  list-keys ACCOUNT_ID the account's keys (never the keys themselves)\n"
+	        "  revoke-key KEY_ID    revoke a key (not the account's last one)\n"
 	        "  print-config [--show-secrets]\n"
 	        "                       print the effective configuration; secrets are masked unless\n"
 	        "                       --show-secrets\n"
@@ -147,7 +172,17 @@ static enum wh_err cmd_create_account(struct app *app, const struct command_args
 
 static enum wh_err cmd_create_key(struct app *app, const struct command_args *a)
 {
-	return cli_create_key(app, a->argv[1]);
+	return cli_create_key(app, a->argv[1], a->argc > 2 ? a->argv[2] : NULL, a->argc > 3 ? a->argv[3] : NULL);
+}
+
+static enum wh_err cmd_list_keys(struct app *app, const struct command_args *a)
+{
+	return cli_list_keys(app, a->argv[1]);
+}
+
+static enum wh_err cmd_revoke_key(struct app *app, const struct command_args *a)
+{
+	return cli_revoke_key(app, a->argv[1]);
 }
 
 static enum wh_err cmd_print_config(struct app *app, const struct command_args *a)
@@ -187,7 +222,9 @@ static const struct command {
 } commands[] = {
     {"migrate", 0, 0, false, cmd_migrate},
     {"create-account", 1, 1, false, cmd_create_account},
-    {"create-key", 1, 1, false, cmd_create_key},
+    {"create-key", 1, 3, false, cmd_create_key},
+    {"list-keys", 1, 1, false, cmd_list_keys},
+    {"revoke-key", 1, 1, false, cmd_revoke_key},
     {"print-config", 0, 1, true, cmd_print_config},
     {"setup", 0, 4, true, cmd_setup},
 };
@@ -214,17 +251,17 @@ static int exit_status(enum wh_err result)
 static enum wh_err open_db(struct app *app)
 {
 	enum wh_err result = db_open(&app->db, &app->cfg);
-	ratelimit_init(&app->ratelimit, (double)config_int(&app->cfg, CFG_RATE_LIMIT_PER_SECOND),
-	               (double)config_int(&app->cfg, CFG_RATE_LIMIT_BURST));
 	install_signals();
 	return result;
 }
 
-/* One FastCGI process: its own database connection, then the accept loop. */
+/* One FastCGI process: its own database connection and rate-limit handle, then the accept
+ * loop. */
 static int serve_process(void *ctx)
 {
 	struct app *app = ctx;
 	open_db(app);
+	rate_setup(app);
 	return serve(app);
 }
 
@@ -288,6 +325,7 @@ int main(int argc, char **argv)
 	if(!rc)
 		rc = cmd ? exit_status(cmd->run(&app, &args))
 		         : prefork_run((int)config_int(&app.cfg, CFG_FCGI_PROCESSES), serve_process, &app);
+	ratelimit_shared_close(app.shared_ratelimit);
 	db_free(app.db);
 	config_release(&app.cfg);
 	OPENSSL_cleanse(app.master_key, sizeof(app.master_key));

@@ -108,7 +108,7 @@ start() {
 	apache2 -t -f "$DIR/httpd.conf" >/dev/null 2>"$DIR/configtest.log" || { cat "$DIR/configtest.log" >&2; stop; return 1; }
 	apache2 -f "$DIR/httpd.conf" -k start
 	for _ in $(seq 1 200); do
-		curl -fsS -o /dev/null "http://127.0.0.1:$PORT/v2/health" 2>/dev/null && { echo "apache: http://127.0.0.1:$PORT/"; return 0; }
+		curl -fsS -o /dev/null "http://127.0.0.1:$PORT/v2/live" 2>/dev/null && { echo "apache: http://127.0.0.1:$PORT/"; return 0; }
 		sleep 0.05
 	done
 	log "Apache did not answer; see $DIR/error.log"

@@ -41,7 +41,9 @@ start() {
 }
 
 # The application's database and user; the password lives in $WH_VAR/db.password (0600).
+# On the server of socket $1 (default: this stack's; scripts/galera.sh passes a node's).
 bootstrap() {
+	local SOCK=${1:-$SOCK}
 	local pwfile="$VAR/db.password"
 	if [ ! -s "$pwfile" ]; then
 		(umask 077; head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' > "$pwfile")
@@ -77,5 +79,6 @@ case "${1:-}" in
 	start) start ;;
 	stop) stop ;;
 	status) ping_db && echo running || { echo stopped; exit 1; } ;;
-	*) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+	bootstrap) bootstrap "${2:-}" ;;
+	*) echo "usage: $0 start|stop|status|bootstrap [SOCKET]" >&2; exit 2 ;;
 esac

@@ -18,11 +18,29 @@ URL="http://127.0.0.1:$HTTP_PORT/"
 
 log() { echo "stack: $*" >&2; }
 
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1" 2>/dev/null)" 2>/dev/null; }
+
+# A part failed to come up: say which, show the last lines of its log, stop everything and
+# exit non-zero.
+fail() {
+	local what=$1 file
+	shift
+	log "$what"
+	for file in "$@"; do
+		[ -s "$file" ] || continue
+		echo "--- last lines of $file:" >&2
+		tail -n 15 "$file" >&2
+	done
+	stop >/dev/null 2>&1 || true
+	exit 1
+}
+
 write_config() {
 	(umask 077
 	 WH_DB_SOCKET="$VAR/mysql.sock" WH_DB_PORT="$WH_DB_PORT" WH_DB_PASSWORD="$(cat "$VAR/db.password")" \
 	 WH_MASTER_KEY_FILE="${WH_MASTER_KEY_FILE:-$VAR/master.key}" WH_SQL_DIR="$ROOT/sql" \
-		"$BUILD/webhooks-api" --config "$ROOT/conf/webhooks.conf" print-config --show-secrets > "$CONF.tmp"
+	 WH_PUBLIC_BASE_URL="${WH_PUBLIC_BASE_URL:-http://127.0.0.1:$HTTP_PORT}" \
+		"$BUILD/webhooks-api" --config "$ROOT/conf/webhooks.conf" print-config --show-secrets > "$CONF.tmp" &&
 	 mv "$CONF.tmp" "$CONF")
 }
 
@@ -32,24 +50,45 @@ start_lighttpd() {
 	    -e "s|@FCGI_PROCS@|${WH_FCGI_PROCS:-4}|g" \
 	    -e "s|@ASAN_OPTIONS@|${ASAN_OPTIONS:-detect_leaks=1}|g" \
 	    "$ROOT/conf/lighttpd.conf" > "$VAR/lighttpd.conf"
-	lighttpd -tt -f "$VAR/lighttpd.conf" >/dev/null
-	lighttpd -f "$VAR/lighttpd.conf" 2>>"$VAR/lighttpd.log"
+	lighttpd -tt -f "$VAR/lighttpd.conf" >/dev/null 2>>"$VAR/lighttpd.log" ||
+		fail "the lighttpd configuration is not valid" "$VAR/lighttpd.log"
+	lighttpd -f "$VAR/lighttpd.conf" 2>>"$VAR/lighttpd.log" ||
+		fail "lighttpd did not start (is port $HTTP_PORT free?)" "$VAR/lighttpd.log"
 	for _ in $(seq 1 100); do [ -s "$VAR/lighttpd.pid" ] && break; sleep 0.05; done
+	alive "$VAR/lighttpd.pid" || fail "lighttpd did not start" "$VAR/lighttpd.log"
 }
 
+WORKER_LOG_FROM=1
 start_worker() {
-	if [ -f "$VAR/worker.pid" ] && kill -0 "$(cat "$VAR/worker.pid")" 2>/dev/null; then return 0; fi
+	if alive "$VAR/worker.pid"; then return 0; fi
+	WORKER_LOG_FROM=$(( $(stat -c %s "$VAR/worker.log" 2>/dev/null || echo 0) + 1 ))
 	setsid "$BUILD/delivery-worker" --config "$CONF" </dev/null >>"$VAR/worker.log" 2>&1 &
 	echo $! > "$VAR/worker.pid"
 }
 
-wait_healthy() {
-	for _ in $(seq 1 200); do
-		curl -fsS -o /dev/null "${URL}v2/health" 2>/dev/null && return 0
+# Every part up: the API answers with its database reachable, and the worker runs (it has
+# written its heartbeat, so /v2/health says ok, or at least logged its start since this
+# start). Any part that exits meanwhile fails the start with its log.
+wait_up() {
+	local body
+	for _ in $(seq 1 600); do
+		alive "$VAR/lighttpd.pid" || fail "lighttpd exited" "$VAR/lighttpd.log" "$VAR/api.log"
+		alive "$VAR/worker.pid" || fail "the delivery worker exited" "$VAR/worker.log"
+		body=$(curl -sS "${URL}v2/health" 2>/dev/null || true)
+		case "$body" in
+			*'"status":"ok"'*) return 0 ;;
+			*'"database":"ok"'*) tail -c +"$WORKER_LOG_FROM" "$VAR/worker.log" 2>/dev/null |
+				grep -q 'worker started' && return 0 ;;
+		esac
 		sleep 0.05
 	done
-	log "the API did not become healthy; see $VAR/lighttpd.log"
-	return 1
+	fail "the stack did not come up within 30 s (last /v2/health: ${body:-no answer})" \
+		"$VAR/lighttpd.log" "$VAR/api.log" "$VAR/worker.log"
+}
+
+# Something of a stack runs in $VAR already: its web server, worker or database.
+running() {
+	alive "$VAR/lighttpd.pid" || alive "$VAR/worker.pid" || scripts/db.sh status >/dev/null 2>&1
 }
 
 # A demo account, key and location on first start; kept in $WH_VAR/demo.env as export
@@ -74,14 +113,14 @@ demo_setup() {
 }
 
 start() {
-	scripts/db.sh start
-	write_config
-	"$BUILD/webhooks-api" --config "$CONF" migrate
+	scripts/db.sh start || fail "the database did not start" "$VAR/mysql.err"
+	write_config || fail "the configuration is not valid (see above)"
+	"$BUILD/webhooks-api" --config "$CONF" migrate || fail "the migrations failed (see above)"
 	start_lighttpd
 	start_worker
-	wait_healthy
+	wait_up
 	if [ "${WH_DEMO:-1}" = 1 ]; then
-		demo_setup || return 1
+		demo_setup || fail "the demo account could not be set up" "$VAR/api.log"
 		# shellcheck disable=SC1091
 		. "$VAR/demo.env"
 		echo "linehook is running."
@@ -111,22 +150,27 @@ stop() {
 	scripts/db.sh stop
 }
 
+TAILPID=""
 run() {
-	local tailpid=""
+	if running; then
+		log "a stack already runs in $VAR (make start?); stop it first with make stop"
+		exit 1
+	fi
 	# Whatever ends the script (Ctrl-C, a failed start) stops what it started. Background
 	# commands of a script ignore SIGINT, so the log tail is stopped here too.
-	trap '[ -n "$tailpid" ] && kill "$tailpid" 2>/dev/null; log "stopping"; stop' EXIT
+	trap '[ -n "$TAILPID" ] && kill "$TAILPID" 2>/dev/null; log "stopping"; stop' EXIT
 	trap 'echo; exit 0' INT TERM
 	start
 	echo "Press Ctrl-C to stop."
 	tail -n 0 -F "$VAR/worker.log" "$VAR/api.log" "$VAR/lighttpd.log" 2>/dev/null &
-	tailpid=$!
-	wait "$tailpid"
+	TAILPID=$!
+	wait "$TAILPID"
 }
 
+# WH_GALERA=1: the cluster topology instead (scripts/galera-stack.sh); stop stops whichever runs.
 case "${1:-}" in
-	start) start ;;
-	stop) stop ;;
+	start) if [ "${WH_GALERA:-0}" = 1 ]; then exec scripts/galera-stack.sh start; fi; start ;;
+	stop) if [ -f "$VAR/galera.stack" ]; then scripts/galera-stack.sh stop; fi; stop ;;
 	run) run ;;
 	status) curl -fsS "${URL}v2/health"; echo ;;
 	*) echo "usage: $0 start|stop|run|status" >&2; exit 2 ;;

@@ -81,8 +81,24 @@ mkdir -p "$WH_VAR"
 cleanup() { scripts/apache.sh stop >/dev/null 2>&1; scripts/stack.sh stop >/dev/null 2>&1; }
 trap cleanup EXIT
 
+# The Galera fault test (tests/galera) brings its own cluster stack: with the whole suite,
+# or alone with T=galera (T=galera::CASE for one case).
+gargs=()
+run_galera=$(( $# == 0 ))
+only_galera=$(( $# > 0 ))
+for a in "$@"; do
+	case "$a" in
+		galera) run_galera=1 ;;
+		galera::*) run_galera=1; gargs+=("${a#galera::}") ;;
+		package | package::*) ;; # tests/package brings its own servers too
+		*) only_galera=0 ;;
+	esac
+done
+
 echo "== stack ($WH_VAR, http $WH_HTTP_PORT, db $WH_DB_PORT)"
-if scripts/stack.sh start > "$tmp/stack.out" 2>&1; then
+if [ "$only_galera" = 1 ]; then
+	echo "(only suites that bring their own servers: galera, package)"
+elif scripts/stack.sh start > "$tmp/stack.out" 2>&1; then
 	echo "== e2e"
 	python3 tests/e2e/run.py "$@" 2>&1 | tee "$tmp/e2e.out"
 	count "$tmp/e2e.out"
@@ -113,6 +129,13 @@ else
 fi
 cleanup
 
+if [ "$run_galera" = 1 ]; then
+	echo "== galera"
+	WH_GALERA_VAR="$tmp/galera" python3 tests/galera/run.py "${gargs[@]+"${gargs[@]}"}" 2>&1 | tee "$tmp/galera.out"
+	count "$tmp/galera.out"
+	grep -q '^galera: ' "$tmp/galera.out" || { echo "FAIL galera runner crashed"; failed=$((failed + 1)); }
+fi
+
 # Package suite (tests/package): builds the .deb, lintian, systemd-analyze, then runs the
 # extracted package against its own private MariaDB, Apache and lighttpd. With the whole
 # suite, or alone with T=package.
@@ -126,8 +149,9 @@ if [ "$run_package" = 1 ]; then
 fi
 
 # Any sanitizer report in any process's log fails the run.
-if grep -l -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$WH_VAR"/*.log 2>/dev/null; then
-	grep -h -A30 -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$WH_VAR"/*.log | head -80
+logs=("$WH_VAR"/*.log "$tmp"/galera/*/*.log)
+if grep -l -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "${logs[@]}" 2>/dev/null; then
+	grep -h -A30 -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "${logs[@]}" 2>/dev/null | head -80
 	echo "FAIL sanitizer report in the stack's logs"
 	failed=$((failed + 1))
 fi

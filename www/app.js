@@ -10,6 +10,8 @@ const LOCATION_STORE = 'linehook.location';
 const ACCOUNT_WIDE = '';
 const EVENT_TYPES = ['visit.created', 'visit.updated', 'visit.removed',
 	'location-status.updated', 'message.created', 'message.updated'];
+// Operational events: offered for account-wide endpoints only (the API refuses them with locations).
+const OPERATIONAL_TYPES = ['webhook.disabled', 'webhook.recovered'];
 const VISIT_STATES = ['PENDING', 'DRAFT', 'BOOKED', 'WAITING', 'SERVED', 'COMPLETE'];
 const ACTIVITY_LIMIT = 25;
 const ACTIVITY_REFRESH_MS = 4000;
@@ -186,7 +188,7 @@ async function start(account) {
 	route();
 }
 
-// ---- routing: #/ (list), #/new (add form), #/webhooks/<id> (an endpoint) ----------------
+// ---- routing: #/ (list), #/new (add form), #/webhooks/<id> (an endpoint), #/api-keys --------
 
 function route() {
 	if (!state.key) return;
@@ -196,6 +198,7 @@ function route() {
 	const m = hash.match(/^\/webhooks\/([A-Za-z0-9]{1,64})$/);
 	if (m) renderEndpoint(m[1]);
 	else if (hash === '/new') renderAdd();
+	else if (hash === '/api-keys') renderKeys();
 	else renderList();
 }
 
@@ -271,17 +274,56 @@ async function loadWebhooks() {
 	return list.filter((w) => (w.locationIds || []).includes(state.location));
 }
 
+// One banner per endpoint the system disabled (of every location), with the reason and
+// Enable; painted into `into` once the account's webhooks are loaded. The endpoint page
+// shows the banner without its button (onEnabled null): its own Enable is right below.
+async function disabledBanners(into, view) {
+	let all;
+	try {
+		all = await apiAll('/v2/webhooks');
+	} catch (e) {
+		return;
+	}
+	if (view !== state.view) return;
+	const disabled = all.filter((w) => w.status === 'disabled');
+	clear(into).append(...disabled.map((w) => disabledBanner(w, () => renderList())));
+}
+
+function disabledBanner(w, onEnabled) {
+	const enable = el('button', { type: 'button', onclick: async () => {
+		enable.disabled = true;
+		try {
+			await api('PATCH', `/v2/webhooks/${encodeURIComponent(w.id)}`, { isActive: true });
+			say('Endpoint enabled.', 'ok');
+			onEnabled();
+		} catch (e) {
+			enable.disabled = false;
+			say(e.message, 'error');
+		}
+	} }, 'Enable');
+	return el('div', { className: 'banner disabled-banner', role: 'alert', 'data-id': w.id },
+		el('p', {}, el('strong', {}, 'Endpoint disabled: '), el('span', { className: 'url' }, w.url),
+			w.disabledAt ? [' on ', timeEl(w.disabledAt)] : null),
+		el('p', { className: 'reason' }, `Reason: ${w.disabledReason || 'not given'}`),
+		el('p', { className: 'hint' }, 'No deliveries are sent to it. Fix the endpoint, then enable it again; failed deliveries can be resent from its activity.'),
+		onEnabled ? el('div', { className: 'row' }, enable) : null);
+}
+
 async function renderList() {
 	const view = state.view;
 	const body = el('div', { className: 'list-body' }, el('p', { className: 'hint' }, 'Loading…'));
+	const banners = el('div', { className: 'banners' });
 	clear(app).append(el('section', { className: 'card', 'aria-labelledby': 'list-title' },
 		el('div', { className: 'row between' },
 			el('h2', { id: 'list-title', tabindex: '-1' }, 'Webhook endpoints'),
 			el('div', { className: 'row' },
 				el('button', { type: 'button', className: 'secondary', onclick: () => renderList() }, 'Refresh'),
+				el('a', { href: '#/api-keys', className: 'button secondary', id: 'api-keys-link' }, 'API keys'),
 				el('a', { href: '#/new', className: 'button', id: 'add-endpoint' }, 'Add endpoint'))),
+		banners,
 		locationPicker(),
 		body));
+	disabledBanners(banners, view);
 	let hooks;
 	try {
 		hooks = await loadWebhooks();
@@ -378,6 +420,111 @@ function oauthFields(w) {
 	return { node, value };
 }
 
+// Custom headers: one row per header (name, value, Remove). A stored value is never
+// shown: its row says the masked form and an empty value keeps it (sent as null).
+function headersFields(w) {
+	const stored = (w && w.headers) || {};
+	const rows = el('div', { className: 'header-rows' });
+	const addRow = (name, masked) => {
+		const nameId = nextId('header-name');
+		const valueId = nextId('header-value');
+		const row = el('div', { className: 'header-row' },
+			el('div', { className: 'field' },
+				el('label', { for: nameId }, 'Header name'),
+				el('input', { id: nameId, name: 'headerName', type: 'text', autocomplete: 'off', spellcheck: 'false',
+					placeholder: 'X-Api-Key', value: name || '' })),
+			el('div', { className: 'field' },
+				el('label', { for: valueId }, masked ? `Value (stored: ${masked}; empty keeps it)` : 'Value'),
+				el('input', { id: valueId, name: 'headerValue', type: 'text', autocomplete: 'off', spellcheck: 'false',
+					'data-stored': masked ? name : null })),
+			el('button', { type: 'button', className: 'secondary', onclick: () => row.remove() }, 'Remove header'));
+		rows.append(row);
+		return row;
+	};
+	for (const [name, masked] of Object.entries(stored)) addRow(name, masked);
+	const node = el('fieldset', {},
+		el('legend', {}, 'Custom headers'),
+		el('p', { className: 'hint' }, 'Sent with every delivery, e.g. the API key of your gateway. At most 10. Values are stored encrypted and never shown again.'),
+		rows,
+		el('div', { className: 'row' }, el('button', { type: 'button', className: 'secondary', onclick: () => {
+			if (rows.children.length < 10) addRow('', null).querySelector('input').focus();
+		} }, 'Add header')),
+		fieldError('headers'));
+	// undefined: leave headers out of the request (nothing stored, nothing added).
+	const value = () => {
+		const out = {};
+		for (const row of rows.children) {
+			const name = row.querySelector('input[name=headerName]').value.trim();
+			const input = row.querySelector('input[name=headerValue]');
+			if (!name && !input.value) continue;
+			out[name] = input.value === '' && input.dataset.stored === name ? null : input.value;
+		}
+		if (!w && Object.keys(out).length === 0) return undefined;
+		return out;
+	};
+	return { node, value };
+}
+
+// "Use a test inbox" (new endpoints): makes a request inbox of this service and puts its
+// URL in the URL field, for integrators without a public endpoint of their own.
+function inboxOffer(urlId) {
+	const note = el('p', { className: 'hint', role: 'status' });
+	const button = el('button', { type: 'button', className: 'secondary', onclick: async () => {
+		button.disabled = true;
+		try {
+			const inbox = await api('POST', '/v2/inboxes', {});
+			document.getElementById(urlId).value = inbox.url;
+			note.textContent = `A test inbox until ${fmtTime(inbox.expiresAt)}: it keeps the last 50 requests it receives, shown with their signature check on the endpoint's page.`;
+		} catch (e) {
+			note.textContent = `Could not make a test inbox: ${e.message}`;
+		} finally {
+			button.disabled = false;
+		}
+	} }, 'Use a test inbox');
+	return el('div', { className: 'row inbox-offer' }, button, note);
+}
+
+// The endpoint's test inbox, when its URL is one: the requests it received with the
+// server's check of both signatures. Refreshed with the activity; hidden for other URLs.
+function inboxPanel(section, url, view) {
+	const list = el('div', { className: 'inbox-requests' });
+	let inbox = null;
+	section.hidden = true;
+	section.append(el('h2', { id: 'inbox-title' }, 'Test inbox'),
+		el('p', { className: 'hint' }, 'What the test inbox received (newest first), with the signature check made against this endpoint\'s secret.'),
+		list);
+	const checkText = (c) => {
+		if (!c || c.result === 'not ours') return 'not ours (unsigned, or not from this endpoint)';
+		if (c.result === 'valid') return 'valid (both signatures)';
+		return `invalid (Standard Webhooks ${c.standardWebhooks}, X-Waitwhile-Signature ${c.waitwhile})`;
+	};
+	const row = (q) => el('tr', { 'data-id': q.id },
+		el('td', { 'data-label': 'Received' }, timeEl(q.receivedAt)),
+		el('td', { 'data-label': 'Method' }, q.method),
+		el('td', { 'data-label': 'Signature check' }, el('span', { className: `check-${(q.signatureCheck || {}).result === 'valid' ? 'ok' : 'bad'}` }, checkText(q.signatureCheck))),
+		el('td', { 'data-label': 'Request' }, el('details', {},
+			el('summary', {}, `${q.bodyBytes} bytes`),
+			el('pre', { className: 'response' }, Object.entries(q.headers || {}).map(([k, v]) => `${k}: ${v}`).join('\n')),
+			el('pre', { className: 'response' }, q.bodyEncoding === 'base64' ? `(base64) ${q.body}` : q.body))));
+	return async () => {
+		if (view !== state.view || inbox === false) return;
+		try {
+			if (!inbox) inbox = (await apiAll('/v2/inboxes')).find((i) => i.url === url) || false;
+			if (!inbox) return;
+			const res = await api('GET', `/v2/inboxes/${encodeURIComponent(inbox.id)}/requests?limit=20`);
+			if (view !== state.view) return;
+			section.hidden = false;
+			const reqs = (res && res.results) || [];
+			if (list.querySelector('details[open]')) return; // leave an opened request alone
+			clear(list).append(reqs.length ? el('table', { className: 'responsive' },
+				el('thead', {}, el('tr', {}, ['Received', 'Method', 'Signature check', 'Request'].map((h) => el('th', { scope: 'col' }, h)))),
+				el('tbody', {}, reqs.map(row))) : el('p', { className: 'empty' }, 'Nothing received yet.'));
+		} catch (e) {
+			if (view === state.view && inbox) clear(list).append(el('p', { className: 'error', role: 'alert' }, e.status === 404 ? 'The test inbox expired (inboxes last 24 hours).' : `Could not load the inbox: ${e.message}`));
+		}
+	};
+}
+
 // The form's fields; values() reads them, showErrors() places server errors.
 function endpointForm(w, submitText, onSubmit) {
 	const urlId = nextId('url');
@@ -387,8 +534,9 @@ function endpointForm(w, submitText, onSubmit) {
 	const types = (w && w.eventTypes) || [];
 	const states = (w && w.visitStates) || [];
 	const all = el('input', { type: 'checkbox', id: allId, name: 'allTypes', checked: !w || types.length === 0 });
-	const typeBoxes = EVENT_TYPES.map((t) => checkbox('eventTypes', t, t, types.includes(t)));
-	const extraTypes = types.filter((t) => !EVENT_TYPES.includes(t));
+	const offered = EVENT_TYPES.concat(OPERATIONAL_TYPES);
+	const typeBoxes = offered.map((t) => checkbox('eventTypes', t, t, types.includes(t)));
+	const extraTypes = types.filter((t) => !offered.includes(t));
 	const syncTypes = () => {
 		for (const box of typeBoxes) box.querySelector('input').disabled = all.checked;
 	};
@@ -399,11 +547,13 @@ function endpointForm(w, submitText, onSubmit) {
 	const locationBoxes = state.locations.map((l) => checkbox('locationIds', l.id, l.name, held.includes(l.id)));
 	const formError = el('p', { className: 'error form-error', role: 'alert' });
 	const oauth = oauthFields(w);
+	const headers = headersFields(w);
 	const form = el('form', { className: 'endpoint-form', novalidate: true },
 		el('div', { className: 'field' },
 			el('label', { for: urlId }, 'Endpoint URL'),
 			el('input', { id: urlId, name: 'url', type: 'url', inputmode: 'url', required: true, autocomplete: 'off',
 				spellcheck: 'false', placeholder: 'https://example.com/webhooks', value: w ? w.url : '' }),
+			w ? null : inboxOffer(urlId),
 			fieldError('url')),
 		el('div', { className: 'field' },
 			el('label', { for: descId }, 'Description'),
@@ -429,6 +579,7 @@ function endpointForm(w, submitText, onSubmit) {
 			el('input', { type: 'checkbox', id: activeId, name: 'isActive', checked: !w || w.isActive !== false }),
 			el('label', { for: activeId }, 'Active'),
 			fieldError('isActive')),
+		headers.node,
 		oauth.node,
 		formError,
 		el('div', { className: 'row' }, el('button', { type: 'submit' }, submitText)));
@@ -436,8 +587,10 @@ function endpointForm(w, submitText, onSubmit) {
 	form.values = () => {
 		const chosen = [...form.querySelectorAll('input[name=eventTypes]:checked')].map((i) => i.value);
 		const oAuth = oauth.value(form);
+		const hv = headers.value();
 		return {
 			...(oAuth === undefined ? {} : { oAuth }),
+			...(hv === undefined ? {} : { headers: hv }),
 			url: form.elements.url.value.trim(),
 			description: form.elements.description.value,
 			eventTypes: all.checked ? [] : chosen.concat(extraTypes),
@@ -451,7 +604,9 @@ function endpointForm(w, submitText, onSubmit) {
 		formError.textContent = '';
 		if (!e) return;
 		const key = e.field ? e.field.replace(/\[.*$/, '') : '';
-		const slot = key ? form.querySelector(`[data-error-for="${CSS.escape(key)}"]`) : null;
+		// headers.X-Api-Key has no slot of its own: the message (which names it) goes to headers.
+		const slot = key ? form.querySelector(`[data-error-for="${CSS.escape(key)}"]`) ||
+			form.querySelector(`[data-error-for="${CSS.escape(key.split('.')[0])}"]`) : null;
 		if (slot) {
 			slot.textContent = e.message;
 			const input = slot.parentElement.querySelector('input:not([disabled]), textarea');
@@ -590,6 +745,7 @@ async function renderEndpoint(id) {
 	const summary = el('div', { className: 'summary' });
 	const actions = el('div', { className: 'row actions' });
 	const activity = el('section', { className: 'card', 'aria-labelledby': 'activity-title' });
+	const history = el('section', { className: 'card', 'aria-labelledby': 'history-title' });
 	const form = endpointForm(w, 'Save', async (v) => {
 		const updated = await api('PATCH', `/v2/webhooks/${encodeURIComponent(w.id)}`, v);
 		w = updated;
@@ -598,6 +754,7 @@ async function renderEndpoint(id) {
 	});
 	const paint = () => {
 		append(clear(summary), [
+			w.status === 'disabled' ? disabledBanner(w, null) : null,
 			el('p', { className: 'url big' }, w.url),
 			w.description ? el('p', { className: 'description' }, w.description) : null,
 			el('dl', { className: 'facts' },
@@ -648,22 +805,176 @@ async function renderEndpoint(id) {
 		location.hash = '#/';
 		say('Endpoint deleted.', 'ok');
 	};
+	const inboxSection = el('section', { className: 'card', 'aria-labelledby': 'inbox-title' });
+	const refreshInbox = inboxPanel(inboxSection, w.url, view);
 	const refreshActivity = activityPanel(activity, w.id, view, async () => {
+		refreshInbox();
 		try {
 			w = await api('GET', `/v2/webhooks/${encodeURIComponent(w.id)}`);
 			if (view === state.view && !actions.contains(document.activeElement)) paint();
 		} catch (e) { /* the activity panel shows errors */ }
 	});
 	paint();
+	refreshInbox();
 	clear(app).append(
 		el('section', { className: 'card', 'aria-labelledby': 'endpoint-title' },
 			el('a', { href: '#/', className: 'back' }, '← Back to endpoints'),
 			el('h2', { id: 'endpoint-title', tabindex: '-1' }, 'Endpoint'),
 			summary, actions),
 		activity,
+		inboxSection,
 		el('section', { className: 'card', 'aria-labelledby': 'edit-title' },
-			el('h2', { id: 'edit-title' }, 'Configuration'), form));
+			el('h2', { id: 'edit-title' }, 'Configuration'), form),
+		history);
+	historyPanel(history, w.id, view);
 	focusHeading();
+}
+
+// ---- an endpoint's history: its audit log entries, newest first ---------------------------------
+
+const ACTION_TEXT = {
+	'webhook.created': 'Created', 'webhook.updated': 'Changed', 'webhook.deleted': 'Deleted',
+	'webhook.secret_rotated': 'Secret rotated', 'webhook.tested': 'Test event sent',
+	'webhook.delivery_resent': 'Delivery resent', 'webhook.recovered': 'Failed deliveries recovered',
+	'api_key.created': 'API key created', 'api_key.revoked': 'API key revoked',
+};
+
+function auditDetails(e) {
+	const d = e.details || {};
+	if (Array.isArray(d.fields)) return d.fields.length ? `Fields: ${d.fields.join(', ')}` : 'No field changed';
+	if (d.deliveryId) return `Delivery ${d.deliveryId}`;
+	if (d.since) return `Failed since ${fmtTime(d.since)}`;
+	if (d.name) return `Key "${d.name}"`;
+	return '—';
+}
+
+function auditActor(e) {
+	const a = e.actor || {};
+	return a.type === 'cli' ? 'Command line' : `${a.keyName || '—'} (${a.keyId || '—'})`;
+}
+
+function historyPanel(section, id, view) {
+	const body = el('div', { className: 'history' }, el('p', { className: 'hint' }, 'Loading…'));
+	const load = async () => {
+		let res;
+		try {
+			res = await api('GET', `/v2/audit-log?targetId=${encodeURIComponent(id)}&limit=${ACTIVITY_LIMIT}`);
+		} catch (e) {
+			if (view === state.view) clear(body).append(el('p', { className: 'error', role: 'alert' }, `Could not load the history: ${e.message}`));
+			return;
+		}
+		if (view !== state.view) return;
+		const entries = (res && res.results) || [];
+		clear(body).append(entries.length ? el('table', { className: 'audit responsive' },
+			el('thead', {}, el('tr', {}, ['When', 'Change', 'Details', 'By', 'From'].map((h) => el('th', { scope: 'col' }, h)))),
+			el('tbody', {}, entries.map((e) => el('tr', { 'data-action': e.action },
+				el('td', { 'data-label': 'When' }, timeEl(e.created)),
+				el('td', { 'data-label': 'Change' }, ACTION_TEXT[e.action] || e.action),
+				el('td', { 'data-label': 'Details' }, auditDetails(e)),
+				el('td', { 'data-label': 'By' }, auditActor(e)),
+				el('td', { 'data-label': 'From' }, e.remoteAddr || '—')))))
+			: el('p', { className: 'empty' }, 'No changes recorded.'));
+	};
+	append(clear(section), [
+		el('div', { className: 'row between' },
+			el('h2', { id: 'history-title' }, 'History'),
+			el('button', { type: 'button', className: 'secondary small', onclick: load }, 'Refresh history')),
+		body]);
+	load();
+}
+
+// ---- API keys: list, create (the key shown once), revoke ------------------------------------------
+
+function showKey(answer) {
+	const keyId = nextId('new-key');
+	const input = el('input', { id: keyId, type: 'text', readonly: true, value: answer.key, className: 'secret' });
+	const dialog = el('dialog', { className: 'secret-dialog', 'aria-labelledby': `${keyId}-title` },
+		el('h2', { id: `${keyId}-title` }, 'API key created'),
+		el('p', { className: 'warning' }, 'This API key is shown only once. Copy it now: it can never be shown again.'),
+		el('label', { for: keyId }, `API key "${answer.name}"`),
+		el('div', { className: 'row' }, input),
+		el('div', { className: 'row end' }, el('button', { type: 'button', className: 'secondary', onclick: () => dialog.close() }, 'Done')));
+	dialog.addEventListener('close', () => {
+		input.value = '';
+		dialog.remove();
+		focusHeading();
+	});
+	document.body.append(dialog);
+	dialog.showModal();
+	input.focus();
+	input.select();
+}
+
+async function renderKeys() {
+	const view = state.view;
+	const body = el('div', { className: 'keys-body' }, el('p', { className: 'hint' }, 'Loading…'));
+	const nameId = nextId('key-name');
+	const expiresId = nextId('key-expires');
+	const nameError = el('p', { className: 'field-error', id: `${nameId}-error`, role: 'alert' });
+	const expiresError = el('p', { className: 'field-error', id: `${expiresId}-error`, role: 'alert' });
+	const form = el('form', { className: 'key-form', novalidate: true },
+		el('div', { className: 'field' }, el('label', { for: nameId }, 'Name'),
+			el('input', { id: nameId, name: 'name', type: 'text', maxlength: '100', required: true, 'aria-describedby': `${nameId}-error` }), nameError),
+		el('div', { className: 'field' }, el('label', { for: expiresId }, 'Expires (optional, UTC)'),
+			el('input', { id: expiresId, name: 'expiresAt', type: 'datetime-local', 'aria-describedby': `${expiresId}-error` }), expiresError),
+		el('div', { className: 'row' }, el('button', { type: 'submit' }, 'Create key')));
+	const load = async () => {
+		let keys;
+		try {
+			keys = await apiAll('/v2/api-keys');
+		} catch (e) {
+			if (view === state.view) clear(body).append(el('p', { className: 'error', role: 'alert' }, `Could not load the keys: ${e.message}`));
+			return;
+		}
+		if (view !== state.view) return;
+		clear(body).append(el('table', { className: 'keys responsive' },
+			el('thead', {}, el('tr', {}, ['Name', 'Starts with', 'Created', 'Last used', 'Expires', 'Actions'].map((h) => el('th', { scope: 'col' }, h)))),
+			el('tbody', {}, keys.map((k) => el('tr', { 'data-id': k.id },
+				el('td', { 'data-label': 'Name' }, k.name),
+				el('td', { 'data-label': 'Starts with' }, k.prefix ? `${k.prefix}…` : '—'),
+				el('td', { 'data-label': 'Created' }, timeEl(k.created)),
+				el('td', { 'data-label': 'Last used' }, k.lastUsedAt ? timeEl(k.lastUsedAt) : 'Never'),
+				el('td', { 'data-label': 'Expires' }, k.expiresAt ? timeEl(k.expiresAt) : 'Never'),
+				el('td', { 'data-label': 'Actions' }, el('button', { type: 'button', className: 'danger small',
+					'aria-label': `Revoke key ${k.name}`, onclick: () => revoke(k) }, 'Revoke')))))));
+	};
+	const revoke = async (k) => {
+		const yes = await confirmDialog('Revoke this API key?', `Requests with the key "${k.name}" are refused within a second. This can't be undone.`, 'Revoke key');
+		if (!yes) return;
+		try {
+			await api('DELETE', `/v2/api-keys/${encodeURIComponent(k.id)}`);
+			say(`Key "${k.name}" revoked.`, 'ok');
+		} catch (e) {
+			say(e.message, 'error');
+		}
+		if (state.key) load();
+	};
+	form.addEventListener('submit', async (ev) => {
+		ev.preventDefault();
+		nameError.textContent = '';
+		expiresError.textContent = '';
+		const v = { name: form.elements.name.value };
+		if (form.elements.expiresAt.value) v.expiresAt = `${form.elements.expiresAt.value.length === 16 ? `${form.elements.expiresAt.value}:00` : form.elements.expiresAt.value}Z`;
+		try {
+			const answer = await api('POST', '/v2/api-keys', v);
+			form.reset();
+			showKey(answer);
+			load();
+		} catch (e) {
+			const target = e.field === 'expiresAt' ? expiresError : nameError;
+			target.textContent = e.message;
+		}
+	});
+	clear(app).append(
+		el('section', { className: 'card', 'aria-labelledby': 'keys-title' },
+			el('a', { href: '#/', className: 'back' }, '← Back to endpoints'),
+			el('h2', { id: 'keys-title', tabindex: '-1' }, 'API keys'),
+			el('p', { className: 'hint' }, 'Keys of this account. A key is shown once, when it is created; the account keeps at least one.'),
+			body),
+		el('section', { className: 'card', 'aria-labelledby': 'new-key-title' },
+			el('h2', { id: 'new-key-title' }, 'Create a key'), form));
+	focusHeading();
+	load();
 }
 
 // ---- Endpoint activity: deliveries, their attempts, resend ------------------------------------

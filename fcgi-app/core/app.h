@@ -5,12 +5,14 @@
 #include "common/crypto.h"
 #include "common/db.h"
 #include "fcgi-app/core/ratelimit.h"
+#include "fcgi-app/core/ratelimit_shm.h"
 
 struct app {
 	struct config cfg;
 	struct db *db;
 	unsigned char master_key[CRYPTO_KEY_LEN];
-	struct ratelimit ratelimit; /* per account, this process only */
+	struct ratelimit_shared *shared_ratelimit; /* per account, every process of this host */
+	struct ratelimit ratelimit;                /* this process only: when the shared table can't be had */
 };
 
 #endif

@@ -26,6 +26,8 @@ struct request {
 	const char *params[HTTP_MAX_PARAMS]; /* {id}-style path segments, borrowed from path_copy */
 	char *path_copy;
 	char account_id[ID_LEN + 1]; /* set by auth */
+	char key_id[ID_LEN + 1];     /* set by auth: the key used, for the audit log */
+	char key_name[101];          /* set by auth */
 	struct jx_err err;           /* filled by a handler that returns an error */
 	bool answered;
 	int status;        /* the status sent, for the access log */

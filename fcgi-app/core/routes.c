@@ -1,8 +1,11 @@
 /* The route table of the API. Order matters only between patterns that both match. */
 #include "fcgi-app/resources/account.h"
+#include "fcgi-app/resources/api_keys.h"
+#include "fcgi-app/resources/audit_log.h"
 #include "fcgi-app/resources/event_types.h"
 #include "fcgi-app/resources/events.h"
 #include "fcgi-app/resources/health.h"
+#include "fcgi-app/resources/inboxes.h"
 #include "fcgi-app/resources/location_status.h"
 #include "fcgi-app/resources/locations.h"
 #include "fcgi-app/resources/messages.h"
@@ -10,11 +13,19 @@
 #include "fcgi-app/resources/openapi_get.h"
 #include "fcgi-app/resources/visits.h"
 #include "fcgi-app/resources/webhooks/deliveries.h"
+#include "fcgi-app/resources/webhooks/delivery_search.h"
 #include "fcgi-app/resources/webhooks/webhooks.h"
 
 const struct route routes[] = {
     {"GET", "/v2/health", health_get, true},
+    {"GET", "/v2/live", health_live, true},
     {"GET", "/v2/account", account_get, false},
+
+    /* API keys and the audit log */
+    {"GET", "/v2/api-keys", api_keys_list, false},
+    {"POST", "/v2/api-keys", api_keys_create, false},
+    {"DELETE", "/v2/api-keys/:id", api_keys_delete, false},
+    {"GET", "/v2/audit-log", audit_log_list, false},
 
     /* webhooks */
     {"POST", "/v2/webhooks", webhooks_create, false},
@@ -28,6 +39,7 @@ const struct route routes[] = {
     {"POST", "/v2/webhooks/:id/test", webhooks_test, false},
 
     /* deliveries */
+    {"GET", "/v2/deliveries", deliveries_search, false},
     {"GET", "/v2/webhooks/:id/deliveries", deliveries_list, false},
     {"GET", "/v2/webhooks/:id/deliveries/:deliveryId", deliveries_get, false},
     {"POST", "/v2/webhooks/:id/deliveries/:deliveryId/resend", deliveries_resend, false},
@@ -67,6 +79,17 @@ const struct route routes[] = {
 
     /* events */
     {"GET", "/v2/events", event_list, false},
+    {"GET", "/v2/events/:id", event_get, false},
+
+    /* request inboxes; /in/<token> needs no API key (the token is the capability) */
+    {"POST", "/v2/inboxes", inbox_create, false},
+    {"GET", "/v2/inboxes", inbox_list, false},
+    {"GET", "/v2/inboxes/:id/requests", inbox_requests, false},
+    {"POST", "/in/:token", inbox_receive, true},
+    {"PUT", "/in/:token", inbox_receive, true},
+    {"PATCH", "/in/:token", inbox_receive, true},
+    {"DELETE", "/in/:token", inbox_receive, true},
+    {"GET", "/in/:token", inbox_receive, true},
 
     /* event catalog: the same for every account, so no key needed (like the OpenAPI document) */
     {"GET", "/v2/event-types", event_types_list, true},

@@ -8,7 +8,7 @@
 #include "fcgi-app/core/idempotency.h"
 #include "fcgi-app/core/outbox.h"
 
-/* Backoff before run n + 1 (n >= 1): 5, 10, 20, 40 ms, plus 0..7 eighths of that at random
+/* Backoff before run n + 1 (n >= 1): 5, 10, 20, 40 ms ..., plus 0..7 eighths of that at random
  * so that two transactions that deadlocked each other don't meet again in step. */
 static void tx_backoff(int n)
 {
@@ -52,7 +52,10 @@ enum wh_err tx_run(struct request *req, tx_fn fn, void *ctx)
 		log_info("%s %s: %s, transaction retried (%d)", req->method, req->path, txfate_reason(e), run);
 		if(run < TX_TRIES)
 			tx_backoff(run);
+		else
+			result = txfate_exhausted(e);
 	}
+	req->retry_after_s = 1;
 	return result;
 }
 

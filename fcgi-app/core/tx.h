@@ -7,8 +7,9 @@
 
 #include "fcgi-app/core/http.h"
 
-/* At most this many runs of one transaction. */
-#define TX_TRIES 5
+/* At most this many runs of one transaction (the last backoff is 320 ms: Galera nodes
+ * writing one hot row at once need a few rounds to stop meeting). */
+#define TX_TRIES 8
 
 /* A write transaction's body: runs between db_begin and db_commit and may be run again
  * from the start, so it must (re)set everything it produces, releasing what an earlier
@@ -19,7 +20,9 @@ typedef enum wh_err (*tx_fn)(struct request *req, void *ctx);
  * connection (in fn or a failed COMMIT) rolls back, waits a little longer each time and
  * runs it again, up to TX_TRIES runs. A connection lost during COMMIT answers
  * WH_ERR_DB_DOWN (503) with a message saying the write may or may not have been applied.
- * Any other error rolls back and is returned (req->err as fn filled it). */
+ * Still retryable after the last run: 503 with Retry-After 1 (common/txfate.h,
+ * txfate_exhausted), never 500. Any other error rolls back and is returned (req->err as fn
+ * filled it). */
 enum wh_err tx_run(struct request *req, tx_fn fn, void *ctx);
 
 /* A creating POST: tx_run with the request's Idempotency-Key claimed first in the

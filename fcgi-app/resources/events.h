@@ -4,5 +4,6 @@
 #include "fcgi-app/core/router.h"
 
 enum wh_err event_list(struct request *req);
+enum wh_err event_get(struct request *req);
 
 #endif

@@ -1,7 +1,9 @@
 /* GET /metrics: Prometheus text, no auth, queried from the database so every worker's
- * work is counted: deliveries by status, attempts by outcome and their latency histogram
- * (rows retained, so the numbers drop when retention deletes), the outbox backlog and the
- * age of its oldest event, the age of the oldest pending delivery, disabled webhooks. */
+ * work is counted: the monotonic counters of attempts by outcome and deliveries by final
+ * status (retained rows plus what retention deleted), deliveries by status, attempts by
+ * outcome and their latency histogram (rows retained, so the numbers drop when retention
+ * deletes), the outbox backlog and the age of its oldest event, the age of the oldest
+ * pending delivery, disabled webhooks. */
 #include <stdint.h>
 
 #include "common/buf.h"
@@ -11,6 +13,17 @@
 static const char sql_deliveries[] = "SELECT status, COUNT(*) FROM deliveries GROUP BY status";
 static const char sql_oldest_pending[] = "SELECT MIN(created) FROM deliveries WHERE status = '" DELIVERY_PENDING "'";
 static const char sql_outbox[] = "SELECT COUNT(*), MIN(created) FROM events WHERE fanned_out = 0";
+/* One statement, so one read view: a retention batch commits either before it (rows still
+ * counted) or after it (counted in the offsets), never half. */
+static const char sql_totals[] =
+    "SELECT (SELECT COALESCE(SUM(ok = 1), 0) FROM delivery_attempts), "
+    "(SELECT COALESCE(SUM(ok = 0), 0) FROM delivery_attempts), "
+    "(SELECT COALESCE(SUM(times_succeeded), 0) FROM deliveries), (SELECT COALESCE(SUM(times_failed), 0) FROM "
+    "deliveries), "
+    "(SELECT COALESCE(SUM(value), 0) FROM metric_offsets WHERE metric = 'attempts_total' AND label = 'success'), "
+    "(SELECT COALESCE(SUM(value), 0) FROM metric_offsets WHERE metric = 'attempts_total' AND label = 'failure'), "
+    "(SELECT COALESCE(SUM(value), 0) FROM metric_offsets WHERE metric = 'deliveries_total' AND label = 'succeeded'), "
+    "(SELECT COALESCE(SUM(value), 0) FROM metric_offsets WHERE metric = 'deliveries_total' AND label = 'failed')";
 static const char sql_disabled[] = "SELECT COUNT(*) FROM webhooks WHERE disabled_at IS NOT NULL";
 /* Bucket bounds in milliseconds, matching le_labels. */
 static const char sql_latency[] =
@@ -107,13 +120,35 @@ static enum wh_err add_outbox_and_webhooks(struct db *db, struct buf *out, long 
 	return result;
 }
 
+static enum wh_err add_totals(struct db *db, struct buf *out)
+{
+	struct db_rows rows;
+	enum wh_err result = db_exec(db, sql_totals, DBP_NONE, &rows, NULL);
+	if(result)
+		return result;
+	buf_addf(
+	    out,
+	    "# HELP linehook_attempts_total Delivery attempts made, by outcome.\n"
+	    "# TYPE linehook_attempts_total counter\n"
+	    "linehook_attempts_total{outcome=\"success\"} %lld\nlinehook_attempts_total{outcome=\"failure\"} %lld\n"
+	    "# HELP linehook_deliveries_total Deliveries that reached a final status (again after a resend).\n"
+	    "# TYPE linehook_deliveries_total counter\n"
+	    "linehook_deliveries_total{status=\"succeeded\"} %lld\nlinehook_deliveries_total{status=\"failed\"} %lld\n",
+	    db_rows_i64(&rows, 0, 0) + db_rows_i64(&rows, 0, 4), db_rows_i64(&rows, 0, 1) + db_rows_i64(&rows, 0, 5),
+	    db_rows_i64(&rows, 0, 2) + db_rows_i64(&rows, 0, 6), db_rows_i64(&rows, 0, 3) + db_rows_i64(&rows, 0, 7));
+	db_rows_release(&rows);
+	return WH_OK;
+}
+
 enum wh_err metrics_get(struct request *req)
 {
 	struct buf out;
 	long long now = time_now_ms();
 	enum wh_err result;
 	buf_init(&out, 1024 * 1024);
-	result = add_deliveries(req->app->db, &out, now);
+	result = add_totals(req->app->db, &out);
+	if(!result)
+		result = add_deliveries(req->app->db, &out, now);
 	if(!result)
 		result = add_attempts(req->app->db, &out);
 	if(!result)

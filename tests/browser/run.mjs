@@ -207,6 +207,20 @@ async function deliveryRows(page) {
 	return page.locator('.deliveries tbody tr');
 }
 
+// A webhook of a new account's new location on the receiver's 410 path, disabled by the
+// worker after a visit: {acct, loc, w, gone (the disabled webhook)}.
+async function goneWebhook(locationName, receiverPath) {
+	const acct = newAccount();
+	const loc = await newLocation(acct.key, locationName);
+	const w = await must(acct.key, 'POST', '/v2/webhooks', { url: receiver.url(receiverPath), locationIds: [loc.id], eventTypes: ['visit.created'] });
+	await must(acct.key, 'POST', '/v2/visits', { locationId: loc.id, firstName: 'Eve' });
+	const gone = await waitFor(async () => {
+		const x = await must(acct.key, 'GET', `/v2/webhooks/${w.id}`);
+		return x.status === 'disabled' && x;
+	}, 20000, 'the webhook disabled by the worker');
+	return { acct, loc, w, gone };
+}
+
 // ---- cases -------------------------------------------------------------------------------
 
 const cases = [];
@@ -414,6 +428,60 @@ test('add_endpoint_with_oauth', async () => {
 	await context.close();
 });
 
+// Custom headers: added in the form, refused at their field when reserved, sent to a real
+// receiver, never shown again (the value fields start empty beside the masked form), kept
+// when left empty, replaced and removed on Save.
+test('custom_headers', async () => {
+	const acct = newAccount();
+	const loc = await newLocation(acct.key, 'Headers desk');
+	const value = 'gw-secret-value-7781';
+	const { context, page } = await open(acct.key);
+	await selectLocation(page, loc.id);
+	await page.getByRole('link', { name: 'Add endpoint' }).click();
+	await page.getByLabel('Endpoint URL').fill(receiver.url('/ok/headers'));
+	await page.getByRole('button', { name: 'Add header' }).click();
+	await page.getByLabel('Header name').nth(0).fill('Host');
+	await page.getByLabel('Value', { exact: true }).nth(0).fill('evil.example');
+	await page.getByRole('button', { name: 'Create endpoint' }).click();
+	await page.locator('[data-error-for="headers"]').filter({ hasText: /headers\.Host: a reserved header/ }).waitFor();
+	assert((await must(acct.key, 'GET', '/v2/webhooks')).results.length === 0, 'nothing created with a reserved header');
+	await page.getByLabel('Header name').nth(0).fill('X-Api-Key');
+	await page.getByLabel('Value', { exact: true }).nth(0).fill(value);
+	await page.getByRole('button', { name: 'Add header' }).click();
+	await page.getByLabel('Header name').nth(1).fill('X-Team');
+	await page.getByLabel('Value', { exact: true }).nth(1).fill('ops');
+	await shot(page, 'add-endpoint-headers');
+	await page.getByRole('button', { name: 'Create endpoint' }).click();
+	await takeSecret(page);
+	const w = (await must(acct.key, 'GET', '/v2/webhooks')).results[0];
+	assert(JSON.stringify(w.headers) === JSON.stringify({ 'X-Api-Key': '****7781', 'X-Team': '****' }), `stored: ${JSON.stringify(w.headers)}`);
+	await openEndpoint(page, w.id);
+	await page.getByLabel(/Value \(stored: \*\*\*\*7781/).waitFor();
+	assert(await page.getByLabel(/Value \(stored: \*\*\*\*7781/).inputValue() === '', 'a stored value is never filled in');
+	assert(!(await page.content()).includes(value), 'the header value is nowhere on the page');
+	await page.getByRole('button', { name: 'Send test event' }).click();
+	await waitFor(() => receiver.requests.find((r) => r.path === '/ok/headers'), 20000, 'the test event');
+	const first = receiver.requests.find((r) => r.path === '/ok/headers');
+	assert(first.headers['x-api-key'] === value && first.headers['x-team'] === 'ops', `sent: ${JSON.stringify(first.headers)}`);
+	// keep X-Api-Key (empty value), drop X-Team, add X-Region
+	await page.getByRole('button', { name: 'Remove header' }).nth(1).click();
+	await page.getByRole('button', { name: 'Add header' }).click();
+	await page.getByLabel('Header name').nth(1).fill('X-Region');
+	await page.getByLabel('Value', { exact: true }).nth(0).fill('eu-north');
+	await page.getByRole('button', { name: 'Save' }).click();
+	await page.getByText('Saved.').waitFor();
+	const after = await must(acct.key, 'GET', `/v2/webhooks/${w.id}`);
+	assert(JSON.stringify(after.headers) === JSON.stringify({ 'X-Api-Key': '****7781', 'X-Region': '****orth' }), `after save: ${JSON.stringify(after.headers)}`);
+	const n = receiver.requests.filter((r) => r.path === '/ok/headers').length;
+	await must(acct.key, 'POST', `/v2/webhooks/${w.id}/test`, {});
+	await waitFor(() => receiver.requests.filter((r) => r.path === '/ok/headers').length > n, 20000, 'the second test event');
+	const second = receiver.requests.filter((r) => r.path === '/ok/headers')[n];
+	assert(second.headers['x-api-key'] === value && second.headers['x-region'] === 'eu-north' && !('x-team' in second.headers),
+		`sent after save: ${JSON.stringify(second.headers)}`);
+	await clean(page);
+	await context.close();
+});
+
 // Deliveries to a receiver answering 200 appear without a reload; then the endpoint page's
 // other actions: Save, Send test event.
 test('deliveries_appear_edit_and_test_event', async () => {
@@ -534,14 +602,7 @@ test('endpoint_stats', async () => {
 // A 410 from the receiver disables the webhook: the list shows it with its reason; Enable
 // re-enables it.
 test('disabled_by_system_and_enable', async () => {
-	const acct = newAccount();
-	const loc = await newLocation(acct.key, 'Gone');
-	const w = await must(acct.key, 'POST', '/v2/webhooks', { url: receiver.url('/gone'), locationIds: [loc.id], eventTypes: ['visit.created'] });
-	await must(acct.key, 'POST', '/v2/visits', { locationId: loc.id, firstName: 'Eve' });
-	const gone = await waitFor(async () => {
-		const x = await must(acct.key, 'GET', `/v2/webhooks/${w.id}`);
-		return x.status === 'disabled' && x;
-	}, 20000, 'the webhook disabled by the worker');
+	const { acct, loc, w, gone } = await goneWebhook('Gone', '/gone');
 	const { context, page } = await open(acct.key);
 	await selectLocation(page, loc.id);
 	const row = await (await webhookRow(page, w.id)).innerText();
@@ -550,6 +611,59 @@ test('disabled_by_system_and_enable', async () => {
 	await page.getByRole('button', { name: 'Enable' }).click();
 	await page.getByRole('button', { name: 'Disable' }).waitFor();
 	assert((await must(acct.key, 'GET', `/v2/webhooks/${w.id}`)).status === 'active', 'enabled again');
+	await clean(page);
+	await context.close();
+});
+
+// A system-disabled endpoint shows a banner with its reason on the list (whatever location
+// is chosen) and on its own page; the banner's Enable turns it back on.
+test('disabled_banner', async () => {
+	const { acct, w, gone } = await goneWebhook('Banner desk', '/gone/banner');
+	const { context, page } = await open(acct.key);
+	await selectLocation(page, '');
+	const banner = page.locator(`.disabled-banner[data-id="${w.id}"]`);
+	await banner.waitFor();
+	const text = await banner.innerText();
+	assert(text.includes(receiver.url('/gone/banner')) && text.includes(gone.disabledReason), `banner: ${text}`);
+	await shot(page, 'disabled-banner');
+	await openEndpoint(page, w.id);
+	await page.locator('.disabled-banner').filter({ hasText: gone.disabledReason }).waitFor();
+	await page.getByRole('link', { name: '← Back to endpoints' }).click();
+	await banner.getByRole('button', { name: 'Enable' }).click();
+	await page.getByText('Endpoint enabled.').waitFor();
+	await banner.waitFor({ state: 'detached' });
+	assert((await must(acct.key, 'GET', `/v2/webhooks/${w.id}`)).status === 'active', 'enabled again');
+	await clean(page);
+	await context.close();
+});
+
+// "Use a test inbox": the URL field gets an inbox of this service; the endpoint's page shows
+// what the inbox received with the signature check (valid for the endpoint's own test
+// event, not ours for a plain request).
+test('test_inbox', async () => {
+	const acct = newAccount();
+	const { context, page } = await open(acct.key);
+	await selectLocation(page, '');
+	await page.getByRole('link', { name: 'Add endpoint' }).click();
+	await page.getByRole('button', { name: 'Use a test inbox' }).click();
+	await page.getByText(/A test inbox until/).waitFor();
+	const url = await page.getByLabel('Endpoint URL').inputValue();
+	assert(url.startsWith(`${BASE}/in/`) && /\/in\/[A-Za-z0-9]{22}$/.test(url), `inbox url: ${url}`);
+	await page.getByRole('button', { name: 'Create endpoint' }).click();
+	await takeSecret(page);
+	const w = (await must(acct.key, 'GET', '/v2/webhooks')).results[0];
+	assert(w.url === url, `the endpoint targets the inbox: ${w.url}`);
+	await fetch(url, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'hello from curl' });
+	await openEndpoint(page, w.id);
+	await page.getByRole('button', { name: 'Send test event' }).click();
+	const section = page.locator('section').filter({ has: page.getByRole('heading', { name: 'Test inbox' }) });
+	await section.locator('tbody tr').filter({ hasText: 'valid (both signatures)' }).waitFor({ timeout: 25000 });
+	await section.locator('tbody tr').filter({ hasText: 'not ours' }).waitFor();
+	await section.locator('tbody tr').filter({ hasText: 'valid (both signatures)' }).locator('summary').click();
+	await section.getByText(/"type":"webhook.test"/).waitFor();
+	await shot(page, 'test-inbox');
+	// the received JSON holds nulls of its own: closed again before the page-wide text check
+	await section.locator('tbody tr').filter({ hasText: 'valid (both signatures)' }).locator('summary').click();
 	await clean(page);
 	await context.close();
 });
@@ -570,6 +684,78 @@ test('phone_width', async () => {
 	assert(await overflow() <= 0, 'no horizontal scrolling on the endpoint page');
 	assert(await page.getByRole('button', { name: 'Send test event' }).isVisible(), 'actions visible');
 	await shot(page, 'phone-endpoint');
+	await clean(page);
+	await context.close();
+});
+
+// API keys: listed without the key, created with the key shown once, revoked (refused by
+// the API afterwards); the last key can't be revoked and the page says why.
+test('api_keys_list_create_revoke', async () => {
+	const acct = newAccount('Key Keepers');
+	const { context, page } = await open(acct.key);
+	await page.getByRole('link', { name: 'API keys' }).click();
+	await page.getByRole('heading', { name: 'API keys' }).waitFor();
+	await page.locator('.keys tbody tr').first().waitFor();
+	assert(await page.locator('.keys tbody tr').count() === 1, 'one key listed');
+	assert(!(await page.locator('body').innerText()).includes(acct.key), 'the key itself is never listed');
+	// a name is required: the server's error is shown at the field
+	await page.getByRole('button', { name: 'Create key' }).click();
+	await page.locator('.key-form .field-error').filter({ hasText: 'name' }).waitFor();
+	await page.getByLabel('Name').fill(`robot ${XSS}`);
+	await page.getByLabel('Expires (optional, UTC)').fill('2999-01-02T03:04');
+	await page.getByRole('button', { name: 'Create key' }).click();
+	const shown = page.getByLabel(/API key "robot/);
+	await shown.waitFor();
+	const newKey = await shown.inputValue();
+	assert(/^lh_[A-Za-z0-9]{40}$/.test(newKey), `the new key is shown: ${newKey}`);
+	await shot(page, 'api-key-created');
+	await page.getByRole('button', { name: 'Done' }).click();
+	assert(!(await page.content()).includes(newKey), 'the key is gone from the page once the dialog is closed');
+	const keys = (await must(acct.key, 'GET', '/v2/api-keys')).results;
+	const robot = keys.find((k) => k.name.startsWith('robot'));
+	assert(robot && robot.expiresAt === '2999-01-02T03:04:00.000Z', `stored: ${JSON.stringify(keys)}`);
+	await page.locator(`.keys tr[data-id="${robot.id}"]`).waitFor();
+	assert((await page.locator(`.keys tr[data-id="${robot.id}"]`).innerText()).includes(robot.prefix), 'the prefix is shown');
+	assert((await api(newKey, 'GET', '/v2/account')).status === 200, 'the new key works');
+	await shot(page, 'api-keys');
+	// revoke the new key
+	await page.getByRole('button', { name: `Revoke key ${robot.name}` }).click();
+	await page.getByRole('button', { name: 'Revoke key', exact: true }).click();
+	await page.getByText('revoked.').waitFor();
+	await waitFor(async () => (await page.locator(`.keys tr[data-id="${robot.id}"]`).count()) === 0, 10000, 'the row to go');
+	await waitFor(async () => (await api(newKey, 'GET', '/v2/account')).status === 401, 3000, 'the revoked key refused');
+	// the last key stays
+	const mine = (await must(acct.key, 'GET', '/v2/api-keys')).results[0];
+	await page.getByRole('button', { name: `Revoke key ${mine.name}` }).click();
+	await page.getByRole('button', { name: 'Revoke key', exact: true }).click();
+	await page.locator('#notice').filter({ hasText: 'last usable key' }).waitFor();
+	assert((await api(acct.key, 'GET', '/v2/account')).status === 200, 'the last key still works');
+	await clean(page);
+	await context.close();
+});
+
+// An endpoint's page shows its history from the audit log: who changed what, newest first.
+test('endpoint_history', async () => {
+	const acct = newAccount('History Hall');
+	const loc = await newLocation(acct.key, 'Archive');
+	const w = await must(acct.key, 'POST', '/v2/webhooks', { url: receiver.url('/hist'), locationIds: [loc.id], description: 'before' });
+	const { context, page } = await open(acct.key);
+	await openEndpoint(page, w.id);
+	const rows = page.locator('.audit tbody tr');
+	await rows.first().waitFor();
+	assert(await rows.count() === 1 && (await rows.first().innerText()).includes('Created'), 'the create is listed');
+	await page.getByLabel('Description').fill('after');
+	await page.getByRole('button', { name: 'Save' }).click();
+	await page.getByText('Saved.').waitFor();
+	await page.getByRole('button', { name: 'Rotate secret' }).click();
+	await page.getByRole('button', { name: 'Done' }).click();
+	await page.getByRole('button', { name: 'Refresh history' }).click();
+	await waitFor(async () => (await rows.count()) === 3, 10000, 'three history rows');
+	const texts = await rows.allInnerTexts();
+	assert(texts[0].includes('Secret rotated') && texts[1].includes('Changed') && texts[1].includes('Fields: description')
+		&& texts[2].includes('Created'), `history: ${texts.join(' | ')}`);
+	assert(texts.every((t) => t.includes('127.0.0.1') && t.includes('key')), `who and where: ${texts.join(' | ')}`);
+	await shot(page, 'endpoint-history');
 	await clean(page);
 	await context.close();
 });

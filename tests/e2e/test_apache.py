@@ -66,8 +66,10 @@ def check_headers(r):
 def test_apache_api_smoke(stack):
     _, key = stack.new_account("apache")
     with Apache(stack) as ap:
-        r = ap.request("GET", "/v2/health")
+        r = ap.request("GET", "/v2/live")
         assert r.status == 200 and r.json["status"] == "ok", r
+        r = ap.request("GET", "/v2/health")
+        assert r.json["database"] == "ok" and "alive" in r.json["workers"], r
         check_headers(r)
         r = ap.request("GET", "/v2/account")
         assert r.status == 401 and r.json["errorCode"] == "unauthorized", r
@@ -100,7 +102,7 @@ def test_apache_api_smoke(stack):
         assert r.status == 400 and r.json["errorCode"] == "conflicting_credentials", r
     # Stopped: nothing answers on the port any more.
     try:
-        ap.request("GET", "/v2/health")
+        ap.request("GET", "/v2/live")
         raise AssertionError("Apache still answers after stop")
     except OSError:
         pass
@@ -143,3 +145,17 @@ def test_apache_metrics_only_for_this_machine(stack):
         assert status == 200 and b"linehook_" in body, (status, body[:200])
         status, body = lib.get_from(ap.port, "127.0.0.2", "/metrics")
         assert status == 403 and json.loads(body)["errorCode"] == "forbidden", (status, body)
+
+
+def test_apache_serves_request_inboxes_without_a_key(stack):
+    """conf/apache2-linehook.conf routes /in/<token> to the API like lighttpd does."""
+    account, key = stack.new_account()
+    box = stack.request("POST", "/v2/inboxes", key=key, raw=b"", headers={"Content-Length": "0"}).json
+    path = "/in/" + box["url"].rsplit("/", 1)[1]
+    with Apache(stack) as a:
+        r = a.request("POST", path, {"via": "apache"}, headers={"X-Trace": "apache-1"})
+        assert r.status == 200 and r.json["received"] is True, r
+        r = a.request("POST", "/in/" + "B" * 22, {"x": 1})
+        assert r.status == 404 and r.json["errorCode"] == "not_found", r
+    got = stack.request("GET", "/v2/inboxes/%s/requests" % box["id"], key=key).json["results"]
+    assert len(got) == 1 and json.loads(got[0]["body"]) == {"via": "apache"} and got[0]["headers"]["x-trace"] == "apache-1"

@@ -9,11 +9,15 @@ import time
 from lib import get_from, raw_http, wait_for
 
 
-def test_health_answers_200_with_database_state(stack):
+def test_health_answers_with_database_workers_and_outbox(stack):
     r = stack.request("GET", "/v2/health")
-    assert r.status == 200, r
-    assert r.json == {"status": "ok", "database": "ok"}, r
+    assert set(r.json) == {"status", "database", "workers", "outbox"}, r
+    assert r.json["database"] == "ok" and isinstance(r.json["workers"]["alive"], int), r
+    assert r.json["outbox"]["oldestPendingSeconds"] >= 0, r
+    assert (r.status == 200) == (r.json["status"] == "ok") == (r.json["workers"]["alive"] > 0), r
     assert r.headers["content-type"] == "application/json; charset=utf-8"
+    r = stack.request("GET", "/v2/live")
+    assert r.status == 200 and r.json == {"status": "ok"}, r
 
 
 def test_unknown_path_is_json_404(stack):
@@ -86,7 +90,7 @@ def test_database_down_is_503_then_recovers(stack):
         assert r.status == 503 and r.json["errorCode"] == "database_unavailable", r
     finally:
         assert stack.script("db.sh", "start").returncode == 0
-    assert wait_for(lambda: stack.request("GET", "/v2/health").status == 200)
+    assert wait_for(lambda: stack.request("GET", "/v2/health").json["database"] == "ok")
     r = stack.request("GET", "/v2/account", key=key)
     assert r.status == 200 and r.json["id"] == account, r
 
@@ -139,7 +143,7 @@ def test_metrics_only_for_this_machine(stack):
     status, body = get_from(stack.port, "127.0.0.2", "/metrics")
     assert status == 403 and json.loads(body)["errorCode"] == "forbidden", (status, body)
     # The API itself answers any client.
-    status, body = get_from(stack.port, "127.0.0.2", "/v2/health")
+    status, body = get_from(stack.port, "127.0.0.2", "/v2/live")
     assert status == 200, (status, body)
 
 
@@ -157,7 +161,7 @@ def test_rate_limit_per_account_answers_429_with_retry_after(stack):
         assert r.json["errorCode"] == "rate_limited" and int(r.headers["retry-after"]) >= 1, (r, r.headers)
         # another account has its own bucket; health needs no key and is never limited
         assert front.request("GET", "/v2/account", key=key2).status == 200
-        assert all(front.request("GET", "/v2/health").status == 200 for _ in range(10))
+        assert all(front.request("GET", "/v2/live").status == 200 for _ in range(10))
         # the bucket refills at the configured rate
         time.sleep(int(r.headers["retry-after"]))
         assert front.request("GET", "/v2/account", key=key).status == 200

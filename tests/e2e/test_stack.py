@@ -1,11 +1,14 @@
 """The stack commands themselves: start, stop, start again on the same data, run + Ctrl-C.
 A second stack in its own directory on its own ports, beside the suite's stack."""
+import json
 import os
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 
 import lib
@@ -30,9 +33,17 @@ def processes_of(var):
 
 
 def health(env):
+    """200 when the stack's API answers with its database reachable and a worker running:
+    /v2/health ok, or (a worker that writes no heartbeat yet) database ok and the worker's
+    process alive."""
     try:
         with urllib.request.urlopen("http://127.0.0.1:%s/v2/health" % env["WH_HTTP_PORT"], timeout=5) as r:
             return r.status
+    except urllib.error.HTTPError as e:
+        body = json.loads(e.read() or b"{}")
+        with open(os.path.join(env["WH_VAR"], "worker.pid")) as f:
+            worker_alive = os.path.exists("/proc/%s" % f.read().strip())
+        return 200 if e.code == 503 and body.get("database") == "ok" and worker_alive else e.code
     except Exception:
         return None
 
@@ -121,3 +132,53 @@ def test_ctrl_c_while_starting_still_stops_everything(_suite_stack):
         if p.poll() is None:
             os.killpg(p.pid, signal.SIGKILL)
         stack("stop", env)
+
+
+def test_a_part_that_fails_to_start_fails_the_start_with_its_cause(_suite_stack):
+    """A worker that dies on its config: start exits non-zero, shows the cause from the log
+    and leaves nothing running."""
+    var = tempfile.mkdtemp(prefix="linehook-badstart-")
+    env = stack_env(var)
+    env["WH_RETRY_SCHEDULE"] = "5,abc"
+    try:
+        p = stack("start", env)
+        out = p.stdout + p.stderr
+        assert p.returncode != 0, out
+        assert "linehook is running" not in out, out
+        assert "retry_schedule" in out, out
+        assert processes_of(var) == [], processes_of(var)
+    finally:
+        stack("stop", env)
+
+
+def test_run_with_the_http_port_taken_says_so_and_leaves_nothing(_suite_stack):
+    var = tempfile.mkdtemp(prefix="linehook-busy-")
+    env = stack_env(var)
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", int(env["WH_HTTP_PORT"])))
+    taken.listen(1)
+    try:
+        p = subprocess.run([os.path.join(lib.ROOT, "scripts", "stack.sh"), "run"], env=env, capture_output=True,
+                           text=True, timeout=180)
+        out = p.stdout + p.stderr
+        assert p.returncode != 0, out
+        assert "lighttpd did not start" in out and "unbound variable" not in out, out
+        assert "lighttpd.log" in out, out  # the failing log's last lines are shown
+        assert processes_of(var) == [], processes_of(var)
+    finally:
+        taken.close()
+        stack("stop", env)
+
+
+def test_run_refuses_to_take_over_a_running_stack(_suite_stack):
+    var = tempfile.mkdtemp(prefix="linehook-twice-")
+    env = stack_env(var)
+    try:
+        assert stack("start", env).returncode == 0
+        p = subprocess.run([os.path.join(lib.ROOT, "scripts", "stack.sh"), "run"], env=env, capture_output=True,
+                           text=True, timeout=60)
+        assert p.returncode != 0 and "already runs" in p.stderr, p.stdout + p.stderr
+        assert health(env) == 200  # the running stack was left alone
+    finally:
+        stack("stop", env)
+    assert processes_of(var) == []

@@ -65,7 +65,7 @@ def seed_body(location):
 
 
 ANSWER_FIELDS = {"id", "accountId", "url", "eventTypes", "locationIds", "visitStates", "isActive", "description",
-                 "status", "disabledReason", "disabledAt", "created", "updated", "stats"}
+                 "status", "disabledReason", "disabledAt", "created", "updated", "stats", "headers"}
 
 
 def test_seed_body_creates_a_webhook(stack):

@@ -18,7 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if(jx_parse_object((const char *)data, size, &body, &err))
 		return 0;
 	for(int create = 0; create < 2; create++) {
-		struct wh_rules rules = {create == 1, create == 0, create == 0, &strict};
+		struct wh_rules rules = {
+		    .create = create == 1, .allow_http = create == 0, .have_oauth_key = create == 0, .policy = &strict};
 		struct wh_input in;
 		if(!wh_input_parse(body, &rules, &in, &err) && create && !in.url)
 			abort(); /* a valid create always has its url */

@@ -9,19 +9,8 @@
 #include "common/buf.h"
 #include "common/crypto.h"
 #include "common/jwt.h"
+#include "tests/unit/keys.h"
 #include "tests/unit/test.h"
-
-static char *pem_of(EVP_PKEY *key)
-{
-	BIO *bio = BIO_new(BIO_s_mem());
-	char *data, *copy;
-	long n;
-	PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL);
-	n = BIO_get_mem_data(bio, &data);
-	copy = strndup(data, (size_t)n);
-	BIO_free(bio);
-	return copy;
-}
 
 static int b64url_decode(const char *s, size_t n, struct buf *out)
 {
@@ -68,7 +57,7 @@ static int verify(const char *jwt, EVP_PKEY *key, int ec)
 
 static void check_key(EVP_PKEY *key, enum jwt_alg want, int ec)
 {
-	char *pem = pem_of(key);
+	char *pem = test_key_pem(key);
 	struct jwt_claims c = {"issuer", "subject", "https://auth.example/token", 1700000000, 300, "jti1"};
 	struct buf out, part;
 	const char *dot;
@@ -98,10 +87,10 @@ TEST_SUITE(jwt_rs256_and_es256)
 	char *pem;
 	check_key(rsa, JWT_ALG_RS256, 0);
 	check_key(ec, JWT_ALG_ES256, 1);
-	pem = pem_of(ec384);
+	pem = test_key_pem(ec384);
 	CHECK(jwt_key_alg(pem, strlen(pem)) == JWT_ALG_NONE);
 	free(pem);
-	pem = pem_of(ed);
+	pem = test_key_pem(ed);
 	CHECK(jwt_key_alg(pem, strlen(pem)) == JWT_ALG_NONE);
 	free(pem);
 	CHECK(jwt_key_alg("not a key", 9) == JWT_ALG_NONE);

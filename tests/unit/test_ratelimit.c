@@ -1,5 +1,10 @@
-/* The per-account token bucket. */
+/* The per-account token bucket, and its table shared between processes. */
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "fcgi-app/core/ratelimit.h"
+#include "fcgi-app/core/ratelimit_shm.h"
 #include "tests/unit/test.h"
 
 static struct ratelimit rl;
@@ -26,4 +31,37 @@ TEST_SUITE(ratelimit_bucket)
 	ratelimit_init(&rl, 0, 0);
 	for(int i = 0; i < 1000; i++)
 		CHECK(ratelimit_take(&rl, "DDDDDDDDDDDDDDDDDDDD", 0, &retry)); /* 0 = no limit */
+}
+
+/* Two processes taking from one account's bucket in the shared table get the burst between
+ * them, not each; a second mapping in the same process sees the same table. */
+TEST_SUITE(ratelimit_shared_between_processes)
+{
+	char name[64];
+	struct ratelimit_shared *rs, *again;
+	int retry = 0, ok = 0, status = 0, child_ok;
+	pid_t pid;
+	snprintf(name, sizeof(name), "/linehook-rl-unit-%d", (int)getpid());
+	rs = ratelimit_shared_open(name, 1, 10);
+	CHECK(rs != NULL);
+	if(!rs)
+		return;
+	pid = fork();
+	if(pid == 0) {
+		int n = 0;
+		for(int i = 0; i < 8; i++)
+			n += ratelimit_shared_take(rs, "EEEEEEEEEEEEEEEEEEEE", 5000, &retry);
+		_exit(n);
+	}
+	for(int i = 0; i < 8; i++)
+		ok += ratelimit_shared_take(rs, "EEEEEEEEEEEEEEEEEEEE", 5000, &retry);
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status));
+	child_ok = WEXITSTATUS(status);
+	CHECK(ok + child_ok == 10); /* the burst, shared */
+	again = ratelimit_shared_open(name, 1, 10);
+	CHECK(again && !ratelimit_shared_take(again, "EEEEEEEEEEEEEEEEEEEE", 5000, &retry) && retry >= 1);
+	CHECK(again && ratelimit_shared_take(again, "EEEEEEEEEEEEEEEEEEEE", 6000, &retry)); /* refilled at 1/s */
+	ratelimit_shared_close(again);
+	ratelimit_shared_close(rs);
+	ratelimit_shared_unlink(name);
 }

@@ -3,7 +3,7 @@
 
 #include "common/buf.h"
 #include "common/crypto.h"
-#include "delivery-worker/sign.h"
+#include "common/sign.h"
 #include "tests/unit/test.h"
 
 #define SECRET "rUNbNyRdOC2FJm4rzTR5y1cs"

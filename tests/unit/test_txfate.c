@@ -32,3 +32,17 @@ TEST_SUITE(txfate_classification)
 	CHECK_STR(txfate_reason(ER_LOCK_WAIT_TIMEOUT), "lock wait timeout");
 	CHECK_STR(txfate_reason(CR_SERVER_LOST), "connection lost");
 }
+
+TEST_SUITE(txfate_galera)
+{
+	/* A node that left the primary component answers 1047: another node can serve. */
+	CHECK(txfate_connection_lost(ER_UNKNOWN_COM_ERROR));
+	CHECK(txfate_of(WH_ERR_DB_DOWN, ER_UNKNOWN_COM_ERROR, false) == TXFATE_RETRY);
+	CHECK(txfate_of(WH_ERR_DB_DOWN, ER_UNKNOWN_COM_ERROR, true) == TXFATE_UNKNOWN);
+	/* Retries used up: a 503 either way, never a 500. */
+	CHECK(txfate_exhausted(ER_LOCK_DEADLOCK) == WH_ERR_DB_BUSY);
+	CHECK(txfate_exhausted(ER_LOCK_WAIT_TIMEOUT) == WH_ERR_DB_BUSY);
+	CHECK(txfate_exhausted(CR_SERVER_LOST) == WH_ERR_DB_DOWN);
+	CHECK(wh_err_http_status(WH_ERR_DB_BUSY) == 503);
+	CHECK_STR(wh_err_code(WH_ERR_DB_BUSY), "database_busy");
+}

@@ -14,7 +14,7 @@ static json_t *last_body; /* in's strings are borrowed from it */
 static const char *field_of(const char *text, bool create, bool allow_http, struct wh_input *in)
 {
 	static struct jx_err err;
-	struct wh_rules rules = {create, allow_http, false, NULL};
+	struct wh_rules rules = {create, allow_http, false, NULL, NULL};
 	enum wh_err r;
 	memset(&err, 0, sizeof(err));
 	memset(in, 0, sizeof(*in));
@@ -201,7 +201,7 @@ TEST_SUITE(webhook_input_url_policy)
 {
 	struct urlpolicy strict;
 	char msg[128];
-	struct wh_rules rules = {true, true, false, &strict};
+	struct wh_rules rules = {true, true, false, &strict, NULL};
 	struct wh_input in;
 	struct jx_err err;
 	json_t *body = json_pack("{s:s}", "url", "http://[::1]:8080/hook");

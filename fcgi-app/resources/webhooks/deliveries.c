@@ -8,11 +8,10 @@
 #include "common/delivery_row.h"
 #include "common/log.h"
 #include "common/xalloc.h"
+#include "fcgi-app/core/audit.h"
+#include "fcgi-app/core/tx.h"
 #include "fcgi-app/resources/webhooks/deliveries.h"
 
-#define DELIVERY_COLS                                                                                                  \
-	"id, event_id, event_type, status, attempts, last_status_code, last_error, last_attempt_at, "                  \
-	"next_attempt_at, created, seq"
 #define ATTEMPTS_SHOWN 100
 #define RECOVER_BATCH 500
 
@@ -44,12 +43,12 @@ static void set_time_col(json_t *obj, const char *key, const struct db_rows *row
 	jx_set_time(obj, key, db_rows_get(rows, r, c) ? db_rows_i64(rows, r, c) : -1);
 }
 
-/* One delivery from a row of DELIVERY_COLS. New reference. */
-static json_t *delivery_json(const struct db_rows *rows, size_t r)
+json_t *delivery_json(const struct db_rows *rows, size_t r)
 {
 	json_t *d = json_object();
 	const char *status = db_rows_get(rows, r, 3);
 	json_object_set_new(d, "id", json_string(db_rows_get(rows, r, 0)));
+	json_object_set_new(d, "webhookId", json_string(db_rows_get(rows, r, 11)));
 	json_object_set_new(d, "eventId", json_string(db_rows_get(rows, r, 1)));
 	json_object_set_new(d, "eventType", json_string(db_rows_get(rows, r, 2)));
 	json_object_set_new(d, "status", json_string(status));
@@ -82,66 +81,6 @@ static json_t *snippet_json(const char *s, size_t len)
 	v = json_stringn(copy, len);
 	free(copy);
 	return v ? v : json_null();
-}
-
-static const char sql_list_all[] = "SELECT " DELIVERY_COLS " FROM deliveries WHERE webhook_id = ? AND seq < ? "
-                                   "ORDER BY seq DESC LIMIT ?";
-static const char sql_list_status[] = "SELECT " DELIVERY_COLS " FROM deliveries WHERE webhook_id = ? AND status = ? "
-                                      "AND seq < ? ORDER BY seq DESC LIMIT ?";
-static const char sql_seq_of[] = "SELECT seq FROM deliveries WHERE id = ? AND webhook_id = ?";
-
-static enum wh_err list_bound(struct request *req, const char *webhook_id, const struct page *page, long long *bound)
-{
-	struct db_rows rows;
-	enum wh_err result;
-	*bound = INT64_MAX;
-	if(!page->start_after)
-		return WH_OK;
-	result = db_exec(req->app->db, sql_seq_of, DBP(db_str(page->start_after), db_str(webhook_id)), &rows, NULL);
-	if(result)
-		return result;
-	if(!rows.nrows)
-		result = jx_fail(&req->err, "startAfter", "startAfter: no such delivery of this webhook");
-	else
-		*bound = db_rows_i64(&rows, 0, 0);
-	db_rows_release(&rows);
-	return result;
-}
-
-enum wh_err deliveries_list(struct request *req)
-{
-	static const char *const allowed[] = {"status", "limit", "startAfter", NULL};
-	const char *webhook_id = req->params[0], *status = http_query(req, "status");
-	struct page page;
-	struct db_rows rows;
-	long long bound;
-	json_t *results;
-	enum wh_err result = http_query_only(req, allowed);
-	if(!result)
-		result = http_page(req, &page);
-	if(!result && status && !delivery_status_valid(status))
-		result = jx_fail(&req->err, "status", "status: must be pending, succeeded or failed");
-	if(!result)
-		result = webhook_check(req, webhook_id);
-	if(!result)
-		result = list_bound(req, webhook_id, &page, &bound);
-	if(result)
-		return result;
-	if(status)
-		result =
-		    db_exec(req->app->db, sql_list_status,
-		            DBP(db_str(webhook_id), db_str(status), db_i64(bound), db_i64(page.limit)), &rows, NULL);
-	else
-		result = db_exec(req->app->db, sql_list_all, DBP(db_str(webhook_id), db_i64(bound), db_i64(page.limit)),
-		                 &rows, NULL);
-	if(result)
-		return result;
-	results = json_array();
-	for(size_t r = 0; r < rows.nrows; r++)
-		json_array_append_new(results, delivery_json(&rows, r));
-	http_send_page(req, &page, results);
-	db_rows_release(&rows);
-	return WH_OK;
 }
 
 static const char sql_one[] =
@@ -215,11 +154,29 @@ static const char sql_resend[] =
     "next_attempt_at = IF(lease_token IS NOT NULL AND lease_expires > ?, next_attempt_at, ?), updated = ? "
     "WHERE id = ? AND webhook_id = ? AND account_id = ?";
 
-enum wh_err deliveries_resend(struct request *req)
+/* The resend and its audit entry (when a delivery was marked) in one transaction. */
+static enum wh_err resend_tx(struct request *req, void *ctx)
 {
 	long long now = time_now_ms();
-	json_t *body = NULL, *d = NULL;
+	json_t *details;
 	uint64_t n = 0;
+	enum wh_err result;
+	(void)ctx;
+	result = db_exec(req->app->db, sql_resend,
+	                 DBP(db_i64(now), db_i64(now), db_i64(now), db_str(req->params[1]), db_str(req->params[0]),
+	                     db_str(req->account_id)),
+	                 NULL, &n);
+	if(result || !n)
+		return result;
+	details = json_pack("{ss}", "deliveryId", req->params[1]);
+	result = audit_record(req, AUDIT_DELIVERY_RESENT, "webhook", req->params[0], details);
+	json_decref(details);
+	return result;
+}
+
+enum wh_err deliveries_resend(struct request *req)
+{
+	json_t *body = NULL, *d = NULL;
 	enum wh_err result = http_read_json(req, true, &body);
 	if(!result && json_object_size(body))
 		result = jx_only_keys(body, (const char *const[]){NULL}, &req->err);
@@ -228,10 +185,7 @@ enum wh_err deliveries_resend(struct request *req)
 		return result;
 	if(!id_valid(req->params[0]) || !id_valid(req->params[1]))
 		return WH_ERR_NOT_FOUND;
-	result = db_exec(req->app->db, sql_resend,
-	                 DBP(db_i64(now), db_i64(now), db_i64(now), db_str(req->params[1]), db_str(req->params[0]),
-	                     db_str(req->account_id)),
-	                 NULL, &n);
+	result = tx_run(req, resend_tx, NULL);
 	if(!result)
 		result = delivery_load(req, false, &d);
 	if(result)
@@ -266,6 +220,19 @@ static enum wh_err recover_window(struct request *req, json_t *body, long long *
 	return WH_OK;
 }
 
+/* The audit entry of a recover, written before the batches so no change goes unrecorded
+ * (a recover that fails half-way is recorded as asked for). */
+static enum wh_err audit_recover(struct request *req, const char *webhook_id, long long since, long long until)
+{
+	json_t *details = json_object();
+	enum wh_err result;
+	jx_set_time(details, "since", since);
+	jx_set_time(details, "until", until);
+	result = audit_record(req, AUDIT_WEBHOOK_RECOVERED, "webhook", webhook_id, details);
+	json_decref(details);
+	return result;
+}
+
 /* Marks the window's failed deliveries due in batches of RECOVER_BATCH rows: memory stays
  * bounded whatever the window holds, and the worker sends them as usual. */
 enum wh_err webhooks_recover(struct request *req)
@@ -281,6 +248,8 @@ enum wh_err webhooks_recover(struct request *req)
 	if(!result)
 		result = recover_window(req, body, &since, &until);
 	json_decref(body);
+	if(!result)
+		result = audit_recover(req, webhook_id, since, until);
 	if(result)
 		return result;
 	do {

@@ -7,8 +7,10 @@
 #include "common/crypto.h"
 #include "common/log.h"
 #include "fcgi-app/resources/webhooks/webhooks.h"
+#include "fcgi-app/core/audit.h"
 #include "fcgi-app/core/outbox.h"
 #include "fcgi-app/core/tx.h"
+#include "fcgi-app/resources/webhooks/webhooks_headers.h"
 #include "fcgi-app/resources/webhooks/webhooks_store.h"
 #include "fcgi-app/resources/webhooks/webhooks_input.h"
 #include "fcgi-app/resources/webhooks/webhooks_write.h"
@@ -62,7 +64,8 @@ static enum wh_err rules_for(const struct request *req, bool create, struct wh_t
 		log_err("allow_cidrs: %s", err);
 		return WH_ERR_CONFIG;
 	}
-	*rules = (struct wh_rules){create, config_bool(cfg, CFG_ALLOW_HTTP_TARGETS), !create, &tx->policy};
+	*rules = (struct wh_rules){create, config_bool(cfg, CFG_ALLOW_HTTP_TARGETS), !create, &tx->policy,
+	                           config_str(cfg, CFG_PUBLIC_BASE_URL)};
 	return WH_OK;
 }
 
@@ -86,6 +89,36 @@ static enum wh_err render_id(struct request *req, const char *id, json_t **out)
 	return wh_load_view(req->app->db, req->account_id, id, out);
 }
 
+/* The fields an update changed, by name, for the audit log: a field of the body whose
+ * answer differs before and after, and a write-only one (not in the answer, or masked
+ * there: the secret, oAuth's privateKey, the custom headers' values) whenever it is given,
+ * since it can't be compared without opening it.
+ * New array. */
+static json_t *changed_fields(const json_t *body, const json_t *before, const json_t *after)
+{
+	json_t *fields = json_array(), *v;
+	const char *key;
+	json_object_foreach((json_t *)body, key, v)
+	{
+		const json_t *was = json_object_get(before, key), *now = json_object_get(after, key);
+		bool write_only =
+		    !now || !strcmp(key, "headers") || (!strcmp(key, "oAuth") && json_object_get(v, "privateKey"));
+		if(write_only || !json_equal((json_t *)was, (json_t *)now))
+			json_array_append_new(fields, json_string(key));
+	}
+	return fields;
+}
+
+/* An audit entry for the webhook of tx: details {"fields": [...]} when fields is given
+ * (stolen). */
+static enum wh_err audit_webhook(struct request *req, const char *action, const char *id, json_t *fields)
+{
+	json_t *details = fields ? json_pack("{so}", "fields", fields) : NULL;
+	enum wh_err result = audit_record(req, action, "webhook", id, details);
+	json_decref(details);
+	return result;
+}
+
 static enum wh_err create_tx(struct request *req, void *ctx)
 {
 	struct wh_tx *tx = tx_start(ctx);
@@ -100,6 +133,8 @@ static enum wh_err create_tx(struct request *req, void *ctx)
 		result = wh_insert(req->app, req->account_id, tx->id, &tx->in, tx->secret);
 	if(!result)
 		result = render_id(req, tx->id, &tx->answer);
+	if(!result)
+		result = audit_webhook(req, AUDIT_WEBHOOK_CREATED, tx->id, changed_fields(tx->body, NULL, NULL));
 	if(!result)
 		result = add_secret(tx->answer, tx->secret);
 	return result;
@@ -195,19 +230,66 @@ enum wh_err webhooks_get(struct request *req)
 	return WH_OK;
 }
 
+/* The custom headers of an update against the loaded row: kept values (null) filled in
+ * from the stored set, and no Authorization while the webhook uses OAuth. */
+static enum wh_err update_headers(struct request *req, struct wh_tx *tx, const struct wh_row *row)
+{
+	struct wh_input *in = &tx->in;
+	bool oauth = in->has_oauth ? in->oauth_meta != NULL : db_rows_get(&row->rows, 0, WH_C_OAUTH_JSON) != NULL;
+	const char *masked = db_rows_get(&row->rows, 0, WH_C_HEADERS);
+	json_t *stored = NULL, *names = NULL;
+	enum wh_err result = WH_OK;
+	if(in->has_headers && json_object_size(in->headers) && masked)
+		result = wh_stored_headers(req->app, tx->id, &stored);
+	if(!result && in->has_headers)
+		result = wh_headers_fill(in->headers, stored, &req->err);
+	if(!result && oauth && !in->has_headers && masked)
+		names = json_loads(masked, 0, NULL);
+	if(!result && oauth)
+		result = wh_headers_oauth_check(in->has_headers ? in->headers : names, &req->err);
+	jx_decref_wiped(stored);
+	json_decref(names);
+	return result;
+}
+
+/* The eventTypes and locationIds an update leaves, checked together. */
+static enum wh_err update_operational(struct request *req, struct wh_tx *tx, const struct wh_row *row)
+{
+	const struct wh_input *in = &tx->in;
+	json_t *stored = NULL;
+	enum wh_err result;
+	if(!in->has_event_types && !in->has_location_ids)
+		return WH_OK;
+	if(!in->has_event_types)
+		stored = json_loads(db_rows_get(&row->rows, 0, WH_C_EVENT_TYPES), 0, NULL);
+	result = wh_operational_check(in->has_event_types ? in->event_types : stored,
+	                              in->has_location_ids ? in->location_ids : row->location_ids, &req->err);
+	json_decref(stored);
+	return result;
+}
+
 static enum wh_err update_tx(struct request *req, void *ctx)
 {
 	struct wh_tx *tx = tx_start(ctx);
 	struct db *db = req->app->db;
 	struct wh_row row = {0};
 	const json_t *locs = tx->in.location_ids;
+	json_t *before = NULL;
 	enum wh_err result = tx->in.has_location_ids ? wh_lock_account(db, req->account_id) : WH_OK;
 	if(!result)
 		result = wh_load(db, req->account_id, tx->id, true, &row);
-	if(result)
+	if(!result)
+		result = render_id(req, tx->id, &before);
+	if(result) {
+		wh_row_release(&row);
 		return result;
+	}
 	if(tx->in.oauth_meta && !tx->in.oauth_key && !db_rows_i64(&row.rows, 0, WH_C_HAS_KEY))
 		result = jx_fail(&req->err, "oAuth.privateKey", "oAuth.privateKey: required");
+	if(!result)
+		result = update_headers(req, tx, &row);
+	if(!result)
+		result = update_operational(req, tx, &row);
 	if(!result && tx->in.has_location_ids)
 		result = wh_check_locations(db, req->account_id, locs, &req->err);
 	if(!result && tx->in.has_location_ids)
@@ -216,6 +298,10 @@ static enum wh_err update_tx(struct request *req, void *ctx)
 		result = wh_update(req->app, &row, &tx->in);
 	if(!result)
 		result = render_id(req, tx->id, &tx->answer);
+	if(!result)
+		result =
+		    audit_webhook(req, AUDIT_WEBHOOK_UPDATED, tx->id, changed_fields(tx->body, before, tx->answer));
+	json_decref(before);
 	wh_row_release(&row);
 	return result;
 }
@@ -247,6 +333,8 @@ static enum wh_err delete_tx(struct request *req, void *ctx)
 	result = db_exec(req->app->db, q_locs, DBP(db_str(tx->id)), NULL, NULL);
 	if(!result)
 		result = db_exec(req->app->db, q_hook, DBP(db_str(tx->id)), NULL, NULL);
+	if(!result)
+		result = audit_webhook(req, AUDIT_WEBHOOK_DELETED, tx->id, NULL);
 	return result;
 }
 
@@ -270,6 +358,8 @@ static enum wh_err rotate_tx(struct request *req, void *ctx)
 		return result;
 	wh_row_release(&row);
 	result = wh_rotate(req->app, tx->id, tx->secret, tx->overlap_seconds);
+	if(!result)
+		result = audit_webhook(req, AUDIT_WEBHOOK_ROTATED, tx->id, NULL);
 	if(result)
 		return result;
 	tx->answer = json_object();
@@ -316,6 +406,8 @@ static enum wh_err test_tx(struct request *req, void *ctx)
 	ev.data = data;
 	result = outbox_emit(req->app->db, &req->app->cfg, &ev, event_id);
 	json_decref(data);
+	if(!result)
+		result = audit_webhook(req, AUDIT_WEBHOOK_TESTED, tx->id, NULL);
 	if(!result) {
 		tx->answer = json_object();
 		json_object_set_new(tx->answer, "eventId", json_string(event_id));

@@ -5,8 +5,10 @@
 
 #include "common/crypto.h"
 #include "common/events.h"
+#include "common/inbox_url.h"
 #include "fcgi-app/core/fields.h"
 #include "fcgi-app/resources/webhooks/webhook_url.h"
+#include "fcgi-app/resources/webhooks/webhooks_headers.h"
 #include "fcgi-app/resources/webhooks/webhooks_oauth.h"
 
 typedef const char *(*canon_fn)(const char *);
@@ -108,7 +110,8 @@ static enum wh_err scalars_parse(json_t *body, const struct wh_rules *rules, str
 	if(result)
 		return result;
 	in->has_url = in->url != NULL;
-	if(in->url && wh_url_allowed(in->url, rules->allow_http, rules->policy, "url", err))
+	if(in->url && !(rules->inbox_base && inbox_url_match(in->url, rules->inbox_base)) &&
+	   wh_url_allowed(in->url, rules->allow_http, rules->policy, "url", err))
 		return WH_ERR_INVALID;
 	result = jx_string(body, "secret", false, 0, 1024, &in->secret, err);
 	if(result)
@@ -147,11 +150,39 @@ static enum wh_err arrays_parse(json_t *body, struct wh_input *in, struct jx_err
 	return result;
 }
 
+static enum wh_err oauth_parse(json_t *body, const struct wh_rules *rules, struct wh_input *in, struct jx_err *err)
+{
+	json_t *oauth = json_object_get(body, "oAuth");
+	if(!oauth)
+		return WH_OK;
+	in->has_oauth = true;
+	if(json_is_null(oauth))
+		return WH_OK;
+	return wh_oauth_parse(oauth, rules->allow_http, rules->policy, !rules->create && rules->have_oauth_key,
+	                      &in->oauth_meta, &in->oauth_key, err);
+}
+
+enum wh_err wh_operational_check(const json_t *types, const json_t *location_ids, struct jx_err *err)
+{
+	if(!json_array_size(location_ids))
+		return WH_OK;
+	for(size_t i = 0; i < json_array_size(types); i++) {
+		const char *t = json_string_value(json_array_get(types, i));
+		if(t && event_type_operational(t)) {
+			char field[48];
+			snprintf(field, sizeof(field), "eventTypes[%zu]", i);
+			return jx_fail(err, field, "%s: %s reaches account-wide webhooks only (locationIds empty)",
+			               field, t);
+		}
+	}
+	return WH_OK;
+}
+
 enum wh_err wh_input_parse(json_t *body, const struct wh_rules *rules, struct wh_input *in, struct jx_err *err)
 {
 	static const char *const keys[] = {"url",         "secret",   "oAuth",       "eventTypes", "locationIds",
-	                                   "visitStates", "isActive", "description", NULL};
-	json_t *oauth = json_object_get(body, "oAuth");
+	                                   "visitStates", "isActive", "description", "headers",    NULL};
+	json_t *headers = json_object_get(body, "headers");
 	enum wh_err result;
 	memset(in, 0, sizeof(*in));
 	result = jx_only_keys(body, keys, err);
@@ -159,13 +190,14 @@ enum wh_err wh_input_parse(json_t *body, const struct wh_rules *rules, struct wh
 		result = scalars_parse(body, rules, in, err);
 	if(!result)
 		result = arrays_parse(body, in, err);
-	if(result || !oauth)
-		return result;
-	in->has_oauth = true;
-	if(json_is_null(oauth))
-		return WH_OK;
-	return wh_oauth_parse(oauth, rules->allow_http, rules->policy, !rules->create && rules->have_oauth_key,
-	                      &in->oauth_meta, &in->oauth_key, err);
+	if(!result && rules->create)
+		result = wh_operational_check(in->event_types, in->location_ids, err);
+	if(!result)
+		result = oauth_parse(body, rules, in, err);
+	in->has_headers = headers != NULL;
+	if(!result && headers)
+		result = wh_headers_parse(headers, !rules->create, in->oauth_meta != NULL, &in->headers, err);
+	return result;
 }
 
 void wh_input_release(struct wh_input *in)
@@ -174,6 +206,7 @@ void wh_input_release(struct wh_input *in)
 	json_decref(in->event_types);
 	json_decref(in->location_ids);
 	json_decref(in->visit_states);
+	json_decref(in->headers);
 	memset(in, 0, sizeof(*in));
 }
 

@@ -23,13 +23,14 @@ struct wh_rules {
 	bool allow_http;                /* config allow_http_targets */
 	bool have_oauth_key;            /* update: a stored key lets oAuth omit privateKey */
 	const struct urlpolicy *policy; /* refuses literal IP hosts it does not allow; NULL: none */
+	const char *inbox_base;         /* public_base_url: its inbox URLs pass whatever the policy; NULL: none */
 };
 
 /* A parsed body. has_* tell which fields were given. Strings are borrowed from the body;
  * json_t members are new (released by wh_input_release). */
 struct wh_input {
 	bool has_url, has_secret, has_oauth, has_event_types, has_location_ids, has_visit_states;
-	bool has_is_active, has_description;
+	bool has_is_active, has_description, has_headers;
 	const char *url;
 	const char *secret;
 	json_t *oauth_meta;    /* {"tokenUrl","expiresIn","claims"}; NULL with has_oauth = oAuth: null */
@@ -39,9 +40,15 @@ struct wh_input {
 	json_t *visit_states;  /* array of canonical states, no repeats */
 	bool is_active;
 	const char *description; /* NULL for absent or null */
+	json_t *headers;         /* name -> value, or -> null (update: keep the stored value); {} for null */
 };
 
 enum wh_err wh_input_parse(json_t *body, const struct wh_rules *rules, struct wh_input *in, struct jx_err *err);
+
+/* Operational event types (webhook.disabled, webhook.recovered) reach account-wide webhooks
+ * only: WH_ERR_INVALID naming eventTypes[i] when types (may be NULL) lists one and
+ * location_ids (may be NULL) is not empty. */
+enum wh_err wh_operational_check(const json_t *types, const json_t *location_ids, struct jx_err *err);
 void wh_input_release(struct wh_input *in);
 
 /* rotate-secret body {"secret"?, "overlapSeconds"?}. secret is borrowed, NULL when absent. */

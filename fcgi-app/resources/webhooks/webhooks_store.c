@@ -95,6 +95,9 @@ json_t *wh_render(const struct db_rows *rows, size_t r, const json_t *location_i
 	jx_set_str(ans, "disabledReason", disabled ? db_rows_get(rows, r, WH_C_DISABLED_REASON) : NULL);
 	jx_set_time(ans, "disabledAt", disabled ? db_rows_i64(rows, r, WH_C_DISABLED_AT) : -1);
 	render_oauth(ans, rows, r);
+	json_object_set_new(ans, "headers",
+	                    db_rows_get(rows, r, WH_C_HEADERS) ? json_column(rows, r, WH_C_HEADERS, true)
+	                                                       : json_object());
 	jx_set_time(ans, "created", db_rows_i64(rows, r, WH_C_CREATED));
 	jx_set_time(ans, "updated", db_rows_i64(rows, r, WH_C_UPDATED));
 	return ans;

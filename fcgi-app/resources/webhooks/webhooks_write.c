@@ -7,6 +7,7 @@
 #include "common/crypto.h"
 #include "common/ids.h"
 #include "common/xalloc.h"
+#include "fcgi-app/resources/webhooks/webhooks_headers.h"
 
 enum wh_err wh_lock_account(struct db *db, const char *account_id)
 {
@@ -131,6 +132,8 @@ enum wh_err wh_insert(const struct app *app, const char *account_id, const char 
 		                 NULL, NULL);
 	if(!result)
 		result = set_locations(app->db, account_id, id, in->location_ids);
+	if(!result && json_object_size(in->headers))
+		result = wh_set_headers(app, id, in->headers);
 	buf_release(&sec);
 	buf_release(&key);
 	free(types);
@@ -210,6 +213,61 @@ enum wh_err wh_update(const struct app *app, const struct wh_row *cur, const str
 		result = update_secrets(app, id, in);
 	if(!result && in->has_location_ids)
 		result = set_locations(app->db, db_rows_get(&cur->rows, 0, WH_C_ACCOUNT), id, in->location_ids);
+	if(!result && in->has_headers)
+		result = wh_set_headers(app, id, in->headers);
+	return result;
+}
+
+enum wh_err wh_set_headers(const struct app *app, const char *id, const json_t *full)
+{
+	static const char sql[] = "UPDATE webhooks SET headers_enc = ?, headers_masked = ? WHERE id = ?";
+	json_t *masked = NULL;
+	char *plain = NULL, *shown = NULL;
+	struct buf sealed;
+	enum wh_err result = WH_OK;
+	buf_init(&sealed, 0);
+	if(json_object_size(full)) {
+		masked = wh_headers_masked(full);
+		shown = jx_dumps(masked);
+		plain = jx_dumps(full);
+		result = wh_seal(app, id, WHROW_HEADERS, plain, &sealed);
+	}
+	if(!result)
+		result =
+		    db_exec(app->db, sql,
+		            DBP(sealed.len ? db_blob(sealed.ptr, sealed.len) : db_null(), db_str(shown), db_str(id)),
+		            NULL, NULL);
+	if(plain)
+		xfree_secret(plain, strlen(plain));
+	free(shown);
+	json_decref(masked);
+	buf_release(&sealed);
+	return result;
+}
+
+enum wh_err wh_stored_headers(const struct app *app, const char *id, json_t **out)
+{
+	static const char sql[] = "SELECT headers_enc FROM webhooks WHERE id = ?";
+	struct db_rows rows;
+	struct buf plain;
+	enum wh_err result = db_exec(app->db, sql, DBP(db_str(id)), &rows, NULL);
+	*out = NULL;
+	if(result)
+		return result;
+	buf_init(&plain, 0);
+	if(rows.nrows != 1)
+		result = WH_ERR_NOT_FOUND;
+	else if(db_rows_get(&rows, 0, 0)) {
+		crypto_buf_wipe(&plain);
+		result = whrow_open(app->master_key, id, WHROW_HEADERS, db_rows_get(&rows, 0, 0),
+		                    db_rows_len(&rows, 0, 0), &plain);
+		if(!result && !(*out = json_loads(buf_str(&plain), 0, NULL)))
+			result = WH_ERR_CRYPTO;
+	}
+	if(!result && !*out)
+		*out = json_object();
+	crypto_buf_wipe(&plain);
+	db_rows_release(&rows);
 	return result;
 }
 

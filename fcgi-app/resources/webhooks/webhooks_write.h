@@ -29,6 +29,12 @@ enum wh_err wh_insert(const struct app *app, const char *account_id, const char 
 /* Applies the fields given in `in` to the loaded webhook cur (locked FOR UPDATE). */
 enum wh_err wh_update(const struct app *app, const struct wh_row *cur, const struct wh_input *in);
 
+/* Stores full (a complete custom header set, name -> value; {} = none) sealed and masked. */
+enum wh_err wh_set_headers(const struct app *app, const char *id, const json_t *full);
+
+/* The stored custom headers of webhook id, opened: *out new ({} when none). */
+enum wh_err wh_stored_headers(const struct app *app, const char *id, json_t **out);
+
 /* Makes secret the webhook's secret; the current one becomes the previous secret until
  * now + overlap_seconds (0: dropped at once). */
 enum wh_err wh_rotate(const struct app *app, const char *id, const char *secret, long long overlap_seconds);

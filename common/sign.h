@@ -1,4 +1,5 @@
-/* Delivery signatures (SPEC §7). Pure functions: no I/O, no clock.
+/* Delivery signatures (SPEC §7). Pure functions: no I/O, no clock. The worker signs with
+ * them; the API checks what a request inbox received with the same functions.
  *
  *   X-Waitwhile-Signature: base64(HMAC-SHA256(secret, url + body))
  *   webhook-signature:     v1,<base64(HMAC-SHA256(secret, id "." timestamp "." body))>

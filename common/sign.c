@@ -1,5 +1,5 @@
 /* Delivery signatures: the Waitwhile header and the Standard Webhooks header. */
-#include "delivery-worker/sign.h"
+#include "common/sign.h"
 
 #include <stdio.h>
 #include <string.h>
