@@ -60,7 +60,11 @@ grep -q '^unit: ' "$tmp/unit.out" || { echo "FAIL unit runner crashed"; failed=$
 # libFuzzer targets (tests/fuzz/): the kept regression inputs, then a few seconds of
 # fuzzing each (make fuzz runs them for FUZZ_SECONDS, 60 by default).
 echo "== fuzz"
-if make --no-print-directory -s BUILD="$BUILD" fuzz-build > "$tmp/fuzz-build.out" 2>&1; then
+# BUILD as the Makefile names it (relative when inside the tree): the objects' dependency
+# files name their targets that way, and an absolute BUILD would not match them, leaving an
+# object stale after a header changed (a struct config of the old size, say).
+if make --no-print-directory -s BUILD="$(realpath --relative-to="$ROOT" "$BUILD")" fuzz-build \
+	> "$tmp/fuzz-build.out" 2>&1; then
 	WH_BUILD="$BUILD" scripts/fuzz.sh "${WH_FUZZ_SECONDS:-3}" > "$tmp/fuzz.out" 2>&1
 	cat "$tmp/fuzz.out"
 	count "$tmp/fuzz.out"

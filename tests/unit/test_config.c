@@ -54,6 +54,14 @@ TEST_SUITE(config_refuses_bad_values_with_line)
 	    {"db_port = 33o7\n", "1: db_port:"},
 	    {"retention_days = 30\nretention_day = 3\n", "2: unknown key 'retention_day'"},
 	    {"db_port 3307\n", "1: expected 'key = value'"},
+	    /* the keys whose owning module checks them (checks[] in config.c) */
+	    {"egress_proxy = socks5://127.0.0.1:1080\n", "1: egress_proxy: expected http://HOST:PORT"},
+	    {"egress_proxy = http://127.0.0.1:3128\n", ""},
+	    {"public_base_url = https://hooks.example.com/path\n", "1: public_base_url: expected an origin"},
+	    {"public_base_url = https://hooks.example.com\n", ""},
+	    {"db_hosts = 127.0.0.1:3306, no-port\n", "1: db_hosts: 'no-port' is not host:port"},
+	    {"db_hosts = 127.0.0.1:3306, /run/mysqld/mysqld.sock\n", ""},
+	    {"fcgi_processes = 0\n", "1: fcgi_processes: expected an integer in 1..256"},
 	};
 	for(size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const char *err = load_text(cases[i].text);
