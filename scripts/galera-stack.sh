@@ -59,7 +59,9 @@ start_front() {
 	lighttpd -tt -f "$dir/lighttpd.conf" >/dev/null
 	lighttpd -f "$dir/lighttpd.conf" 2>>"$dir/lighttpd.log"
 	for _ in $(seq 1 200); do
-		curl -fsS -o /dev/null "http://127.0.0.1:$port/v2/health" 2>/dev/null && return 0
+		# Up when it reaches its database; /v2/health answers 503 degraded until a worker's
+		# heartbeat shows, and the workers start after the fronts.
+		curl -sS "http://127.0.0.1:$port/v2/health" 2>/dev/null | grep -q '"database":"ok"' && return 0
 		sleep 0.05
 	done
 	log "front $dir did not become healthy; see $dir/lighttpd.log and $dir/api.log"

@@ -459,7 +459,11 @@ function headersFields(w) {
 			if (!name && !input.value) continue;
 			out[name] = input.value === '' && input.dataset.stored === name ? null : input.value;
 		}
-		if (!w && Object.keys(out).length === 0) return undefined;
+		// Unchanged (every stored header kept, none added): left out, so the change names
+		// only what the admin changed (the audit log lists the fields sent).
+		const names = Object.keys(out);
+		const kept = names.length === Object.keys(stored).length && names.every((n) => out[n] === null && n in stored);
+		if (kept) return undefined;
 		return out;
 	};
 	return { node, value };

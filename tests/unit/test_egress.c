@@ -15,7 +15,7 @@ TEST_SUITE(egress_proxy_value)
 	                                   "http://127.0.0.1:3128",
 	                                   "http://127.0.0.1:3128/",
 	                                   "http://[::1]:8080",
-	                                   "http://proxy.internal:3128",
+	                                   "http://proxy.example:3128",
 	                                   "http://egress-1.example.com:65535"};
 	static const char *const bad[] = {"https://127.0.0.1:3128",
 	                                  "http://127.0.0.1",
@@ -27,7 +27,7 @@ TEST_SUITE(egress_proxy_value)
 	                                  "http://[::1]",
 	                                  "http://[zz]:80",
 	                                  "http://-bad.example:80",
-	                                  "http://a..b:80",
+	                                  "http://a..example:80",
 	                                  "socks5://127.0.0.1:1080",
 	                                  "http://:3128",
 	                                  "http://300.1.1.1:80",
