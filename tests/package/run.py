@@ -121,13 +121,18 @@ def http(url, method="GET", body=None, key=None, tls=False, timeout=20):
 
 
 def wait_healthy(pk, base, server):
-    """Waits until /v2/health answers 200 through the web server named server."""
+    """Waits until the API answers its liveness probe (/v2/live) through the web server named
+    server (/v2/health also needs a worker's heartbeat)."""
+    last = [None]
+
     def up():
         try:
-            return http(base + "/v2/health", timeout=2)[0] == 200
-        except OSError:
+            last[0] = http(base + "/v2/live", timeout=2)
+            return last[0][0] == 200
+        except OSError as e:
+            last[0] = e
             return False
-    assert lib.wait_for(up, timeout=30, interval=0.2), pk.log(server) + pk.log("api")
+    assert lib.wait_for(up, timeout=30, interval=0.2), (last[0], pk.log(server), pk.log("api"), pk.log("worker"))
 
 
 # ---- the cases, in order ----
@@ -350,10 +355,15 @@ def start_apache(pk):
 
 def test_api_through_the_installed_apache_site(pk):
     start_fastcgi(pk)
+    pk.worker = pk.start("worker", [pk.path("/usr/bin/linehook-worker"), "--config", pk.conf], env=pk.env())
     base = start_apache(pk)
     pk.base = base
+    # the database as the installed config reaches it; the status also counts the workers'
+    # heartbeats, which this checks only for consistency
     status, headers, body = http(base + "/v2/health")
-    assert status == 200 and json.loads(body)["database"] == "ok", body
+    health = json.loads(body)
+    assert health["database"] == "ok", body
+    assert (status, health["status"]) == ((200, "ok") if health["workers"]["alive"] > 0 else (503, "degraded")), body
     status, headers, body = http(base + "/")
     assert status == 200 and "<html" in body.lower()
     assert "default-src 'none'" in headers.get("Content-Security-Policy", ""), headers
@@ -388,7 +398,6 @@ def test_installed_worker_delivers_an_event(pk):
                                key=pk.key)
         assert status in (200, 201), body
         webhook = json.loads(body)
-        worker = pk.start("worker", [pk.path("/usr/bin/linehook-worker"), "--config", pk.conf], env=pk.env())
         status, _, body = http(pk.base + "/v2/locations", "POST", {"name": "Package location"}, key=pk.key)
         assert status in (200, 201), body
         location = json.loads(body)
@@ -399,8 +408,6 @@ def test_installed_worker_delivers_an_event(pk):
         assert got[0]["headers"].get("x-waitwhile-signature") and got[0]["headers"].get("webhook-signature")
         assert got[0]["headers"].get("user-agent", "").startswith("linehook/")
         assert webhook["secret"]  # the create answer shows it once
-        os.killpg(worker.pid, signal.SIGTERM)
-        assert worker.wait(timeout=30) == 0, pk.log("worker")
     finally:
         recv.close()
 
@@ -456,7 +463,9 @@ server.modules += ( "mod_dirlisting", "mod_staticfile" )
     assert "default-src 'none'" in headers.get("Content-Security-Policy", "")
 
 
-def test_api_stops_on_sigterm(pk):
+def test_worker_and_api_stop_on_sigterm(pk):
+    os.killpg(pk.worker.pid, signal.SIGTERM)
+    assert pk.worker.wait(timeout=30) == 0, pk.log("worker")
     procs = children(pk.api_proc.pid)
     os.kill(pk.api_proc.pid, signal.SIGTERM)
     assert pk.api_proc.wait(timeout=30) == 0, pk.log("api")
@@ -469,7 +478,7 @@ CASES = [test_make_deb_builds_the_package, test_lintian_finds_no_errors, test_pa
          test_systemd_units_verify, test_installed_binaries_answer_without_a_database,
          test_setup_prepares_the_database_idempotently, test_api_through_the_installed_apache_site,
          test_api_process_restarts_when_one_dies, test_installed_worker_delivers_an_event,
-         test_api_through_the_installed_lighttpd_snippet, test_api_stops_on_sigterm]
+         test_api_through_the_installed_lighttpd_snippet, test_worker_and_api_stop_on_sigterm]
 
 
 def main():
