@@ -207,7 +207,8 @@ def worker_concurrency(st, endpoint_count):
     return min(total, per_endpoint * endpoint_count)
 
 
-STATUS_KEYS = ("Innodb_data_fsyncs", "Com_commit", "Com_stmt_execute", "Com_select", "Com_insert", "Com_update")
+STATUS_KEYS = ("Innodb_data_fsyncs", "Com_commit", "Com_stmt_execute", "Com_select", "Com_insert", "Com_update",
+               "Com_update_multi", "Handler_write", "Handler_update")
 
 
 def db_status(st):

@@ -56,6 +56,11 @@ static inline struct db_param db_blob(const void *p, size_t n)
 #define DBP(...) (struct db_param[]){__VA_ARGS__}, (sizeof((struct db_param[]){__VA_ARGS__}) / sizeof(struct db_param))
 #define DBP_NONE NULL, 0
 
+/* The database server's clock in epoch milliseconds, as an SQL expression to paste into
+ * statement text (constant within one statement): for times that several hosts compare,
+ * such as the worker's leases and heartbeats. */
+#define DB_NOW_MS "CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED)"
+
 struct db_cell {
 	char *val; /* NUL-terminated copy (blobs too, with len the real length); NULL for SQL NULL */
 	size_t len;

@@ -39,12 +39,15 @@ enum wh_col {
 	WH_C_CREATED,
 	WH_C_UPDATED,
 	WH_C_HEADERS,      /* the masked custom headers (JSON object) or NULL */
+	WH_C_ORDERING,     /* "none" or "fifo" */
+	WH_C_RATE_LIMIT,   /* deliveries per second, or NULL */
 	WH_C_LOCATION_IDS, /* WH_SELECT_VIEW only: the location ids, comma-separated, in order */
 	WH_C_STATS,        /* WH_SELECT_VIEW only: the first of WEBHOOK_STATS_COLS */
 };
 #define WH_COLS                                                                                                        \
 	"id, account_id, url, oauth_json, oauth_key_enc IS NOT NULL, event_types, visit_states, "                      \
-	"account_wide, is_active, disabled_reason, disabled_at, description, created, updated, headers_masked"
+	"account_wide, is_active, disabled_reason, disabled_at, description, created, updated, headers_masked, "       \
+	"ordering, rate_limit"
 #define WH_SELECT "SELECT " WH_COLS " FROM webhooks"
 
 /* Room for any AAD whrow_aad builds (id of ID_LEN characters). */

@@ -15,9 +15,18 @@
 #define CHUNK 16
 #define IN16 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
+/* Due on the database's clock; the third column is that clock (NOW is fixed for a
+ * statement), from which the lease is computed. A delivery of a webhook with ordering
+ * 'fifo' is due only as its webhook's head: no pending delivery of an earlier event (one in
+ * flight is pending too, so one at a time; a failing head holds the rest until it succeeds
+ * or fails for good). The subqueries are plain reads: only deliveries rows are locked. */
 static const char sql_due[] =
-    "SELECT id, manual FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? "
-    "AND FIND_IN_SET(webhook_id, ?) = 0 ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED";
+    "SELECT d.id, d.manual, " DB_NOW_MS " FROM deliveries d WHERE d.status = 'pending' "
+    "AND d.next_attempt_at <= " DB_NOW_MS " AND FIND_IN_SET(d.webhook_id, ?) = 0 "
+    "AND (NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.id = d.webhook_id AND w.ordering = 'fifo') "
+    "OR NOT EXISTS (SELECT 1 FROM deliveries h WHERE h.webhook_id = d.webhook_id AND h.status = 'pending' "
+    "AND h.event_seq < d.event_seq)) "
+    "ORDER BY d.next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED";
 
 static const char sql_lease[] =
     "UPDATE deliveries SET lease_token = ?, lease_expires = ?, next_attempt_at = ?, manual = 0 "
@@ -26,45 +35,66 @@ static const char sql_lease[] =
 static const char sql_load[] =
     "SELECT d.id, d.webhook_id, d.event_id, d.sched_attempts, e.payload, w.url, w.secret_enc, "
     "w.prev_secret_enc, w.prev_secret_expires, w.is_active, w.disabled_at, w.oauth_json, w.oauth_key_enc, "
-    "w.headers_enc "
+    "w.headers_enc, w.rate_limit "
     "FROM deliveries d LEFT JOIN events e ON e.seq = d.event_seq LEFT JOIN webhooks w ON w.id = d.webhook_id "
     "WHERE d.lease_token = ? AND d.id IN " IN16;
 
 /* A released manual attempt stays manual (the claim cleared the flag). */
 static const char sql_release[] =
-    "UPDATE deliveries SET lease_token = NULL, lease_expires = NULL, next_attempt_at = ?, "
+    "UPDATE deliveries SET lease_token = NULL, lease_expires = NULL, next_attempt_at = " DB_NOW_MS ", "
     "manual = GREATEST(manual, ?) WHERE id = ? AND lease_token = ?";
 
 static const char sql_release_head[] = "UPDATE deliveries SET lease_token = NULL, lease_expires = NULL, "
-                                       "next_attempt_at = ? WHERE lease_token = ? AND id IN (";
+                                       "next_attempt_at = " DB_NOW_MS " WHERE lease_token = ? AND id IN (";
 static const char sql_release_row[] = "?";
 static const char sql_release_tail[] = ")";
 
-/* Fills p[first..first+CHUNK) with the ids of rows [from, from+CHUNK), "" past the end. */
-static void chunk_params(struct db_param *p, const struct db_rows *ids, size_t from)
+/* Fills p[0..CHUNK) with the ids [from, from+CHUNK), "" past the end. */
+static void chunk_params(struct db_param *p, const struct claim_leased *l, size_t from)
 {
 	for(size_t i = 0; i < CHUNK; i++)
-		p[i] = db_str(from + i < ids->nrows ? db_rows_get(ids, from + i, 0) : "");
+		p[i] = db_str(from + i < l->n ? l->ids[from + i] : "");
 }
 
-static enum wh_err lease_rows(struct db *db, const struct claim_opts *o, const char *lease, struct db_rows *ids)
+/* Leases the due rows read into l until expires (the database's now + lease_ms). */
+static enum wh_err lease_ids(struct db *db, const struct claim_leased *l, long long expires)
 {
-	long long now = time_now_ms(), expires = now + o->lease_ms;
+	enum wh_err result = WH_OK;
+	for(size_t from = 0; !result && from < l->n; from += CHUNK) {
+		struct db_param p[CHUNK + 3] = {db_str(l->lease), db_i64(expires), db_i64(expires)};
+		chunk_params(p + 3, l, from);
+		result = db_exec(db, sql_lease, p, CHUNK + 3, NULL, NULL);
+	}
+	return result;
+}
+
+/* Reads and leases due rows in one transaction; l's arrays (new, also on failure) point
+ * into rows (release it in any case). The deadline
+ * is this worker's monotonic time by which the lease surely still holds (taken before the
+ * statement was sent, so never later than the database's now), minus the recording margin. */
+static enum wh_err lease_due(struct db *db, const struct claim_opts *o, struct db_rows *rows, struct claim_leased *l)
+{
 	enum wh_err result = db_begin(db);
 	if(result)
 		return result;
-	result = db_exec(db, sql_due, DBP(db_i64(now), db_str(o->exclude), db_i64(o->limit)), ids, NULL);
-	for(size_t from = 0; !result && from < ids->nrows; from += CHUNK) {
-		struct db_param p[CHUNK + 3] = {db_str(lease), db_i64(expires), db_i64(expires)};
-		chunk_params(p + 3, ids, from);
-		result = db_exec(db, sql_lease, p, CHUNK + 3, NULL, NULL);
+	l->deadline_mono = time_mono_ms() + o->lease_ms - o->record_margin_ms;
+	result = db_exec(db, sql_due, DBP(db_str(o->exclude), db_i64(o->limit)), rows, NULL);
+	if(!result && rows->nrows) {
+		char **ids = xcalloc(rows->nrows, sizeof(*ids));
+		bool *manual = xcalloc(rows->nrows, sizeof(*manual));
+		for(size_t r = 0; r < rows->nrows; r++) {
+			ids[r] = rows->cells[r * rows->ncols].val;
+			manual[r] = db_rows_i64(rows, r, 1) != 0;
+		}
+		l->ids = (const char *const *)ids;
+		l->manual = manual;
+		l->n = rows->nrows;
+		result = lease_ids(db, l, db_rows_i64(rows, 0, 2) + o->lease_ms);
 	}
 	if(!result)
 		result = db_commit(db);
-	if(result) {
+	if(result)
 		db_rollback(db);
-		db_rows_release(ids);
-	}
 	return result;
 }
 
@@ -109,24 +139,26 @@ out:
 	return result;
 }
 
-static bool was_manual(const struct db_rows *ids, const char *id)
+static bool was_manual(const struct claim_leased *l, const char *id)
 {
-	for(size_t i = 0; i < ids->nrows; i++)
-		if(!strcmp(db_rows_get(ids, i, 0), id))
-			return db_rows_i64(ids, i, 1) != 0;
+	for(size_t i = 0; l->manual && i < l->n; i++)
+		if(!strcmp(l->ids[i], id))
+			return l->manual[i];
 	return false;
 }
 
-static struct job *job_load(const struct claim_opts *o, const char *lease, const struct db_rows *rows, size_t r,
-                            const struct db_rows *ids)
+static struct job *job_load(const struct claim_opts *o, const struct claim_leased *l, const struct db_rows *rows,
+                            size_t r)
 {
 	struct job *job = job_new();
+	job->deadline_mono = l->deadline_mono;
 	snprintf(job->id, sizeof(job->id), "%s", db_rows_get(rows, r, 0));
 	snprintf(job->webhook_id, sizeof(job->webhook_id), "%s", db_rows_get(rows, r, 1));
 	snprintf(job->event_id, sizeof(job->event_id), "%s", db_rows_get(rows, r, 2));
-	snprintf(job->lease, sizeof(job->lease), "%s", lease);
+	snprintf(job->lease, sizeof(job->lease), "%s", l->lease);
 	job->sched_attempts = (int)db_rows_i64(rows, r, 3);
-	job->manual = was_manual(ids, job->id);
+	job->manual = was_manual(l, job->id);
+	job->rate_limit = db_rows_i64(rows, r, 14);
 	if(!db_rows_get(rows, r, 5))
 		job->skip = JOB_SKIP_WEBHOOK_DELETED;
 	else if(db_rows_get(rows, r, 10))
@@ -156,17 +188,17 @@ static struct job *job_load(const struct claim_opts *o, const char *lease, const
 	return job;
 }
 
-static enum wh_err load_jobs(struct db *db, const struct claim_opts *o, const char *lease, const struct db_rows *ids,
-                             struct job **out, size_t *njobs)
+enum wh_err claim_load(struct db *db, const struct claim_opts *o, const struct claim_leased *l, struct job **out,
+                       size_t *njobs)
 {
 	enum wh_err result = WH_OK;
-	for(size_t from = 0; !result && from < ids->nrows; from += CHUNK) {
-		struct db_param p[CHUNK + 1] = {db_str(lease)};
+	for(size_t from = 0; !result && from < l->n; from += CHUNK) {
+		struct db_param p[CHUNK + 1] = {db_str(l->lease)};
 		struct db_rows rows;
-		chunk_params(p + 1, ids, from);
+		chunk_params(p + 1, l, from);
 		result = db_exec(db, sql_load, p, CHUNK + 1, &rows, NULL);
 		for(size_t r = 0; !result && r < rows.nrows; r++) {
-			struct job *job = job_load(o, lease, &rows, r, ids);
+			struct job *job = job_load(o, l, &rows, r);
 			job->next = *out;
 			*out = job;
 			(*njobs)++;
@@ -180,7 +212,8 @@ static enum wh_err load_jobs(struct db *db, const struct claim_opts *o, const ch
 enum wh_err claim_due(struct db *db, const struct claim_opts *opts, struct job **out, size_t *njobs)
 {
 	char lease[ID_LEN + 1];
-	struct db_rows ids;
+	struct db_rows rows = {0, 0, NULL};
+	struct claim_leased l = {lease, NULL, NULL, 0, 0};
 	enum wh_err result;
 
 	*out = NULL;
@@ -188,45 +221,43 @@ enum wh_err claim_due(struct db *db, const struct claim_opts *opts, struct job *
 	if(opts->limit <= 0)
 		return WH_OK;
 	id_new(lease);
-	result = lease_rows(db, opts, lease, &ids);
-	if(result)
-		return result;
-	if(ids.nrows)
-		result = load_jobs(db, opts, lease, &ids, out, njobs);
-	db_rows_release(&ids);
+	result = lease_due(db, opts, &rows, &l);
+	if(!result && l.n)
+		result = claim_load(db, opts, &l, out, njobs);
+	free((void *)l.ids);
+	free((void *)l.manual);
+	db_rows_release(&rows);
 	return result;
 }
 
-enum wh_err claim_release(struct db *db, const struct job *job, long long due_ms)
+enum wh_err claim_release(struct db *db, const struct job *job)
 {
-	return db_exec(db, sql_release,
-	               DBP(db_i64(due_ms), db_i64(job->manual ? 1 : 0), db_str(job->id), db_str(job->lease)), NULL,
+	return db_exec(db, sql_release, DBP(db_i64(job->manual ? 1 : 0), db_str(job->id), db_str(job->lease)), NULL,
 	               NULL);
 }
 
 /* The jobs of lease that are not manual, released with multi-row statements. */
-static enum wh_err release_plain(struct db *db, const struct job *jobs, const char *lease, long long due_ms)
+static enum wh_err release_plain(struct db *db, const struct job *jobs, const char *lease)
 {
-	struct db_param p[SQLROWS_MAX + 2];
+	struct db_param p[SQLROWS_MAX + 1];
 	size_t n = 0;
 	enum wh_err result = WH_OK;
 	for(const struct job *j = jobs; j; j = j->next)
 		n += !j->manual && !strcmp(j->lease, lease);
 	while(n && !result) {
 		size_t chunk = sqlrows_chunk(n), k = 0;
-		p[0] = db_i64(due_ms);
-		p[1] = db_str(lease);
+		p[0] = db_str(lease);
 		for(; k < chunk; jobs = jobs->next)
 			if(!jobs->manual && !strcmp(jobs->lease, lease))
-				p[2 + k++] = db_str(jobs->id);
+				p[1 + k++] = db_str(jobs->id);
 		result = db_exec(db, sqlrows_text(sql_release_head, sql_release_row, sql_release_tail, chunk), p,
-		                 chunk + 2, NULL, NULL);
+		                 chunk + 1, NULL, NULL);
 		n -= chunk;
 	}
 	return result;
 }
 
-enum wh_err claim_release_all(struct db *db, const struct job *jobs, long long due_ms)
+enum wh_err claim_release_all(struct db *db, const struct job *jobs)
 {
 	enum wh_err result;
 	if(!jobs)
@@ -234,9 +265,9 @@ enum wh_err claim_release_all(struct db *db, const struct job *jobs, long long d
 	result = db_begin(db);
 	for(const struct job *j = jobs; j && !result; j = j->next)
 		if(j->manual || strcmp(j->lease, jobs->lease))
-			result = claim_release(db, j, due_ms);
+			result = claim_release(db, j);
 	if(!result)
-		result = release_plain(db, jobs, jobs->lease, due_ms);
+		result = release_plain(db, jobs, jobs->lease);
 	if(!result)
 		result = db_commit(db);
 	if(result)

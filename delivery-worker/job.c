@@ -43,3 +43,12 @@ void job_free(struct job *job)
 	crypto_buf_wipe(&job->extra_headers);
 	free(job);
 }
+
+void job_free_list(struct job *jobs)
+{
+	while(jobs) {
+		struct job *next = jobs->next;
+		job_free(jobs);
+		jobs = next;
+	}
+}

@@ -32,6 +32,8 @@ struct job {
 	int sched_attempts; /* scheduled attempts made before this one */
 	bool manual;        /* asked for by resend/recover */
 	enum job_skip skip;
+	long long deadline_mono; /* time_mono_ms by which the attempt ends: inside its lease */
+	long long rate_limit;    /* the webhook's rateLimit per second, 0 for none (pace.h) */
 
 	char *url;         /* owned */
 	bool inbox_target; /* url is a request inbox of this service (public_base_url): the URL
@@ -70,7 +72,9 @@ struct job {
 	long status_code;  /* 0 when no HTTP answer */
 	const char *error; /* static error class, NULL on success */
 	long long duration_ms;
-	bool lease_lost; /* set by record_batch: another worker owns the delivery now */
+	bool lease_lost;      /* set by record_batch: another worker owns the delivery now */
+	bool recorded_before; /* lease_lost because an earlier try of the same record committed */
+	bool not_started;     /* handed back unsent (stop, or too little lease left): release it */
 
 	struct job *next, *prev; /* prev: only in the sender's in-flight list */
 };
@@ -79,5 +83,7 @@ struct job {
 struct job *job_new(void);
 /* Frees a job and everything it owns (curl handles included). NULL-safe. */
 void job_free(struct job *job);
+/* job_free for every job of a next-linked list. NULL-safe. */
+void job_free_list(struct job *jobs);
 
 #endif

@@ -11,21 +11,24 @@
 #include "delivery-worker/opevents.h"
 #include "delivery-worker/sqlrows.h"
 
-static const char sql_outcome[] =
-    "UPDATE deliveries SET status = IF(manual = 1, 'pending', ?), next_attempt_at = IF(manual = 1, ?, ?), "
-    "attempts = attempts + 1, sched_attempts = sched_attempts + ?, last_status_code = ?, last_error = ?, "
-    "last_attempt_at = ?, lease_token = NULL, lease_expires = NULL, updated = ? "
-    "WHERE id = ? AND lease_token = ?";
-
 static const char sql_attempt_head[] =
     "INSERT INTO delivery_attempts (delivery_id, webhook_id, at, duration_ms, ok, status_code, error, "
-    "response_body, trigger_kind) VALUES ";
-static const char sql_attempt_row[] = "(?, ?, ?, ?, ?, ?, ?, ?, ?)";
-#define ATTEMPT_COLS 9
+    "response_body, trigger_kind, superseded) VALUES ";
+static const char sql_attempt_row[] = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+#define ATTEMPT_COLS 10
 
 static const char sql_skip[] =
     "UPDATE deliveries SET status = 'failed', last_error = ?, next_attempt_at = NULL, lease_token = NULL, "
     "lease_expires = NULL, manual = 0, updated = ? WHERE id = ? AND lease_token = ?";
+
+/* A lost lease: was this very attempt recorded by an earlier try whose commit answer was
+ * lost (the fence fails because that commit cleared the lease)? */
+static const char sql_attempt_seen[] =
+    "SELECT 1 FROM delivery_attempts WHERE delivery_id = ? AND at = ? AND duration_ms = ? LIMIT 1";
+
+/* A superseded attempt still counts among the delivery's attempts; the rest of the row
+ * belongs to the worker that holds the lease now. */
+static const char sql_superseded[] = "UPDATE deliveries SET attempts = attempts + 1 WHERE id = ?";
 
 /* A webhook's health after a batch: the latest success and failure times; failing_since
  * restarts at the first failure after the batch's last success (NULL when a success came
@@ -180,9 +183,132 @@ static enum wh_err write_health(struct db *db, const struct record_opts *o, cons
 	return result;
 }
 
-static void attempt_params(struct db_param *p, const struct job *job)
+/* What a row of a multi-row statement is filled from. */
+struct fill_ctx {
+	const struct record_opts *o;
+	long long now;
+};
+
+/* A multi-row statement over the jobs of a batch that want() picks: the text is head, then
+ * one row per job (separated by sep), then tail; each row has ncols parameters. */
+struct rows_stmt {
+	const char *head, *row, *sep, *tail;
+	size_t ncols;
+	bool (*want)(const struct job *job);
+	void (*fill)(struct db_param *p, const struct job *job, const struct fill_ctx *ctx);
+	/* with a result set: called per chunk with the chunk's jobs */
+	void (*on_rows)(struct job **chunk, size_t n, const struct db_rows *rows);
+};
+
+/* Runs st over the picked jobs, SQLROWS_MAX rows at a time. */
+static enum wh_err rows_exec(struct db *db, const struct rows_stmt *st, struct job *jobs, size_t njobs,
+                             const struct fill_ctx *ctx)
+{
+	struct db_param *p = xcalloc(SQLROWS_MAX * st->ncols, sizeof(*p));
+	struct job **picked = xcalloc(SQLROWS_MAX, sizeof(*picked));
+	struct job *job = jobs;
+	enum wh_err result = WH_OK;
+	size_t i = 0, rows = 0;
+	for(const struct job *j = jobs; j && i < njobs; j = j->next, i++)
+		rows += st->want(j);
+	while(rows && !result) {
+		size_t chunk = sqlrows_chunk(rows), k = 0;
+		struct db_rows out;
+		for(; k < chunk; job = job->next)
+			if(st->want(job)) {
+				st->fill(p + st->ncols * k, job, ctx);
+				picked[k++] = job;
+			}
+		result = db_exec(db, sqlrows_text_sep(st->head, st->row, st->sep, st->tail, chunk), p,
+		                 chunk * st->ncols, st->on_rows ? &out : NULL, NULL);
+		if(!result && st->on_rows) {
+			st->on_rows(picked, chunk, &out);
+			db_rows_release(&out);
+		}
+		rows -= chunk;
+	}
+	free(picked);
+	free(p);
+	return result;
+}
+
+static const char sep_comma[] = ", ";
+
+static bool every_job(const struct job *job)
+{
+	(void)job;
+	return true;
+}
+
+/* Each job's delivery row, locked: the jobs whose lease it no longer holds get lease_lost. */
+static const char sql_lock_head[] = "SELECT id, lease_token FROM deliveries WHERE id IN (";
+static const char sql_lock_row[] = "?";
+static const char sql_lock_tail[] = ") FOR UPDATE";
+
+static void lock_params(struct db_param *p, const struct job *job, const struct fill_ctx *ctx)
+{
+	(void)ctx;
+	p[0] = db_str(job->id);
+}
+
+static void lock_seen(struct job **chunk, size_t n, const struct db_rows *rows)
+{
+	for(size_t k = 0; k < n; k++) {
+		struct job *job = chunk[k];
+		job->lease_lost = true;
+		job->recorded_before = false;
+		for(size_t r = 0; r < rows->nrows; r++)
+			if(!strcmp(db_rows_get(rows, r, 0), job->id) && db_rows_get(rows, r, 1) &&
+			   !strcmp(db_rows_get(rows, r, 1), job->lease))
+				job->lease_lost = false;
+	}
+}
+
+static const struct rows_stmt lock_stmt = {sql_lock_head, sql_lock_row, sep_comma, sql_lock_tail, 1,
+                                           every_job,     lock_params,  lock_seen};
+
+/* The outcomes of the attempts whose lease held, in multi-row UPDATEs joined to a derived
+ * table of one SELECT per job; next_attempt_at on the database's clock like the claims that
+ * compare it (the delay is NULL when the delivery is done). The rows are locked and their
+ * leases checked already; the join keeps the fence anyway. */
+static const char sql_outcome_head[] = "UPDATE deliveries d JOIN (";
+static const char sql_outcome_row[] =
+    "SELECT ? AS id, ? AS lease, ? AS st, ? AS delay, ? AS inc, ? AS code, ? AS err, ? AS at, ? AS upd";
+static const char sql_outcome_sep[] = " UNION ALL ";
+static const char sql_outcome_tail[] =
+    ") v ON d.id = v.id AND d.lease_token = v.lease SET d.status = IF(d.manual = 1, 'pending', v.st), "
+    "d.next_attempt_at = IF(d.manual = 1, " DB_NOW_MS ", " DB_NOW_MS " + v.delay), d.attempts = d.attempts + 1, "
+    "d.sched_attempts = d.sched_attempts + v.inc, d.last_status_code = v.code, d.last_error = v.err, "
+    "d.last_attempt_at = v.at, d.lease_token = NULL, d.lease_expires = NULL, d.updated = v.upd";
+#define OUTCOME_COLS 9
+
+static bool outcome_due(const struct job *job)
+{
+	return !job->skip && !job->lease_lost;
+}
+
+static void outcome_params(struct db_param *p, const struct job *job, const struct fill_ctx *ctx)
+{
+	struct retry_attempt a = {!job->error, job->status_code, job->retry_after_s, job->sched_attempts, job->manual};
+	struct retry_decision d = retry_decide(ctx->o->schedule, &a, rand01());
+	p[0] = db_str(job->id);
+	p[1] = db_str(job->lease);
+	p[2] = db_str(d.status);
+	p[3] = d.delay_ms < 0 ? db_null() : db_i64(d.delay_ms);
+	p[4] = db_i64(d.sched_inc);
+	p[5] = job->status_code ? db_i64(job->status_code) : db_null();
+	p[6] = db_str(job->error);
+	p[7] = db_i64(job->at_ms);
+	p[8] = db_i64(ctx->now);
+}
+
+static const struct rows_stmt outcome_stmt = {sql_outcome_head, sql_outcome_row, sql_outcome_sep, sql_outcome_tail,
+                                              OUTCOME_COLS,     outcome_due,     outcome_params,  NULL};
+
+static void attempt_params(struct db_param *p, const struct job *job, const struct fill_ctx *ctx)
 {
 	struct db_param code = job->status_code ? db_i64(job->status_code) : db_null();
+	(void)ctx;
 	p[0] = db_str(job->id);
 	p[1] = db_str(job->webhook_id);
 	p[2] = db_i64(job->at_ms);
@@ -192,68 +318,69 @@ static void attempt_params(struct db_param *p, const struct job *job)
 	p[6] = db_str(job->error);
 	p[7] = job->status_code || job->body.len ? db_blob(buf_str(&job->body), job->body.len) : db_null();
 	p[8] = db_str(job->manual ? "manual" : "scheduled");
+	p[9] = db_i64(job->lease_lost ? 1 : 0);
 }
 
-/* The attempt rows of the jobs whose lease held, in multi-row INSERTs. */
-static enum wh_err write_attempts(struct db *db, const struct job *jobs, size_t njobs)
+/* Does the job get an attempt row? Every attempt made does, once: superseded ones too. */
+static bool attempt_row_due(const struct job *job)
 {
-	struct db_param *p = xcalloc(SQLROWS_MAX * ATTEMPT_COLS, sizeof(*p));
-	const struct job *job = jobs;
-	enum wh_err result = WH_OK;
-	size_t i = 0, rows = 0;
-	for(const struct job *j = jobs; j && i < njobs; j = j->next, i++)
-		rows += !j->skip && !j->lease_lost;
-	while(rows && !result) {
-		size_t chunk = sqlrows_chunk(rows), k = 0;
-		for(; k < chunk; job = job->next)
-			if(!job->skip && !job->lease_lost)
-				attempt_params(p + ATTEMPT_COLS * k++, job);
-		result = db_exec(db, sqlrows_text(sql_attempt_head, sql_attempt_row, "", chunk), p,
-		                 chunk * ATTEMPT_COLS, NULL, NULL);
-		rows -= chunk;
-	}
-	free(p);
+	return !job->skip && !job->recorded_before;
+}
+
+static const struct rows_stmt attempt_stmt = {sql_attempt_head, sql_attempt_row, sep_comma,      "",
+                                              ATTEMPT_COLS,     attempt_row_due, attempt_params, NULL};
+
+/* An attempt whose lease was lost: recorded before (an earlier try committed), or
+ * superseded (counted on the delivery; its attempt row is marked). */
+static enum wh_err write_lost(struct db *db, struct job *job)
+{
+	struct db_rows rows;
+	enum wh_err result;
+	if(job->skip)
+		return WH_OK;
+	result = db_exec(db, sql_attempt_seen, DBP(db_str(job->id), db_i64(job->at_ms), db_i64(job->duration_ms)),
+	                 &rows, NULL);
+	if(result)
+		return result;
+	job->recorded_before = rows.nrows > 0;
+	db_rows_release(&rows);
+	if(!job->recorded_before)
+		result = db_exec(db, sql_superseded, DBP(db_str(job->id)), NULL, NULL);
 	return result;
 }
 
-/* The fenced outcome of one job: the delivery's new state, or the skip. Sets lease_lost. */
-static enum wh_err write_outcome(struct db *db, const struct record_opts *o, struct job *job, long long now)
+/* Per job what the multi-row outcome doesn't cover: a lost lease, or a skip (rare both). */
+static enum wh_err write_exceptions(struct db *db, struct job *jobs, size_t njobs, long long now)
 {
-	uint64_t n = 0;
-	enum wh_err result;
-	if(job->skip) {
-		result = db_exec(
-		    db, sql_skip,
-		    DBP(db_str(record_skip_reason(job->skip)), db_i64(now), db_str(job->id), db_str(job->lease)), NULL,
-		    &n);
-	} else {
-		struct retry_attempt a = {!job->error, job->status_code, job->retry_after_s, job->sched_attempts,
-		                          job->manual};
-		struct retry_decision d = retry_decide(o->schedule, &a, rand01());
-		struct db_param next = d.delay_ms < 0 ? db_null() : db_i64(now + d.delay_ms);
-		struct db_param code = job->status_code ? db_i64(job->status_code) : db_null();
-		result = db_exec(db, sql_outcome,
-		                 DBP(db_str(d.status), db_i64(now), next, db_i64(d.sched_inc), code, db_str(job->error),
-		                     db_i64(job->at_ms), db_i64(now), db_str(job->id), db_str(job->lease)),
-		                 NULL, &n);
+	enum wh_err result = WH_OK;
+	size_t i = 0;
+	for(struct job *job = jobs; job && i < njobs && !result; job = job->next, i++) {
+		if(job->lease_lost)
+			result = write_lost(db, job);
+		else if(job->skip)
+			result = db_exec(db, sql_skip,
+			                 DBP(db_str(record_skip_reason(job->skip)), db_i64(now), db_str(job->id),
+			                     db_str(job->lease)),
+			                 NULL, NULL);
 	}
-	job->lease_lost = !result && !n;
 	return result;
 }
 
 static enum wh_err record_once(struct db *db, const struct record_opts *o, struct job *jobs, size_t njobs)
 {
-	long long now = time_now_ms();
-	size_t i = 0;
+	struct fill_ctx ctx = {o, time_now_ms()};
 	enum wh_err result = db_begin(db);
 	if(result)
 		return result;
-	for(struct job *job = jobs; job && i < njobs && !result; job = job->next, i++)
-		result = write_outcome(db, o, job, now);
+	result = rows_exec(db, &lock_stmt, jobs, njobs, &ctx);
 	if(!result)
-		result = write_attempts(db, jobs, njobs);
+		result = write_exceptions(db, jobs, njobs, ctx.now);
 	if(!result)
-		result = write_health(db, o, jobs, njobs, now);
+		result = rows_exec(db, &outcome_stmt, jobs, njobs, &ctx);
+	if(!result)
+		result = rows_exec(db, &attempt_stmt, jobs, njobs, &ctx);
+	if(!result)
+		result = write_health(db, o, jobs, njobs, ctx.now);
 	if(!result)
 		result = db_commit(db);
 	if(result)

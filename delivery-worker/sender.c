@@ -235,14 +235,15 @@ out:
 	return result;
 }
 
-/* request_timeout_ms, cut to what is left of the attempt's budget (an OAuth attempt can
- * make up to four requests and must end inside its lease). */
+/* request_timeout_ms, cut to what is left before the job's deadline (its lease, minus the
+ * time kept for recording: an OAuth attempt can make up to four requests and all of them
+ * end inside the lease). */
 static long timeout_for(const struct sender *s, const struct job *job)
 {
 	long long left;
-	if(!s->opts.attempt_max_ms)
+	if(!job->deadline_mono)
 		return s->opts.request_timeout_ms;
-	left = job->start_mono + s->opts.attempt_max_ms - time_mono_ms();
+	left = job->deadline_mono - time_mono_ms();
 	if(left < 1)
 		left = 1;
 	return left < s->opts.request_timeout_ms ? (long)left : s->opts.request_timeout_ms;
@@ -385,7 +386,8 @@ static void oauth_start(struct sender *s, struct job *job)
 		break;
 	case TOKENS_FETCH:
 		fetch->policy = s->opts.policy;
-		fetch->start_mono = job->start_mono; /* inside the budget of the attempt that needs it */
+		fetch->start_mono = job->start_mono;
+		fetch->deadline_mono = job->deadline_mono; /* inside the lease of the attempt that needs it */
 		transfer_start(s, fetch, NULL);
 		break;
 	case TOKENS_FAILED:
@@ -605,4 +607,9 @@ void sender_free(struct sender *s)
 	curl_multi_cleanup(s->multi);
 	tokens_free(s->tokens);
 	free(s);
+}
+
+void sender_wakeup(struct sender *s)
+{
+	curl_multi_wakeup(s->multi);
 }

@@ -26,7 +26,6 @@ struct sender_opts {
 	bool allow_http;                 /* http:// as well as https:// (allow_http_targets) */
 	const struct urlpolicy *policy;  /* borrowed, must outlive the sender */
 	const unsigned char *master_key; /* opens OAuth private keys; copied (tokens.h) */
-	long long attempt_max_ms;        /* an attempt's transfers end within this; 0: no bound */
 	const char *egress_proxy;        /* borrowed: "http://host:port", or NULL / "" for none */
 };
 
@@ -35,7 +34,9 @@ struct sender *sender_new(const struct sender_opts *opts);
 void sender_free(struct sender *s);
 
 /* Starts the attempt of a signed job (skip == JOB_SEND); the sender owns it until it comes
- * back from sender_run. A job with oauth_json first gets a bearer token (tokens.h): from
+ * back from sender_run. Every request of the attempt ends by job->deadline_mono (when not
+ * 0) as well as within request_timeout_ms. A job with oauth_json first gets a bearer token
+ * (tokens.h): from
  * the cache, or by joining the webhook's token request on the same multi handle; a 401
  * answer refreshes the token once within the attempt; no token: error
  * "oauth_token_failed" with the reason as the body. WH_ERR_INTERNAL when curl refuses the handle (the job is then
@@ -52,6 +53,9 @@ size_t sender_count(const struct sender *s, const char *webhook_id);
 /* Appends to out the comma-separated ids of webhooks with at least cap transfers in flight.
  * WH_ERR_TOO_LARGE when out's maximum is reached (out is then released, see buf_add). */
 enum wh_err sender_saturated(const struct sender *s, size_t cap, struct buf *out);
+/* Ends a sender_run wait now (or the next one, when none is under way). The only call that
+ * is safe from another thread. */
+void sender_wakeup(struct sender *s);
 /* Stops every transfer in flight and hands the jobs back in *aborted, unfinished. */
 void sender_abort_all(struct sender *s, struct job **aborted);
 

@@ -6,10 +6,10 @@
 
 #include "common/xalloc.h"
 
-#define SHAPES_MAX 16
+#define SHAPES_MAX 32
 
 struct shape {
-	const char *head, *row, *tail;
+	const char *head, *row, *sep, *tail;
 	size_t nrows;
 	char *text;
 };
@@ -28,17 +28,18 @@ size_t sqlrows_chunk(size_t n)
 	return 1;
 }
 
-static char *build(const char *head, const char *row, const char *tail, size_t nrows)
+static char *build(const char *head, const char *row, const char *sep, const char *tail, size_t nrows)
 {
-	size_t len = strlen(head) + nrows * (strlen(row) + 2) + strlen(tail) + 1;
+	size_t len = strlen(head) + nrows * (strlen(row) + strlen(sep)) + strlen(tail) + 1;
 	char *text = xmalloc(len), *p = text;
 	size_t n = strlen(head);
 	memcpy(p, head, n);
 	p += n;
 	for(size_t i = 0; i < nrows; i++) {
 		if(i) {
-			memcpy(p, ", ", 2);
-			p += 2;
+			n = strlen(sep);
+			memcpy(p, sep, n);
+			p += n;
 		}
 		n = strlen(row);
 		memcpy(p, row, n);
@@ -49,13 +50,20 @@ static char *build(const char *head, const char *row, const char *tail, size_t n
 	return text;
 }
 
-const char *sqlrows_text(const char *head, const char *row, const char *tail, size_t nrows)
+const char *sqlrows_text_sep(const char *head, const char *row, const char *sep, const char *tail, size_t nrows)
 {
 	for(size_t i = 0; i < nshapes; i++)
-		if(shapes[i].head == head && shapes[i].row == row && shapes[i].tail == tail && shapes[i].nrows == nrows)
+		if(shapes[i].head == head && shapes[i].row == row && shapes[i].sep == sep && shapes[i].tail == tail &&
+		   shapes[i].nrows == nrows)
 			return shapes[i].text;
 	if(nshapes == SHAPES_MAX) /* a caller bug: more shapes than the workers use */
 		abort();
-	shapes[nshapes] = (struct shape){head, row, tail, nrows, build(head, row, tail, nrows)};
+	shapes[nshapes] = (struct shape){head, row, sep, tail, nrows, build(head, row, sep, tail, nrows)};
 	return shapes[nshapes++].text;
+}
+
+const char *sqlrows_text(const char *head, const char *row, const char *tail, size_t nrows)
+{
+	static const char comma[] = ", ";
+	return sqlrows_text_sep(head, row, comma, tail, nrows);
 }

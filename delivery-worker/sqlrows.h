@@ -14,5 +14,8 @@ size_t sqlrows_chunk(size_t n);
 /* head followed by nrows copies of row separated by ", ", then tail (may be ""). head and
  * row must be string literals (they identify the shape); nrows from sqlrows_chunk. Static. */
 const char *sqlrows_text(const char *head, const char *row, const char *tail, size_t nrows);
+/* The same with another separator between the rows (" UNION ALL " for a derived table of
+ * SELECT rows); sep must be a string literal too. */
+const char *sqlrows_text_sep(const char *head, const char *row, const char *sep, const char *tail, size_t nrows);
 
 #endif

@@ -10,6 +10,7 @@ packages=(
 	mariadb-server mariadb-client mariadb-backup galera-4 socat lighttpd lighttpd-mod-openssl apache2 libapache2-mod-fcgid
 	curl ca-certificates iproute2 util-linux python3 nodejs npm chromium chromium-driver wrk
 	debhelper dpkg-dev fakeroot lintian systemd openssl
+	faketime
 )
 
 missing=()

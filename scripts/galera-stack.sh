@@ -83,7 +83,7 @@ demo_setup() {
 	location=$(curl -fsS -X POST -H "apikey: $key" -H 'Content-Type: application/json' \
 		--data '{"name":"Demo location","timezone":"Europe/Stockholm"}' "${url}v2/locations" |
 		python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])') || { log "no demo location"; return 1; }
-	(umask 077; printf 'WH_URL=%s\nWH_URL2=http://127.0.0.1:%s/\nWH_API_KEY=%s\nWH_LOCATION_ID=%s\n' \
+	(umask 077; printf 'export WH_URL=%s\nexport WH_URL2=http://127.0.0.1:%s/\nexport WH_API_KEY=%s\nexport WH_LOCATION_ID=%s\n' \
 		"$url" $((HTTP_PORT + 1)) "$key" "$location" > "$VAR/demo.env")
 }
 

@@ -20,7 +20,8 @@ if [ -z "${WH_TEST_NETNS:-}" ]; then
 	exit 1
 fi
 ROOT=$(pwd)
-BUILD=$(cd "${WH_BUILD:-build}" && pwd)
+MAKE_BUILD=${WH_BUILD:-build} # as make names it, so its dependency files match
+BUILD=$(cd "$MAKE_BUILD" && pwd)
 export WH_BUILD=$BUILD
 passed=0
 failed=0
@@ -60,11 +61,7 @@ grep -q '^unit: ' "$tmp/unit.out" || { echo "FAIL unit runner crashed"; failed=$
 # libFuzzer targets (tests/fuzz/): the kept regression inputs, then a few seconds of
 # fuzzing each (make fuzz runs them for FUZZ_SECONDS, 60 by default).
 echo "== fuzz"
-# BUILD as the Makefile names it (relative when inside the tree): the objects' dependency
-# files name their targets that way, and an absolute BUILD would not match them, leaving an
-# object stale after a header changed (a struct config of the old size, say).
-if make --no-print-directory -s BUILD="$(realpath --relative-to="$ROOT" "$BUILD")" fuzz-build \
-	> "$tmp/fuzz-build.out" 2>&1; then
+if make --no-print-directory -s BUILD="$MAKE_BUILD" fuzz-build > "$tmp/fuzz-build.out" 2>&1; then
 	WH_BUILD="$BUILD" scripts/fuzz.sh "${WH_FUZZ_SECONDS:-3}" > "$tmp/fuzz.out" 2>&1
 	cat "$tmp/fuzz.out"
 	count "$tmp/fuzz.out"

@@ -30,9 +30,10 @@ CREATE TABLE audit_log (
   KEY audit_log_created (created)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
--- What retention deleted, by metric and label, so the *_total counters of /metrics never
--- go down: a counter is what the retained rows hold plus this offset, and retention adds to
--- the offset in the transaction that deletes (DELETE ... RETURNING).
+-- What the *_total counters of /metrics keep of rows that no longer count where they are,
+-- by metric and label, so the counters never go down: a counter is its rows plus this
+-- offset. Retention adds what it deletes (DELETE ... RETURNING), and a resend or recover
+-- what it moves out of a final status, in the transaction that does it.
 CREATE TABLE metric_offsets (
   metric VARCHAR(40) NOT NULL,
   label VARCHAR(40) NOT NULL,
@@ -40,15 +41,3 @@ CREATE TABLE metric_offsets (
   PRIMARY KEY (metric, label)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
--- How many times each delivery reached a final status (a resent or recovered delivery can
--- reach one again), kept by the database itself on the row the worker writes anyway, so
--- linehook_deliveries_total{status} counts transitions without a hot counter row.
-ALTER TABLE deliveries
-  ADD COLUMN times_succeeded INT NOT NULL DEFAULT 0,
-  ADD COLUMN times_failed INT NOT NULL DEFAULT 0;
-UPDATE deliveries SET times_succeeded = (status = 'succeeded'), times_failed = (status = 'failed');
-CREATE TRIGGER deliveries_final_insert BEFORE INSERT ON deliveries FOR EACH ROW
-  SET NEW.times_succeeded = (NEW.status = 'succeeded'), NEW.times_failed = (NEW.status = 'failed');
-CREATE TRIGGER deliveries_final_update BEFORE UPDATE ON deliveries FOR EACH ROW
-  SET NEW.times_succeeded = OLD.times_succeeded + (NEW.status = 'succeeded' AND OLD.status <> 'succeeded'),
-      NEW.times_failed = OLD.times_failed + (NEW.status = 'failed' AND OLD.status <> 'failed');

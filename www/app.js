@@ -233,6 +233,11 @@ function locationPicker() {
 
 // ---- endpoint list -----------------------------------------------------------------------
 
+function pacingText(w) {
+	const order = w.ordering === 'fifo' ? 'One at a time, in order (FIFO)' : 'Any order';
+	return w.rateLimit != null ? `${order}; at most ${w.rateLimit} per second` : `${order}; no rate limit`;
+}
+
 function eventTypesText(w) {
 	return w.eventTypes && w.eventTypes.length ? w.eventTypes.join(', ') : 'All event types';
 }
@@ -530,6 +535,36 @@ function inboxPanel(section, url, view) {
 }
 
 // The form's fields; values() reads them, showErrors() places server errors.
+// Delivery order and rate: ordering "none" | "fifo"; rateLimit 1..1000 per second, empty = none.
+function pacingFields(w) {
+	const orderId = nextId('ordering');
+	const rateId = nextId('rate-limit');
+	const ordering = (w && w.ordering) || 'none';
+	const rate = w && w.rateLimit != null ? String(w.rateLimit) : '';
+	return el('fieldset', {},
+		el('legend', {}, 'Delivery'),
+		el('div', { className: 'field' },
+			el('label', { for: orderId }, 'Order'),
+			el('select', { id: orderId, name: 'ordering' },
+				el('option', { value: 'none', selected: ordering === 'none' }, 'Any order (several at once)'),
+				el('option', { value: 'fifo', selected: ordering === 'fifo' }, 'One at a time, in event order (FIFO)')),
+			fieldError('ordering')),
+		el('div', { className: 'field' },
+			el('label', { for: rateId }, 'Rate limit (deliveries per second)'),
+			el('input', { id: rateId, name: 'rateLimit', type: 'number', min: '1', max: '1000', step: '1',
+				inputmode: 'numeric', placeholder: 'No limit', value: rate }),
+			el('p', { className: 'hint' }, '1 to 1000, across all workers. Empty: no limit.'),
+			fieldError('rateLimit')));
+}
+
+// The rateLimit of the form's text: null when empty; a number (the server judges it) otherwise.
+function rateLimitValue(text) {
+	const t = text.trim();
+	if (t === '') return null;
+	const n = Number(t);
+	return Number.isFinite(n) ? n : t;
+}
+
 function endpointForm(w, submitText, onSubmit) {
 	const urlId = nextId('url');
 	const descId = nextId('description');
@@ -552,6 +587,7 @@ function endpointForm(w, submitText, onSubmit) {
 	const formError = el('p', { className: 'error form-error', role: 'alert' });
 	const oauth = oauthFields(w);
 	const headers = headersFields(w);
+	const pacing = pacingFields(w);
 	const form = el('form', { className: 'endpoint-form', novalidate: true },
 		el('div', { className: 'field' },
 			el('label', { for: urlId }, 'Endpoint URL'),
@@ -584,6 +620,7 @@ function endpointForm(w, submitText, onSubmit) {
 			el('label', { for: activeId }, 'Active'),
 			fieldError('isActive')),
 		headers.node,
+		pacing,
 		oauth.node,
 		formError,
 		el('div', { className: 'row' }, el('button', { type: 'submit' }, submitText)));
@@ -600,6 +637,8 @@ function endpointForm(w, submitText, onSubmit) {
 			eventTypes: all.checked ? [] : chosen.concat(extraTypes),
 			visitStates: [...form.querySelectorAll('input[name=visitStates]:checked')].map((i) => i.value),
 			isActive: form.elements.isActive.checked,
+			ordering: form.elements.ordering.value,
+			rateLimit: rateLimitValue(form.elements.rateLimit.value),
 			locationIds: [...form.querySelectorAll('input[name=locationIds]:checked')].map((i) => i.value).concat(unknownLocations),
 		};
 	};
@@ -613,7 +652,7 @@ function endpointForm(w, submitText, onSubmit) {
 			form.querySelector(`[data-error-for="${CSS.escape(key.split('.')[0])}"]`) : null;
 		if (slot) {
 			slot.textContent = e.message;
-			const input = slot.parentElement.querySelector('input:not([disabled]), textarea');
+			const input = slot.parentElement.querySelector('input:not([disabled]), textarea, select');
 			if (input) {
 				input.setAttribute('aria-invalid', 'true');
 				input.focus();
@@ -766,6 +805,7 @@ async function renderEndpoint(id) {
 				el('dt', {}, 'Locations'), el('dd', {}, (w.locationIds || []).length ? w.locationIds.map(locationName).join(', ') : 'Account-wide'),
 				el('dt', {}, 'Event types'), el('dd', {}, eventTypesText(w)),
 				el('dt', {}, 'Visit states'), el('dd', {}, (w.visitStates || []).length ? w.visitStates.join(', ') : 'All states'),
+				el('dt', {}, 'Delivery'), el('dd', { className: 'pacing-summary' }, pacingText(w)),
 				el('dt', {}, 'OAuth'), el('dd', { className: 'oauth-summary' }, w.oAuth
 					? `Token from ${w.oAuth.tokenUrl}${w.oAuth.hasPrivateKey ? ', key stored' : ', no key'}` : 'Not used'),
 				el('dt', {}, 'Last delivery'), el('dd', {}, lastDelivery(w.stats)),

@@ -22,7 +22,7 @@ void outbox_fault_set(const struct config *cfg, const char *point)
 		snprintf(request_fault, sizeof(request_fault), "%s", point);
 }
 
-static bool outbox_fault(const struct config *cfg, const char *point)
+bool outbox_fault(const struct config *cfg, const char *point)
 {
 	return !strcmp(config_str(cfg, CFG_FAULT_POINT), point) || !strcmp(request_fault, point);
 }

@@ -3,6 +3,7 @@
 #ifndef WH_OUTBOX_H
 #define WH_OUTBOX_H
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "common/config.h"
 #include "common/db.h"
@@ -36,5 +37,8 @@ enum wh_err outbox_emit_many(struct db *db, const struct config *cfg, const stru
  * stack. main.c sets it from the header before the handler and clears it (NULL) after.
  * Without fault_point = from_header (production) the header is ignored. point is copied. */
 void outbox_fault_set(const struct config *cfg, const char *point);
+/* True when the fault point is on: the config's fault_point names it, or the request's
+ * header does (with fault_point = from_header). */
+bool outbox_fault(const struct config *cfg, const char *point);
 
 #endif

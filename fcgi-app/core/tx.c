@@ -1,6 +1,7 @@
 /* The write-transaction runner and the idempotent create built on it. */
 #include "fcgi-app/core/tx.h"
 
+#include <errmsg.h>
 #include <time.h>
 
 #include "common/log.h"
@@ -17,6 +18,18 @@ static void tx_backoff(int n)
 	id_random(c, 1);
 	ms += ms * ((unsigned char)c[0] % 8) / 8;
 	nanosleep(&(struct timespec){ms / 1000, (ms % 1000) * 1000000L}, NULL);
+}
+
+/* Test-only fault point commit_lost (fcgi-app/core/outbox.h): a COMMIT that went through
+ * is reported as a connection lost during it, the one failure whose outcome the API can't
+ * know, so the end-to-end tests can see what the client is told. */
+static void commit_lost_fault(struct request *req, enum wh_err *result, unsigned *e)
+{
+	if(*result || !outbox_fault(&req->app->cfg, "commit_lost"))
+		return;
+	log_warn("fault point commit_lost: reporting a committed transaction as a lost connection");
+	*result = WH_ERR_DB_DOWN;
+	*e = CR_SERVER_LOST;
 }
 
 enum wh_err tx_run(struct request *req, tx_fn fn, void *ctx)
@@ -36,6 +49,7 @@ enum wh_err tx_run(struct request *req, tx_fn fn, void *ctx)
 			result = db_commit(db);
 		}
 		e = db_last_errno(db);
+		commit_lost_fault(req, &result, &e);
 		fate = txfate_of(result, e, at_commit);
 		if(fate == TXFATE_DONE)
 			return WH_OK;

@@ -8,6 +8,7 @@
 
 #include "common/buf.h"
 #include "common/delivery_row.h"
+#include "common/metric_offsets.h"
 #include "fcgi-app/resources/metrics.h"
 
 static const char sql_deliveries[] = "SELECT status, COUNT(*) FROM deliveries GROUP BY status";
@@ -15,15 +16,15 @@ static const char sql_oldest_pending[] = "SELECT MIN(created) FROM deliveries WH
 static const char sql_outbox[] = "SELECT COUNT(*), MIN(created) FROM events WHERE fanned_out = 0";
 /* One statement, so one read view: a retention batch commits either before it (rows still
  * counted) or after it (counted in the offsets), never half. */
+#define OFFSET_OF(metric, label)                                                                                       \
+	"(SELECT COALESCE(SUM(value), 0) FROM metric_offsets WHERE metric = '" metric "' AND label = '" label "')"
 static const char sql_totals[] =
     "SELECT (SELECT COALESCE(SUM(ok = 1), 0) FROM delivery_attempts), "
     "(SELECT COALESCE(SUM(ok = 0), 0) FROM delivery_attempts), "
-    "(SELECT COALESCE(SUM(times_succeeded), 0) FROM deliveries), (SELECT COALESCE(SUM(times_failed), 0) FROM "
-    "deliveries), "
-    "(SELECT COALESCE(SUM(value), 0) FROM metric_offsets WHERE metric = 'attempts_total' AND label = 'success'), "
-    "(SELECT COALESCE(SUM(value), 0) FROM metric_offsets WHERE metric = 'attempts_total' AND label = 'failure'), "
-    "(SELECT COALESCE(SUM(value), 0) FROM metric_offsets WHERE metric = 'deliveries_total' AND label = 'succeeded'), "
-    "(SELECT COALESCE(SUM(value), 0) FROM metric_offsets WHERE metric = 'deliveries_total' AND label = 'failed')";
+    "(SELECT COUNT(*) FROM deliveries WHERE status = '" DELIVERY_SUCCEEDED "'), "
+    "(SELECT COUNT(*) FROM deliveries WHERE status = '" DELIVERY_FAILED
+    "'), " OFFSET_OF(METRIC_ATTEMPTS_TOTAL, "success") ", " OFFSET_OF(METRIC_ATTEMPTS_TOTAL, "failure") ", " OFFSET_OF(
+        METRIC_DELIVERIES_TOTAL, DELIVERY_SUCCEEDED) ", " OFFSET_OF(METRIC_DELIVERIES_TOTAL, DELIVERY_FAILED);
 static const char sql_disabled[] = "SELECT COUNT(*) FROM webhooks WHERE disabled_at IS NOT NULL";
 /* Bucket bounds in milliseconds, matching le_labels. */
 static const char sql_latency[] =

@@ -482,6 +482,42 @@ test('custom_headers', async () => {
 	await context.close();
 });
 
+// Delivery order and rate limit: a bad rate is refused at its field and nothing is created;
+// FIFO and a rate are stored, shown, and cleared again on the endpoint page.
+test('delivery_order_and_rate_limit', async () => {
+	const acct = newAccount();
+	const loc = await newLocation(acct.key, 'Pacing desk');
+	const { context, page } = await open(acct.key);
+	await selectLocation(page, loc.id);
+	await page.getByRole('link', { name: 'Add endpoint' }).click();
+	await page.getByLabel('Endpoint URL').fill(receiver.url('/paced'));
+	await page.getByLabel('Order').selectOption('fifo');
+	await page.getByLabel('Rate limit (deliveries per second)').fill('1001');
+	await page.getByRole('button', { name: 'Create endpoint' }).click();
+	await page.locator('[data-error-for="rateLimit"]').filter({ hasText: /rateLimit/ }).waitFor();
+	assert(await page.getByLabel('Rate limit (deliveries per second)').getAttribute('aria-invalid') === 'true',
+		'the rate field is marked invalid');
+	assert((await must(acct.key, 'GET', '/v2/webhooks')).results.length === 0, 'nothing created with a bad rate');
+	await page.getByLabel('Rate limit (deliveries per second)').fill('25');
+	await page.getByRole('button', { name: 'Create endpoint' }).click();
+	await takeSecret(page);
+	const w = (await must(acct.key, 'GET', '/v2/webhooks')).results[0];
+	assert(w && w.ordering === 'fifo' && w.rateLimit === 25, `stored: ${JSON.stringify(w)}`);
+	await openEndpoint(page, w.id);
+	await page.locator('.pacing-summary').filter({ hasText: 'FIFO' }).filter({ hasText: '25 per second' }).waitFor();
+	assert(await page.getByLabel('Order').inputValue() === 'fifo', 'the order is shown for editing');
+	assert(await page.getByLabel('Rate limit (deliveries per second)').inputValue() === '25', 'the rate is shown');
+	await page.getByLabel('Order').selectOption('none');
+	await page.getByLabel('Rate limit (deliveries per second)').fill('');
+	await page.getByRole('button', { name: 'Save' }).click();
+	await page.getByText('Saved.').waitFor();
+	const after = await must(acct.key, 'GET', `/v2/webhooks/${w.id}`);
+	assert(after.ordering === 'none' && after.rateLimit === null, `after save: ${JSON.stringify(after)}`);
+	await page.locator('.pacing-summary').filter({ hasText: 'no rate limit' }).waitFor();
+	await clean(page);
+	await context.close();
+});
+
 // Deliveries to a receiver answering 200 appear without a reload; then the endpoint page's
 // other actions: Save, Send test event.
 test('deliveries_appear_edit_and_test_event', async () => {

@@ -120,3 +120,19 @@ def test_retention_deletes_old_entries(stack):
     assert wait_for(lambda: [e["targetId"] for e in log(stack, key).json["results"]
                              if e["action"] == "api_key.created" and e["targetId"] in (old["id"], new["id"])]
                     == [new["id"]], 20)
+
+
+def test_custom_headers_are_named_when_a_value_is_given_never_shown(stack):
+    account, key = stack.new_account("audit headers")
+    r = stack.request("POST", "/v2/webhooks", {"url": "https://example.com/h"}, key=key)
+    assert r.status == 201, r
+    wid = r.json["id"]
+    value = "tok-" + "9" * 20
+    for body in ({"headers": {"X-Api-Token": value}}, {"headers": {"X-Api-Token": None}, "description": "kept"},
+                 {"headers": {}}):
+        r = stack.request("PATCH", "/v2/webhooks/" + wid, body, key=key)
+        assert r.status == 200, (body, r)
+    r = log(stack, key, "?targetId=" + wid)
+    fields = [e["details"]["fields"] for e in r.json["results"] if e["action"] == "webhook.updated"]
+    assert fields == [["headers"], ["description"], ["headers"]], fields  # removed, kept, set
+    assert value not in r.body

@@ -619,3 +619,35 @@ def test_delivered_operational_events_match_the_published_schemas(stack):
     assert len(results) == 4
     for res in results:
         assert res["errors"] == [] and res["closedErrors"] == [], res
+
+
+def test_a_strict_worker_delivers_to_an_inbox_and_nothing_else_on_this_host(stack):
+    """The stack's worker replaced by one with production URL rules (https only, public
+    addresses only): a delivery to an inbox of public_base_url (http, loopback) goes through
+    and checks valid; one to another loopback endpoint is refused."""
+    from test_delivery_faults import ExtraWorker, start_stack_worker, stop_stack_worker
+    account, key = stack.new_account()
+    rx = Receiver()
+    box = new_inbox(stack, key)
+    to_inbox = create(stack, key, url=box["url"], eventTypes=["webhook.test"]).json["id"]
+    elsewhere = create(stack, key, url=rx.url, eventTypes=["webhook.test"]).json["id"]
+    stop_stack_worker(stack)
+    extra = ExtraWorker(stack, WH_ALLOW_PRIVATE_TARGETS="0", WH_ALLOW_HTTP_TARGETS="0")
+    try:
+        send_test(stack, key, to_inbox)
+        send_test(stack, key, elsewhere)
+        assert wait_for(lambda: requests_of(stack, key, box), 20)
+        assert requests_of(stack, key, box)[0]["signatureCheck"]["result"] == "valid"
+
+        def refused():
+            d = stack.request("GET", "/v2/webhooks/%s/deliveries" % elsewhere, key=key).json["results"]
+            return d and d[0]["attempts"] >= 1 and d
+        d = wait_for(refused, 20)
+        assert d and d[0]["lastError"] in ("blocked_address", "invalid_url") and d[0]["lastStatusCode"] is None, d
+        assert rx.received() == []
+        assert extra.stop() == 0
+    finally:
+        if extra.p.poll() is None:
+            extra.stop()
+        start_stack_worker(stack)
+        rx.close()

@@ -203,3 +203,21 @@ def test_delete_takes_the_location_out_of_webhooks(stack):
     assert w["status"] == "active" and w["locationIds"] == [], w
     r = stack.request("GET", "/v2/webhooks?locationId=" + gone["id"], key=key)
     assert r.status in (200, 400) and (r.status == 400 or r.json["results"] == []), r
+
+
+def test_a_commit_whose_outcome_is_unknown_answers_503_and_the_idempotency_key_tells(stack):
+    """When the connection goes during COMMIT the API can't know whether the write landed:
+    it answers 503 saying so. Here it did land (the fault point reports a COMMIT that went
+    through as lost), and the same request with the same Idempotency-Key gets the first
+    answer instead of a second location."""
+    account, key = stack.new_account()
+    headers = {"X-Linehook-Fault": "commit_lost", "Idempotency-Key": "unknown-commit-1"}
+    r = stack.request("POST", "/v2/locations", {"name": "Maybe"}, key=key, headers=headers)
+    assert r.status == 503 and r.json["errorCode"] == "database_unavailable", r
+    assert "may or may not have been applied" in r.json["message"], r
+    assert stack.sql("SELECT COUNT(*) FROM locations WHERE account_id = '%s'" % account) == [["1"]]
+    r = stack.request("POST", "/v2/locations", {"name": "Maybe"}, key=key,
+                      headers={"Idempotency-Key": "unknown-commit-1"})
+    assert r.status == 201 and r.json["name"] == "Maybe", r
+    assert stack.sql("SELECT id FROM locations WHERE account_id = '%s'" % account) == [[r.json["id"]]]
+    assert [e["type"] for e in stored_events(stack, account)] == ["location.created"]

@@ -154,8 +154,11 @@ def test_metrics_totals_are_counters_that_retention_does_not_decrease(stack):
         # a resent delivery that succeeds again counts again
         r = stack.request("POST", "/v2/webhooks/%s/deliveries/%s/resend" % (ok["id"], good["id"]), raw=b"", key=key)
         assert r.status == 202, r
-        assert wait_for(lambda: stack.sql("SELECT times_succeeded FROM deliveries WHERE id = '%s'"
-                                          % good["id"]) == [["2"]], 20)
+        def again():
+            d = stack.request("GET", "/v2/webhooks/%s/deliveries/%s" % (ok["id"], good["id"]), key=key).json
+            return d["status"] == "succeeded" and d["attempts"] == 2
+        assert wait_for(again, 20)
+        assert metrics(stack)[TOTALS[2]] >= after[TOTALS[2]] + 1  # the resend counted, not lost
         # retention deletes this account's rows: the counters keep them
         offsets = dict(((m, l), int(v)) for m, l, v in stack.sql("SELECT metric, label, value FROM metric_offsets"))
         counted = metrics(stack)
@@ -172,6 +175,6 @@ def test_metrics_totals_are_counters_that_retention_does_not_decrease(stack):
         grown = dict(((m, l), int(v)) for m, l, v in stack.sql("SELECT metric, label, value FROM metric_offsets"))
         g = lambda k: grown.get(k, 0) - offsets.get(k, 0)  # noqa: E731
         assert g(("attempts_total", "success")) >= 2 and g(("attempts_total", "failure")) >= 4, grown
-        assert g(("deliveries_total", "succeeded")) >= 2 and g(("deliveries_total", "failed")) >= 1, grown
+        assert g(("deliveries_total", "succeeded")) >= 1 and g(("deliveries_total", "failed")) >= 1, grown
     finally:
         rx.close()

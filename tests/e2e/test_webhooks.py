@@ -65,6 +65,7 @@ def seed_body(location):
 
 
 ANSWER_FIELDS = {"id", "accountId", "url", "eventTypes", "locationIds", "visitStates", "isActive", "description",
+                 "ordering", "rateLimit",
                  "status", "disabledReason", "disabledAt", "created", "updated", "stats", "headers"}
 
 
@@ -247,6 +248,16 @@ INVALID = [
     ("oauth-no-aud", "oAuth.claims.aud"),
     ("oauth-claims-extra", "oAuth.claims.foo"),
     ("oauth-extra", "oAuth.bar"),
+    ({"ordering": "lifo"}, "ordering"),
+    ({"ordering": "FIFO"}, "ordering"),
+    ({"ordering": 1}, "ordering"),
+    ({"ordering": None}, "ordering"),
+    ({"rateLimit": 0}, "rateLimit"),
+    ({"rateLimit": 1001}, "rateLimit"),
+    ({"rateLimit": -5}, "rateLimit"),
+    ({"rateLimit": 2.5}, "rateLimit"),
+    ({"rateLimit": "10"}, "rateLimit"),
+    ({"rateLimit": True}, "rateLimit"),
 ]
 
 
@@ -822,3 +833,25 @@ def test_a_location_deleted_during_a_webhook_write_is_not_left_in_its_location_i
     assert r.status == 400 and r.json["field"] == "locationIds[0]", r
     assert count(stack, account) == 0
     assert stack.sql("SELECT COUNT(*) FROM webhook_locations WHERE location_id = '%s'" % loc) == [["0"]]
+
+
+def test_ordering_and_rate_limit_are_kept_and_changed_alone(stack):
+    account, key, (loc,) = setup(stack)
+    r = stack.request("POST", "/v2/webhooks", {"url": "https://example.com/a"}, key=key)
+    assert r.status == 201 and r.json["ordering"] == "none" and r.json["rateLimit"] is None, r
+    r = stack.request("POST", "/v2/webhooks", {"url": "https://example.com/b", "ordering": "fifo", "rateLimit": 1000},
+                      key=key)
+    assert r.status == 201 and r.json["ordering"] == "fifo" and r.json["rateLimit"] == 1000, r
+    wid = r.json["id"]
+    r = stack.request("PATCH", "/v2/webhooks/" + wid, {"rateLimit": 1}, key=key)
+    assert r.status == 200 and r.json["ordering"] == "fifo" and r.json["rateLimit"] == 1, r
+    r = stack.request("PATCH", "/v2/webhooks/" + wid, {"description": "x"}, key=key)
+    assert r.json["ordering"] == "fifo" and r.json["rateLimit"] == 1, r
+    r = stack.request("PUT", "/v2/webhooks/" + wid, {"rateLimit": None, "ordering": "none"}, key=key)
+    assert r.status == 200 and r.json["ordering"] == "none" and r.json["rateLimit"] is None, r
+    r = stack.request("PATCH", "/v2/webhooks/" + wid, {"rateLimit": 0}, key=key)
+    assert r.status == 400 and r.json["field"] == "rateLimit", r
+    g = stack.request("GET", "/v2/webhooks/" + wid, key=key).json
+    assert g["ordering"] == "none" and g["rateLimit"] is None, g
+    listed = [w for w in stack.request("GET", "/v2/webhooks", key=key).json["results"] if w["id"] == wid]
+    assert listed[0]["ordering"] == "none" and listed[0]["rateLimit"] is None, listed

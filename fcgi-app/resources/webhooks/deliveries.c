@@ -2,11 +2,13 @@
  * resend, and recover (resend every failed delivery of a time window). The worker does
  * the sending: these handlers only mark deliveries due, so they answer at once. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/delivery_row.h"
 #include "common/log.h"
+#include "common/metric_offsets.h"
 #include "common/xalloc.h"
 #include "fcgi-app/core/audit.h"
 #include "fcgi-app/core/tx.h"
@@ -86,8 +88,8 @@ static json_t *snippet_json(const char *s, size_t len)
 static const char sql_one[] =
     "SELECT " DELIVERY_COLS " FROM deliveries WHERE id = ? AND webhook_id = ? AND account_id = ?";
 static const char sql_attempts[] =
-    "SELECT at, duration_ms, status_code, error, response_body, trigger_kind FROM "
-    "(SELECT seq, at, duration_ms, status_code, error, response_body, trigger_kind FROM delivery_attempts "
+    "SELECT at, duration_ms, status_code, error, response_body, trigger_kind, superseded FROM "
+    "(SELECT seq, at, duration_ms, status_code, error, response_body, trigger_kind, superseded FROM delivery_attempts "
     "WHERE delivery_id = ? ORDER BY seq DESC LIMIT 100) t ORDER BY seq";
 
 static json_t *attempts_json(const struct db_rows *rows)
@@ -101,6 +103,7 @@ static json_t *attempts_json(const struct db_rows *rows)
 		jx_set_str(a, "error", db_rows_get(rows, r, 3));
 		json_object_set_new(a, "responseBody", snippet_json(db_rows_get(rows, r, 4), db_rows_len(rows, r, 4)));
 		json_object_set_new(a, "trigger", json_string(db_rows_get(rows, r, 5)));
+		json_object_set_new(a, "superseded", json_boolean(db_rows_i64(rows, r, 6) != 0));
 		json_array_append_new(list, a);
 	}
 	return list;
@@ -154,19 +157,37 @@ static const char sql_resend[] =
     "next_attempt_at = IF(lease_token IS NOT NULL AND lease_expires > ?, next_attempt_at, ?), updated = ? "
     "WHERE id = ? AND webhook_id = ? AND account_id = ?";
 
-/* The resend and its audit entry (when a delivery was marked) in one transaction. */
+static const char sql_resend_status[] =
+    "SELECT status FROM deliveries WHERE id = ? AND webhook_id = ? AND account_id = ? FOR UPDATE";
+
+/* The resend, its audit entry and, when it moves the delivery out of a final status, that
+ * status's counter offset (linehook_deliveries_total keeps counting it), in one
+ * transaction. A delivery that is not there changes nothing (the caller answers 404). */
 static enum wh_err resend_tx(struct request *req, void *ctx)
 {
+	struct db *db = req->app->db;
 	long long now = time_now_ms();
+	struct db_rows rows;
+	char was[16];
 	json_t *details;
 	uint64_t n = 0;
 	enum wh_err result;
 	(void)ctx;
-	result = db_exec(req->app->db, sql_resend,
+	result = db_exec(db, sql_resend_status,
+	                 DBP(db_str(req->params[1]), db_str(req->params[0]), db_str(req->account_id)), &rows, NULL);
+	if(result)
+		return result;
+	snprintf(was, sizeof(was), "%s", rows.nrows == 1 ? db_rows_get(&rows, 0, 0) : DELIVERY_PENDING);
+	db_rows_release(&rows);
+	result = db_exec(db, sql_resend,
 	                 DBP(db_i64(now), db_i64(now), db_i64(now), db_str(req->params[1]), db_str(req->params[0]),
 	                     db_str(req->account_id)),
 	                 NULL, &n);
 	if(result || !n)
+		return result;
+	if(strcmp(was, DELIVERY_PENDING))
+		result = metric_offset_add(db, METRIC_DELIVERIES_TOTAL, was, 1);
+	if(result)
 		return result;
 	details = json_pack("{ss}", "deliveryId", req->params[1]);
 	result = audit_record(req, AUDIT_DELIVERY_RESENT, "webhook", req->params[0], details);
@@ -233,15 +254,35 @@ static enum wh_err audit_recover(struct request *req, const char *webhook_id, lo
 	return result;
 }
 
+/* One batch of a recover and the counter offset of the failed deliveries it moved. */
+struct recover_batch {
+	const char *webhook_id;
+	long long since, until, now;
+	uint64_t n; /* deliveries marked */
+};
+
+static enum wh_err recover_tx(struct request *req, void *ctx)
+{
+	struct recover_batch *b = ctx;
+	enum wh_err result;
+	b->n = 0;
+	result = db_exec(req->app->db, sql_recover,
+	                 DBP(db_i64(b->now), db_i64(b->now), db_str(b->webhook_id), db_i64(b->since), db_i64(b->until)),
+	                 NULL, &b->n);
+	if(!result)
+		result = metric_offset_add(req->app->db, METRIC_DELIVERIES_TOTAL, DELIVERY_FAILED, (long long)b->n);
+	return result;
+}
+
 /* Marks the window's failed deliveries due in batches of RECOVER_BATCH rows: memory stays
  * bounded whatever the window holds, and the worker sends them as usual. */
 enum wh_err webhooks_recover(struct request *req)
 {
 	const char *webhook_id = req->params[0];
-	long long since, until, now = time_now_ms();
+	struct recover_batch batch = {webhook_id, 0, 0, time_now_ms(), 0};
+	long long since, until;
 	unsigned long long total = 0;
 	json_t *body = NULL, *ans;
-	uint64_t n;
 	enum wh_err result = webhook_check(req, webhook_id);
 	if(!result)
 		result = http_read_json(req, false, &body);
@@ -252,13 +293,12 @@ enum wh_err webhooks_recover(struct request *req)
 		result = audit_recover(req, webhook_id, since, until);
 	if(result)
 		return result;
+	batch.since = since;
+	batch.until = until;
 	do {
-		n = 0;
-		result =
-		    db_exec(req->app->db, sql_recover,
-		            DBP(db_i64(now), db_i64(now), db_str(webhook_id), db_i64(since), db_i64(until)), NULL, &n);
-		total += n;
-	} while(!result && n == RECOVER_BATCH);
+		result = tx_run(req, recover_tx, &batch);
+		total += batch.n;
+	} while(!result && batch.n == RECOVER_BATCH);
 	if(result)
 		return result;
 	log_info("webhook %s: recovering %llu failed deliveries", webhook_id, total);

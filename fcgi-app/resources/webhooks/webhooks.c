@@ -91,9 +91,22 @@ static enum wh_err render_id(struct request *req, const char *id, json_t **out)
 
 /* The fields an update changed, by name, for the audit log: a field of the body whose
  * answer differs before and after, and a write-only one (not in the answer, or masked
- * there: the secret, oAuth's privateKey, the custom headers' values) whenever it is given,
+ * there: the secret, oAuth's privateKey, a custom header's value) whenever it is given,
  * since it can't be compared without opening it.
  * New array. */
+/* True when a headers object sets a value (a string; null keeps the stored one). */
+static bool gives_a_value(const json_t *headers)
+{
+	const char *name;
+	json_t *v;
+	json_object_foreach((json_t *)headers, name, v)
+	{
+		if(json_is_string(v))
+			return true;
+	}
+	return false;
+}
+
 static json_t *changed_fields(const json_t *body, const json_t *before, const json_t *after)
 {
 	json_t *fields = json_array(), *v;
@@ -101,8 +114,8 @@ static json_t *changed_fields(const json_t *body, const json_t *before, const js
 	json_object_foreach((json_t *)body, key, v)
 	{
 		const json_t *was = json_object_get(before, key), *now = json_object_get(after, key);
-		bool write_only =
-		    !now || !strcmp(key, "headers") || (!strcmp(key, "oAuth") && json_object_get(v, "privateKey"));
+		bool write_only = !now || (!strcmp(key, "headers") && gives_a_value(v)) ||
+		                  (!strcmp(key, "oAuth") && json_object_get(v, "privateKey"));
 		if(write_only || !json_equal((json_t *)was, (json_t *)now))
 			json_array_append_new(fields, json_string(key));
 	}

@@ -136,6 +136,24 @@ static enum wh_err scalars_parse(json_t *body, const struct wh_rules *rules, str
 	return WH_OK;
 }
 
+/* ordering ("none" | "fifo") and rateLimit (1..1000, or null for none). */
+static enum wh_err delivery_opts_parse(json_t *body, struct wh_input *in, struct jx_err *err)
+{
+	json_t *rate = json_object_get(body, "rateLimit");
+	const char *ordering = NULL;
+	enum wh_err result = jx_string(body, "ordering", false, 0, 16, &ordering, err);
+	if(result)
+		return result;
+	in->has_ordering = ordering != NULL;
+	if(ordering && strcmp(ordering, "none") && strcmp(ordering, "fifo"))
+		return jx_fail(err, "ordering", "ordering: must be \"none\" or \"fifo\"");
+	in->ordering = ordering && !strcmp(ordering, "fifo") ? "fifo" : "none";
+	in->has_rate_limit = rate != NULL;
+	if(!rate || json_is_null(rate))
+		return WH_OK;
+	return jx_int(body, "rateLimit", false, WH_RATE_LIMIT_MIN, WH_RATE_LIMIT_MAX, &in->rate_limit, NULL, err);
+}
+
 static enum wh_err arrays_parse(json_t *body, struct wh_input *in, struct jx_err *err)
 {
 	static const struct array_rule types = {"eventTypes", EVENT_TYPE_COUNT, canon_event_type, "event type"};
@@ -180,8 +198,9 @@ enum wh_err wh_operational_check(const json_t *types, const json_t *location_ids
 
 enum wh_err wh_input_parse(json_t *body, const struct wh_rules *rules, struct wh_input *in, struct jx_err *err)
 {
-	static const char *const keys[] = {"url",         "secret",   "oAuth",       "eventTypes", "locationIds",
-	                                   "visitStates", "isActive", "description", "headers",    NULL};
+	static const char *const keys[] = {"url",         "secret",      "oAuth",     "eventTypes",
+	                                   "locationIds", "visitStates", "isActive",  "description",
+	                                   "headers",     "ordering",    "rateLimit", NULL};
 	json_t *headers = json_object_get(body, "headers");
 	enum wh_err result;
 	memset(in, 0, sizeof(*in));
@@ -190,6 +209,8 @@ enum wh_err wh_input_parse(json_t *body, const struct wh_rules *rules, struct wh
 		result = scalars_parse(body, rules, in, err);
 	if(!result)
 		result = arrays_parse(body, in, err);
+	if(!result)
+		result = delivery_opts_parse(body, in, err);
 	if(!result && rules->create)
 		result = wh_operational_check(in->event_types, in->location_ids, err);
 	if(!result)

@@ -14,6 +14,9 @@
 #define WH_SECRET_MIN 16
 #define WH_SECRET_MAX 128
 #define WH_DESCRIPTION_MAX 200
+/* rateLimit: deliveries per second. */
+#define WH_RATE_LIMIT_MIN 1
+#define WH_RATE_LIMIT_MAX 1000
 #define WH_LOCATIONS_MAX 100
 #define WH_OVERLAP_DEFAULT 86400
 #define WH_OVERLAP_MAX 604800
@@ -30,7 +33,7 @@ struct wh_rules {
  * json_t members are new (released by wh_input_release). */
 struct wh_input {
 	bool has_url, has_secret, has_oauth, has_event_types, has_location_ids, has_visit_states;
-	bool has_is_active, has_description, has_headers;
+	bool has_is_active, has_description, has_headers, has_ordering, has_rate_limit;
 	const char *url;
 	const char *secret;
 	json_t *oauth_meta;    /* {"tokenUrl","expiresIn","claims"}; NULL with has_oauth = oAuth: null */
@@ -41,6 +44,8 @@ struct wh_input {
 	bool is_active;
 	const char *description; /* NULL for absent or null */
 	json_t *headers;         /* name -> value, or -> null (update: keep the stored value); {} for null */
+	const char *ordering;    /* "none" or "fifo" (static) when has_ordering */
+	long long rate_limit;    /* deliveries per second, 0 for null (none) */
 };
 
 enum wh_err wh_input_parse(json_t *body, const struct wh_rules *rules, struct wh_input *in, struct jx_err *err);

@@ -91,6 +91,10 @@ json_t *wh_render(const struct db_rows *rows, size_t r, const json_t *location_i
 	json_object_set_new(ans, "visitStates", json_column(rows, r, WH_C_VISIT_STATES, false));
 	json_object_set_new(ans, "isActive", json_boolean(db_rows_i64(rows, r, WH_C_IS_ACTIVE)));
 	jx_set_str(ans, "description", db_rows_get(rows, r, WH_C_DESCRIPTION));
+	json_object_set_new(ans, "ordering", json_string(db_rows_get(rows, r, WH_C_ORDERING)));
+	json_object_set_new(ans, "rateLimit",
+	                    db_rows_get(rows, r, WH_C_RATE_LIMIT) ? json_integer(db_rows_i64(rows, r, WH_C_RATE_LIMIT))
+	                                                          : json_null());
 	json_object_set_new(ans, "status", json_string(status_of(rows, r)));
 	jx_set_str(ans, "disabledReason", disabled ? db_rows_get(rows, r, WH_C_DISABLED_REASON) : NULL);
 	jx_set_time(ans, "disabledAt", disabled ? db_rows_i64(rows, r, WH_C_DISABLED_AT) : -1);

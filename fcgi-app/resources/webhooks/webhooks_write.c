@@ -102,6 +102,18 @@ static enum wh_err set_locations(struct db *db, const char *account_id, const ch
 	return result;
 }
 
+/* ordering and rateLimit where given; the others keep their stored value. */
+static enum wh_err set_delivery_opts(struct db *db, const char *id, const struct wh_input *in)
+{
+	static const char sql[] =
+	    "UPDATE webhooks SET ordering = IF(?, ?, ordering), rate_limit = IF(?, ?, rate_limit) "
+	    "WHERE id = ?";
+	return db_exec(db, sql,
+	               DBP(db_i64(in->has_ordering), db_str(in->has_ordering ? in->ordering : "none"),
+	                   db_i64(in->has_rate_limit), in->rate_limit ? db_i64(in->rate_limit) : db_null(), db_str(id)),
+	               NULL, NULL);
+}
+
 /* Compact JSON of v, or of an empty array when v is NULL: new string. */
 static char *dump_or_empty(const json_t *v)
 {
@@ -134,6 +146,8 @@ enum wh_err wh_insert(const struct app *app, const char *account_id, const char 
 		result = set_locations(app->db, account_id, id, in->location_ids);
 	if(!result && json_object_size(in->headers))
 		result = wh_set_headers(app, id, in->headers);
+	if(!result && (in->has_ordering || in->has_rate_limit))
+		result = set_delivery_opts(app->db, id, in);
 	buf_release(&sec);
 	buf_release(&key);
 	free(types);
@@ -215,6 +229,8 @@ enum wh_err wh_update(const struct app *app, const struct wh_row *cur, const str
 		result = set_locations(app->db, db_rows_get(&cur->rows, 0, WH_C_ACCOUNT), id, in->location_ids);
 	if(!result && in->has_headers)
 		result = wh_set_headers(app, id, in->headers);
+	if(!result && (in->has_ordering || in->has_rate_limit))
+		result = set_delivery_opts(app->db, id, in);
 	return result;
 }
 

@@ -1,0 +1,420 @@
+/* The database thread: fan-out, claims, recording, heartbeat. */
+#include "delivery-worker/dbwork.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/db.h"
+#include "common/ids.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+#include "delivery-worker/claim.h"
+#include "delivery-worker/epcount.h"
+#include "delivery-worker/fanout.h"
+#include "delivery-worker/heartbeat.h"
+#include "delivery-worker/pace.h"
+#include "delivery-worker/retention.h"
+
+#define BACKOFF_MAX_MS 2000
+#define RETENTION_EVERY_MS 5000
+/* Between full rounds (worker_poll_ms) an idle worker looks this often for new events. */
+#define WAKE_CHECK_MS 5
+/* After the stop, how long the thread keeps trying to record and release when the
+ * database is away (the leases expire by themselves then). */
+#define STOP_DB_MAX_MS 5000
+/* A rate-limited job is handed over only with this much more than a whole request timeout
+ * left of its lease (the transfer thread starts it with at least START_MIN_MS). */
+#define PACE_START_MS 100
+
+/* Is anything waiting to be fanned out? One indexed read (events_pending). */
+static const char sql_unfanned[] = "SELECT 1 FROM events WHERE fanned_out = 0 LIMIT 1";
+
+struct dbwork {
+	struct dbwork_opts o;
+	pthread_t thread;
+	struct db *db;
+	struct heartbeat hb;
+	struct epcount *held;   /* per webhook: jobs handed to the transfer thread (or waiting for their
+	                           turn in pace), not back yet */
+	struct pace *pace;      /* jobs of rate-limited webhooks waiting for their turn */
+	size_t nheld;           /* the same, in all */
+	struct job *unrecorded; /* finished attempts (and skipped jobs) waiting for the database */
+	struct job *unreleased; /* handed back unsent: their leases to give back */
+	long long db_retry_at, backoff_ms, next_retention, next_round, next_beat, stop_deadline;
+	bool round_due;     /* the last round was full, or jobs came back while claims were capped */
+	bool claims_capped; /* the last claim was limited by max_in_flight or an endpoint's cap */
+	bool db_down;       /* writes wait until db_retry_at */
+	bool down_logged;   /* the outage was logged once */
+};
+
+static long long cfg_int(const struct dbwork *d, enum config_key k)
+{
+	return config_int(d->o.cfg, k);
+}
+
+static void db_failed(struct dbwork *d, enum wh_err err)
+{
+	d->backoff_ms = d->backoff_ms ? d->backoff_ms * 2 : 100;
+	if(d->backoff_ms > BACKOFF_MAX_MS)
+		d->backoff_ms = BACKOFF_MAX_MS;
+	d->db_retry_at = time_mono_ms() + d->backoff_ms;
+	if(!d->down_logged)
+		log_warn("database unavailable (%s); backing off", wh_err_code(err));
+	d->down_logged = true;
+	d->db_down = true;
+}
+
+static void db_ok(struct dbwork *d)
+{
+	if(d->down_logged)
+		log_info("database reachable again");
+	d->down_logged = false;
+	d->db_down = false;
+	d->backoff_ms = 0;
+}
+
+static void log_recorded(const struct job *job)
+{
+	if(job->lease_lost && !job->recorded_before)
+		log_warn("delivery %s: lease lost; the attempt is recorded as superseded", job->id);
+	else if(job->lease_lost)
+		log_debug("delivery %s: already recorded", job->id);
+	else if(job->skip)
+		log_info("delivery %s: not sent (%s)", job->id, record_skip_reason(job->skip));
+	else if(job->error)
+		log_info("delivery %s: attempt failed (%s, status %ld, %lld ms)", job->id, job->error, job->status_code,
+		         job->duration_ms);
+	else
+		log_debug("delivery %s: delivered (status %ld, %lld ms)", job->id, job->status_code, job->duration_ms);
+}
+
+/* Jobs back from the transfer thread: no longer held; finished ones to record, unsent ones
+ * to release. */
+static void take_back(struct dbwork *d, struct job *done)
+{
+	while(done) {
+		struct job *job = done;
+		done = job->next;
+		epcount_add(d->held, job->webhook_id, -1);
+		d->nheld--;
+		if(d->claims_capped)
+			d->round_due = true;
+		job->next = job->not_started ? d->unreleased : d->unrecorded;
+		*(job->not_started ? &d->unreleased : &d->unrecorded) = job;
+	}
+}
+
+/* Writes finished attempts, a batch per transaction; what can't be written stays queued. */
+static void flush_unrecorded(struct dbwork *d)
+{
+	while(d->unrecorded && !d->db_down) {
+		size_t n = 0;
+		enum wh_err result;
+		for(struct job *j = d->unrecorded; j && n < RECORD_BATCH_MAX; j = j->next)
+			n++;
+		result = record_batch(d->db, d->o.rec, d->unrecorded, n);
+		if(result) {
+			db_failed(d, result);
+			return;
+		}
+		while(n--) {
+			struct job *job = d->unrecorded;
+			log_recorded(job);
+			d->unrecorded = job->next;
+			job_free(job);
+		}
+	}
+}
+
+/* Gives back the leases of jobs handed back unsent, in one transaction. */
+static void flush_unreleased(struct dbwork *d)
+{
+	enum wh_err result;
+	if(!d->unreleased || d->db_down)
+		return;
+	result = claim_release_all(d->db, d->unreleased);
+	if(result) {
+		db_failed(d, result);
+		return;
+	}
+	job_free_list(d->unreleased);
+	d->unreleased = NULL;
+}
+
+/* Hands the claimed jobs to the transfer thread; skipped ones are recorded, those over
+ * their endpoint's cap go back, due at once, in one transaction (the claim excludes
+ * saturated endpoints, so they are not claimed again until there is room); when that fails
+ * they wait with the unsent ones rather than for their leases to expire. */
+static void dispatch(struct dbwork *d, struct job *jobs)
+{
+	size_t cap = (size_t)cfg_int(d, CFG_PER_ENDPOINT_CONCURRENCY);
+	struct job *back = NULL, *send = NULL;
+	while(jobs) {
+		struct job *job = jobs;
+		struct job **to = &send;
+		jobs = job->next;
+		if(job->skip) {
+			to = &d->unrecorded;
+		} else if(epcount_get(d->held, job->webhook_id) >= cap) {
+			to = &back;
+		} else {
+			epcount_add(d->held, job->webhook_id, +1);
+			d->nheld++;
+			if(job->rate_limit > 0) {
+				pace_add(d->pace, job);
+				continue;
+			}
+		}
+		job->next = *to;
+		*to = job;
+	}
+	handoff_send(d->o.handoff, send);
+	while(back) { /* given back with the unsent ones: retried when the database is away */
+		struct job *job = back;
+		back = job->next;
+		job->next = d->unreleased;
+		d->unreleased = job;
+	}
+	flush_unreleased(d);
+}
+
+static struct claim_opts claim_opts_of(const struct dbwork *d)
+{
+	long long room = cfg_int(d, CFG_MAX_IN_FLIGHT) - (long long)d->nheld;
+	struct claim_opts opts = {
+	    d->o.master_key, d->o.lease_ms, d->o.record_margin_ms, 0, "", config_str(d->o.cfg, CFG_PUBLIC_BASE_URL)};
+	opts.limit = room < cfg_int(d, CFG_WORKER_BATCH) ? room : cfg_int(d, CFG_WORKER_BATCH);
+	return opts;
+}
+
+static size_t held_of(void *ctx, const char *webhook_id)
+{
+	const struct dbwork *d = ctx;
+	return epcount_get(d->held, webhook_id);
+}
+
+/* Fans out a batch of events; the deliveries it could lease start at once. */
+static enum wh_err fanout_round(struct dbwork *d, bool *busy)
+{
+	struct claim_opts opts = claim_opts_of(d);
+	long long room = cfg_int(d, CFG_MAX_IN_FLIGHT) - (long long)d->nheld;
+	struct fanout_lease fl = {
+	    &opts, room > 0 ? (size_t)room : 0, (size_t)cfg_int(d, CFG_PER_ENDPOINT_CONCURRENCY), held_of, d, NULL, 0};
+	size_t nevents = 0;
+	enum wh_err result = fanout_run(d->db, cfg_int(d, CFG_WORKER_BATCH), &nevents, &fl);
+	dispatch(d, fl.jobs);
+	if(!result && (long long)nevents == cfg_int(d, CFG_WORKER_BATCH))
+		*busy = true;
+	return result;
+}
+
+/* How long a rate-limited job may wait for its turn without cutting its attempt's time:
+ * the lease, less the recording margin, the request timeout and the start margin. */
+static long long pace_window_ms(const struct dbwork *d)
+{
+	long long w = d->o.lease_ms - d->o.record_margin_ms - cfg_int(d, CFG_REQUEST_TIMEOUT_MS) - PACE_START_MS;
+	return w > 0 ? w : 0;
+}
+
+/* Hands over the rate-limited jobs whose turn has come; those that waited too long to get
+ * a whole attempt inside their lease go back unsent. */
+static void pace_pump(struct dbwork *d)
+{
+	struct job *late = NULL;
+	struct job *go =
+	    pace_take(d->pace, time_mono_ms(), d->hb.alive, cfg_int(d, CFG_REQUEST_TIMEOUT_MS) + PACE_START_MS, &late);
+	handoff_send(d->o.handoff, go);
+	for(struct job *j = late; j; j = j->next)
+		j->not_started = true;
+	take_back(d, late);
+}
+
+static enum wh_err claim_round(struct dbwork *d, bool *busy)
+{
+	struct buf exclude;
+	struct job *jobs = NULL;
+	size_t njobs = 0;
+	struct claim_opts opts = claim_opts_of(d);
+	enum wh_err result;
+
+	buf_init(&exclude, BUF_MAX_DEFAULT);
+	epcount_at_least(d->held, (size_t)cfg_int(d, CFG_PER_ENDPOINT_CONCURRENCY), &exclude);
+	pace_full(d->pace, d->hb.alive, pace_window_ms(d), (size_t)cfg_int(d, CFG_PER_ENDPOINT_CONCURRENCY), held_of, d,
+	          &exclude);
+	opts.exclude = buf_str(&exclude);
+	result = claim_due(d->db, &opts, &jobs, &njobs);
+	d->claims_capped = opts.limit < cfg_int(d, CFG_WORKER_BATCH) || exclude.len; /* some left out */
+	buf_release(&exclude);
+	dispatch(d, jobs);
+	if((long long)njobs == opts.limit && njobs)
+		*busy = true;
+	return result;
+}
+
+/* A full round is due on its schedule, after a full or capped one, or as soon as an event
+ * waits to be fanned out (looked at every WAKE_CHECK_MS while idle). */
+static bool round_due(struct dbwork *d)
+{
+	struct db_rows rows;
+	bool due;
+	if(d->round_due || time_mono_ms() >= d->next_round)
+		return true;
+	if(db_exec(d->db, sql_unfanned, DBP_NONE, &rows, NULL))
+		return true; /* the round finds out and backs off */
+	due = rows.nrows > 0;
+	db_rows_release(&rows);
+	return due;
+}
+
+static enum wh_err retention_step(struct dbwork *d)
+{
+	unsigned long long deleted = 0;
+	long long cutoff = time_now_ms() - cfg_int(d, CFG_RETENTION_DAYS) * 86400000LL;
+	enum wh_err result;
+	d->next_retention = time_mono_ms() + RETENTION_EVERY_MS;
+	result = retention_run(d->db, cutoff, &deleted);
+	if(!result && deleted)
+		log_info("retention: deleted %llu old rows", deleted);
+	return result;
+}
+
+static void db_round(struct dbwork *d)
+{
+	bool busy = false;
+	enum wh_err result;
+	d->round_due = false;
+	d->next_round = time_mono_ms() + cfg_int(d, CFG_WORKER_POLL_MS);
+	result = fanout_round(d, &busy);
+	if(!result)
+		result = claim_round(d, &busy);
+	if(!result && time_mono_ms() >= d->next_retention)
+		result = retention_step(d);
+	if(result && result != WH_ERR_DB_DOWN && db_last_retryable(d->db))
+		d->round_due = true; /* a deadlock or a certification conflict: again at once */
+	else if(result)
+		db_failed(d, result);
+	else if(!d->db_down) /* a release in the round may have failed */
+		db_ok(d);
+	d->round_due = d->round_due || busy;
+}
+
+static void beat(struct dbwork *d)
+{
+	enum wh_err result;
+	d->next_beat = time_mono_ms() + HEARTBEAT_EVERY_MS;
+	result = heartbeat_beat(d->db, &d->hb);
+	if(result)
+		db_failed(d, result);
+}
+
+/* One pass: record, release, then (unless stopping) a round when one is due, the heartbeat. */
+static void step(struct dbwork *d, bool stopping)
+{
+	if(d->db_down && time_mono_ms() >= d->db_retry_at)
+		d->db_down = false; /* try the queued writes again */
+	flush_unrecorded(d);        /* before claiming: our own expired leases must not be claimed first */
+	flush_unreleased(d);
+	if(!d->db_down && !stopping && round_due(d))
+		db_round(d);
+	if(!stopping)
+		pace_pump(d);
+	if(!d->db_down && time_mono_ms() >= d->next_beat)
+		beat(d);
+}
+
+/* How long the thread may sleep before its next pass (finished jobs wake it earlier). */
+static long long idle_ms(const struct dbwork *d, bool stopping)
+{
+	long long now = time_mono_ms(), wait = WAKE_CHECK_MS, turn = pace_next_ms(d->pace, now, d->hb.alive);
+	if(d->db_down)
+		wait = d->db_retry_at > now ? d->db_retry_at - now : 0;
+	else if(stopping)
+		return 100;
+	else if(d->round_due)
+		return 0;
+	else if(d->next_round - now < wait)
+		wait = d->next_round - now;
+	if(turn >= 0 && turn < wait) /* rate-limited jobs go on their turn, the database or not */
+		wait = turn;
+	return wait > 0 ? wait : 0;
+}
+
+/* After the transfer thread handed everything back: true when all is written, or when the
+ * database stayed away past STOP_DB_MAX_MS (the leases then expire by themselves). */
+static bool stop_done(struct dbwork *d)
+{
+	if(!d->stop_deadline) { /* jobs claimed while the stop began, or waiting for their turn */
+		struct job *unsent = handoff_take_to_send(d->o.handoff), *waiting = pace_take_all(d->pace);
+		while(waiting) {
+			struct job *job = waiting;
+			waiting = job->next;
+			job->next = unsent;
+			unsent = job;
+		}
+		for(struct job *j = unsent; j; j = j->next)
+			j->not_started = true;
+		d->stop_deadline = time_mono_ms() + STOP_DB_MAX_MS;
+		take_back(d, unsent);
+	}
+	if(!d->unrecorded && !d->unreleased)
+		return true;
+	if(time_mono_ms() < d->stop_deadline)
+		return false;
+	log_warn("database unavailable at stop: the leases of %s will expire",
+	         d->unrecorded ? "finished attempts" : "unsent jobs");
+	return true;
+}
+
+static void *run(void *arg)
+{
+	struct dbwork *d = arg;
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals go to the transfer thread */
+	for(;;) {
+		bool stopping = handoff_stopping(d->o.handoff);
+		struct job *done;
+		if(stopping && handoff_is_over(d->o.handoff) && stop_done(d))
+			break;
+		step(d, stopping);
+		done = handoff_wait_finished(d->o.handoff, idle_ms(d, stopping));
+		take_back(d, done);
+	}
+	if(!d->db_down && d->hb.written && heartbeat_end(d->db, &d->hb))
+		log_warn("could not delete this worker's heartbeat row; it ages out");
+	return NULL;
+}
+
+struct dbwork *dbwork_start(const struct dbwork_opts *opts)
+{
+	struct dbwork *d = xcalloc(1, sizeof(*d));
+	d->o = *opts;
+	d->held = epcount_new();
+	d->pace = pace_new();
+	heartbeat_init(&d->hb);
+	if(db_open(&d->db, opts->cfg))
+		db_failed(d, WH_ERR_DB_DOWN);
+	if(pthread_create(&d->thread, NULL, run, d)) {
+		log_err("cannot start the database thread");
+		db_free(d->db);
+		epcount_free(d->held);
+		pace_free(d->pace);
+		free(d);
+		return NULL;
+	}
+	return d;
+}
+
+void dbwork_join(struct dbwork *d)
+{
+	if(!d)
+		return;
+	pthread_join(d->thread, NULL);
+	job_free_list(d->unrecorded);
+	job_free_list(d->unreleased);
+	epcount_free(d->held);
+	pace_free(d->pace);
+	db_free(d->db);
+	free(d);
+}
