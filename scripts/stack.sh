@@ -40,7 +40,7 @@ write_config() {
 	 WH_DB_SOCKET="$VAR/mysql.sock" WH_DB_PORT="$WH_DB_PORT" WH_DB_PASSWORD="$(cat "$VAR/db.password")" \
 	 WH_MASTER_KEY_FILE="${WH_MASTER_KEY_FILE:-$VAR/master.key}" WH_SQL_DIR="$ROOT/sql" \
 	 WH_PUBLIC_BASE_URL="${WH_PUBLIC_BASE_URL:-http://127.0.0.1:$HTTP_PORT}" \
-		"$BUILD/webhooks-api" --config "$ROOT/conf/webhooks.conf" print-config > "$CONF.tmp" &&
+		"$BUILD/webhooks-api" --config "$ROOT/conf/webhooks.conf" print-config --show-secrets > "$CONF.tmp" &&
 	 mv "$CONF.tmp" "$CONF")
 }
 
