@@ -242,7 +242,7 @@ def worker_concurrency(st, endpoint_count):
 
 
 STATUS_KEYS = ("Innodb_data_fsyncs", "Com_commit", "Com_stmt_execute", "Com_select", "Com_insert", "Com_update",
-               "Com_update_multi", "Handler_write", "Handler_update")
+               "Com_update_multi", "Handler_write", "Handler_update", "Handler_read_key", "Handler_read_next")
 
 
 def db_status(st):
