@@ -44,7 +44,7 @@ write_config() {
 	 WH_DB_HOSTS="$(hosts_from "$2")" WH_DB_SYNC_WAIT="$3" WH_DB_PASSWORD="$(cat "$VAR/db.password")" \
 	 WH_MASTER_KEY_FILE="${WH_MASTER_KEY_FILE:-$VAR/master.key}" WH_SQL_DIR="$ROOT/sql" \
 	 WH_PUBLIC_BASE_URL="${WH_PUBLIC_BASE_URL:-http://127.0.0.1:$HTTP_PORT}" \
-		"$BUILD/webhooks-api" --config "$ROOT/conf/webhooks.conf" print-config > "$dir/webhooks.conf.tmp"
+		"$BUILD/webhooks-api" --config "$ROOT/conf/webhooks.conf" print-config --show-secrets > "$dir/webhooks.conf.tmp"
 	 mv "$dir/webhooks.conf.tmp" "$dir/webhooks.conf")
 }
 
