@@ -12,6 +12,12 @@ ifeq ($(SAN),1)
 CFLAGS_BASE += -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 LDFLAGS_BASE += -fsanitize=address,undefined
 endif
+# The config file read without --config: none in a development build; the Debian package
+# is built with DEFAULT_CONFIG=/etc/linehook/webhooks.conf.
+DEFAULT_CONFIG ?=
+ifneq ($(DEFAULT_CONFIG),)
+CFLAGS_BASE += -DLINEHOOK_DEFAULT_CONFIG='"$(DEFAULT_CONFIG)"'
+endif
 ALL_CFLAGS := $(CFLAGS_BASE) $(CFLAGS)
 LIBS := -lmariadb -ljansson -lssl -lcrypto -lpthread
 
@@ -31,7 +37,7 @@ WORKER_LIB_OBJ := $(filter-out $(BUILD)/obj/delivery-worker/main.o,$(WORKER_OBJ)
 
 BINS := $(BUILD)/webhooks-api $(BUILD)/delivery-worker $(BUILD)/unit-tests
 
-.PHONY: all deps run start stop test unit bench clean help format-check
+.PHONY: all deps run start stop test unit bench clean help format-check deb
 all: $(BINS)
 
 # Rebuild everything when the flags change (SAN=1 and back).
@@ -88,6 +94,10 @@ test: deps
 bench: deps all
 	@WH_BUILD=$(BUILD) bench/run.sh
 
+# The Debian package (debian/, README "Installing on Debian"): $(BUILD)/linehook_<version>_<arch>.deb.
+deb: deps
+	@scripts/deb.sh $(BUILD)
+
 format-check:
 	@clang-format --dry-run --Werror $(COMMON_SRC) $(API_SRC) $(WORKER_SRC) $(UNIT_SRC) common/*.h $(shell find fcgi-app -name "*.h") delivery-worker/*.h
 
@@ -130,6 +140,7 @@ help:
 	@echo 'make bench   run the benchmarks and print their table'
 	@echo 'make test T=test_webhooks   only the e2e cases of tests/e2e/test_webhooks.py (T=file::case for one)'
 	@echo 'make SAN=1   build with AddressSanitizer and UndefinedBehaviorSanitizer (also: make test SAN=1)'
+	@echo 'make deb     build the Debian package $(BUILD)/linehook_<version>_<arch>.deb (debian/)'
 	@echo 'make clean   remove build output'
 
 # ---- Benchmarks (bench/, SPEC §11): one binary per bench/*.c, built by `make` too so they

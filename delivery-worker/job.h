@@ -8,8 +8,8 @@
 #include "common/buf.h"
 #include "common/ids.h"
 #include "common/urlpolicy.h"
+#include "common/version.h"
 
-#define LINEHOOK_VERSION "0.1.0"
 /* Response bytes kept with the attempt, and where reading stops. */
 #define JOB_BODY_KEEP 4096
 #define JOB_BODY_READ_MAX (64 * 1024)

@@ -17,6 +17,7 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/urlpolicy.h"
+#include "common/version.h"
 #include "delivery-worker/dbwork.h"
 #include "delivery-worker/handoff.h"
 #include "delivery-worker/record.h"
@@ -113,6 +114,8 @@ static void drain(struct worker *w)
 	w->dbwork = NULL;
 }
 
+static const char *prog = "delivery-worker";
+
 static int setup(struct worker *w, const char *config_path)
 {
 	char err[1024];
@@ -121,7 +124,7 @@ static int setup(struct worker *w, const char *config_path)
 		log_err("%s", err);
 		return 2;
 	}
-	log_setup("delivery-worker", (enum log_level)log_level_parse(config_str(&w->cfg, CFG_LOG_LEVEL)));
+	log_setup(prog, (enum log_level)config_int(&w->cfg, CFG_LOG_LEVEL));
 	if(retry_schedule_parse(config_str(&w->cfg, CFG_RETRY_SCHEDULE), &w->schedule)) {
 		log_err("retry_schedule: expected comma-separated seconds, got '%s'",
 		        config_str(&w->cfg, CFG_RETRY_SCHEDULE));
@@ -163,17 +166,32 @@ static int start_db_thread(struct worker *w)
 int main(int argc, char **argv)
 {
 	static struct worker w;
-	const char *config_path = NULL;
+	const char *config_path = config_default_path();
 	struct sigaction sa;
 	int rc;
 
+	const char *slash = strrchr(argv[0], '/');
+
+	prog = slash ? slash + 1 : argv[0]; /* delivery-worker, or linehook-worker installed */
+	if(argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("usage: %s [--config FILE]\n"
+		       "Delivers the outbox's events to the matching webhooks until SIGTERM.\n"
+		       "The config file is FILE, else %s; WH_<KEY> variables override its keys.\n"
+		       "--version prints the version.\n",
+		       prog, config_path ? config_path : "built-in defaults only");
+		return 0;
+	}
+	if(argc == 2 && !strcmp(argv[1], "--version")) {
+		printf("%s %s\n", prog, LINEHOOK_VERSION);
+		return 0;
+	}
 	if(argc == 3 && !strcmp(argv[1], "--config"))
 		config_path = argv[2];
 	else if(argc != 1) {
-		fprintf(stderr, "usage: delivery-worker [--config FILE]\n");
+		fprintf(stderr, "usage: %s [--config FILE | --help | --version]\n", prog);
 		return 2;
 	}
-	log_setup("delivery-worker", LOG_LEVEL_INFO);
+	log_setup(prog, LOG_LEVEL_INFO);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	srandom((unsigned)(time_now_ms() ^ getpid()));
 	rc = setup(&w, config_path);

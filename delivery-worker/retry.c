@@ -10,28 +10,15 @@
 
 enum wh_err retry_schedule_parse(const char *text, struct retry_schedule *out)
 {
-	const char *p = text;
+	long long secs[RETRY_MAX_STEPS];
+	int n = config_parse_int_list(text, 1, RETRY_MAX_DELAY_S, secs, RETRY_MAX_STEPS);
 	memset(out, 0, sizeof(*out));
-	for(;;) {
-		char *end;
-		long long v;
-		while(*p == ' ')
-			p++;
-		if(*p < '0' || *p > '9' || out->n == RETRY_MAX_STEPS)
-			return WH_ERR_CONFIG;
-		errno = 0;
-		v = strtoll(p, &end, 10);
-		if(errno || v > RETRY_MAX_DELAY_S)
-			return WH_ERR_CONFIG;
-		out->delay_ms[out->n++] = v * 1000;
-		p = end;
-		while(*p == ' ')
-			p++;
-		if(!*p)
-			return WH_OK;
-		if(*p++ != ',')
-			return WH_ERR_CONFIG;
-	}
+	if(n < 0)
+		return WH_ERR_CONFIG;
+	for(int i = 0; i < n; i++)
+		out->delay_ms[i] = secs[i] * 1000;
+	out->n = (size_t)n;
+	return WH_OK;
 }
 
 bool retry_is_success(long status_code, bool transport_error)

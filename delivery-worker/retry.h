@@ -5,16 +5,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "common/config.h"
 #include "common/err.h"
 
-#define RETRY_MAX_STEPS 32
+#define RETRY_MAX_STEPS CONFIG_LIST_MAX
 
 struct retry_schedule {
 	long long delay_ms[RETRY_MAX_STEPS]; /* wait after the 1st, 2nd, ... failed attempt */
 	size_t n;
 };
 
-/* Parses "5,300,1800" (seconds, each 0..31536000, 1..RETRY_MAX_STEPS entries; spaces allowed).
+/* Parses "5,300,1800" (seconds, each 1..31536000, 1..RETRY_MAX_STEPS entries; spaces allowed).
  * WH_ERR_CONFIG when malformed. */
 enum wh_err retry_schedule_parse(const char *text, struct retry_schedule *out);
 

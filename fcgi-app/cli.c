@@ -65,7 +65,7 @@ static char *read_file(const char *path)
 	return buf_detach(&b);
 }
 
-static enum wh_err apply_one(struct db *db, const char *dir, const char *name)
+static enum wh_err apply_one(struct db *db, const char *dir, const char *name, size_t *applied)
 {
 	static const char q_done[] = "SELECT version FROM schema_migrations WHERE version = ?";
 	static const char q_record[] = "INSERT INTO schema_migrations (version, applied) VALUES (?, ?)";
@@ -93,8 +93,10 @@ static enum wh_err apply_one(struct db *db, const char *dir, const char *name)
 		return result;
 	}
 	result = db_exec(db, q_record, DBP(db_str(name), db_i64(time_now_ms())), NULL, NULL);
-	if(!result)
+	if(!result) {
 		log_info("applied migration %s", name);
+		(*applied)++;
+	}
 	return result;
 }
 
@@ -130,7 +132,7 @@ static void migrate_unlock(struct db *db)
 	db_rows_release(&rows);
 }
 
-enum wh_err cli_migrate(struct app *app)
+enum wh_err cli_migrate(struct app *app, size_t *applied)
 {
 	static const char q_table[] = "CREATE TABLE IF NOT EXISTS schema_migrations (version VARCHAR(255) NOT NULL "
 	                              "PRIMARY KEY, applied BIGINT NOT NULL) ENGINE=InnoDB";
@@ -147,8 +149,9 @@ enum wh_err cli_migrate(struct app *app)
 		result = migrate_lock(app->db);
 	if(result)
 		goto out;
+	*applied = 0;
 	for(size_t i = 0; i < n && !result; i++)
-		result = apply_one(app->db, dir, names[i]);
+		result = apply_one(app->db, dir, names[i], applied);
 	migrate_unlock(app->db);
 out:
 	for(size_t i = 0; i < n; i++)

@@ -1,6 +1,7 @@
 /* webhooks-api: the FastCGI request loop and the command-line entry point. */
 #include <fcgiapp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include <openssl/crypto.h>
 
 #include "common/log.h"
+#include "common/version.h"
 #include "fcgi-app/core/app.h"
 #include "fcgi-app/core/auth.h"
 #include "fcgi-app/cli.h"
@@ -15,6 +17,8 @@
 #include "fcgi-app/core/http.h"
 #include "fcgi-app/core/outbox.h"
 #include "fcgi-app/core/router.h"
+#include "fcgi-app/prefork.h"
+#include "fcgi-app/setup.h"
 
 static volatile sig_atomic_t stopping;
 
@@ -119,82 +123,208 @@ static void print_line(const char *line, void *ctx)
 	printf("%s\n", line);
 }
 
-static void usage(void)
+static const char *prog = "webhooks-api";
+
+static void usage(FILE *to)
 {
-	fprintf(stderr, "usage: webhooks-api [--config FILE] [migrate | create-account NAME | print-config |\n"
-	                "       create-key ACCOUNT_ID [NAME [EXPIRES_AT]] | list-keys ACCOUNT_ID | revoke-key KEY_ID]\n"
-	                "Without a command it serves FastCGI requests on the socket given as stdin.\n"
-	                "print-config prints the effective configuration (file, then WH_<KEY> overrides).\n");
+	const char *def = config_default_path();
+	fprintf(to,
+	        "usage: %s [--config FILE] [COMMAND]\n"
+	        "Without a command it serves FastCGI requests on the socket given as stdin.\n"
+	        "The config file is FILE, else %s; WH_<KEY> variables override its keys.\n"
+	        "Commands:\n"
+	        "  setup [--socket PATH] [--owner USER]\n"
+	        "                       as root: create the database and its user (password generated\n"
+	        "                       into the config file), apply the migrations, create the master\n"
+	        "                       key (given to USER, default linehook); PATH is MariaDB's socket\n"
+	        "                       for root (default: db_socket, else " SETUP_DEFAULT_SOCKET ")\n"
+	        "  migrate              apply the migrations of sql_dir not applied yet\n"
+	        "  create-account NAME  create an account, print its id\n"
+	        "  create-key ACCOUNT_ID [NAME [EXPIRES_AT]]\n"
+	        "                       create an API key, print it (shown only this once)\n"
+	        "  list-keys ACCOUNT_ID the account's keys (never the keys themselves)\n"
+	        "  revoke-key KEY_ID    revoke a key (not the account's last one)\n"
+	        "  print-config [--show-secrets]\n"
+	        "                       print the effective configuration; secrets are masked unless\n"
+	        "                       --show-secrets\n"
+	        "  --help, --version    this text, the version (no database needed)\n",
+	        prog, def ? def : "built-in defaults only");
 }
 
-static int run_command(struct app *app, int argc, char **argv)
+/* A command's arguments, its name first; config_path may be NULL. */
+struct command_args {
+	const char *config_path;
+	int argc;
+	char **argv;
+};
+
+static enum wh_err cmd_migrate(struct app *app, const struct command_args *a)
 {
-	enum wh_err result;
-	if(!strcmp(argv[0], "migrate") && argc == 1)
-		result = cli_migrate(app);
-	else if(!strcmp(argv[0], "create-account") && argc == 2)
-		result = cli_create_account(app, argv[1]);
-	else if(!strcmp(argv[0], "create-key") && argc >= 2 && argc <= 4)
-		result = cli_create_key(app, argv[1], argc > 2 ? argv[2] : NULL, argc > 3 ? argv[3] : NULL);
-	else if(!strcmp(argv[0], "list-keys") && argc == 2)
-		result = cli_list_keys(app, argv[1]);
-	else if(!strcmp(argv[0], "revoke-key") && argc == 2)
-		result = cli_revoke_key(app, argv[1]);
-	else {
-		usage();
-		return 2;
+	size_t applied;
+	(void)a;
+	return cli_migrate(app, &applied);
+}
+
+static enum wh_err cmd_create_account(struct app *app, const struct command_args *a)
+{
+	return cli_create_account(app, a->argv[1]);
+}
+
+static enum wh_err cmd_create_key(struct app *app, const struct command_args *a)
+{
+	return cli_create_key(app, a->argv[1], a->argc > 2 ? a->argv[2] : NULL, a->argc > 3 ? a->argv[3] : NULL);
+}
+
+static enum wh_err cmd_list_keys(struct app *app, const struct command_args *a)
+{
+	return cli_list_keys(app, a->argv[1]);
+}
+
+static enum wh_err cmd_revoke_key(struct app *app, const struct command_args *a)
+{
+	return cli_revoke_key(app, a->argv[1]);
+}
+
+static enum wh_err cmd_print_config(struct app *app, const struct command_args *a)
+{
+	bool show = a->argc == 2;
+	if(show && strcmp(a->argv[1], "--show-secrets"))
+		return WH_ERR_INVALID;
+	config_dump(&app->cfg, show, print_line, NULL);
+	return WH_OK;
+}
+
+static enum wh_err cmd_setup(struct app *app, const struct command_args *a)
+{
+	struct setup_opts opts = {a->config_path, NULL, "linehook"};
+	for(int i = 1; i < a->argc; i += 2) {
+		if(i + 1 < a->argc && !strcmp(a->argv[i], "--socket"))
+			opts.socket = a->argv[i + 1];
+		else if(i + 1 < a->argc && !strcmp(a->argv[i], "--owner"))
+			opts.owner = a->argv[i + 1];
+		else
+			return WH_ERR_INVALID;
 	}
+	if(!opts.config_path) {
+		log_err("setup writes the database password into the config file: give it with --config FILE");
+		return WH_ERR_CONFIG;
+	}
+	return setup_run(app, &opts);
+}
+
+/* The commands. An offline one runs with the config only (no master key, no database);
+ * the others get both. WH_ERR_INVALID from a command means bad arguments: usage. */
+static const struct command {
+	const char *name;
+	int min_args, max_args; /* after the name */
+	bool offline;
+	enum wh_err (*run)(struct app *app, const struct command_args *a);
+} commands[] = {
+    {"migrate", 0, 0, false, cmd_migrate},
+    {"create-account", 1, 1, false, cmd_create_account},
+    {"create-key", 1, 3, false, cmd_create_key},
+    {"list-keys", 1, 1, false, cmd_list_keys},
+    {"revoke-key", 1, 1, false, cmd_revoke_key},
+    {"print-config", 0, 1, true, cmd_print_config},
+    {"setup", 0, 4, true, cmd_setup},
+};
+
+static const struct command *find_command(int argc, char **argv)
+{
+	for(size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if(!strcmp(argv[0], commands[i].name) && argc - 1 >= commands[i].min_args &&
+		   argc - 1 <= commands[i].max_args)
+			return &commands[i];
+	return NULL;
+}
+
+static int exit_status(enum wh_err result)
+{
+	if(result == WH_ERR_INVALID)
+		usage(stderr);
 	if(result == WH_ERR_DB_DOWN)
 		log_err("database unreachable");
-	return result ? 1 : 0;
+	return result == WH_ERR_INVALID || result == WH_ERR_CONFIG ? 2 : result ? 1 : 0;
+}
+
+/* The handle is kept even when the database is down: requests answer 503 and reconnect. */
+static enum wh_err open_db(struct app *app)
+{
+	enum wh_err result = db_open(&app->db, &app->cfg);
+	install_signals();
+	return result;
+}
+
+/* One FastCGI process: its own database connection and rate-limit handle, then the accept
+ * loop. */
+static int serve_process(void *ctx)
+{
+	struct app *app = ctx;
+	open_db(app);
+	rate_setup(app);
+	return serve(app);
+}
+
+/* Loads the master key; for a command also opens the database, which it needs up. */
+static int open_online(struct app *app, bool serving)
+{
+	char err[1024];
+	if(crypto_master_key_load(config_str(&app->cfg, CFG_MASTER_KEY_FILE), app->master_key, err, sizeof(err))) {
+		log_err("%s", err);
+		return 2;
+	}
+	if(serving)
+		return 0;
+	if(open_db(app)) {
+		log_err("database unreachable");
+		return 1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	struct app app;
 	char err[1024];
-	const char *config_path = NULL;
+	struct command_args args = {config_default_path(), 0, NULL};
+	const struct command *cmd = NULL;
+	const char *slash = strrchr(argv[0], '/');
 	int argi = 1, rc;
-	enum wh_err result;
 
 	memset(&app, 0, sizeof(app));
-	if(argc > 2 && !strcmp(argv[1], "--config")) {
-		config_path = argv[2];
+	prog = slash ? slash + 1 : argv[0];
+	if(argc > 1 && !strcmp(argv[1], "--config")) {
+		if(argc < 3) {
+			usage(stderr);
+			return 2;
+		}
+		args.config_path = argv[2];
 		argi = 3;
-	} else if(argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		usage();
+	}
+	if(argi < argc && (!strcmp(argv[argi], "--help") || !strcmp(argv[argi], "-h") || !strcmp(argv[argi], "help"))) {
+		usage(stdout);
 		return 0;
 	}
-	log_setup("webhooks-api", LOG_LEVEL_INFO);
-	if(config_load(&app.cfg, config_path, err, sizeof(err))) {
+	if(argi < argc && !strcmp(argv[argi], "--version")) {
+		printf("%s %s\n", prog, LINEHOOK_VERSION);
+		return 0;
+	}
+	args.argc = argc - argi;
+	args.argv = argv + argi;
+	if(args.argc && !(cmd = find_command(args.argc, args.argv))) {
+		usage(stderr);
+		return 2;
+	}
+	log_setup(prog, LOG_LEVEL_INFO);
+	if(config_load(&app.cfg, args.config_path, err, sizeof(err))) {
 		log_err("%s", err);
 		return 2;
 	}
-	log_setup("webhooks-api", (enum log_level)log_level_parse(config_str(&app.cfg, CFG_LOG_LEVEL)));
-	if(argi < argc && !strcmp(argv[argi], "print-config")) {
-		config_dump(&app.cfg, print_line, NULL);
-		config_release(&app.cfg);
-		return 0;
-	}
-	if(crypto_master_key_load(config_str(&app.cfg, CFG_MASTER_KEY_FILE), app.master_key, err, sizeof(err))) {
-		log_err("%s", err);
-		config_release(&app.cfg);
-		return 2;
-	}
-	result = db_open(&app.db, &app.cfg);
-	if(result && argi < argc) {
-		log_err("database unreachable");
-		rc = 1;
-		goto out;
-	}
-	install_signals();
-	if(argi < argc)
-		rc = run_command(&app, argc - argi, argv + argi);
-	else {
-		rate_setup(&app);
-		rc = serve(&app);
-	}
-out:
+	log_setup(prog, (enum log_level)config_int(&app.cfg, CFG_LOG_LEVEL));
+	rc = cmd && cmd->offline ? 0 : open_online(&app, !cmd);
+	if(!rc)
+		rc = cmd ? exit_status(cmd->run(&app, &args))
+		         : prefork_run((int)config_int(&app.cfg, CFG_FCGI_PROCESSES), serve_process, &app);
 	ratelimit_shared_close(app.shared_ratelimit);
 	db_free(app.db);
 	config_release(&app.cfg);

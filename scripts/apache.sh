@@ -65,7 +65,7 @@ docroot() {
 
 write_config() {
 	local fcgi_port=$1 docs=$2
-	sed -e "s|@LISTEN@|127.0.0.1:$PORT|g" -e "s|@DOCROOT@|$docs|g" -e "s|@FCGI_ADDR@|127.0.0.1:$fcgi_port|g" \
+	sed -e "s|@LISTEN@|127.0.0.1:$PORT|g" -e "s|@DOCROOT@|$docs|g" -e "s|@FCGI_URL@|fcgi://127.0.0.1:$fcgi_port|g" \
 		"$ROOT/conf/apache2-linehook.conf" > "$DIR/site.conf"
 	{
 		echo "ServerRoot \"$DIR\""

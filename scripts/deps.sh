@@ -7,8 +7,9 @@ set -euo pipefail
 packages=(
 	gcc make libc6-dev pkg-config clang-format clang libclang-rt-14-dev
 	libfcgi-dev libcurl4-openssl-dev libssl-dev libmariadb-dev libjansson-dev
-	mariadb-server mariadb-client mariadb-backup galera-4 socat lighttpd apache2 libapache2-mod-fcgid
+	mariadb-server mariadb-client mariadb-backup galera-4 socat lighttpd lighttpd-mod-openssl apache2 libapache2-mod-fcgid
 	curl ca-certificates iproute2 util-linux python3 nodejs npm chromium chromium-driver wrk
+	debhelper dpkg-dev fakeroot lintian systemd openssl
 	faketime
 )
 

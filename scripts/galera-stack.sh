@@ -43,7 +43,8 @@ write_config() {
 	(umask 077
 	 WH_DB_HOSTS="$(hosts_from "$2")" WH_DB_SYNC_WAIT="$3" WH_DB_PASSWORD="$(cat "$VAR/db.password")" \
 	 WH_MASTER_KEY_FILE="${WH_MASTER_KEY_FILE:-$VAR/master.key}" WH_SQL_DIR="$ROOT/sql" \
-		"$BUILD/webhooks-api" --config "$ROOT/conf/webhooks.conf" print-config > "$dir/webhooks.conf.tmp"
+	 WH_PUBLIC_BASE_URL="${WH_PUBLIC_BASE_URL:-http://127.0.0.1:$HTTP_PORT}" \
+		"$BUILD/webhooks-api" --config "$ROOT/conf/webhooks.conf" print-config --show-secrets > "$dir/webhooks.conf.tmp"
 	 mv "$dir/webhooks.conf.tmp" "$dir/webhooks.conf")
 }
 
@@ -58,13 +59,32 @@ start_front() {
 	    "$ROOT/conf/lighttpd.conf" > "$dir/lighttpd.conf"
 	lighttpd -tt -f "$dir/lighttpd.conf" >/dev/null
 	lighttpd -f "$dir/lighttpd.conf" 2>>"$dir/lighttpd.log"
-	for _ in $(seq 1 200); do
-		# Up when it reaches its database; /v2/health answers 503 degraded until a worker's
-		# heartbeat shows, and the workers start after the fronts.
-		curl -sS "http://127.0.0.1:$port/v2/health" 2>/dev/null | grep -q '"database":"ok"' && return 0
+	# up when it reaches its database (/v2/health says degraded until a worker runs)
+	for _ in $(seq 1 400); do
+		case "$(curl -sS "http://127.0.0.1:$port/v2/health" 2>/dev/null)" in *'"database":"ok"'*) return 0 ;; esac
 		sleep 0.05
 	done
-	log "front $dir did not become healthy; see $dir/lighttpd.log and $dir/api.log"
+	log "front $dir did not reach its database; see $dir/lighttpd.log and $dir/api.log"
+	return 1
+}
+
+# Every part up: front 1's /v2/health says ok (a worker's heartbeat is fresh), or at least
+# its database answers and every worker started has logged its start (as stack.sh waits).
+wait_up() {
+	local i started
+	for _ in $(seq 1 600); do
+		case "$(curl -sS "http://127.0.0.1:$HTTP_PORT/v2/health" 2>/dev/null)" in
+			*'"status":"ok"'*) return 0 ;;
+			*'"database":"ok"'*)
+				started=1
+				for i in $(seq 1 "$WORKERS"); do
+					grep -q 'worker started' "$VAR/worker$i/worker.log" 2>/dev/null || started=0
+				done
+				[ "$started" = 1 ] && return 0 ;;
+		esac
+		sleep 0.05
+	done
+	log "the stack did not come up within 30 s; see $VAR/front1/api.log and $VAR/worker*/worker.log"
 	return 1
 }
 
@@ -99,6 +119,7 @@ start() {
 	"$BUILD/webhooks-api" --config "$VAR/front1/webhooks.conf" migrate
 	for i in $(seq 1 "$FRONTS"); do start_front "$VAR/front$i" $((HTTP_PORT + i - 1)); done
 	for i in $(seq 1 "$WORKERS"); do start_worker "$VAR/worker$i"; done
+	[ "$WORKERS" = 0 ] || wait_up
 	if [ "${WH_DEMO:-1}" = 1 ]; then
 		demo_setup
 		# shellcheck disable=SC1091

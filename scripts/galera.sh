@@ -23,14 +23,21 @@ FLUSH=$([ "${WH_DB_DURABLE:-1}" = 1 ] && echo 1 || echo 2)
 
 log() { echo "galera: $*" >&2; }
 
+# n free ports below the kernel's ephemeral range: a port from that range, free at the
+# first start, could be some connection's local port when a killed node comes back.
 free_ports() {
 	python3 - "$1" <<'EOF'
-import socket, sys
+import random, socket, sys
+with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+    low = int(f.read().split()[0])
 socks = []
-for _ in range(int(sys.argv[1])):
+while len(socks) < int(sys.argv[1]):
     s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    socks.append(s)
+    try:
+        s.bind(("127.0.0.1", random.randrange(10000, max(10001, low))))
+        socks.append(s)
+    except OSError:
+        s.close()
 print(" ".join(str(s.getsockname()[1]) for s in socks))
 EOF
 }
@@ -62,11 +69,12 @@ collation-server=utf8mb4_bin
 transaction-isolation=READ-COMMITTED
 max-connections=1000
 binlog_format=ROW
-# sql/009 creates a trigger (the metrics counters) as a user without SUPER, which binary
-# logging refuses otherwise.
-log_bin_trust_function_creators=1
 default_storage_engine=InnoDB
 innodb_autoinc_lock_mode=2
+# Galera logs writes like a binary log: a migration that creates a trigger or function as
+# the application's user (no SUPER) needs this. Row-based replication carries a trigger's
+# effects; it doesn't fire again on the other nodes.
+log_bin_trust_function_creators=1
 innodb_flush_log_at_trx_commit=$FLUSH
 innodb_buffer_pool_size=128M
 log_error=$DIR/n$i.err
@@ -106,14 +114,15 @@ install_node() {
 
 # Starts node i (bootstrap: a new primary component) and waits until it is Synced.
 start_node() {
-	local i=$1 extra=()
+	local i=$1 extra=() pid
 	alive "$i" && return 0
 	[ "${2:-}" = bootstrap ] && extra=(--wsrep-new-cluster)
 	rm -f "$DIR/n$i.pid"
 	setsid mariadbd --defaults-file="$DIR/n$i.cnf" "${extra[@]+"${extra[@]}"}" </dev/null >/dev/null 2>&1 &
+	pid=$!
 	for _ in $(seq 1 1800); do
 		synced "$i" && return 0
-		if [ -s "$DIR/n$i.pid" ] && ! alive "$i"; then break; fi
+		kill -0 "$pid" 2>/dev/null || break # it exited: see its error log
 		sleep 0.1
 	done
 	log "node $i did not reach Synced; see $DIR/n$i.err"

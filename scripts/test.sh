@@ -91,13 +91,14 @@ for a in "$@"; do
 	case "$a" in
 		galera) run_galera=1 ;;
 		galera::*) run_galera=1; gargs+=("${a#galera::}") ;;
+		package | package::*) ;; # tests/package brings its own servers too
 		*) only_galera=0 ;;
 	esac
 done
 
 echo "== stack ($WH_VAR, http $WH_HTTP_PORT, db $WH_DB_PORT)"
 if [ "$only_galera" = 1 ]; then
-	echo "(only the Galera suite)"
+	echo "(only suites that bring their own servers: galera, package)"
 elif scripts/stack.sh start > "$tmp/stack.out" 2>&1; then
 	echo "== e2e"
 	python3 tests/e2e/run.py "$@" 2>&1 | tee "$tmp/e2e.out"
@@ -134,6 +135,18 @@ if [ "$run_galera" = 1 ]; then
 	WH_GALERA_VAR="$tmp/galera" python3 tests/galera/run.py "${gargs[@]+"${gargs[@]}"}" 2>&1 | tee "$tmp/galera.out"
 	count "$tmp/galera.out"
 	grep -q '^galera: ' "$tmp/galera.out" || { echo "FAIL galera runner crashed"; failed=$((failed + 1)); }
+fi
+
+# Package suite (tests/package): builds the .deb, lintian, systemd-analyze, then runs the
+# extracted package against its own private MariaDB, Apache and lighttpd. With the whole
+# suite, or alone with T=package.
+run_package=$(( $# == 0 ))
+for a in "$@"; do case "$a" in package | package::*) run_package=1 ;; esac; done
+if [ "$run_package" = 1 ]; then
+	echo "== package"
+	python3 tests/package/run.py 2>&1 | tee "$tmp/package.out"
+	count "$tmp/package.out"
+	grep -q '^package: ' "$tmp/package.out" || { echo "FAIL package runner crashed"; failed=$((failed + 1)); }
 fi
 
 # Any sanitizer report in any process's log fails the run.

@@ -178,3 +178,19 @@ def test_metrics_totals_are_counters_that_retention_does_not_decrease(stack):
         assert g(("deliveries_total", "succeeded")) >= 1 and g(("deliveries_total", "failed")) >= 1, grown
     finally:
         rx.close()
+
+
+def test_health_follows_the_real_worker(stack):
+    """The stack's own worker writes its heartbeat: health is ok while it runs, degraded (no
+    worker alive) once it stopped cleanly (its row deleted), ok again after a restart."""
+    assert wait_for(lambda: health(stack).status == 200, 20), health(stack)
+    assert health(stack).json["workers"]["alive"] >= 1
+    stop_stack_worker(stack)
+    try:
+        # its clean stop deletes its row (rows of workers killed by other tests age out in 30 s)
+        assert wait_for(lambda: health(stack).status == 503, 40), health(stack)
+        r = health(stack)
+        assert r.json["status"] == "degraded" and r.json["workers"] == {"alive": 0}, r
+    finally:
+        start_stack_worker(stack)
+    assert wait_for(lambda: health(stack).status == 200, 20), health(stack)
