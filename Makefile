@@ -177,7 +177,6 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(FUZZ_SRC))
 FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(COMMON_SRC) $(filter-out fcgi-app/main.c,$(API_SRC))) \
                 $(FUZZ_BUILD)/obj/gen/openapi.o
 .PHONY: fuzz fuzz-build
-.SECONDARY: $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/obj/tests/fuzz/%.o,$(FUZZ_SRC)) $(FUZZ_LIB_OBJ)
 -include $(shell find $(FUZZ_BUILD)/obj -name '*.d' 2>/dev/null)
 
 $(FUZZ_BUILD)/obj/%.o: %.c
@@ -189,7 +188,9 @@ $(FUZZ_BUILD)/obj/gen/openapi.o: $(BUILD)/gen/openapi.c
 	@mkdir -p $(dir $@)
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
 
-$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIB_OBJ)
+# A static pattern rule: its objects are explicit prerequisites, never intermediate files
+# that make would skip rebuilding when missing.
+$(FUZZ_BINS): $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/obj/tests/fuzz/%.o $(FUZZ_LIB_OBJ)
 	@echo "FUZZ-LD $@"
 	@$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ -lfcgi $(LIBS)
 

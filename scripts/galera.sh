@@ -84,7 +84,7 @@ wsrep_cluster_name=linehook
 wsrep_cluster_address=gcomm://$peers
 wsrep_node_address=127.0.0.1:$(port_of "$i" 1)
 wsrep_node_name=n$i
-wsrep_provider_options="gmcast.listen_addr=tcp://127.0.0.1:$(port_of "$i" 1);ist.recv_addr=127.0.0.1:$(port_of "$i" 2);gcache.size=256M;evs.suspect_timeout=PT3S;evs.inactive_timeout=PT6S;evs.install_timeout=PT6S"
+wsrep_provider_options="gmcast.listen_addr=tcp://127.0.0.1:$(port_of "$i" 1);ist.recv_addr=127.0.0.1:$(port_of "$i" 2);gcache.size=64M;evs.suspect_timeout=PT3S;evs.inactive_timeout=PT6S;evs.install_timeout=PT6S"
 wsrep_slave_threads=2
 wsrep_sst_method=mariabackup
 wsrep_sst_auth=root:
