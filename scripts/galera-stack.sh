@@ -48,12 +48,13 @@ write_config() {
 	 mv "$dir/webhooks.conf.tmp" "$dir/webhooks.conf")
 }
 
-alive_pidfile() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# shellcheck source=scripts/pids.sh
+. scripts/pids.sh
 
 # start_front DIR PORT: lighttpd serving the API of DIR/webhooks.conf on PORT.
 start_front() {
 	local dir=$1 port=$2
-	alive_pidfile "$dir/lighttpd.pid" && return 0
+	alive "$dir/lighttpd.pid" && return 0
 	sed -e "s|@ROOT@|$ROOT|g" -e "s|@VAR@|$dir|g" -e "s|@BUILD@|$BUILD|g" -e "s|@HTTP_PORT@|$port|g" \
 	    -e "s|@FCGI_PROCS@|${WH_FCGI_PROCS:-4}|g" -e "s|@ASAN_OPTIONS@|${ASAN_OPTIONS:-detect_leaks=1}|g" \
 	    "$ROOT/conf/lighttpd.conf" > "$dir/lighttpd.conf"
@@ -90,7 +91,7 @@ wait_up() {
 
 start_worker() {
 	local dir=$1
-	alive_pidfile "$dir/worker.pid" && return 0
+	alive "$dir/worker.pid" && return 0
 	setsid "$BUILD/delivery-worker" --config "$dir/webhooks.conf" </dev/null >>"$dir/worker.log" 2>&1 &
 	echo $! > "$dir/worker.pid"
 }
@@ -132,17 +133,6 @@ start() {
 	fi
 }
 
-stop_pid() {
-	local file=$1 pid
-	[ -f "$file" ] || return 0
-	pid=$(cat "$file" 2>/dev/null || true)
-	if [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null; then
-		for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$pid" 2>/dev/null || true
-	fi
-	rm -f "$file"
-}
-
 stop() {
 	local i
 	for i in 1 2; do stop_pid "$VAR/worker$i/worker.pid"; done
@@ -159,10 +149,10 @@ status() {
 	local i rc=0
 	scripts/galera.sh status || rc=1
 	for i in 1 2; do
-		if alive_pidfile "$VAR/front$i/lighttpd.pid"; then echo "front$i up (port $((HTTP_PORT + i - 1)))"; else echo "front$i down"; rc=1; fi
+		if alive "$VAR/front$i/lighttpd.pid"; then echo "front$i up (port $((HTTP_PORT + i - 1)))"; else echo "front$i down"; rc=1; fi
 	done
 	for i in 1 2; do
-		if alive_pidfile "$VAR/worker$i/worker.pid"; then echo "worker$i up"; else echo "worker$i down"; rc=1; fi
+		if alive "$VAR/worker$i/worker.pid"; then echo "worker$i up"; else echo "worker$i down"; rc=1; fi
 	done
 	return $rc
 }

@@ -18,7 +18,8 @@ URL="http://127.0.0.1:$HTTP_PORT/"
 
 log() { echo "stack: $*" >&2; }
 
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1" 2>/dev/null)" 2>/dev/null; }
+# shellcheck source=scripts/pids.sh
+. scripts/pids.sh
 
 # A part failed to come up: say which, show the last lines of its log, stop everything and
 # exit non-zero.
@@ -122,17 +123,6 @@ start() {
 		echo "  Location id:   $WH_LOCATION_ID"
 		echo "  (also in $VAR/demo.env)"
 	fi
-}
-
-stop_pid() {
-	local file=$1 pid
-	[ -f "$file" ] || return 0
-	pid=$(cat "$file" 2>/dev/null || true)
-	if [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null; then
-		for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$pid" 2>/dev/null || true
-	fi
-	rm -f "$file"
 }
 
 stop() {
