@@ -7,6 +7,7 @@
 
 #include "common/inbox_url.h"
 #include "common/log.h"
+#include "common/webhook_row.h"
 #include "common/sign.h"
 #include "common/xalloc.h"
 #include "delivery-worker/extra_headers.h"
@@ -20,6 +21,7 @@
  * 'fifo' is due only as its webhook's head: no pending delivery of an earlier event (one in
  * flight is pending too, so one at a time; a failing head holds the rest until it succeeds
  * or fails for good). The subqueries are plain reads: only deliveries rows are locked. */
+enum due_col { DC_ID, DC_MANUAL, DC_NOW }; /* the columns of sql_due */
 static const char sql_due[] =
     "SELECT d.id, d.manual, " DB_NOW_MS " FROM deliveries d WHERE d.status = 'pending' "
     "AND d.next_attempt_at <= " DB_NOW_MS " AND FIND_IN_SET(d.webhook_id, ?) = 0 "
@@ -32,6 +34,24 @@ static const char sql_lease[] =
     "UPDATE deliveries SET lease_token = ?, lease_expires = ?, next_attempt_at = ?, manual = 0 "
     "WHERE id IN " IN16;
 
+/* The columns of sql_load, in order: rows are read by these names. */
+enum load_col {
+	LC_ID,
+	LC_WEBHOOK,
+	LC_EVENT,
+	LC_SCHED_ATTEMPTS,
+	LC_PAYLOAD,
+	LC_URL,
+	LC_SECRET,
+	LC_PREV_SECRET,
+	LC_PREV_SECRET_EXPIRES,
+	LC_IS_ACTIVE,
+	LC_DISABLED_AT,
+	LC_OAUTH_JSON,
+	LC_OAUTH_KEY,
+	LC_HEADERS,
+	LC_RATE_LIMIT,
+};
 static const char sql_load[] =
     "SELECT d.id, d.webhook_id, d.event_id, d.sched_attempts, e.payload, w.url, w.secret_enc, "
     "w.prev_secret_enc, w.prev_secret_expires, w.is_active, w.disabled_at, w.oauth_json, w.oauth_key_enc, "
@@ -80,16 +100,16 @@ static enum wh_err lease_due(struct db *db, const struct claim_opts *o, struct d
 	l->deadline_mono = time_mono_ms() + o->lease_ms - o->record_margin_ms;
 	result = db_exec(db, sql_due, DBP(db_str(o->exclude), db_i64(o->limit)), rows, NULL);
 	if(!result && rows->nrows) {
-		char **ids = xcalloc(rows->nrows, sizeof(*ids));
+		const char **ids = xcalloc(rows->nrows, sizeof(*ids));
 		bool *manual = xcalloc(rows->nrows, sizeof(*manual));
 		for(size_t r = 0; r < rows->nrows; r++) {
-			ids[r] = rows->cells[r * rows->ncols].val;
-			manual[r] = db_rows_i64(rows, r, 1) != 0;
+			ids[r] = db_rows_get(rows, r, DC_ID);
+			manual[r] = db_rows_i64(rows, r, DC_MANUAL) != 0;
 		}
 		l->ids = (const char *const *)ids;
 		l->manual = manual;
 		l->n = rows->nrows;
-		result = lease_ids(db, l, db_rows_i64(rows, 0, 2) + o->lease_ms);
+		result = lease_ids(db, l, db_rows_i64(rows, 0, DC_NOW) + o->lease_ms);
 	}
 	if(!result)
 		result = db_commit(db);
@@ -102,9 +122,7 @@ static enum wh_err lease_due(struct db *db, const struct claim_opts *o, struct d
 static bool open_secret(const unsigned char *key, const char *webhook_id, const char *which, const char *sealed,
                         size_t len, struct buf *out)
 {
-	char aad[64];
-	snprintf(aad, sizeof(aad), "webhook:%s:%s", webhook_id, which);
-	if(crypto_open(key, aad, sealed, len, out)) {
+	if(whrow_open(key, webhook_id, which, sealed, len, out)) {
 		log_err("webhook %s: the %s does not open under the master key", webhook_id, which);
 		return false;
 	}
@@ -120,13 +138,13 @@ static enum wh_err job_sign(struct job *job, const struct claim_opts *o, const s
 	enum wh_err result = WH_ERR_CRYPTO;
 	buf_init(&cur, 1024);
 	buf_init(&prev, 1024);
-	if(!open_secret(o->master_key, job->webhook_id, "secret", db_rows_get(rows, r, 6), db_rows_len(rows, r, 6),
-	                &cur))
+	if(!open_secret(o->master_key, job->webhook_id, WHROW_SECRET, db_rows_get(rows, r, LC_SECRET),
+	                db_rows_len(rows, r, LC_SECRET), &cur))
 		goto out;
 	keys[nkeys++] = (struct sign_key){cur.ptr, cur.len};
-	if(db_rows_get(rows, r, 7) && db_rows_i64(rows, r, 8) > time_now_ms() &&
-	   open_secret(o->master_key, job->webhook_id, "prev_secret", db_rows_get(rows, r, 7), db_rows_len(rows, r, 7),
-	               &prev))
+	if(db_rows_get(rows, r, LC_PREV_SECRET) && db_rows_i64(rows, r, LC_PREV_SECRET_EXPIRES) > time_now_ms() &&
+	   open_secret(o->master_key, job->webhook_id, WHROW_PREV_SECRET, db_rows_get(rows, r, LC_PREV_SECRET),
+	               db_rows_len(rows, r, LC_PREV_SECRET), &prev))
 		keys[nkeys++] = (struct sign_key){prev.ptr, prev.len};
 	job->timestamp_s = time_now_ms() / 1000;
 	result = sign_waitwhile(&keys[0], job->url, job->payload, job->payload_len, &job->sig_waitwhile);
@@ -152,38 +170,38 @@ static struct job *job_load(const struct claim_opts *o, const struct claim_lease
 {
 	struct job *job = job_new();
 	job->deadline_mono = l->deadline_mono;
-	snprintf(job->id, sizeof(job->id), "%s", db_rows_get(rows, r, 0));
-	snprintf(job->webhook_id, sizeof(job->webhook_id), "%s", db_rows_get(rows, r, 1));
-	snprintf(job->event_id, sizeof(job->event_id), "%s", db_rows_get(rows, r, 2));
+	snprintf(job->id, sizeof(job->id), "%s", db_rows_get(rows, r, LC_ID));
+	snprintf(job->webhook_id, sizeof(job->webhook_id), "%s", db_rows_get(rows, r, LC_WEBHOOK));
+	snprintf(job->event_id, sizeof(job->event_id), "%s", db_rows_get(rows, r, LC_EVENT));
 	snprintf(job->lease, sizeof(job->lease), "%s", l->lease);
-	job->sched_attempts = (int)db_rows_i64(rows, r, 3);
+	job->sched_attempts = (int)db_rows_i64(rows, r, LC_SCHED_ATTEMPTS);
 	job->manual = was_manual(l, job->id);
-	job->rate_limit = db_rows_i64(rows, r, 14);
-	if(!db_rows_get(rows, r, 5))
+	job->rate_limit = db_rows_i64(rows, r, LC_RATE_LIMIT);
+	if(!db_rows_get(rows, r, LC_URL))
 		job->skip = JOB_SKIP_WEBHOOK_DELETED;
-	else if(db_rows_get(rows, r, 10))
+	else if(db_rows_get(rows, r, LC_DISABLED_AT))
 		job->skip = JOB_SKIP_WEBHOOK_DISABLED;
-	else if(db_rows_i64(rows, r, 9) == 0)
+	else if(db_rows_i64(rows, r, LC_IS_ACTIVE) == 0)
 		job->skip = JOB_SKIP_WEBHOOK_INACTIVE;
-	else if(!db_rows_get(rows, r, 4))
+	else if(!db_rows_get(rows, r, LC_PAYLOAD))
 		job->skip = JOB_SKIP_EVENT_EXPIRED;
 	if(job->skip)
 		return job;
-	job->url = xstrdup(db_rows_get(rows, r, 5));
+	job->url = xstrdup(db_rows_get(rows, r, LC_URL));
 	job->inbox_target = inbox_url_match(job->url, o->public_base_url ? o->public_base_url : "");
-	job->payload_len = db_rows_len(rows, r, 4);
+	job->payload_len = db_rows_len(rows, r, LC_PAYLOAD);
 	job->payload = xmalloc(job->payload_len + 1);
-	memcpy(job->payload, db_rows_get(rows, r, 4), job->payload_len + 1);
-	if(db_rows_get(rows, r, 11)) { /* OAuth: the key stays sealed until a token is needed */
-		job->oauth_json = xstrdup(db_rows_get(rows, r, 11));
-		job->oauth_key_len = db_rows_len(rows, r, 12);
-		if(db_rows_get(rows, r, 12)) {
+	memcpy(job->payload, db_rows_get(rows, r, LC_PAYLOAD), job->payload_len + 1);
+	if(db_rows_get(rows, r, LC_OAUTH_JSON)) { /* OAuth: the key stays sealed until a token is needed */
+		job->oauth_json = xstrdup(db_rows_get(rows, r, LC_OAUTH_JSON));
+		job->oauth_key_len = db_rows_len(rows, r, LC_OAUTH_KEY);
+		if(db_rows_get(rows, r, LC_OAUTH_KEY)) {
 			job->oauth_key = xmalloc(job->oauth_key_len + 1);
-			memcpy(job->oauth_key, db_rows_get(rows, r, 12), job->oauth_key_len);
+			memcpy(job->oauth_key, db_rows_get(rows, r, LC_OAUTH_KEY), job->oauth_key_len);
 		}
 	}
 	if(job_sign(job, o, rows, r) ||
-	   extra_headers_open(job, o->master_key, db_rows_get(rows, r, 13), db_rows_len(rows, r, 13)))
+	   extra_headers_open(job, o->master_key, db_rows_get(rows, r, LC_HEADERS), db_rows_len(rows, r, LC_HEADERS)))
 		job->skip = JOB_SKIP_SECRET_UNREADABLE;
 	return job;
 }

@@ -12,6 +12,7 @@
 #include "common/ids.h"
 #include "common/jwt.h"
 #include "common/log.h"
+#include "common/webhook_row.h"
 #include "common/xalloc.h"
 
 #define GRANT_TYPE "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -293,14 +294,13 @@ static bool cfg_parse(const char *text, struct oauth_cfg *cfg)
 static bool assertion_sign(const struct job *job, const struct oauth_cfg *cfg,
                            const unsigned char master_key[CRYPTO_KEY_LEN], struct buf *jwt, char *why, size_t whylen)
 {
-	char aad[64], jti[33];
+	char jti[33];
 	struct buf pem;
 	struct jwt_claims claims = {cfg->iss, cfg->sub, cfg->aud, time_now_ms() / 1000, cfg->expires_in, jti};
 	bool ok = false;
 	buf_init(&pem, 0);
-	snprintf(aad, sizeof(aad), "webhook:%s:oauth_key", job->webhook_id);
 	id_random(jti, sizeof(jti) - 1);
-	if(crypto_open(master_key, aad, job->oauth_key, job->oauth_key_len, &pem))
+	if(whrow_open(master_key, job->webhook_id, WHROW_OAUTH_KEY, job->oauth_key, job->oauth_key_len, &pem))
 		snprintf(why, whylen, "the private key does not open under the master key");
 	else if(jwt_sign(pem.ptr, pem.len, &claims, jwt))
 		snprintf(why, whylen, "signing the assertion failed");
@@ -322,7 +322,11 @@ struct job *oauth_request_build(const struct job *job, const unsigned char maste
 		snprintf(why, whylen, "the webhook's oAuth settings are unreadable");
 	else if(!job->oauth_key)
 		snprintf(why, whylen, "the webhook has no oAuth private key");
-	else if(assertion_sign(job, &cfg, master_key, &jwt, why, whylen) && !oauth_form(jwt.ptr, cfg.scope, &form)) {
+	else if(!assertion_sign(job, &cfg, master_key, &jwt, why, whylen))
+		; /* why says what failed */
+	else if(oauth_form(jwt.ptr, cfg.scope, &form))
+		snprintf(why, whylen, "the token request form could not be built");
+	else {
 		req = job_new();
 		req->token_fetch = true;
 		req->body_keep = OAUTH_ANSWER_MAX;

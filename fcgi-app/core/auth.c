@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h>
+
 #include "common/crypto.h"
 #include "common/log.h"
 #include "common/xalloc.h"
@@ -170,7 +172,7 @@ enum wh_err auth_create_key(struct db *db, const char *account_id, const char *n
 	                 NULL, NULL);
 	if(!result)
 		*key_out = xstrdup(key);
-	memset(key, 0, sizeof(key));
+	OPENSSL_cleanse(key, sizeof(key));
 	return result;
 }
 
