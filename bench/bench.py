@@ -22,6 +22,9 @@ from stack import (ROOT, SMOKE, BenchError, Stack, iso, log, param, percentile, 
 ROWS = [
     ("api_get_rps", "API `GET /v2/webhooks/{id}`, requests/s", "", "trivial FastCGI responder"),
     ("api_get_p99", "API `GET /v2/webhooks/{id}`, p99 ms", "ms", "trivial FastCGI responder"),
+    ("api_list_rps", "API `GET /v2/webhooks?locationId=` (5 webhooks), requests/s", "",
+     "trivial FastCGI responder"),
+    ("api_list_p99", "API `GET /v2/webhooks?locationId=` (5 webhooks), p99 ms", "ms", "trivial FastCGI responder"),
     ("api_post_rps", "API `POST /v2/visits`, requests/s", "", "trivial FastCGI responder"),
     ("api_post_p99", "API `POST /v2/visits`, p99 ms", "ms", "trivial FastCGI responder"),
     ("api_trivial_rps", "trivial FastCGI responder, requests/s", "", "static file, same lighttpd"),
@@ -104,18 +107,47 @@ def post_script(st, key, bodies):
     return path
 
 
+def add_attempts(st, webhook_id, count):
+    """count attempts of the webhook spread over the last 24 hours (1 in 10 failed), as the
+    worker would have recorded them; with the hourly counters (sql/013) where they exist."""
+    step = 86000000 // max(count, 1)
+    st.sql("INSERT INTO delivery_attempts (delivery_id, webhook_id, at, duration_ms, ok, status_code, "
+           "trigger_kind) SELECT LPAD(seq, 20, 'D'), %s, UNIX_TIMESTAMP() * 1000 - seq * %d, 5, seq %% 10 <> 0, "
+           "IF(seq %% 10 <> 0, 204, 500), 'scheduled' FROM seq_1_to_%d" % (sql_quote(webhook_id), step, count))
+    if st.sql("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'linehook' "
+              "AND table_name = 'webhook_stats_hourly'") == [["1"]]:
+        st.sql("INSERT INTO webhook_stats_hourly (webhook_id, hour, succeeded, failed) SELECT webhook_id, "
+               "at DIV 3600000, SUM(ok = 1), SUM(ok = 0) FROM delivery_attempts WHERE webhook_id = %s "
+               "GROUP BY webhook_id, at DIV 3600000" % sql_quote(webhook_id))
+
+
+def api_webhooks(st, key, location):
+    """The GET's webhook (with a day of attempts) and 4 more at its location (the list's 5)."""
+    hooks = [st.create("/v2/webhooks", key, {"url": st.sink + "/api/%d" % i, "locationIds": [location],
+                                             "eventTypes": ["location.removed"], "description": "bench"})
+             for i in range(5)]
+    add_attempts(st, hooks[0]["id"], param("BENCH_API_ATTEMPTS"))
+    status, answer = st.request("GET", "/v2/webhooks/" + hooks[0]["id"], key)
+    counted = answer["stats"]["succeeded24h"] + answer["stats"]["failed24h"] if status == 200 else None
+    if counted != param("BENCH_API_ATTEMPTS"):
+        raise BenchError("the GET's webhook answered %s attempts in its stats, not %d"
+                         % (counted, param("BENCH_API_ATTEMPTS")))
+    return hooks[0]
+
+
 def bench_api(st, res):
     log("API: wrk, %d s per figure" % param("BENCH_API_SECONDS"))
     account, key = st.new_key("bench api")
     locations = [st.create("/v2/locations", key, {"name": "Bench %d" % i})["id"]
                  for i in range(param("BENCH_API_LOCATIONS"))]
-    hook = st.create("/v2/webhooks", key, {"url": st.sink + "/api/0", "locationIds": [locations[0]],
-                                           "eventTypes": ["location.removed"], "description": "bench"})
+    hook = api_webhooks(st, key, locations[0])
     trivial_url = st.start_baseline_lighttpd()
     static = wrk_measured(st.base + "/app.css")
     trivial = wrk_measured(trivial_url)
     get = wrk_measured(st.base + "/v2/webhooks/" + hook["id"], headers=["apikey: " + key], st=st, res=res,
                        what="API GET: cost per request (worker included)")
+    listed = wrk_measured(st.base + "/v2/webhooks?locationId=" + locations[0], headers=["apikey: " + key], st=st,
+                          res=res, what="API GET list of 5: cost per request (worker included)")
     bodies = [json.dumps(dict(VISIT, locationId=loc)) for loc in locations]
     post = wrk_measured(st.base + "/v2/visits", script=post_script(st, key, bodies), st=st, res=res,
                         what="API POST /v2/visits: cost per request (the worker's fan-out included)")
@@ -123,6 +155,8 @@ def bench_api(st, res):
     st.stop_baseline_lighttpd()
     res.set("api_get_rps", get[0], trivial[0])
     res.set("api_get_p99", get[1], trivial[1])
+    res.set("api_list_rps", listed[0], trivial[0])
+    res.set("api_list_p99", listed[1], trivial[1])
     res.set("api_post_rps", post[0], trivial_post[0])
     res.set("api_post_p99", post[1], trivial_post[1])
     res.set("api_trivial_rps", trivial[0], static[0])
@@ -208,7 +242,7 @@ def worker_concurrency(st, endpoint_count):
 
 
 STATUS_KEYS = ("Innodb_data_fsyncs", "Com_commit", "Com_stmt_execute", "Com_select", "Com_insert", "Com_update",
-               "Com_update_multi", "Handler_write", "Handler_update")
+               "Com_update_multi", "Handler_write", "Handler_update", "Handler_read_key", "Handler_read_next")
 
 
 def db_status(st):

@@ -24,6 +24,7 @@ PARAMS = {
     "BENCH_API_CONNECTIONS": (16, 4),
     "BENCH_API_THREADS": (2, 1),
     "BENCH_API_LOCATIONS": (8, 2),         # POST /v2/visits rotates over these locations
+    "BENCH_API_ATTEMPTS": (10000, 20),     # attempts of the GET's webhook in the last 24 hours
     "BENCH_FCGI_PROCS": (4, 2),            # FastCGI processes, the app's and the baseline's
     "BENCH_DELIVERY_EVENTS": (10000, 40),
     "BENCH_DELIVERY_ENDPOINTS": (20, 4),

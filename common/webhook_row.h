@@ -50,6 +50,13 @@ enum wh_col {
 	"ordering, rate_limit"
 #define WH_SELECT "SELECT " WH_COLS " FROM webhooks"
 
+/* The hourly attempt counters (table webhook_stats_hourly, written by the worker with the
+ * attempts): a row's hour is at / WEBHOOK_STATS_HOUR_MS. stats.succeeded24h and failed24h
+ * add up the current hour and the WEBHOOK_STATS_HOURS before it: every attempt of the last
+ * 24 hours, and those of up to one hour before that. */
+#define WEBHOOK_STATS_HOUR_MS 3600000LL
+#define WEBHOOK_STATS_HOURS 24
+
 /* Room for any AAD whrow_aad builds (id of ID_LEN characters). */
 #define WHROW_AAD_MAX 64
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/ids.h"
+#include "common/webhook_row.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "delivery-worker/opevents.h"
@@ -330,6 +331,26 @@ static bool attempt_row_due(const struct job *job)
 static const struct rows_stmt attempt_stmt = {sql_attempt_head, sql_attempt_row, sep_comma,      "",
                                               ATTEMPT_COLS,     attempt_row_due, attempt_params, NULL};
 
+/* The webhook's hourly counters (sql/013_webhook_read.sql) count the same attempt rows, in
+ * the same transaction: one multi-row upsert per batch, a row per attempt. */
+static const char sql_stats_head[] = "INSERT INTO webhook_stats_hourly (webhook_id, hour, succeeded, failed) VALUES ";
+static const char sql_stats_row[] = "(?, ?, ?, ?)";
+static const char sql_stats_tail[] =
+    " ON DUPLICATE KEY UPDATE succeeded = succeeded + VALUES(succeeded), failed = failed + VALUES(failed)";
+#define STATS_COLS 4
+
+static void stats_params(struct db_param *p, const struct job *job, const struct fill_ctx *ctx)
+{
+	(void)ctx;
+	p[0] = db_str(job->webhook_id);
+	p[1] = db_i64(job->at_ms / WEBHOOK_STATS_HOUR_MS);
+	p[2] = db_i64(job->error ? 0 : 1);
+	p[3] = db_i64(job->error ? 1 : 0);
+}
+
+static const struct rows_stmt stats_stmt = {sql_stats_head, sql_stats_row,   sep_comma,    sql_stats_tail,
+                                            STATS_COLS,     attempt_row_due, stats_params, NULL};
+
 /* An attempt whose lease was lost: recorded before (an earlier try committed), or
  * superseded (counted on the delivery; its attempt row is marked). */
 static enum wh_err write_lost(struct db *db, struct job *job)
@@ -379,6 +400,8 @@ static enum wh_err record_once(struct db *db, const struct record_opts *o, struc
 		result = rows_exec(db, &outcome_stmt, jobs, njobs, &ctx);
 	if(!result)
 		result = rows_exec(db, &attempt_stmt, jobs, njobs, &ctx);
+	if(!result)
+		result = rows_exec(db, &stats_stmt, jobs, njobs, &ctx);
 	if(!result)
 		result = write_health(db, o, jobs, njobs, ctx.now);
 	if(!result)

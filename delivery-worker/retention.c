@@ -9,6 +9,7 @@
 #include "common/ids.h"
 #include "common/metric_offsets.h"
 #include "common/ttl.h"
+#include "common/webhook_row.h"
 
 #define RETENTION_BATCH 500
 #define RETENTION_ROUNDS 10
@@ -23,6 +24,9 @@ static const char sql_events[] = "DELETE FROM events WHERE created < ? AND fanne
                                  "AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = events.seq) LIMIT 500";
 /* The audit log follows the same retention_days (issue 13). */
 static const char sql_audit[] = "DELETE FROM audit_log WHERE created < ? LIMIT 500";
+
+/* The hourly attempt counters of webhook stats: kept two days (the stats read 25 hours). */
+static const char sql_stats[] = "DELETE FROM webhook_stats_hourly WHERE hour < ? LIMIT 500";
 
 static const char sql_idempotency[] = "DELETE FROM idempotency_keys WHERE created < ? LIMIT 500";
 
@@ -90,6 +94,7 @@ enum wh_err retention_run(struct db *db, long long cutoff_ms, unsigned long long
 	static const struct counted attempts = {sql_attempts, METRIC_ATTEMPTS_TOTAL, "1", {"success", "failure"}};
 	static const struct counted deliveries = {
 	    sql_deliveries, METRIC_DELIVERIES_TOTAL, DELIVERY_SUCCEEDED, {DELIVERY_SUCCEEDED, DELIVERY_FAILED}};
+	unsigned long long counters = 0; /* not rows of the retention policy: not in *deleted */
 	enum wh_err result;
 	*deleted = 0;
 	result = drain_counted(db, &attempts, cutoff_ms, deleted);
@@ -99,6 +104,8 @@ enum wh_err retention_run(struct db *db, long long cutoff_ms, unsigned long long
 		result = drain(db, sql_events, cutoff_ms, deleted);
 	if(!result)
 		result = drain(db, sql_audit, cutoff_ms, deleted);
+	if(!result)
+		result = drain(db, sql_stats, time_now_ms() / WEBHOOK_STATS_HOUR_MS - 48, &counters);
 	if(!result)
 		result = drain(db, sql_idempotency, time_now_ms() - TTL_IDEMPOTENCY_MS, deleted);
 	return result;

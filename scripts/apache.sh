@@ -17,7 +17,7 @@ BUILD=$(cd "${WH_BUILD:-build}" 2>/dev/null && pwd || echo "${WH_BUILD:-build}")
 CONF="$VAR/webhooks.conf"
 DIR="$VAR/apache"
 PORT=${WH_APACHE_PORT:-8081}
-PROCS=${WH_FCGI_PROCS:-4}
+PROCS=${WH_FCGI_PROCS:-4} # the measured best on 2 cores (bench/README.md finding 7)
 RUN_USER=${WH_APACHE_USER:-www-data}
 MODS=/usr/lib/apache2/modules
 

@@ -242,6 +242,18 @@ static enum wh_err location_disable_orphan_webhooks(struct request *req, const c
 	               DBP(db_i64(now), db_i64(now), db_str(req->account_id), db_str(id), db_str(id)), NULL, NULL);
 }
 
+/* The location leaves the location_ids column of the webhooks that list it (the reads answer
+ * from that column), before its webhook_locations rows go. */
+static enum wh_err location_drop_from_webhooks(struct request *req, const char *id)
+{
+	static const char sql[] =
+	    "UPDATE webhooks w SET w.location_ids = COALESCE((SELECT GROUP_CONCAT(l.location_id ORDER BY l.pos, "
+	    "l.location_id SEPARATOR ',') FROM webhook_locations l WHERE l.webhook_id = w.id "
+	    "AND l.location_id <> ?), '') "
+	    "WHERE w.account_id = ? AND w.id IN (SELECT o.webhook_id FROM webhook_locations o WHERE o.location_id = ?)";
+	return db_exec(req->app->db, sql, DBP(db_str(id), db_str(req->account_id), db_str(id)), NULL, NULL);
+}
+
 /* Deleting refuses while visits are open (not COMPLETE): the business would lose people
  * in line. Otherwise the finished visits, their messages and the location's place in
  * webhooks' locationIds go with it, in the same transaction as location.removed. */
@@ -272,6 +284,8 @@ static enum wh_err location_delete_tx(struct request *req, void *ctx)
 	if(open > 0)
 		return field_conflict(req, "location has %lld open visit(s): complete or delete them first", open);
 	result = location_disable_orphan_webhooks(req, tx->id);
+	if(!result)
+		result = location_drop_from_webhooks(req, tx->id);
 	for(size_t i = 0; cleanup[i] && !result; i++)
 		result = db_exec(req->app->db, cleanup[i], DBP(db_str(tx->id), db_str(req->account_id)), NULL, NULL);
 	if(!result)

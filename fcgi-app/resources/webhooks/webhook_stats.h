@@ -1,7 +1,8 @@
 /* Endpoint health on the webhook object (SPEC §5):
  * stats: {succeeded24h, failed24h, lastSuccessAt, lastFailureAt, failingSince}.
- * succeeded24h / failed24h count attempts of the last 24 hours; the times are kept by the
- * delivery worker on the webhook row (failingSince: first failure after the last success,
+ * succeeded24h / failed24h count the attempts of the current clock hour and the 24 before
+ * it (hourly counters the worker keeps); the times are kept by the delivery worker on the
+ * webhook row (failingSince: first failure after the last success,
  * null while healthy). */
 #ifndef WH_WEBHOOK_STATS_H
 #define WH_WEBHOOK_STATS_H
@@ -9,18 +10,28 @@
 
 #include "common/db.h"
 
-/* The stats as columns of a SELECT over `webhooks w` (read in the same statement as the
- * webhook, no extra round trip). Takes two parameters, both webhook_stats_since(). */
+/* The stats as columns of a SELECT over `webhooks w`, for a list (read in the same
+ * statement as the webhooks): the health times, then the counters of the window summed
+ * (at most WEBHOOK_STATS_HOURS + 1 primary-key rows each). Takes two parameters, both
+ * webhook_stats_since(). */
 #define WEBHOOK_STATS_COLS                                                                                             \
 	"w.last_success_at, w.last_failure_at, w.failing_since, "                                                      \
-	"(SELECT COUNT(*) FROM delivery_attempts a WHERE a.webhook_id = w.id AND a.at >= ? AND a.ok = 1), "            \
-	"(SELECT COUNT(*) FROM delivery_attempts a WHERE a.webhook_id = w.id AND a.at >= ? AND a.ok = 0)"
+	"(SELECT SUM(s.succeeded) FROM webhook_stats_hourly s WHERE s.webhook_id = w.id AND s.hour >= ?), "            \
+	"(SELECT SUM(s.failed) FROM webhook_stats_hourly s WHERE s.webhook_id = w.id AND s.hour >= ?)"
+
+/* The same columns for one webhook without an aggregate: the window's counter rows joined,
+ * one result row per hour with attempts (at least one row), summed by webhook_stats_render.
+ * Follows FROM webhooks w; takes one parameter, webhook_stats_since(). */
+#define WEBHOOK_STATS_JOIN_COLS "w.last_success_at, w.last_failure_at, w.failing_since, s.succeeded, s.failed"
+#define WEBHOOK_STATS_JOIN " LEFT JOIN webhook_stats_hourly s ON s.webhook_id = w.id AND s.hour >= ?"
 #define WEBHOOK_STATS_NCOLS 5
 
-/* The parameter of WEBHOOK_STATS_COLS: 24 hours ago, epoch ms. */
+/* The parameter of WEBHOOK_STATS_COLS and WEBHOOK_STATS_JOIN: the first hour of the window
+ * (see WEBHOOK_STATS_HOURS in common/webhook_row.h). */
 long long webhook_stats_since(void);
 
-/* Sets obj["stats"] from the WEBHOOK_STATS_COLS of row r, starting at column col. */
-void webhook_stats_render(const struct db_rows *rows, size_t r, size_t col, json_t *obj);
+/* Sets obj["stats"] from the stats columns (starting at column col) of rows r to r + n - 1,
+ * the counters summed: n is 1 for WEBHOOK_STATS_COLS, the webhook's rows for the join. */
+void webhook_stats_render(const struct db_rows *rows, size_t r, size_t n, size_t col, json_t *obj);
 
 #endif

@@ -121,26 +121,37 @@ static json_t *location_ids_column(const struct db_rows *rows, size_t r)
 	return ids;
 }
 
-json_t *wh_render_view(const struct db_rows *rows, size_t r)
+/* The answer of rows r to r + n - 1 (one webhook: n > 1 with its counters joined). */
+static json_t *render_view_rows(const struct db_rows *rows, size_t r, size_t n)
 {
 	json_t *ids = location_ids_column(rows, r);
 	json_t *ans = wh_render(rows, r, ids);
 	json_decref(ids);
-	webhook_stats_render(rows, r, WH_C_STATS, ans);
+	webhook_stats_render(rows, r, n, WH_C_STATS, ans);
 	return ans;
+}
+
+json_t *wh_render_view(const struct db_rows *rows, size_t r)
+{
+	return render_view_rows(rows, r, 1);
 }
 
 enum wh_err wh_load_view(struct db *db, const char *account_id, const char *id, json_t **out)
 {
-	static const char sql[] = WH_SELECT_VIEW " WHERE w.id = ? AND w.account_id = ?";
-	long long since = webhook_stats_since();
+	static const char sql[] = "SELECT " WH_COLS ", w.location_ids, " WEBHOOK_STATS_JOIN_COLS
+	                          " FROM webhooks w" WEBHOOK_STATS_JOIN " WHERE w.id = ? AND w.account_id = ?";
 	struct db_rows rows;
 	enum wh_err result =
-	    db_exec(db, sql, DBP(db_i64(since), db_i64(since), db_str(id), db_str(account_id)), &rows, NULL);
+	    db_exec(db, sql, DBP(db_i64(webhook_stats_since()), db_str(id), db_str(account_id)), &rows, NULL);
 	*out = NULL;
 	if(result)
 		return result;
-	return resource_one(&rows, wh_render_view, out);
+	if(rows.nrows)
+		*out = render_view_rows(&rows, 0, rows.nrows);
+	else
+		result = WH_ERR_NOT_FOUND;
+	db_rows_release(&rows);
+	return result;
 }
 
 enum wh_err wh_seal(const struct app *app, const char *id, const char *what, const char *plain, struct buf *out)

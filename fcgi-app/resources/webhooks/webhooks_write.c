@@ -88,17 +88,27 @@ enum wh_err wh_check_limits(struct db *db, const char *account_id, const char *s
 	return WH_OK;
 }
 
+/* The rows fan-out and the limits read, and the webhook's location_ids column the reads
+ * answer from (comma-separated, in order), in the caller's transaction. */
 static enum wh_err set_locations(struct db *db, const char *account_id, const char *id, const json_t *ids)
 {
 	static const char q_del[] = "DELETE FROM webhook_locations WHERE webhook_id = ?";
 	static const char q_ins[] = "INSERT INTO webhook_locations (webhook_id, location_id, account_id, pos) "
 	                            "VALUES (?, ?, ?, ?)";
+	static const char q_col[] = "UPDATE webhooks SET location_ids = ? WHERE id = ?";
+	struct buf joined;
 	enum wh_err result = db_exec(db, q_del, DBP(db_str(id)), NULL, NULL);
-	for(size_t i = 0; !result && i < json_array_size(ids); i++)
-		result = db_exec(db, q_ins,
-		                 DBP(db_str(id), db_str(json_string_value(json_array_get(ids, i))), db_str(account_id),
-		                     db_i64((long long)i)),
+	buf_init(&joined, 0);
+	for(size_t i = 0; !result && i < json_array_size(ids); i++) {
+		const char *loc = json_string_value(json_array_get(ids, i));
+		result = db_exec(db, q_ins, DBP(db_str(id), db_str(loc), db_str(account_id), db_i64((long long)i)),
 		                 NULL, NULL);
+		if(!result)
+			result = buf_addf(&joined, "%s%s", i ? "," : "", loc);
+	}
+	if(!result)
+		result = db_exec(db, q_col, DBP(db_str(buf_str(&joined)), db_str(id)), NULL, NULL);
+	buf_release(&joined);
 	return result;
 }
 
