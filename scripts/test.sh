@@ -157,6 +157,8 @@ if grep -l -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "${logs[@]}" 2>/de
 	failed=$((failed + 1))
 fi
 if [ "$failed" -gt 0 ]; then
+	# Logs are kept; the MariaDB data directories (1 to 2 GB with the Galera nodes) are not.
+	find "$tmp" -name ibdata1 -printf '%h\n' 2>/dev/null | xargs -r rm -rf
 	echo "== logs kept in $tmp"
 	for f in "$WH_VAR"/api.log "$WH_VAR"/worker.log; do
 		[ -f "$f" ] && { echo "-- $f (last lines)"; tail -n 30 "$f"; }
