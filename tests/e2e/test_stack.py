@@ -1,6 +1,7 @@
 """The stack commands themselves: start, stop, start again on the same data, run + Ctrl-C.
 A second stack in its own directory on its own ports, beside the suite's stack."""
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -10,8 +11,28 @@ import time
 import urllib.error
 import urllib.request
 
+import pytest
+
 import lib
 from lib import wait_for
+
+_made = []
+
+
+def new_var(prefix):
+    """A fresh data directory for a second stack, removed after the test (100+ MB each)."""
+    var = tempfile.mkdtemp(prefix=prefix)
+    _made.append(var)
+    return var
+
+
+@pytest.fixture(autouse=True)
+def _remove_vars():
+    yield
+    while _made:
+        var = _made.pop()
+        if not processes_of(var):  # a test that left processes behind keeps its directory to look at
+            shutil.rmtree(var, ignore_errors=True)
 
 
 def stack_env(var):
@@ -58,7 +79,7 @@ def sourced_demo(var):
 
 
 def test_start_stop_start_reuses_the_data_and_leaves_nothing_behind(_suite_stack):
-    var = tempfile.mkdtemp(prefix="linehook-stack-")
+    var = new_var("linehook-stack-")
     env = stack_env(var)
     try:
         p = stack("start", env)
@@ -86,7 +107,7 @@ def test_start_stop_start_reuses_the_data_and_leaves_nothing_behind(_suite_stack
 
 
 def test_run_stays_in_the_foreground_and_ctrl_c_stops_everything(_suite_stack):
-    var = tempfile.mkdtemp(prefix="linehook-run-")
+    var = new_var("linehook-run-")
     env = stack_env(var)
     p = subprocess.Popen([os.path.join(lib.ROOT, "scripts", "stack.sh"), "run"], env=env, stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, text=True, start_new_session=True)
@@ -111,7 +132,7 @@ def test_run_stays_in_the_foreground_and_ctrl_c_stops_everything(_suite_stack):
 
 
 def test_ctrl_c_while_starting_still_stops_everything(_suite_stack):
-    var = tempfile.mkdtemp(prefix="linehook-run-")
+    var = new_var("linehook-run-")
     env = stack_env(var)
     p = subprocess.Popen([os.path.join(lib.ROOT, "scripts", "stack.sh"), "run"], env=env, stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL, start_new_session=True)
@@ -130,7 +151,7 @@ def test_ctrl_c_while_starting_still_stops_everything(_suite_stack):
 def test_a_part_that_fails_to_start_fails_the_start_with_its_cause(_suite_stack):
     """A worker that dies on its config: start exits non-zero, shows the cause from the log
     and leaves nothing running."""
-    var = tempfile.mkdtemp(prefix="linehook-badstart-")
+    var = new_var("linehook-badstart-")
     env = stack_env(var)
     env["WH_RETRY_SCHEDULE"] = "5,abc"
     try:
@@ -145,7 +166,7 @@ def test_a_part_that_fails_to_start_fails_the_start_with_its_cause(_suite_stack)
 
 
 def test_run_with_the_http_port_taken_says_so_and_leaves_nothing(_suite_stack):
-    var = tempfile.mkdtemp(prefix="linehook-busy-")
+    var = new_var("linehook-busy-")
     env = stack_env(var)
     taken = socket.socket()
     taken.bind(("127.0.0.1", int(env["WH_HTTP_PORT"])))
@@ -164,7 +185,7 @@ def test_run_with_the_http_port_taken_says_so_and_leaves_nothing(_suite_stack):
 
 
 def test_run_refuses_to_take_over_a_running_stack(_suite_stack):
-    var = tempfile.mkdtemp(prefix="linehook-twice-")
+    var = new_var("linehook-twice-")
     env = stack_env(var)
     try:
         assert stack("start", env).returncode == 0
