@@ -64,6 +64,8 @@ struct job {
 	struct buf body;                /* first JOB_BODY_KEEP bytes of the answer */
 	size_t body_seen;               /* bytes read so far */
 	bool blocked;                   /* the URL policy refused an address */
+	unsigned requests;              /* requests this transfer was about to send (on_prereq) */
+	bool resend_refused;            /* curl wanted to send the request again: refused */
 	bool body_capped;               /* reading stopped at JOB_BODY_READ_MAX */
 	long long retry_after_s;        /* parsed Retry-After, -1 when absent */
 	long long at_ms, start_mono;

@@ -176,6 +176,29 @@ static curl_socket_t on_open_socket(void *ud, curlsocktype purpose, struct curl_
 	return socket(addr->family, addr->socktype, addr->protocol);
 }
 
+/* Every request of a delivery is an attempt, recorded. libcurl 7.88 sends a request again by
+ * itself, on a fresh connection, when a reused keep-alive connection closes without a byte of
+ * answer (lib/transfer.c Curl_retry_request, "Connection died, retrying a fresh connect"),
+ * and a POST body it holds needs no rewind for that: an endpoint that read the request and
+ * then closed the connection got it twice, with one attempt recorded. curl calls this before
+ * every request of a transfer, the resend included, so a second call is refused: the attempt
+ * ends as connection_closed, recorded, and is retried on the schedule. */
+static int on_prereq(void *ud, char *primary_ip, char *local_ip, int primary_port, int local_port)
+{
+	struct job *job = ud;
+	(void)primary_ip;
+	(void)local_ip;
+	(void)primary_port;
+	(void)local_port;
+	if(job->requests++ == 0)
+		return CURL_PREREQFUNC_OK;
+	job->resend_refused = true;
+	log_info("delivery %s: the connection closed without an answer after the request was sent; "
+	         "not sent again on a new connection (connection_closed, retried on the schedule)",
+	         job->id);
+	return CURL_PREREQFUNC_ABORT;
+}
+
 static enum wh_err headers_set(struct job *job, const char *const *lines, size_t n)
 {
 	struct curl_slist *h = NULL, *t;
@@ -279,6 +302,15 @@ static CURL *easy_for(const struct sender *s, struct job *job)
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, job);
 	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
 	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, job);
+	/* A connection idle for longer is not reused: well below the keep-alive timeouts endpoints
+	 * commonly have (5 s and more), so one hardly ever closes under our request. */
+	curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, s->opts.keepalive_max_idle_s);
+	job->requests = 0;
+	job->resend_refused = false;
+	if(!job->token_fetch) { /* a token request may go twice: it only asks for a token */
+		curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
+		curl_easy_setopt(e, CURLOPT_PREREQDATA, job);
+	}
 	curl_easy_setopt(e, CURLOPT_PRIVATE, job);
 	return e;
 }
@@ -412,6 +444,8 @@ static const char *error_class(const struct job *job, CURLcode code)
 {
 	if(job->blocked)
 		return "blocked_address";
+	if(job->resend_refused)
+		return "connection_closed";
 	switch(code) {
 	case CURLE_OPERATION_TIMEDOUT:
 		return "timeout";
@@ -419,6 +453,8 @@ static const char *error_class(const struct job *job, CURLcode code)
 		return "connection_refused";
 	case CURLE_COULDNT_RESOLVE_HOST:
 		return "dns_error";
+	case CURLE_GOT_NOTHING: /* "Empty reply from server": closed without an answer */
+		return "connection_closed";
 	case CURLE_TOO_MANY_REDIRECTS:
 		return "too_many_redirects";
 	case CURLE_SSL_CONNECT_ERROR:
