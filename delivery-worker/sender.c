@@ -218,15 +218,16 @@ static int on_prereq(void *ud, char *primary_ip, char *local_ip, int primary_por
 	return CURL_PREREQFUNC_ABORT;
 }
 
-/* The delivery's own lines with its custom headers, once per attempt, in one allocation
- * linked to the lines every delivery sends; the signatures and the opened custom headers are
- * released then, the lines hold them. */
+/* Appends "name: value" and its NUL. */
 static enum wh_err line_add(struct buf *text, const char *name, const char *value)
 {
 	enum wh_err result = buf_addf(text, "%s: %s", name, value);
 	return result ? result : buf_add(text, "", 1);
 }
 
+/* The delivery's own lines with its custom headers, once per attempt, in one allocation
+ * linked to the lines every delivery sends; the signatures and the opened custom headers are
+ * released then, the lines hold them. */
 static enum wh_err own_lines(struct sender *s, struct job *job)
 {
 	struct buf text;
