@@ -31,7 +31,7 @@ struct db {
 	size_t last;           /* the node of the last connection, when used */
 	bool used;
 	char *user, *password, *name;
-	char init[160];
+	char init[256];
 };
 
 static void db_disconnect(struct db *db)
@@ -172,8 +172,12 @@ enum wh_err db_open(struct db **out, const struct config *cfg)
 	db->user = xstrdup(config_str(cfg, CFG_DB_USER));
 	db->password = xstrdup(config_str(cfg, CFG_DB_PASSWORD));
 	db->name = xstrdup(config_str(cfg, CFG_DB_NAME));
-	/* wsrep_sync_wait only when asked: a server built without wsrep lacks the variable */
-	snprintf(db->init, sizeof(db->init), "SET SESSION tx_isolation = 'READ-COMMITTED', time_zone = '+00:00'%s",
+	/* wsrep_sync_wait only when asked: a server built without wsrep lacks the variable.
+	 * ONLY_FULL_GROUP_BY off: MariaDB does not see that columns of a table grouped by its
+	 * unique key have one value per group (the webhook view groups by w.id). */
+	snprintf(db->init, sizeof(db->init),
+	         "SET SESSION tx_isolation = 'READ-COMMITTED', time_zone = '+00:00', "
+	         "sql_mode = REPLACE(@@sql_mode, 'ONLY_FULL_GROUP_BY', '')%s",
 	         sync_wait ? ", wsrep_sync_wait = " : "");
 	if(sync_wait)
 		snprintf(db->init + strlen(db->init), sizeof(db->init) - strlen(db->init), "%lld", sync_wait);

@@ -79,7 +79,7 @@ struct db_rows {
  * node before them). The
  * handle is returned even when the first connect fails (*out set, WH_ERR_DB_DOWN returned),
  * so a long-running process can keep it and reconnect later. Sessions run in READ
- * COMMITTED, utf8mb4, UTC. */
+ * COMMITTED, utf8mb4, UTC, without ONLY_FULL_GROUP_BY. */
 enum wh_err db_open(struct db **out, const struct config *cfg);
 void db_free(struct db *db);
 

@@ -186,21 +186,22 @@ out:
 
 static enum wh_err list_page(struct request *req, const struct page *page, const char *location, json_t *results)
 {
-	static const char q_all[] = WH_SELECT_VIEW " WHERE w.account_id = ? AND w.id > ? ORDER BY w.id LIMIT ?";
+	static const char q_all[] =
+	    WH_SELECT_VIEW " WHERE w.account_id = ? AND w.id > ?" WH_VIEW_GROUP " ORDER BY w.id LIMIT ?";
 	static const char q_loc[] = WH_SELECT_VIEW " WHERE w.account_id = ? AND w.id IN (SELECT webhook_id FROM "
-	                                           "webhook_locations WHERE location_id = ?) AND w.id > ? "
-	                                           "ORDER BY w.id LIMIT ?";
+	                                           "webhook_locations WHERE location_id = ?) AND w.id > ?" WH_VIEW_GROUP
+	                                           " ORDER BY w.id LIMIT ?";
 	const char *after = page->start_after ? page->start_after : "";
 	long long since = webhook_stats_since();
 	struct db_rows rows;
-	enum wh_err result = location ? db_exec(req->app->db, q_loc,
-	                                        DBP(db_i64(since), db_i64(since), db_str(req->account_id),
-	                                            db_str(location), db_str(after), db_i64(page->limit)),
-	                                        &rows, NULL)
-	                              : db_exec(req->app->db, q_all,
-	                                        DBP(db_i64(since), db_i64(since), db_str(req->account_id),
-	                                            db_str(after), db_i64(page->limit)),
-	                                        &rows, NULL);
+	enum wh_err result =
+	    location
+	        ? db_exec(
+	              req->app->db, q_loc,
+	              DBP(db_i64(since), db_str(req->account_id), db_str(location), db_str(after), db_i64(page->limit)),
+	              &rows, NULL)
+	        : db_exec(req->app->db, q_all,
+	                  DBP(db_i64(since), db_str(req->account_id), db_str(after), db_i64(page->limit)), &rows, NULL);
 	if(result)
 		return result;
 	for(size_t r = 0; r < rows.nrows; r++)
