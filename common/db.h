@@ -62,7 +62,8 @@ static inline struct db_param db_blob(const void *p, size_t n)
 #define DB_NOW_MS "CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED)"
 
 struct db_cell {
-	char *val; /* NUL-terminated copy (blobs too, with len the real length); NULL for SQL NULL */
+	char *val; /* NUL-terminated (blobs too, with len the real length), in the block of its rows;
+	            * NULL for SQL NULL */
 	size_t len;
 };
 
