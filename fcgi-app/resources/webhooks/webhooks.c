@@ -214,6 +214,7 @@ enum wh_err webhooks_list(struct request *req)
 {
 	static const char *const allowed[] = {"limit", "startAfter", "locationId", NULL};
 	const char *location = http_query(req, "locationId");
+	struct answer_ticket kept;
 	struct page page;
 	json_t *results;
 	enum wh_err result = http_query_only(req, allowed);
@@ -221,7 +222,7 @@ enum wh_err webhooks_list(struct request *req)
 		result = http_page(req, &page);
 	if(!result && location && !id_valid(location))
 		result = jx_fail(&req->err, "locationId", "locationId: must be a location id");
-	if(result)
+	if(result || http_send_kept(req, &kept))
 		return result;
 	results = json_array();
 	result = list_page(req, &page, location, results);
@@ -229,17 +230,21 @@ enum wh_err webhooks_list(struct request *req)
 		json_decref(results);
 		return result;
 	}
-	http_send_page(req, &page, results);
+	http_send_page_kept(req, &kept, &page, results);
 	return WH_OK;
 }
 
 enum wh_err webhooks_get(struct request *req)
 {
+	struct answer_ticket kept;
 	json_t *answer = NULL;
-	enum wh_err result = render_id(req, req->params[0], &answer);
+	enum wh_err result;
+	if(http_send_kept(req, &kept))
+		return WH_OK;
+	result = render_id(req, req->params[0], &answer);
 	if(result)
 		return result;
-	http_send_json(req, 200, answer);
+	http_send_json_kept(req, &kept, answer);
 	json_decref(answer);
 	return WH_OK;
 }
