@@ -286,7 +286,9 @@ static size_t column_room(const MYSQL_FIELD *f)
 }
 
 /* Reads the stored result into rows with one allocation: the cells, then one slot per row
- * holding its values, each fetched in place (no copy, no allocation per value). */
+ * holding its values, each fetched in place (no copy, no allocation per value). Every
+ * row's slot has room for each column's longest value in the result, so one long value
+ * among many short ones costs rows x its length (a page of at most 100 here). */
 static enum wh_err fetch_rows(struct db *db, MYSQL_STMT *stmt, MYSQL_RES *meta, struct db_rows *rows)
 {
 	enum wh_err result = WH_OK;
@@ -300,10 +302,12 @@ static enum wh_err fetch_rows(struct db *db, MYSQL_STMT *stmt, MYSQL_RES *meta, 
 	char *data;
 	int rc = 0;
 
+	rows->ncols = ncols;
+	if(!nrows) /* nothing allocated: callers may skip releasing an empty result */
+		goto out;
 	for(unsigned c = 0; c < ncols; c++)
 		slot += column_room(&fields[c]);
-	rows->ncols = ncols;
-	rows->cells = xmalloc(nrows * ncols * sizeof(*rows->cells) + nrows * slot + 1);
+	rows->cells = xmalloc(nrows * ncols * sizeof(*rows->cells) + nrows * slot);
 	data = (char *)(rows->cells + nrows * ncols);
 	for(size_t r = 0; r < nrows; r++, rows->nrows++) {
 		char *at = data + r * slot;
