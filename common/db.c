@@ -31,7 +31,7 @@ struct db {
 	size_t last;           /* the node of the last connection, when used */
 	bool used;
 	char *user, *password, *name;
-	char init[256];
+	char init[160];
 };
 
 static void db_disconnect(struct db *db)
@@ -370,10 +370,10 @@ static enum wh_err exec_once(struct db *db, const char *sql, const struct db_par
 	stmt = stmt_get(db, sql, &result);
 	if(!stmt)
 		return result;
-	if(n) { /* one block: the binds, the integers and the NULL flags */
-		b = xcalloc(n, sizeof(*b) + sizeof(*ints) + sizeof(*nulls));
-		ints = (long long *)(void *)(b + n);
-		nulls = (my_bool *)(ints + n);
+	if(n) {
+		b = xcalloc(n, sizeof(*b));
+		ints = xcalloc(n, sizeof(*ints));
+		nulls = xcalloc(n, sizeof(*nulls));
 		bind_params(b, params, n, ints, nulls);
 		if(mysql_stmt_bind_param(stmt, b)) {
 			result = fail(db, mysql_stmt_errno(stmt), "bind", mysql_stmt_error(stmt), sql);
@@ -403,6 +403,8 @@ out:
 	if(db->connected)
 		mysql_stmt_free_result(stmt);
 	free(b);
+	free(ints);
+	free(nulls);
 	return result;
 }
 
