@@ -131,6 +131,14 @@ def closed_by_client(conn, timeout):
             time.sleep(0.05)  # bytes of a next request: not a close
 
 
+def handles_signal(pid, sig):
+    """True once process pid has installed a handler for sig (Linux /proc): a signal sent
+    earlier would take its default action, however soon the process meant to catch it."""
+    with open("/proc/%d/status" % pid) as f:
+        caught = [line.split()[1] for line in f if line.startswith("SigCgt:")]
+    return bool(caught) and bool(int(caught[0], 16) >> (int(sig) - 1) & 1)
+
+
 class Receiver:
     """A real HTTP receiver on loopback that records every request it gets.
 

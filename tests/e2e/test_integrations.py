@@ -237,7 +237,7 @@ def test_recovered_event_after_more_than_an_hour_of_failures(stack):
         send_test(stack, key, long_)
         send_test(stack, key, short)
         assert wait_for(lambda: of_type(ops, "webhook.recovered"), 20), ops.received()
-        assert wait_for(lambda: len(ok.received()) == 2, 10)
+        assert wait_for(lambda: len(ok.received()) == 2, 30)
         time.sleep(1)
         got = of_type(ops, "webhook.recovered")
         assert len(got) == 1, got
