@@ -63,7 +63,7 @@ class ExtraWorker:
         self.p = subprocess.Popen([os.path.join(stack.build, "delivery-worker"), "--config", stack.conf],
                                   stdin=subprocess.DEVNULL, stdout=self.logf, stderr=subprocess.STDOUT, env=e)
 
-    def stop(self, sig=signal.SIGTERM, timeout=20):
+    def stop(self, sig=signal.SIGTERM, timeout=60):
         if self.p.poll() is None:
             self.p.send_signal(sig)
         rc = self.p.wait(timeout)
