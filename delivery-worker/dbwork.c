@@ -299,28 +299,34 @@ static void db_round(struct dbwork *d)
 	d->round_due = d->round_due || busy;
 }
 
+/* A worker that finds others alive at its first beat holds its rate-limited turns until they
+ * all count it: until then each of them still sends the larger share of fewer workers. */
 static void beat(struct dbwork *d)
 {
 	enum wh_err result;
+	bool first = !d->hb.written;
 	d->next_beat = time_mono_ms() + HEARTBEAT_EVERY_MS;
 	result = heartbeat_beat(d->db, &d->hb);
 	if(result)
 		db_failed(d, result);
+	else if(first && d->hb.alive > 1)
+		pace_hold(d->pace, time_mono_ms() + HEARTBEAT_SEEN_MS);
 }
 
-/* One pass: record, release, then (unless stopping) a round when one is due, the heartbeat. */
+/* One pass: record, release, the heartbeat, then (unless stopping) a round when one is due. */
 static void step(struct dbwork *d, bool stopping)
 {
 	if(d->db_down && time_mono_ms() >= d->db_retry_at)
 		d->db_down = false; /* try the queued writes again */
 	flush_unrecorded(d);        /* before claiming: our own expired leases must not be claimed first */
 	flush_unreleased(d);
-	if(!d->db_down && !stopping && round_due(d))
+	if(!d->db_down && time_mono_ms() >= d->next_beat)
+		beat(d);
+	/* no claim before the first beat: rate shares need the count of live workers */
+	if(!d->db_down && !stopping && d->hb.written && round_due(d))
 		db_round(d);
 	if(!stopping)
 		pace_pump(d);
-	if(!d->db_down && time_mono_ms() >= d->next_beat)
-		beat(d);
 }
 
 /* How long the thread may sleep before its next pass (finished jobs wake it earlier). */
