@@ -332,24 +332,70 @@ static const struct rows_stmt attempt_stmt = {sql_attempt_head, sql_attempt_row,
                                               ATTEMPT_COLS,     attempt_row_due, attempt_params, NULL};
 
 /* The webhook's hourly counters (sql/013_webhook_read.sql) count the same attempt rows, in
- * the same transaction: one multi-row upsert per batch, a row per attempt. */
+ * the same transaction: the batch's attempts are added up per (webhook, hour) here, then
+ * written in one multi-row upsert, a row per counter (not per attempt). */
 static const char sql_stats_head[] = "INSERT INTO webhook_stats_hourly (webhook_id, hour, succeeded, failed) VALUES ";
 static const char sql_stats_row[] = "(?, ?, ?, ?)";
 static const char sql_stats_tail[] =
     " ON DUPLICATE KEY UPDATE succeeded = succeeded + VALUES(succeeded), failed = failed + VALUES(failed)";
 #define STATS_COLS 4
 
-static void stats_params(struct db_param *p, const struct job *job, const struct fill_ctx *ctx)
+struct stats_row {
+	const char *webhook_id; /* borrowed from a job */
+	long long hour, succeeded, failed;
+};
+
+static int stats_cmp(const void *a, const void *b)
 {
-	(void)ctx;
-	p[0] = db_str(job->webhook_id);
-	p[1] = db_i64(job->at_ms / WEBHOOK_STATS_HOUR_MS);
-	p[2] = db_i64(job->error ? 0 : 1);
-	p[3] = db_i64(job->error ? 1 : 0);
+	const struct stats_row *x = a, *y = b;
+	int c = strcmp(x->webhook_id, y->webhook_id);
+	return c ? c : (x->hour > y->hour) - (x->hour < y->hour);
 }
 
-static const struct rows_stmt stats_stmt = {sql_stats_head, sql_stats_row,   sep_comma,    sql_stats_tail,
-                                            STATS_COLS,     attempt_row_due, stats_params, NULL};
+/* The batch's counters, sorted by (webhook, hour) so two workers lock them in one order. */
+static size_t stats_fold(const struct job *jobs, size_t njobs, struct stats_row *out)
+{
+	size_t n = 0, k = 0;
+	for(const struct job *job = jobs; job && k < njobs; job = job->next, k++) {
+		long long hour = job->at_ms / WEBHOOK_STATS_HOUR_MS;
+		size_t i = 0;
+		if(!attempt_row_due(job))
+			continue;
+		while(i < n && (out[i].hour != hour || strcmp(out[i].webhook_id, job->webhook_id)))
+			i++;
+		if(i == n)
+			out[n++] = (struct stats_row){job->webhook_id, hour, 0, 0};
+		out[i].succeeded += job->error ? 0 : 1;
+		out[i].failed += job->error ? 1 : 0;
+	}
+	qsort(out, n, sizeof(*out), stats_cmp);
+	return n;
+}
+
+static enum wh_err write_stats(struct db *db, const struct job *jobs, size_t njobs)
+{
+	struct stats_row *rows = xcalloc(njobs ? njobs : 1, sizeof(*rows));
+	struct db_param *p = xcalloc(SQLROWS_MAX * STATS_COLS, sizeof(*p));
+	size_t n = stats_fold(jobs, njobs, rows), done = 0;
+	enum wh_err result = WH_OK;
+	while(done < n && !result) {
+		size_t chunk = sqlrows_chunk(n - done);
+		for(size_t k = 0; k < chunk; k++) {
+			const struct stats_row *r = &rows[done + k];
+			struct db_param *q = p + STATS_COLS * k;
+			q[0] = db_str(r->webhook_id);
+			q[1] = db_i64(r->hour);
+			q[2] = db_i64(r->succeeded);
+			q[3] = db_i64(r->failed);
+		}
+		result = db_exec(db, sqlrows_text(sql_stats_head, sql_stats_row, sql_stats_tail, chunk), p,
+		                 chunk * STATS_COLS, NULL, NULL);
+		done += chunk;
+	}
+	free(p);
+	free(rows);
+	return result;
+}
 
 /* An attempt whose lease was lost: recorded before (an earlier try committed), or
  * superseded (counted on the delivery; its attempt row is marked). */
@@ -401,7 +447,7 @@ static enum wh_err record_once(struct db *db, const struct record_opts *o, struc
 	if(!result)
 		result = rows_exec(db, &attempt_stmt, jobs, njobs, &ctx);
 	if(!result)
-		result = rows_exec(db, &stats_stmt, jobs, njobs, &ctx);
+		result = write_stats(db, jobs, njobs);
 	if(!result)
 		result = write_health(db, o, jobs, njobs, ctx.now);
 	if(!result)
