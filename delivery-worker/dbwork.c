@@ -14,6 +14,7 @@
 #include "delivery-worker/fanout.h"
 #include "delivery-worker/heartbeat.h"
 #include "delivery-worker/pace.h"
+#include "delivery-worker/recorder.h"
 #include "delivery-worker/retention.h"
 
 #define BACKOFF_MAX_MS 2000
@@ -39,7 +40,8 @@ struct dbwork {
 	                           turn in pace), not back yet */
 	struct pace *pace;      /* jobs of rate-limited webhooks waiting for their turn */
 	size_t nheld;           /* the same, in all */
-	struct job *unrecorded; /* finished attempts (and skipped jobs) waiting for the database */
+	struct recorder *rec;   /* finished attempts (and skipped jobs) are recorded there */
+	size_t backlog_seen;    /* recorder_backlog at the last look */
 	struct job *unreleased; /* handed back unsent: their leases to give back */
 	long long db_retry_at, backoff_ms, next_retention, next_round, next_beat, stop_deadline;
 	bool round_due;     /* the last round was full, or jobs came back while claims were capped */
@@ -74,25 +76,11 @@ static void db_ok(struct dbwork *d)
 	d->backoff_ms = 0;
 }
 
-static void log_recorded(const struct job *job)
-{
-	if(job->lease_lost && !job->recorded_before)
-		log_warn("delivery %s: lease lost; the attempt is recorded as superseded", job->id);
-	else if(job->lease_lost)
-		log_debug("delivery %s: already recorded", job->id);
-	else if(job->skip)
-		log_info("delivery %s: not sent (%s)", job->id, record_skip_reason(job->skip));
-	else if(job->error)
-		log_info("delivery %s: attempt failed (%s, status %ld, %lld ms)", job->id, job->error, job->status_code,
-		         job->duration_ms);
-	else
-		log_debug("delivery %s: delivered (status %ld, %lld ms)", job->id, job->status_code, job->duration_ms);
-}
-
-/* Jobs back from the transfer thread: no longer held; finished ones to record, unsent ones
- * to release. */
+/* Jobs back from the transfer thread: no longer held; finished ones go to the recording
+ * thread, unsent ones to release. */
 static void take_back(struct dbwork *d, struct job *done)
 {
+	struct job *finished = NULL;
 	while(done) {
 		struct job *job = done;
 		done = job->next;
@@ -100,31 +88,10 @@ static void take_back(struct dbwork *d, struct job *done)
 		d->nheld--;
 		if(d->claims_capped)
 			d->round_due = true;
-		job->next = job->not_started ? d->unreleased : d->unrecorded;
-		*(job->not_started ? &d->unreleased : &d->unrecorded) = job;
+		job->next = job->not_started ? d->unreleased : finished;
+		*(job->not_started ? &d->unreleased : &finished) = job;
 	}
-}
-
-/* Writes finished attempts, a batch per transaction; what can't be written stays queued. */
-static void flush_unrecorded(struct dbwork *d)
-{
-	while(d->unrecorded && !d->db_down) {
-		size_t n = 0;
-		enum wh_err result;
-		for(struct job *j = d->unrecorded; j && n < RECORD_BATCH_MAX; j = j->next)
-			n++;
-		result = record_batch(d->db, d->o.rec, d->unrecorded, n);
-		if(result) {
-			db_failed(d, result);
-			return;
-		}
-		while(n--) {
-			struct job *job = d->unrecorded;
-			log_recorded(job);
-			d->unrecorded = job->next;
-			job_free(job);
-		}
-	}
+	recorder_add(d->rec, finished);
 }
 
 /* Gives back the leases of jobs handed back unsent, in one transaction. */
@@ -149,13 +116,13 @@ static void flush_unreleased(struct dbwork *d)
 static void dispatch(struct dbwork *d, struct job *jobs)
 {
 	size_t cap = (size_t)cfg_int(d, CFG_PER_ENDPOINT_CONCURRENCY);
-	struct job *back = NULL, *send = NULL;
+	struct job *back = NULL, *send = NULL, *skipped = NULL;
 	while(jobs) {
 		struct job *job = jobs;
 		struct job **to = &send;
 		jobs = job->next;
 		if(job->skip) {
-			to = &d->unrecorded;
+			to = &skipped;
 		} else if(epcount_get(d->held, job->webhook_id) >= cap) {
 			to = &back;
 		} else {
@@ -170,6 +137,7 @@ static void dispatch(struct dbwork *d, struct job *jobs)
 		*to = job;
 	}
 	handoff_send(d->o.handoff, send);
+	recorder_add(d->rec, skipped);
 	while(back) { /* given back with the unsent ones: retried when the database is away */
 		struct job *job = back;
 		back = job->next;
@@ -179,9 +147,16 @@ static void dispatch(struct dbwork *d, struct job *jobs)
 	flush_unreleased(d);
 }
 
-static struct claim_opts claim_opts_of(const struct dbwork *d)
+/* What may still be claimed: max_in_flight less the jobs held and those not recorded yet. */
+static long long room_of(struct dbwork *d)
 {
-	long long room = cfg_int(d, CFG_MAX_IN_FLIGHT) - (long long)d->nheld;
+	d->backlog_seen = recorder_backlog(d->rec);
+	return cfg_int(d, CFG_MAX_IN_FLIGHT) - (long long)d->nheld - (long long)d->backlog_seen;
+}
+
+static struct claim_opts claim_opts_of(struct dbwork *d)
+{
+	long long room = room_of(d);
 	struct claim_opts opts = {
 	    d->o.master_key, d->o.lease_ms, d->o.record_margin_ms, 0, "", config_str(d->o.cfg, CFG_PUBLIC_BASE_URL)};
 	opts.limit = room < cfg_int(d, CFG_WORKER_BATCH) ? room : cfg_int(d, CFG_WORKER_BATCH);
@@ -198,7 +173,7 @@ static size_t held_of(void *ctx, const char *webhook_id)
 static enum wh_err fanout_round(struct dbwork *d, bool *busy)
 {
 	struct claim_opts opts = claim_opts_of(d);
-	long long room = cfg_int(d, CFG_MAX_IN_FLIGHT) - (long long)d->nheld;
+	long long room = room_of(d);
 	struct fanout_lease fl = {
 	    &opts, room > 0 ? (size_t)room : 0, (size_t)cfg_int(d, CFG_PER_ENDPOINT_CONCURRENCY), held_of, d, NULL, 0};
 	size_t nevents = 0;
@@ -308,12 +283,14 @@ static void beat(struct dbwork *d)
 		db_failed(d, result);
 }
 
-/* One pass: record, release, then (unless stopping) a round when one is due, the heartbeat. */
+/* One pass: release, then (unless stopping) a round when one is due, the heartbeat. The
+ * recording thread writes finished attempts meanwhile. */
 static void step(struct dbwork *d, bool stopping)
 {
 	if(d->db_down && time_mono_ms() >= d->db_retry_at)
 		d->db_down = false; /* try the queued writes again */
-	flush_unrecorded(d);        /* before claiming: our own expired leases must not be claimed first */
+	if(d->claims_capped && recorder_backlog(d->rec) < d->backlog_seen)
+		d->round_due = true; /* recording freed room */
 	flush_unreleased(d);
 	if(!d->db_down && !stopping && round_due(d))
 		db_round(d);
@@ -357,13 +334,13 @@ static bool stop_done(struct dbwork *d)
 		d->stop_deadline = time_mono_ms() + STOP_DB_MAX_MS;
 		take_back(d, unsent);
 	}
-	if(!d->unrecorded && !d->unreleased)
+	if(!d->unreleased && !recorder_backlog(d->rec))
 		return true;
 	if(time_mono_ms() < d->stop_deadline)
 		return false;
-	log_warn("database unavailable at stop: the leases of %s will expire",
-	         d->unrecorded ? "finished attempts" : "unsent jobs");
-	return true;
+	if(d->unreleased)
+		log_warn("database unavailable at stop: the leases of unsent jobs will expire");
+	return true; /* the recording thread gives up on its own (recorder_stop) */
 }
 
 static void *run(void *arg)
@@ -393,10 +370,12 @@ struct dbwork *dbwork_start(const struct dbwork_opts *opts)
 	d->held = epcount_new();
 	d->pace = pace_new();
 	heartbeat_init(&d->hb);
+	d->rec = recorder_start(opts->cfg, opts->rec, opts->handoff);
 	if(db_open(&d->db, opts->cfg))
 		db_failed(d, WH_ERR_DB_DOWN);
-	if(pthread_create(&d->thread, NULL, run, d)) {
+	if(!d->rec || pthread_create(&d->thread, NULL, run, d)) {
 		log_err("cannot start the database thread");
+		recorder_stop(d->rec, 0);
 		db_free(d->db);
 		epcount_free(d->held);
 		pace_free(d->pace);
@@ -408,10 +387,12 @@ struct dbwork *dbwork_start(const struct dbwork_opts *opts)
 
 void dbwork_join(struct dbwork *d)
 {
+	long long left;
 	if(!d)
 		return;
 	pthread_join(d->thread, NULL);
-	job_free_list(d->unrecorded);
+	left = d->stop_deadline - time_mono_ms();
+	recorder_stop(d->rec, left > 0 ? left : 0);
 	job_free_list(d->unreleased);
 	epcount_free(d->held);
 	pace_free(d->pace);
