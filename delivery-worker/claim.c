@@ -30,6 +30,19 @@ static const char sql_due[] =
     "AND h.event_seq < d.event_seq)) "
     "ORDER BY d.next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED";
 
+/* The due rows of one webhook whose jobs came back (claim_refill), oldest event first,
+ * read in deliveries_fifo (webhook_id, status, event_seq): the range holds only that
+ * webhook's pending rows, so nothing is read for the other webhooks, saturated or not. Its
+ * rows in flight or waiting for a retry are read and passed over; ROWS EXAMINED bounds that
+ * (a webhook with a long queue of retries is left to claim_due). The FIFO rule as in sql_due. */
+static const char sql_due_hook[] =
+    "SELECT d.id, d.manual, " DB_NOW_MS " FROM deliveries d FORCE INDEX (deliveries_fifo) WHERE d.webhook_id = ? "
+    "AND d.status = 'pending' AND d.next_attempt_at <= " DB_NOW_MS " "
+    "AND (NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.id = d.webhook_id AND w.ordering = 'fifo') "
+    "OR NOT EXISTS (SELECT 1 FROM deliveries h WHERE h.webhook_id = d.webhook_id AND h.status = 'pending' "
+    "AND h.event_seq < d.event_seq)) "
+    "ORDER BY d.event_seq LIMIT ? ROWS EXAMINED 256 FOR UPDATE SKIP LOCKED";
+
 static const char sql_lease[] =
     "UPDATE deliveries SET lease_token = ?, lease_expires = ?, next_attempt_at = ?, manual = 0 "
     "WHERE id IN " IN16;
@@ -111,6 +124,40 @@ static enum wh_err lease_due(struct db *db, const struct claim_opts *o, struct d
 		l->n = rows->nrows;
 		result = lease_ids(db, l, db_rows_i64(rows, 0, DC_NOW) + o->lease_ms);
 	}
+	if(!result)
+		result = db_commit(db);
+	if(result)
+		db_rollback(db);
+	return result;
+}
+
+/* Reads and leases the due rows of each wanted webhook in one transaction, as lease_due does;
+ * rows[i] holds want[i]'s (release them in any case), l's arrays are new. */
+static enum wh_err lease_hooks(struct db *db, const struct claim_opts *o, const struct claim_want *want, size_t nwant,
+                               struct db_rows *rows, struct claim_leased *l)
+{
+	const char **ids = xcalloc(o->limit > 0 ? (size_t)o->limit : 1, sizeof(*ids));
+	bool *manual = xcalloc(o->limit > 0 ? (size_t)o->limit : 1, sizeof(*manual));
+	long long now = 0;
+	enum wh_err result = db_begin(db);
+	l->ids = (const char *const *)ids;
+	l->manual = manual;
+	if(result)
+		return result;
+	l->deadline_mono = time_mono_ms() + o->lease_ms - o->record_margin_ms;
+	for(size_t i = 0; i < nwant && !result && l->n < (size_t)o->limit; i++) {
+		size_t k = want[i].limit < (size_t)o->limit - l->n ? want[i].limit : (size_t)o->limit - l->n;
+		result =
+		    db_exec(db, sql_due_hook, DBP(db_str(want[i].webhook_id), db_i64((long long)k)), &rows[i], NULL);
+		for(size_t r = 0; !result && r < rows[i].nrows && r < k; r++) {
+			if(!now) /* the earliest statement's clock: the lease ends no later than it says */
+				now = db_rows_i64(&rows[i], r, DC_NOW);
+			ids[l->n] = db_rows_get(&rows[i], r, DC_ID);
+			manual[l->n++] = db_rows_i64(&rows[i], r, DC_MANUAL) != 0;
+		}
+	}
+	if(!result && l->n)
+		result = lease_ids(db, l, now + o->lease_ms);
 	if(!result)
 		result = db_commit(db);
 	if(result)
@@ -245,6 +292,30 @@ enum wh_err claim_due(struct db *db, const struct claim_opts *opts, struct job *
 	free((void *)l.ids);
 	free((void *)l.manual);
 	db_rows_release(&rows);
+	return result;
+}
+
+enum wh_err claim_refill(struct db *db, const struct claim_opts *opts, const struct claim_want *want, size_t nwant,
+                         struct job **out, size_t *njobs)
+{
+	char lease[ID_LEN + 1];
+	struct db_rows *rows = xcalloc(nwant ? nwant : 1, sizeof(*rows));
+	struct claim_leased l = {lease, NULL, NULL, 0, 0};
+	enum wh_err result = WH_OK;
+
+	*out = NULL;
+	*njobs = 0;
+	if(opts->limit > 0 && nwant) {
+		id_new(lease);
+		result = lease_hooks(db, opts, want, nwant, rows, &l);
+		if(!result && l.n)
+			result = claim_load(db, opts, &l, out, njobs);
+	}
+	for(size_t i = 0; i < nwant; i++)
+		db_rows_release(&rows[i]);
+	free(rows);
+	free((void *)l.ids);
+	free((void *)l.manual);
 	return result;
 }
 

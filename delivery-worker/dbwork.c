@@ -27,6 +27,10 @@
 /* A rate-limited job is handed over only with this much more than a whole request timeout
  * left of its lease (the transfer thread starts it with at least START_MIN_MS). */
 #define PACE_START_MS 100
+/* While only saturated endpoints cap the claims, the webhooks in flight are refilled as their
+ * jobs come back (claim_refill) and the due scan, which passes over every due row of the
+ * saturated ones, runs this often at most: it finds the webhooks that have nothing in flight. */
+#define SCAN_CAPPED_MS 500
 
 /* Is anything waiting to be fanned out? One indexed read (events_pending). */
 static const char sql_unfanned[] = "SELECT 1 FROM events WHERE fanned_out = 0 LIMIT 1";
@@ -36,18 +40,23 @@ struct dbwork {
 	pthread_t thread;
 	struct db *db;
 	struct heartbeat hb;
-	struct epcount *held;   /* per webhook: jobs handed to the transfer thread (or waiting for their
-	                           turn in pace), not back yet */
-	struct pace *pace;      /* jobs of rate-limited webhooks waiting for their turn */
-	size_t nheld;           /* the same, in all */
-	struct recorder *rec;   /* finished attempts (and skipped jobs) are recorded there */
-	size_t backlog_seen;    /* recorder_backlog at the last look */
-	struct job *unreleased; /* handed back unsent: their leases to give back */
+	struct epcount *held;       /* per webhook: jobs handed to the transfer thread (or waiting for their
+	                               turn in pace), not back yet */
+	struct pace *pace;          /* jobs of rate-limited webhooks waiting for their turn */
+	size_t nheld;               /* the same, in all */
+	struct recorder *rec;       /* finished attempts (and skipped jobs) are recorded there */
+	size_t backlog_seen;        /* recorder_backlog at the last look */
+	struct job *unreleased;     /* handed back unsent: their leases to give back */
+	char (*refill)[ID_LEN + 1]; /* webhooks whose jobs came back while claims were capped */
+	size_t nrefill, refill_max;
 	long long db_retry_at, backoff_ms, next_retention, next_round, next_beat, stop_deadline;
-	bool round_due;     /* the last round was full, or jobs came back while claims were capped */
-	bool claims_capped; /* the last claim was limited by max_in_flight or an endpoint's cap */
-	bool db_down;       /* writes wait until db_retry_at */
-	bool down_logged;   /* the outage was logged once */
+	long long next_scan; /* the due scan's next turn while only endpoints cap the claims */
+	bool round_due;      /* the last round was full, or jobs came back while claims were capped */
+	bool claims_capped;  /* the last claim was limited by max_in_flight or an endpoint's cap */
+	bool room_capped;    /* ... by max_in_flight (jobs held plus those not recorded yet) */
+	bool refill_due;     /* jobs came back while claims were capped: claim_refill their webhooks */
+	bool db_down;        /* writes wait until db_retry_at */
+	bool down_logged;    /* the outage was logged once */
 };
 
 static long long cfg_int(const struct dbwork *d, enum config_key k)
@@ -76,6 +85,25 @@ static void db_ok(struct dbwork *d)
 	d->backoff_ms = 0;
 }
 
+/* Notes a webhook whose job came back while claims were capped: it has room now, and its
+ * due rows are claimed by an indexed read of its own (claim_refill) rather than by the due
+ * scan, which would pass over every due row of the webhooks still saturated. Rate-limited
+ * webhooks are left to claim_due (their pace decides how many they may hold). */
+static void refill_note(struct dbwork *d, const struct job *job)
+{
+	if(job->rate_limit > 0)
+		return;
+	for(size_t i = 0; i < d->nrefill; i++)
+		if(!strcmp(d->refill[i], job->webhook_id))
+			return;
+	if(d->nrefill == d->refill_max) {
+		d->refill_max = d->refill_max ? d->refill_max * 2 : 32;
+		d->refill = xrealloc(d->refill, d->refill_max * sizeof(*d->refill));
+	}
+	memcpy(d->refill[d->nrefill++], job->webhook_id, ID_LEN + 1);
+	d->refill_due = true;
+}
+
 /* Jobs back from the transfer thread: no longer held; finished ones go to the recording
  * thread, unsent ones to release. */
 static void take_back(struct dbwork *d, struct job *done)
@@ -86,8 +114,10 @@ static void take_back(struct dbwork *d, struct job *done)
 		done = job->next;
 		epcount_add(d->held, job->webhook_id, -1);
 		d->nheld--;
-		if(d->claims_capped)
-			d->round_due = true;
+		if(d->room_capped)
+			d->round_due = true; /* room for any webhook: the due scan finds the first due rows */
+		else if(d->claims_capped)
+			refill_note(d, job);
 		job->next = job->not_started ? d->unreleased : finished;
 		*(job->not_started ? &d->unreleased : &finished) = job;
 	}
@@ -112,9 +142,11 @@ static void flush_unreleased(struct dbwork *d)
 /* Hands the claimed jobs to the transfer thread; skipped ones are recorded, those over
  * their endpoint's cap go back, due at once, in one transaction (the claim excludes
  * saturated endpoints, so they are not claimed again until there is room); when that fails
- * they wait with the unsent ones rather than for their leases to expire. */
-static void dispatch(struct dbwork *d, struct job *jobs)
+ * they wait with the unsent ones rather than for their leases to expire. Returns how many
+ * went back. */
+static size_t dispatch(struct dbwork *d, struct job *jobs)
 {
+	size_t nback = 0;
 	size_t cap = (size_t)cfg_int(d, CFG_PER_ENDPOINT_CONCURRENCY);
 	struct job *back = NULL, *send = NULL, *skipped = NULL;
 	while(jobs) {
@@ -125,6 +157,7 @@ static void dispatch(struct dbwork *d, struct job *jobs)
 			to = &skipped;
 		} else if(epcount_get(d->held, job->webhook_id) >= cap) {
 			to = &back;
+			nback++;
 		} else {
 			epcount_add(d->held, job->webhook_id, +1);
 			d->nheld++;
@@ -145,6 +178,7 @@ static void dispatch(struct dbwork *d, struct job *jobs)
 		d->unreleased = job;
 	}
 	flush_unreleased(d);
+	return nback;
 }
 
 /* What may still be claimed: max_in_flight less the jobs held and those not recorded yet. */
@@ -219,12 +253,41 @@ static enum wh_err claim_round(struct dbwork *d, bool *busy)
 	          &exclude);
 	opts.exclude = buf_str(&exclude);
 	result = claim_due(d->db, &opts, &jobs, &njobs);
-	d->claims_capped = opts.limit < cfg_int(d, CFG_WORKER_BATCH) || exclude.len; /* some left out */
+	d->room_capped = opts.limit < cfg_int(d, CFG_WORKER_BATCH);
+	d->claims_capped = d->room_capped || exclude.len; /* some left out */
+	d->next_scan = time_mono_ms() + SCAN_CAPPED_MS;
+	d->nrefill = 0; /* the due scan looked at every webhook */
+	d->refill_due = false;
 	buf_release(&exclude);
-	dispatch(d, jobs);
-	if((long long)njobs == opts.limit && njobs)
+	/* full: maybe more at once; not when some went back over their endpoint's cap (those
+	 * endpoints are full now, and another scan would pass over their rows again) */
+	if(!dispatch(d, jobs) && (long long)njobs == opts.limit && njobs)
 		*busy = true;
 	return result;
+}
+
+/* Claims the due rows of the webhooks noted by refill_note, each up to its free slots. */
+static void refill_round(struct dbwork *d)
+{
+	struct claim_opts opts = claim_opts_of(d);
+	size_t cap = (size_t)cfg_int(d, CFG_PER_ENDPOINT_CONCURRENCY), nwant = 0, njobs = 0;
+	struct claim_want *want = xcalloc(d->nrefill ? d->nrefill : 1, sizeof(*want));
+	struct job *jobs = NULL;
+	enum wh_err result;
+	for(size_t i = 0; i < d->nrefill; i++) {
+		size_t held = epcount_get(d->held, d->refill[i]);
+		if(held < cap)
+			want[nwant++] = (struct claim_want){d->refill[i], cap - held};
+	}
+	result = claim_refill(d->db, &opts, want, nwant, &jobs, &njobs);
+	free(want);
+	dispatch(d, jobs);
+	d->nrefill = 0;
+	d->refill_due = false;
+	if(result && result != WH_ERR_DB_DOWN && db_last_retryable(d->db))
+		d->round_due = true;
+	else if(result)
+		db_failed(d, result);
 }
 
 /* A full round is due on its schedule, after a full or capped one, or as soon as an event
@@ -261,8 +324,10 @@ static void db_round(struct dbwork *d)
 	d->round_due = false;
 	d->next_round = time_mono_ms() + cfg_int(d, CFG_WORKER_POLL_MS);
 	result = fanout_round(d, &busy);
-	if(!result)
+	if(!result && (!d->claims_capped || d->room_capped || time_mono_ms() >= d->next_scan))
 		result = claim_round(d, &busy);
+	else if(!result && d->refill_due)
+		refill_round(d);
 	if(!result && time_mono_ms() >= d->next_retention)
 		result = retention_step(d);
 	if(result && result != WH_ERR_DB_DOWN && db_last_retryable(d->db))
@@ -289,11 +354,13 @@ static void step(struct dbwork *d, bool stopping)
 {
 	if(d->db_down && time_mono_ms() >= d->db_retry_at)
 		d->db_down = false; /* try the queued writes again */
-	if(d->claims_capped && recorder_backlog(d->rec) < d->backlog_seen)
+	if(d->room_capped && recorder_backlog(d->rec) < d->backlog_seen)
 		d->round_due = true; /* recording freed room */
 	flush_unreleased(d);
 	if(!d->db_down && !stopping && round_due(d))
 		db_round(d);
+	else if(!d->db_down && !stopping && d->refill_due)
+		refill_round(d);
 	if(!stopping)
 		pace_pump(d);
 	if(!d->db_down && time_mono_ms() >= d->next_beat)
@@ -308,7 +375,7 @@ static long long idle_ms(const struct dbwork *d, bool stopping)
 		wait = d->db_retry_at > now ? d->db_retry_at - now : 0;
 	else if(stopping)
 		return 100;
-	else if(d->round_due)
+	else if(d->round_due || d->refill_due)
 		return 0;
 	else if(d->next_round - now < wait)
 		wait = d->next_round - now;
@@ -394,6 +461,7 @@ void dbwork_join(struct dbwork *d)
 	left = d->stop_deadline - time_mono_ms();
 	recorder_stop(d->rec, left > 0 ? left : 0);
 	job_free_list(d->unreleased);
+	free(d->refill);
 	epcount_free(d->held);
 	pace_free(d->pace);
 	db_free(d->db);
