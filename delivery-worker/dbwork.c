@@ -27,10 +27,6 @@
 /* A rate-limited job is handed over only with this much more than a whole request timeout
  * left of its lease (the transfer thread starts it with at least START_MIN_MS). */
 #define PACE_START_MS 100
-/* While only saturated endpoints cap the claims, the webhooks in flight are refilled as their
- * jobs come back (claim_refill) and the due scan, which passes over every due row of the
- * saturated ones, runs this often at most: it finds the webhooks that have nothing in flight. */
-#define SCAN_CAPPED_MS 500
 
 /* Is anything waiting to be fanned out? One indexed read (events_pending). */
 static const char sql_unfanned[] = "SELECT 1 FROM events WHERE fanned_out = 0 LIMIT 1";
@@ -50,13 +46,12 @@ struct dbwork {
 	char (*refill)[ID_LEN + 1]; /* webhooks whose jobs came back while claims were capped */
 	size_t nrefill, refill_max;
 	long long db_retry_at, backoff_ms, next_retention, next_round, next_beat, stop_deadline;
-	long long next_scan; /* the due scan's next turn while only endpoints cap the claims */
-	bool round_due;      /* the last round was full, or jobs came back while claims were capped */
-	bool claims_capped;  /* the last claim was limited by max_in_flight or an endpoint's cap */
-	bool room_capped;    /* ... by max_in_flight (jobs held plus those not recorded yet) */
-	bool refill_due;     /* jobs came back while claims were capped: claim_refill their webhooks */
-	bool db_down;        /* writes wait until db_retry_at */
-	bool down_logged;    /* the outage was logged once */
+	bool round_due;     /* the last round was full, or jobs came back while claims were capped */
+	bool claims_capped; /* the last claim was limited by max_in_flight or an endpoint's cap */
+	bool room_capped;   /* ... by max_in_flight (jobs held plus those not recorded yet) */
+	bool refill_due;    /* jobs came back while claims were capped: claim_refill their webhooks */
+	bool db_down;       /* writes wait until db_retry_at */
+	bool down_logged;   /* the outage was logged once */
 };
 
 static long long cfg_int(const struct dbwork *d, enum config_key k)
@@ -88,11 +83,13 @@ static void db_ok(struct dbwork *d)
 /* Notes a webhook whose job came back while claims were capped: it has room now, and its
  * due rows are claimed by an indexed read of its own (claim_refill) rather than by the due
  * scan, which would pass over every due row of the webhooks still saturated. Rate-limited
- * webhooks are left to claim_due (their pace decides how many they may hold). */
+ * webhooks are left to the due scan at once (their pace decides how many they may hold). */
 static void refill_note(struct dbwork *d, const struct job *job)
 {
-	if(job->rate_limit > 0)
+	if(job->rate_limit > 0) {
+		d->round_due = true;
 		return;
+	}
 	for(size_t i = 0; i < d->nrefill; i++)
 		if(!strcmp(d->refill[i], job->webhook_id))
 			return;
@@ -255,8 +252,7 @@ static enum wh_err claim_round(struct dbwork *d, bool *busy)
 	result = claim_due(d->db, &opts, &jobs, &njobs);
 	d->room_capped = opts.limit < cfg_int(d, CFG_WORKER_BATCH);
 	d->claims_capped = d->room_capped || exclude.len; /* some left out */
-	d->next_scan = time_mono_ms() + SCAN_CAPPED_MS;
-	d->nrefill = 0; /* the due scan looked at every webhook */
+	d->nrefill = 0;                                   /* the due scan looked at every webhook */
 	d->refill_due = false;
 	buf_release(&exclude);
 	/* full: maybe more at once; not when some went back over their endpoint's cap (those
@@ -324,10 +320,8 @@ static void db_round(struct dbwork *d)
 	d->round_due = false;
 	d->next_round = time_mono_ms() + cfg_int(d, CFG_WORKER_POLL_MS);
 	result = fanout_round(d, &busy);
-	if(!result && (!d->claims_capped || d->room_capped || time_mono_ms() >= d->next_scan))
+	if(!result)
 		result = claim_round(d, &busy);
-	else if(!result && d->refill_due)
-		refill_round(d);
 	if(!result && time_mono_ms() >= d->next_retention)
 		result = retention_step(d);
 	if(result && result != WH_ERR_DB_DOWN && db_last_retryable(d->db))
