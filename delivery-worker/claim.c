@@ -13,9 +13,6 @@
 #include "delivery-worker/extra_headers.h"
 #include "delivery-worker/sqlrows.h"
 
-#define CHUNK 16
-#define IN16 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-
 /* Due on the database's clock; the third column is that clock (NOW is fixed for a
  * statement), from which the lease is computed. A delivery of a webhook with ordering
  * 'fifo' is due only as its webhook's head: no pending delivery of an earlier event (one in
@@ -43,9 +40,12 @@ static const char sql_due_hook[] =
     "AND h.event_seq < d.event_seq)) "
     "ORDER BY d.event_seq LIMIT ? ROWS EXAMINED 256 FOR UPDATE SKIP LOCKED";
 
-static const char sql_lease[] =
-    "UPDATE deliveries SET lease_token = ?, lease_expires = ?, next_attempt_at = ?, manual = 0 "
-    "WHERE id IN " IN16;
+/* Leasing and loading go by id, up to SQLROWS_MAX ids a statement (sqlrows.h). */
+static const char sql_lease_head[] =
+    "UPDATE deliveries SET lease_token = ?, lease_expires = ?, next_attempt_at = ?, manual = 0 WHERE id IN (";
+static const char sql_ids_row[] = "?";
+static const char sql_ids_tail[] = ")";
+#define LEASE_FIXED 3 /* the parameters before the ids */
 
 /* The columns of sql_load, in order: rows are read by these names. */
 enum load_col {
@@ -65,12 +65,13 @@ enum load_col {
 	LC_HEADERS,
 	LC_RATE_LIMIT,
 };
-static const char sql_load[] =
+static const char sql_load_head[] =
     "SELECT d.id, d.webhook_id, d.event_id, d.sched_attempts, e.payload, w.url, w.secret_enc, "
     "w.prev_secret_enc, w.prev_secret_expires, w.is_active, w.disabled_at, w.oauth_json, w.oauth_key_enc, "
     "w.headers_enc, w.rate_limit "
     "FROM deliveries d LEFT JOIN events e ON e.seq = d.event_seq LEFT JOIN webhooks w ON w.id = d.webhook_id "
-    "WHERE d.lease_token = ? AND d.id IN " IN16;
+    "WHERE d.lease_token = ? AND d.id IN (";
+#define LOAD_FIXED 1
 
 /* A released manual attempt stays manual (the claim cleared the flag). */
 static const char sql_release[] =
@@ -82,21 +83,23 @@ static const char sql_release_head[] = "UPDATE deliveries SET lease_token = NULL
 static const char sql_release_row[] = "?";
 static const char sql_release_tail[] = ")";
 
-/* Fills p[0..CHUNK) with the ids [from, from+CHUNK), "" past the end. */
-static void chunk_params(struct db_param *p, const struct claim_leased *l, size_t from)
+/* Fills p[0..chunk) with the ids [from, from+chunk). */
+static void chunk_params(struct db_param *p, const struct claim_leased *l, size_t from, size_t chunk)
 {
-	for(size_t i = 0; i < CHUNK; i++)
-		p[i] = db_str(from + i < l->n ? l->ids[from + i] : "");
+	for(size_t i = 0; i < chunk; i++)
+		p[i] = db_str(l->ids[from + i]);
 }
 
 /* Leases the due rows read into l until expires (the database's now + lease_ms). */
 static enum wh_err lease_ids(struct db *db, const struct claim_leased *l, long long expires)
 {
 	enum wh_err result = WH_OK;
-	for(size_t from = 0; !result && from < l->n; from += CHUNK) {
-		struct db_param p[CHUNK + 3] = {db_str(l->lease), db_i64(expires), db_i64(expires)};
-		chunk_params(p + 3, l, from);
-		result = db_exec(db, sql_lease, p, CHUNK + 3, NULL, NULL);
+	for(size_t from = 0, chunk; !result && from < l->n; from += chunk) {
+		struct db_param p[SQLROWS_MAX + LEASE_FIXED] = {db_str(l->lease), db_i64(expires), db_i64(expires)};
+		chunk = sqlrows_chunk(l->n - from);
+		chunk_params(p + LEASE_FIXED, l, from, chunk);
+		result = db_exec(db, sqlrows_text(sql_lease_head, sql_ids_row, sql_ids_tail, chunk), p,
+		                 chunk + LEASE_FIXED, NULL, NULL);
 	}
 	return result;
 }
@@ -257,11 +260,13 @@ enum wh_err claim_load(struct db *db, const struct claim_opts *o, const struct c
                        size_t *njobs)
 {
 	enum wh_err result = WH_OK;
-	for(size_t from = 0; !result && from < l->n; from += CHUNK) {
-		struct db_param p[CHUNK + 1] = {db_str(l->lease)};
+	for(size_t from = 0, chunk; !result && from < l->n; from += chunk) {
+		struct db_param p[SQLROWS_MAX + LOAD_FIXED] = {db_str(l->lease)};
 		struct db_rows rows;
-		chunk_params(p + 1, l, from);
-		result = db_exec(db, sql_load, p, CHUNK + 1, &rows, NULL);
+		chunk = sqlrows_chunk(l->n - from);
+		chunk_params(p + LOAD_FIXED, l, from, chunk);
+		result = db_exec(db, sqlrows_text(sql_load_head, sql_ids_row, sql_ids_tail, chunk), p,
+		                 chunk + LOAD_FIXED, &rows, NULL);
 		for(size_t r = 0; !result && r < rows.nrows; r++) {
 			struct job *job = job_load(o, l, &rows, r);
 			job->next = *out;
