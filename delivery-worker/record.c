@@ -201,9 +201,10 @@ struct rows_stmt {
 	void (*on_rows)(struct job **chunk, size_t n, const struct db_rows *rows);
 };
 
-/* Runs st over the picked jobs, SQLROWS_MAX rows at a time. */
+/* Runs st over the picked jobs, SQLROWS_MAX rows at a time; adds the affected rows to
+ * *affected when it is not NULL. */
 static enum wh_err rows_exec(struct db *db, const struct rows_stmt *st, struct job *jobs, size_t njobs,
-                             const struct fill_ctx *ctx)
+                             const struct fill_ctx *ctx, uint64_t *affected)
 {
 	struct db_param *p = xcalloc(SQLROWS_MAX * st->ncols, sizeof(*p));
 	struct job **picked = xcalloc(SQLROWS_MAX, sizeof(*picked));
@@ -220,8 +221,11 @@ static enum wh_err rows_exec(struct db *db, const struct rows_stmt *st, struct j
 				st->fill(p + st->ncols * k, job, ctx);
 				picked[k++] = job;
 			}
+		uint64_t n = 0;
 		result = db_exec(db, sqlrows_text_sep(st->head, st->row, st->sep, st->tail, chunk), p,
-		                 chunk * st->ncols, st->on_rows ? &out : NULL, NULL);
+		                 chunk * st->ncols, st->on_rows ? &out : NULL, &n);
+		if(affected)
+			*affected += n;
 		if(!result && st->on_rows) {
 			st->on_rows(picked, chunk, &out);
 			db_rows_release(&out);
@@ -433,26 +437,55 @@ static enum wh_err write_exceptions(struct db *db, struct job *jobs, size_t njob
 	return result;
 }
 
-static enum wh_err record_once(struct db *db, const struct record_opts *o, struct job *jobs, size_t njobs)
+/* The usual case, every lease of the batch held: the outcomes are written at once, without
+ * locking and reading the rows first; each changes its row (attempts + 1), so fewer
+ * affected rows than outcomes means a lease was lost: *relock is set, and the caller rolls
+ * back and records the batch the careful way (lock_stmt, write_exceptions). */
+static enum wh_err outcomes_held(struct db *db, struct job *jobs, size_t njobs, const struct fill_ctx *ctx,
+                                 bool *relock)
+{
+	uint64_t want = 0, got = 0;
+	size_t i = 0;
+	enum wh_err result;
+	for(struct job *job = jobs; job && i < njobs; job = job->next, i++) {
+		job->lease_lost = job->recorded_before = false;
+		want += !job->skip;
+	}
+	result = rows_exec(db, &outcome_stmt, jobs, njobs, ctx, &got);
+	*relock = !result && got != want;
+	if(!result && !*relock)
+		result = write_exceptions(db, jobs, njobs, ctx->now); /* the skipped ones, fenced */
+	return result;
+}
+
+/* One try: with lock_first the rows are locked and their leases read before anything is
+ * written; without, outcomes_held (*relock set when that was not enough: nothing written). */
+static enum wh_err record_once(struct db *db, const struct record_opts *o, struct job *jobs, size_t njobs,
+                               bool lock_first, bool *relock)
 {
 	struct fill_ctx ctx = {o, time_now_ms()};
 	enum wh_err result = db_begin(db);
+	*relock = false;
 	if(result)
 		return result;
-	result = rows_exec(db, &lock_stmt, jobs, njobs, &ctx);
-	if(!result)
-		result = write_exceptions(db, jobs, njobs, ctx.now);
-	if(!result)
-		result = rows_exec(db, &outcome_stmt, jobs, njobs, &ctx);
-	if(!result)
-		result = rows_exec(db, &attempt_stmt, jobs, njobs, &ctx);
-	if(!result)
+	if(lock_first) {
+		result = rows_exec(db, &lock_stmt, jobs, njobs, &ctx, NULL);
+		if(!result)
+			result = write_exceptions(db, jobs, njobs, ctx.now);
+		if(!result)
+			result = rows_exec(db, &outcome_stmt, jobs, njobs, &ctx, NULL);
+	} else {
+		result = outcomes_held(db, jobs, njobs, &ctx, relock);
+	}
+	if(!result && !*relock)
+		result = rows_exec(db, &attempt_stmt, jobs, njobs, &ctx, NULL);
+	if(!result && !*relock)
 		result = write_stats(db, jobs, njobs);
-	if(!result)
+	if(!result && !*relock)
 		result = write_health(db, o, jobs, njobs, ctx.now);
-	if(!result)
+	if(!result && !*relock)
 		result = db_commit(db);
-	if(result)
+	if(result || *relock)
 		db_rollback(db);
 	return result;
 }
@@ -460,8 +493,11 @@ static enum wh_err record_once(struct db *db, const struct record_opts *o, struc
 enum wh_err record_batch(struct db *db, const struct record_opts *opts, struct job *jobs, size_t njobs)
 {
 	enum wh_err result = WH_OK;
+	bool relock = false;
 	for(int tries = 0; tries < 3; tries++) {
-		result = record_once(db, opts, jobs, njobs);
+		result = record_once(db, opts, jobs, njobs, relock, &relock);
+		if(!result && relock) /* a lease was lost: again, locking first */
+			result = record_once(db, opts, jobs, njobs, true, &relock);
 		if(!result || !db_last_retryable(db))
 			break;
 	}
