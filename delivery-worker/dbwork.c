@@ -27,6 +27,12 @@
 /* A rate-limited job is handed over only with this much more than a whole request timeout
  * left of its lease (the transfer thread starts it with at least START_MIN_MS). */
 #define PACE_START_MS 100
+/* While only saturated endpoints cap the claims, the webhooks in flight are refilled as their
+ * jobs come back (claim_refill), and the due scan, which passes over every due row of the
+ * saturated ones, runs this often, or when a retry this worker scheduled comes due, or a
+ * rate-limited webhook's job comes back: it finds the rest (webhooks with nothing in
+ * flight, manual resends). */
+#define SCAN_CAPPED_MS 500
 
 /* Is anything waiting to be fanned out? One indexed read (events_pending). */
 static const char sql_unfanned[] = "SELECT 1 FROM events WHERE fanned_out = 0 LIMIT 1";
@@ -46,12 +52,15 @@ struct dbwork {
 	char (*refill)[ID_LEN + 1]; /* webhooks whose jobs came back while claims were capped */
 	size_t nrefill, refill_max;
 	long long db_retry_at, backoff_ms, next_retention, next_round, next_beat, stop_deadline;
-	bool round_due;     /* the last round was full, or jobs came back while claims were capped */
-	bool claims_capped; /* the last claim was limited by max_in_flight or an endpoint's cap */
-	bool room_capped;   /* ... by max_in_flight (jobs held plus those not recorded yet) */
-	bool refill_due;    /* jobs came back while claims were capped: claim_refill their webhooks */
-	bool db_down;       /* writes wait until db_retry_at */
-	bool down_logged;   /* the outage was logged once */
+	long long next_scan; /* the due scan's next turn while only endpoints cap the claims */
+	long long retry_due; /* monotonic ms the earliest retry recorded comes due, 0: none */
+	bool round_due;      /* the last round was full, or jobs came back while claims were capped */
+	bool claims_capped;  /* the last claim was limited by max_in_flight or an endpoint's cap */
+	bool room_capped;    /* ... by max_in_flight (jobs held plus those not recorded yet) */
+	bool refill_due;     /* jobs came back while claims were capped: claim_refill their webhooks */
+	bool round_due_scan; /* the next round scans whatever caps the claims */
+	bool db_down;        /* writes wait until db_retry_at */
+	bool down_logged;    /* the outage was logged once */
 };
 
 static long long cfg_int(const struct dbwork *d, enum config_key k)
@@ -87,7 +96,7 @@ static void db_ok(struct dbwork *d)
 static void refill_note(struct dbwork *d, const struct job *job)
 {
 	if(job->rate_limit > 0) {
-		d->round_due = true;
+		d->round_due = d->round_due_scan = true;
 		return;
 	}
 	for(size_t i = 0; i < d->nrefill; i++)
@@ -252,7 +261,8 @@ static enum wh_err claim_round(struct dbwork *d, bool *busy)
 	result = claim_due(d->db, &opts, &jobs, &njobs);
 	d->room_capped = opts.limit < cfg_int(d, CFG_WORKER_BATCH);
 	d->claims_capped = d->room_capped || exclude.len; /* some left out */
-	d->nrefill = 0;                                   /* the due scan looked at every webhook */
+	d->next_scan = time_mono_ms() + SCAN_CAPPED_MS;
+	d->nrefill = 0; /* the due scan looked at every webhook */
 	d->refill_due = false;
 	buf_release(&exclude);
 	/* full: maybe more at once; not when some went back over their endpoint's cap (those
@@ -313,6 +323,23 @@ static enum wh_err retention_step(struct dbwork *d)
 	return result;
 }
 
+/* Is the due scan due in this round? Always unless only saturated endpoints capped the last
+ * one (SCAN_CAPPED_MS). */
+static bool scan_due(struct dbwork *d)
+{
+	long long now = time_mono_ms(), due = recorder_take_next_due(d->rec);
+	if(due && (!d->retry_due || due < d->retry_due))
+		d->retry_due = due;
+	bool retry = d->retry_due && now >= d->retry_due;
+	if(retry)
+		d->retry_due = 0; /* a later retry of the same batches waits for the next turn at most */
+	if(!d->claims_capped || d->room_capped || d->round_due_scan || now >= d->next_scan || retry) {
+		d->round_due_scan = false;
+		return true;
+	}
+	return false;
+}
+
 static void db_round(struct dbwork *d)
 {
 	bool busy = false;
@@ -320,8 +347,10 @@ static void db_round(struct dbwork *d)
 	d->round_due = false;
 	d->next_round = time_mono_ms() + cfg_int(d, CFG_WORKER_POLL_MS);
 	result = fanout_round(d, &busy);
-	if(!result)
+	if(!result && scan_due(d))
 		result = claim_round(d, &busy);
+	else if(!result && d->refill_due)
+		refill_round(d);
 	if(!result && time_mono_ms() >= d->next_retention)
 		result = retention_step(d);
 	if(result && result != WH_ERR_DB_DOWN && db_last_retryable(d->db))

@@ -188,6 +188,7 @@ static enum wh_err write_health(struct db *db, const struct record_opts *o, cons
 struct fill_ctx {
 	const struct record_opts *o;
 	long long now;
+	long long *next_retry; /* the earliest retry's due time, as outcome_params decides them */
 };
 
 /* A multi-row statement over the jobs of a batch that want() picks: the text is head, then
@@ -296,6 +297,8 @@ static void outcome_params(struct db_param *p, const struct job *job, const stru
 {
 	struct retry_attempt a = {!job->error, job->status_code, job->retry_after_s, job->sched_attempts, job->manual};
 	struct retry_decision d = retry_decide(ctx->o->schedule, &a, rand01());
+	if(d.delay_ms >= 0 && (!*ctx->next_retry || ctx->now + d.delay_ms < *ctx->next_retry))
+		*ctx->next_retry = ctx->now + d.delay_ms;
 	p[0] = db_str(job->id);
 	p[1] = db_str(job->lease);
 	p[2] = db_str(d.status);
@@ -461,9 +464,9 @@ static enum wh_err outcomes_held(struct db *db, struct job *jobs, size_t njobs, 
 /* One try: with lock_first the rows are locked and their leases read before anything is
  * written; without, outcomes_held (*relock set when that was not enough: nothing written). */
 static enum wh_err record_once(struct db *db, const struct record_opts *o, struct job *jobs, size_t njobs,
-                               bool lock_first, bool *relock)
+                               bool lock_first, bool *relock, long long *next_retry)
 {
-	struct fill_ctx ctx = {o, time_now_ms()};
+	struct fill_ctx ctx = {o, time_now_ms(), next_retry};
 	enum wh_err result = db_begin(db);
 	*relock = false;
 	if(result)
@@ -490,14 +493,16 @@ static enum wh_err record_once(struct db *db, const struct record_opts *o, struc
 	return result;
 }
 
-enum wh_err record_batch(struct db *db, const struct record_opts *opts, struct job *jobs, size_t njobs)
+enum wh_err record_batch(struct db *db, const struct record_opts *opts, struct job *jobs, size_t njobs,
+                         long long *next_retry)
 {
 	enum wh_err result = WH_OK;
 	bool relock = false;
+	*next_retry = 0;
 	for(int tries = 0; tries < 3; tries++) {
-		result = record_once(db, opts, jobs, njobs, relock, &relock);
+		result = record_once(db, opts, jobs, njobs, relock, &relock, next_retry);
 		if(!result && relock) /* a lease was lost: again, locking first */
-			result = record_once(db, opts, jobs, njobs, true, &relock);
+			result = record_once(db, opts, jobs, njobs, true, &relock, next_retry);
 		if(!result || !db_last_retryable(db))
 			break;
 	}

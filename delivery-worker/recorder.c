@@ -30,6 +30,8 @@ struct recorder {
 	bool down;          /* the last batch failed: wait until retry_at */
 	bool down_logged;   /* the outage was logged once */
 	long long retry_at; /* monotonic ms */
+	long long next_due; /* monotonic ms the earliest retry recorded comes due, 0: none (taken
+	                       by recorder_take_next_due) */
 	long long backoff_ms;
 };
 
@@ -120,9 +122,12 @@ static bool record_one(struct recorder *r)
 {
 	size_t n;
 	struct job *batch = take_batch(r, &n);
+	long long next_retry = 0, due = 0;
 	enum wh_err result;
 	pthread_mutex_unlock(&r->mu);
-	result = record_batch(r->db, r->rec, batch, n);
+	result = record_batch(r->db, r->rec, batch, n, &next_retry);
+	if(!result && next_retry)
+		due = time_mono_ms() + (next_retry - time_now_ms());
 	if(!result) {
 		for(struct job *j = batch; j; j = j->next)
 			log_recorded(j);
@@ -132,6 +137,8 @@ static bool record_one(struct recorder *r)
 	pthread_mutex_lock(&r->mu);
 	if(!result) {
 		r->backlog -= n;
+		if(due && (!r->next_due || due < r->next_due))
+			r->next_due = due;
 		went_right(r);
 		return true;
 	}
@@ -205,6 +212,16 @@ void recorder_add(struct recorder *r, struct job *jobs)
 	}
 	pthread_cond_signal(&r->wake);
 	pthread_mutex_unlock(&r->mu);
+}
+
+long long recorder_take_next_due(struct recorder *r)
+{
+	long long due;
+	pthread_mutex_lock(&r->mu);
+	due = r->next_due;
+	r->next_due = 0;
+	pthread_mutex_unlock(&r->mu);
+	return due;
 }
 
 size_t recorder_backlog(struct recorder *r)

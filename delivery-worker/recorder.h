@@ -24,6 +24,10 @@ struct recorder *recorder_start(const struct config *cfg, const struct record_op
 /* Queues finished jobs (a next-linked list, taken over) to be recorded. */
 void recorder_add(struct recorder *r, struct job *jobs);
 
+/* The monotonic time the earliest retry recorded since the last call comes due, 0 when
+ * none; the next call starts afresh. */
+long long recorder_take_next_due(struct recorder *r);
+
 /* Jobs queued or being written: not recorded yet. */
 size_t recorder_backlog(struct recorder *r);
 
