@@ -1,5 +1,6 @@
 """The stack commands themselves: start, stop, start again on the same data, run + Ctrl-C.
 A second stack in its own directory on its own ports, beside the suite's stack."""
+import atexit
 import os
 import shutil
 import signal
@@ -11,8 +12,6 @@ import time
 import urllib.error
 import urllib.request
 
-import pytest
-
 import lib
 from lib import wait_for
 
@@ -20,18 +19,16 @@ _made = []
 
 
 def new_var(prefix):
-    """A fresh data directory for a second stack, removed after the test (100+ MB each)."""
+    """A fresh data directory for a second stack (100+ MB each), removed when the run ends."""
     var = tempfile.mkdtemp(prefix=prefix)
     _made.append(var)
     return var
 
 
-@pytest.fixture(autouse=True)
+@atexit.register
 def _remove_vars():
-    yield
-    while _made:
-        var = _made.pop()
-        if not processes_of(var):  # a test that left processes behind keeps its directory to look at
+    for var in _made:
+        if not processes_of(var):  # one a test left processes in stays, to be looked at
             shutil.rmtree(var, ignore_errors=True)
 
 
