@@ -187,7 +187,7 @@ struct recorder *recorder_start(const struct config *cfg, const struct record_op
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&r->wake, &attr);
 	pthread_condattr_destroy(&attr);
-	if(db_open(&r->db, cfg))
+	if(db_open_causal(&r->db, cfg)) /* its records follow claims committed on another connection */
 		went_wrong(r, WH_ERR_DB_DOWN);
 	if(pthread_create(&r->thread, NULL, run, r)) {
 		log_err("cannot start the recording thread");
