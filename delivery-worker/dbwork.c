@@ -68,6 +68,14 @@ static long long cfg_int(const struct dbwork *d, enum config_key k)
 	return config_int(d->o.cfg, k);
 }
 
+/* How many of a webhook's jobs the thread holds at most: twice per_endpoint_concurrency. The
+ * transfer thread runs per_endpoint_concurrency of them at once (slots.h) and starts the next
+ * as one ends, so a freed slot never waits for a claim round trip. */
+static size_t hold_cap(const struct dbwork *d)
+{
+	return 2 * (size_t)cfg_int(d, CFG_PER_ENDPOINT_CONCURRENCY);
+}
+
 static void db_failed(struct dbwork *d, enum wh_err err)
 {
 	d->backoff_ms = d->backoff_ms ? d->backoff_ms * 2 : 100;
@@ -153,11 +161,13 @@ static void flush_unreleased(struct dbwork *d)
 static size_t dispatch(struct dbwork *d, struct job *jobs)
 {
 	size_t nback = 0;
-	size_t cap = (size_t)cfg_int(d, CFG_PER_ENDPOINT_CONCURRENCY);
 	struct job *back = NULL, *send = NULL, *skipped = NULL;
 	while(jobs) {
 		struct job *job = jobs;
 		struct job **to = &send;
+		/* a rate-limited webhook's jobs wait for their turn here, not for a slot: no more
+		 * than per_endpoint_concurrency, so that two workers share its backlog evenly */
+		size_t cap = job->rate_limit > 0 ? (size_t)cfg_int(d, CFG_PER_ENDPOINT_CONCURRENCY) : hold_cap(d);
 		jobs = job->next;
 		if(job->skip) {
 			to = &skipped;
@@ -214,8 +224,7 @@ static enum wh_err fanout_round(struct dbwork *d, bool *busy)
 {
 	struct claim_opts opts = claim_opts_of(d);
 	long long room = room_of(d);
-	struct fanout_lease fl = {
-	    &opts, room > 0 ? (size_t)room : 0, (size_t)cfg_int(d, CFG_PER_ENDPOINT_CONCURRENCY), held_of, d, NULL, 0};
+	struct fanout_lease fl = {&opts, room > 0 ? (size_t)room : 0, hold_cap(d), held_of, d, NULL, 0};
 	size_t nevents = 0;
 	enum wh_err result = fanout_run(d->db, cfg_int(d, CFG_WORKER_BATCH), &nevents, &fl);
 	dispatch(d, fl.jobs);
@@ -254,7 +263,7 @@ static enum wh_err claim_round(struct dbwork *d, bool *busy)
 	enum wh_err result;
 
 	buf_init(&exclude, BUF_MAX_DEFAULT);
-	epcount_at_least(d->held, (size_t)cfg_int(d, CFG_PER_ENDPOINT_CONCURRENCY), &exclude);
+	epcount_at_least(d->held, hold_cap(d), &exclude);
 	pace_full(d->pace, d->hb.alive, pace_window_ms(d), (size_t)cfg_int(d, CFG_PER_ENDPOINT_CONCURRENCY), held_of, d,
 	          &exclude);
 	opts.exclude = buf_str(&exclude);
@@ -276,7 +285,7 @@ static enum wh_err claim_round(struct dbwork *d, bool *busy)
 static void refill_round(struct dbwork *d)
 {
 	struct claim_opts opts = claim_opts_of(d);
-	size_t cap = (size_t)cfg_int(d, CFG_PER_ENDPOINT_CONCURRENCY), nwant = 0, njobs = 0;
+	size_t cap = hold_cap(d), nwant = 0, njobs = 0;
 	struct claim_want *want = xcalloc(d->nrefill ? d->nrefill : 1, sizeof(*want));
 	struct job *jobs = NULL;
 	enum wh_err result;
