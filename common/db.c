@@ -164,11 +164,13 @@ static void hosts_from_config(struct db *db, const struct config *cfg)
 	db->hosts.v[0].port = (unsigned)config_int(cfg, CFG_DB_PORT);
 }
 
-enum wh_err db_open(struct db **out, const struct config *cfg)
+static enum wh_err open_with(struct db **out, const struct config *cfg, bool causal)
 {
 	struct db *db = xcalloc(1, sizeof(*db));
 	long long sync_wait = config_int(cfg, CFG_DB_SYNC_WAIT);
 	hosts_from_config(db, cfg);
+	if(causal && db->hosts.n > 1)
+		sync_wait |= 1; /* a cluster: reads and START TRANSACTION wait for what it committed */
 	db->user = xstrdup(config_str(cfg, CFG_DB_USER));
 	db->password = xstrdup(config_str(cfg, CFG_DB_PASSWORD));
 	db->name = xstrdup(config_str(cfg, CFG_DB_NAME));
@@ -183,6 +185,16 @@ enum wh_err db_open(struct db **out, const struct config *cfg)
 		snprintf(db->init + strlen(db->init), sizeof(db->init) - strlen(db->init), "%lld", sync_wait);
 	*out = db;
 	return db_connect(db);
+}
+
+enum wh_err db_open(struct db **out, const struct config *cfg)
+{
+	return open_with(out, cfg, false);
+}
+
+enum wh_err db_open_causal(struct db **out, const struct config *cfg)
+{
+	return open_with(out, cfg, true);
 }
 
 void db_free(struct db *db)

@@ -82,6 +82,12 @@ struct db_rows {
  * so a long-running process can keep it and reconnect later. Sessions run in READ
  * COMMITTED, utf8mb4, UTC, without ONLY_FULL_GROUP_BY. */
 enum wh_err db_open(struct db **out, const struct config *cfg);
+/* db_open for a second connection of a process that writes what its first one committed (the
+ * worker's recording thread records attempts leased on the other): with several db_hosts (a
+ * Galera cluster, where the two may be on different nodes) its sessions set wsrep_sync_wait
+ * to at least 1, so each transaction starts once its node has applied everything the cluster
+ * committed before (START TRANSACTION waits). Otherwise exactly db_open. */
+enum wh_err db_open_causal(struct db **out, const struct config *cfg);
 void db_free(struct db *db);
 
 /* Reconnects when the connection is down and checks it answers. */
