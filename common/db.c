@@ -21,7 +21,9 @@ struct db {
 	MYSQL *conn;
 	bool connected;
 	bool in_tx;
-	bool tx_lost; /* the connection was lost inside the open transaction */
+	bool tx_lost;       /* the connection was lost inside the open transaction */
+	bool deferred;      /* the open transaction runs with autocommit off (db_begin_deferred) */
+	bool begin_pending; /* ... and its first flight, which turns autocommit off, is not sent yet */
 	unsigned last_errno;
 	uint64_t insert_id;
 	struct stmt_entry *stmts;
@@ -43,9 +45,10 @@ static void db_disconnect(struct db *db)
 		mysql_close(db->conn);
 	db->conn = NULL;
 	db->connected = false;
-	if(db->in_tx)
+	if(db->in_tx && !db->begin_pending)
 		db->tx_lost = true;
-	db->in_tx = false;
+	if(!db->begin_pending)
+		db->in_tx = db->deferred = false;
 }
 
 static const char *host_name(const struct db_host *h, char *out, size_t len)
@@ -345,27 +348,24 @@ out:
 	return result;
 }
 
-static enum wh_err exec_once(struct db *db, const char *sql, const struct db_param *params, size_t n,
-                             struct db_rows *rows, uint64_t *affected)
+/* Pipelining (Connector/C 3.3's MARIADB_OPT_SKIP_READ_RESPONSE): while on, commands are
+ * sent without waiting for their answers, which are then read in the order sent. Statements
+ * are prepared (a synchronous round trip, once per connection) before it is turned on. */
+static void skip_reads(struct db *db, bool on)
+{
+	my_bool v = on;
+	mysql_options(db->conn, MARIADB_OPT_SKIP_READ_RESPONSE, &v);
+}
+
+/* Binds the parameters and sends the execute; without skip_reads it also reads the answer
+ * (a result set then waits for stmt_recv). */
+static enum wh_err stmt_send(struct db *db, MYSQL_STMT *stmt, const char *sql, const struct db_param *params, size_t n)
 {
 	enum wh_err result = WH_OK;
 	MYSQL_BIND *b = NULL;
 	long long *ints = NULL;
 	my_bool *nulls = NULL;
-	MYSQL_RES *meta = NULL;
-	MYSQL_STMT *stmt;
-	my_bool update_max = 1;
 
-	if(db->tx_lost) { /* never run the rest of a lost transaction on a new connection */
-		db->last_errno = CR_SERVER_LOST;
-		return WH_ERR_DB_DOWN;
-	}
-	result = db_connect(db);
-	if(result)
-		return result;
-	stmt = stmt_get(db, sql, &result);
-	if(!stmt)
-		return result;
 	if(n) {
 		b = xcalloc(n, sizeof(*b));
 		ints = xcalloc(n, sizeof(*ints));
@@ -376,7 +376,25 @@ static enum wh_err exec_once(struct db *db, const char *sql, const struct db_par
 			goto out;
 		}
 	}
-	if(mysql_stmt_execute(stmt)) {
+	if(mysql_stmt_execute(stmt))
+		result = fail(db, mysql_stmt_errno(stmt), "execute", mysql_stmt_error(stmt), sql);
+out:
+	free(b);
+	free(ints);
+	free(nulls);
+	return result;
+}
+
+/* The rest of a statement's answer: its result set into rows, its counts. pipelined: the
+ * answer itself is still unread (sent under skip_reads). */
+static enum wh_err stmt_recv(struct db *db, MYSQL_STMT *stmt, const char *sql, bool pipelined, struct db_rows *rows,
+                             uint64_t *affected)
+{
+	enum wh_err result = WH_OK;
+	MYSQL_RES *meta = NULL;
+	my_bool update_max = 1;
+
+	if(pipelined && db->conn->methods->db_read_execute_response(stmt)) {
 		result = fail(db, mysql_stmt_errno(stmt), "execute", mysql_stmt_error(stmt), sql);
 		goto out;
 	}
@@ -398,10 +416,130 @@ out:
 		mysql_free_result(meta);
 	if(db->connected)
 		mysql_stmt_free_result(stmt);
-	free(b);
-	free(ints);
-	free(nulls);
 	return result;
+}
+
+static enum wh_err exec_once(struct db *db, const char *sql, const struct db_param *params, size_t n,
+                             struct db_rows *rows, uint64_t *affected)
+{
+	enum wh_err result = WH_OK;
+	MYSQL_STMT *stmt;
+
+	if(db->tx_lost) { /* never run the rest of a lost transaction on a new connection */
+		db->last_errno = CR_SERVER_LOST;
+		return WH_ERR_DB_DOWN;
+	}
+	result = db_connect(db);
+	if(result)
+		return result;
+	stmt = stmt_get(db, sql, &result);
+	if(!stmt)
+		return result;
+	result = stmt_send(db, stmt, sql, params, n);
+	if(!result)
+		result = stmt_recv(db, stmt, sql, false, rows, affected);
+	else if(db->connected)
+		mysql_stmt_free_result(stmt);
+	return result;
+}
+
+static const char autocommit_off[] = "SET autocommit = 0";
+static const char autocommit_on[] = "SET autocommit = 1";
+
+/* Sends a plain command under skip_reads (its answer read by query_recv). */
+static enum wh_err query_send(struct db *db, const char *sql)
+{
+	if(mysql_real_query(db->conn, sql, strlen(sql)))
+		return fail(db, mysql_errno(db->conn), "query", mysql_error(db->conn), sql);
+	return WH_OK;
+}
+
+static enum wh_err query_recv(struct db *db, const char *sql)
+{
+	if(db->conn->methods->db_read_query_result(db->conn))
+		return fail(db, mysql_errno(db->conn), "query", mysql_error(db->conn), sql);
+	return WH_OK;
+}
+
+/* Sends the flight: autocommit off first when the deferred transaction's first flight, then
+ * the executes. Statements are prepared before anything is sent. */
+static enum wh_err many_send(struct db *db, const struct db_stmt *v, size_t n, MYSQL_STMT **stmts, size_t *sent,
+                             bool *begin)
+{
+	enum wh_err result = WH_OK;
+	for(size_t i = 0; i < n && !result; i++) {
+		stmts[i] = stmt_get(db, v[i].sql, &result);
+		for(size_t j = 0; j < i && !result; j++)
+			if(stmts[j] == stmts[i]) /* one answer per statement handle at a time */
+				result = WH_ERR_INTERNAL;
+	}
+	if(result)
+		return result;
+	*begin = db->begin_pending;
+	db->begin_pending = false;
+	skip_reads(db, true);
+	if(*begin)
+		result = query_send(db, autocommit_off);
+	while(*sent < n && !result &&
+	      !(result = stmt_send(db, stmts[*sent], v[*sent].sql, v[*sent].params, v[*sent].nparams)))
+		(*sent)++;
+	if(db->connected)
+		skip_reads(db, false);
+	return result;
+}
+
+enum wh_err db_exec_many(struct db *db, const struct db_stmt *v, size_t n)
+{
+	MYSQL_STMT *stmts[DB_MANY_MAX];
+	size_t sent = 0;
+	bool begin = false;
+	unsigned first_errno = 0;
+	enum wh_err result, first = WH_OK;
+
+	for(size_t i = 0; i < n; i++) {
+		if(v[i].rows)
+			memset(v[i].rows, 0, sizeof(*v[i].rows));
+		if(v[i].affected)
+			*v[i].affected = 0;
+	}
+	db->last_errno = 0;
+	if(n < 1 || n > DB_MANY_MAX || !db->in_tx || !db->deferred)
+		return WH_ERR_INTERNAL;
+	if(db->tx_lost) {
+		db->last_errno = CR_SERVER_LOST;
+		return WH_ERR_DB_DOWN;
+	}
+	result = db_connect(db);
+	if(result)
+		return result;
+	result = many_send(db, v, n, stmts, &sent, &begin);
+	if(!db->connected)
+		return WH_ERR_DB_DOWN; /* nothing more can be read */
+	/* Every answer sent for is read, failures included: the connection stays in step, and
+	 * the first failure is the one reported (later statements ran in the same transaction,
+	 * or after a rollback in a new one that autocommit off keeps uncommitted). */
+	if(begin && (first = query_recv(db, autocommit_off)))
+		first_errno = db->last_errno;
+	for(size_t i = 0; i < sent && db->connected; i++) {
+		enum wh_err r = stmt_recv(db, stmts[i], v[i].sql, true, v[i].rows, v[i].affected);
+		if(r && !first) {
+			first = r;
+			first_errno = db->last_errno;
+		}
+	}
+	if(!first && result) { /* a statement that could not be sent */
+		first = result;
+		first_errno = CR_UNKNOWN_ERROR;
+	}
+	if(!db->connected && !first) {
+		first = WH_ERR_DB_DOWN;
+		first_errno = CR_SERVER_LOST;
+	}
+	db->last_errno = first_errno;
+	if(first)
+		for(size_t i = 0; i < n; i++)
+			db_rows_release(v[i].rows);
+	return first;
 }
 
 enum wh_err db_exec(struct db *db, const char *sql, const struct db_param *params, size_t n, struct db_rows *rows,
@@ -409,6 +547,8 @@ enum wh_err db_exec(struct db *db, const char *sql, const struct db_param *param
 {
 	enum wh_err result;
 	bool was_tx = db->in_tx;
+	if(db->in_tx && db->deferred && db->begin_pending) /* the first statement turns autocommit off */
+		return db_exec_many(db, &(struct db_stmt){sql, params, n, rows, affected}, 1);
 	if(rows)
 		memset(rows, 0, sizeof(*rows));
 	if(affected)
@@ -448,29 +588,71 @@ enum wh_err db_begin(struct db *db)
 	return result;
 }
 
+void db_begin_deferred(struct db *db)
+{
+	db->last_errno = 0;
+	db->tx_lost = false;
+	db->in_tx = db->deferred = db->begin_pending = true;
+}
+
+/* Ends a deferred transaction with end (COMMIT or ROLLBACK) and autocommit back on, in one
+ * flight. After a failed COMMIT the transaction is rolled back, so turning autocommit on
+ * commits nothing; a session whose autocommit could not be restored is dropped. */
+static enum wh_err deferred_end(struct db *db, const char *end)
+{
+	enum wh_err result;
+	skip_reads(db, true);
+	result = query_send(db, end);
+	if(!result)
+		result = query_send(db, autocommit_on);
+	if(db->connected)
+		skip_reads(db, false);
+	if(result)
+		return result;
+	result = query_recv(db, end);
+	if(db->connected && query_recv(db, autocommit_on) && db->connected) {
+		log_err("database: autocommit could not be turned back on; reconnecting");
+		db_disconnect(db);
+	}
+	return result;
+}
+
 /* COMMIT goes to the transaction's own connection or nowhere: a reconnect would commit an
  * empty transaction and report success. */
 enum wh_err db_commit(struct db *db)
 {
 	enum wh_err result;
+	bool deferred = db->deferred;
+	if(db->in_tx && db->begin_pending) { /* nothing was sent: nothing to commit */
+		db->in_tx = db->deferred = db->begin_pending = false;
+		return WH_OK;
+	}
 	if(!db->in_tx || !db->connected) {
 		db->last_errno = CR_SERVER_LOST; /* lost before COMMIT: nothing was committed */
-		db->in_tx = false;
+		db->in_tx = db->deferred = false;
 		return WH_ERR_DB_DOWN;
 	}
-	result = mysql_real_query(db->conn, "COMMIT", 6)
-	             ? fail(db, mysql_errno(db->conn), "commit", mysql_error(db->conn), "COMMIT")
-	             : WH_OK;
-	db->in_tx = false;
+	db->last_errno = 0;
+	if(deferred)
+		result = deferred_end(db, "COMMIT");
+	else
+		result = mysql_real_query(db->conn, "COMMIT", 6)
+		             ? fail(db, mysql_errno(db->conn), "commit", mysql_error(db->conn), "COMMIT")
+		             : WH_OK;
+	db->in_tx = db->deferred = false;
 	db->tx_lost = false;
 	return result;
 }
 
 void db_rollback(struct db *db)
 {
-	if(db->connected && db->in_tx && mysql_real_query(db->conn, "ROLLBACK", 8))
-		fail(db, mysql_errno(db->conn), "rollback", mysql_error(db->conn), "ROLLBACK");
-	db->in_tx = false;
+	if(db->connected && db->in_tx && !db->begin_pending) {
+		if(db->deferred)
+			(void)deferred_end(db, "ROLLBACK"); /* a failure drops the connection, which rolls back */
+		else if(mysql_real_query(db->conn, "ROLLBACK", 8))
+			fail(db, mysql_errno(db->conn), "rollback", mysql_error(db->conn), "ROLLBACK");
+	}
+	db->in_tx = db->deferred = db->begin_pending = false;
 	db->tx_lost = false;
 }
 

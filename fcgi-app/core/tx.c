@@ -40,9 +40,7 @@ enum wh_err tx_run(struct request *req, tx_fn fn, void *ctx)
 		bool at_commit = false;
 		enum txfate fate;
 		unsigned e;
-		result = db_begin(db);
-		if(result)
-			return result;
+		db_begin_deferred(db); /* no round trip: starts with the first statement */
 		result = fn(req, ctx);
 		if(!result) {
 			at_commit = true;
