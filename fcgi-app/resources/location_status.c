@@ -2,6 +2,8 @@
  * counts kept on the location row by every visit write, and location-status.updated. */
 #include "fcgi-app/resources/location_status.h"
 
+#include <string.h>
+
 #include "fcgi-app/core/fields.h"
 #include "fcgi-app/core/outbox.h"
 #include "fcgi-app/core/tx.h"
@@ -51,23 +53,30 @@ enum wh_err location_status_load(struct request *req, const char *location_id, j
 	return WH_OK;
 }
 
-/* Adds the deltas to the stored counts and sets the status's updated time. */
-static enum wh_err location_status_store(struct request *req, const char *location_id, const long long delta[3],
-                                         long long now)
+/* The statement that adds the deltas to the stored counts and sets the status's updated
+ * time, its parameters in p. */
+#define COUNTS_NPARAMS 6
+static struct db_stmt counts_stmt(struct request *req, const char *location_id, const long long delta[3], long long now,
+                                  struct db_param p[COUNTS_NPARAMS])
 {
 	static const char sql[] = "UPDATE locations SET num_waiting = num_waiting + ?, num_serving = num_serving + ?, "
 	                          "num_booked = num_booked + ?, status_updated = ? WHERE id = ? AND account_id = ?";
-	return db_exec(req->app->db, sql,
-	               DBP(db_i64(delta[0]), db_i64(delta[1]), db_i64(delta[2]), db_i64(now), db_str(location_id),
-	                   db_str(req->account_id)),
-	               NULL, NULL);
+	p[0] = db_i64(delta[0]);
+	p[1] = db_i64(delta[1]);
+	p[2] = db_i64(delta[2]);
+	p[3] = db_i64(now);
+	p[4] = db_str(location_id);
+	p[5] = db_str(req->account_id);
+	return (struct db_stmt){sql, p, COUNTS_NPARAMS, NULL, NULL};
 }
 
 enum wh_err location_status_changed(struct request *req, const char *location_id)
 {
 	static const long long none[3] = {0, 0, 0};
+	struct db_param p[COUNTS_NPARAMS];
+	struct db_stmt counts = counts_stmt(req, location_id, none, time_now_ms(), p);
 	json_t *status = NULL;
-	enum wh_err result = location_status_store(req, location_id, none, time_now_ms());
+	enum wh_err result = db_exec(req->app->db, counts.sql, counts.params, counts.nparams, NULL, NULL);
 	if(!result)
 		result = location_status_load(req, location_id, &status);
 	if(!result)
@@ -88,34 +97,37 @@ static void counter_add(const char *state, long long d, long long delta[3])
 		delta[2] += d;
 }
 
-enum wh_err location_status_visit_emit(struct request *req, const struct location_locked *locked, const char *type,
-                                       const json_t *visit, const char *from, const char *to)
+enum wh_err location_status_visit_write(struct request *req, const struct location_locked *locked,
+                                        const struct db_stmt *writes, size_t nwrites, const char *type,
+                                        const json_t *visit, const char *from, const char *to)
 {
 	const char *loc_id = json_string_value(json_object_get(locked->location, "id"));
 	bool open = json_is_true(json_object_get(locked->location, "isWaitlistOpen"));
 	long long delta[3] = {0, 0, 0}, counts[3], now = time_now_ms();
 	struct outbox_event evs[2] = {
-	    {.account_id = req->account_id,
-	     .location_id = loc_id,
+	    {.location_id = loc_id,
 	     .type = type,
 	     .visit_state = json_string_value(json_object_get(visit, "state")),
 	     .data = visit},
-	    {.account_id = req->account_id, .location_id = loc_id, .type = "location-status.updated"},
+	    {.location_id = loc_id, .type = "location-status.updated"},
 	};
+	struct db_stmt v[LOCATION_STATUS_WRITES_MAX + 1];
+	struct db_param p[COUNTS_NPARAMS];
 	json_t *status;
 	enum wh_err result;
+	if(nwrites > LOCATION_STATUS_WRITES_MAX)
+		return WH_ERR_INTERNAL;
+	memcpy(v, writes, nwrites * sizeof(*v));
 	counter_add(from, -1, delta);
 	counter_add(to, 1, delta);
 	if(!delta[0] && !delta[1] && !delta[2])
-		return outbox_emit(req->app->db, &req->app->cfg, &evs[0], NULL);
-	result = location_status_store(req, loc_id, delta, now);
-	if(result)
-		return result;
+		return tx_write_emit(req, v, nwrites, evs, 1);
+	v[nwrites] = counts_stmt(req, loc_id, delta, now, p);
 	for(size_t i = 0; i < 3; i++)
 		counts[i] = locked->counts[i] + delta[i];
 	status = status_object(loc_id, open, counts, now);
 	evs[1].data = status;
-	result = outbox_emit_many(req->app->db, &req->app->cfg, evs, 2, NULL);
+	result = tx_write_emit(req, v, nwrites + 1, evs, 2);
 	json_decref(status);
 	return result;
 }
