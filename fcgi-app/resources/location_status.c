@@ -16,8 +16,7 @@ struct status_tx {
 	json_t *answer; /* new: the status after the write */
 };
 
-/* The location status resource, in the key order of every answer and event. */
-static json_t *status_object(const char *id, bool open, const long long counts[3], long long updated)
+json_t *location_status_of(const char *id, bool open, const long long counts[3], long long updated)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "locationId", json_string(id));
@@ -48,7 +47,8 @@ enum wh_err location_status_load(struct request *req, const char *location_id, j
 	}
 	for(size_t i = 0; i < 3; i++)
 		counts[i] = db_rows_i64(&rows, 0, 3 + i);
-	*out = status_object(db_rows_get(&rows, 0, 0), db_rows_i64(&rows, 0, 1) != 0, counts, db_rows_i64(&rows, 0, 2));
+	*out = location_status_of(db_rows_get(&rows, 0, 0), db_rows_i64(&rows, 0, 1) != 0, counts,
+	                          db_rows_i64(&rows, 0, 2));
 	db_rows_release(&rows);
 	return WH_OK;
 }
@@ -68,21 +68,6 @@ static struct db_stmt counts_stmt(struct request *req, const char *location_id, 
 	p[4] = db_str(location_id);
 	p[5] = db_str(req->account_id);
 	return (struct db_stmt){sql, p, COUNTS_NPARAMS, NULL, NULL};
-}
-
-enum wh_err location_status_changed(struct request *req, const char *location_id)
-{
-	static const long long none[3] = {0, 0, 0};
-	struct db_param p[COUNTS_NPARAMS];
-	struct db_stmt counts = counts_stmt(req, location_id, none, time_now_ms(), p);
-	json_t *status = NULL;
-	enum wh_err result = db_exec(req->app->db, counts.sql, counts.params, counts.nparams, NULL, NULL);
-	if(!result)
-		result = location_status_load(req, location_id, &status);
-	if(!result)
-		result = tx_emit(req, "location-status.updated", location_id, NULL, status);
-	json_decref(status);
-	return result;
 }
 
 /* Adds d to the delta of the counter that state feeds (none for most states). */
@@ -125,7 +110,7 @@ enum wh_err location_status_visit_write(struct request *req, const struct locati
 	v[nwrites] = counts_stmt(req, loc_id, delta, now, p);
 	for(size_t i = 0; i < 3; i++)
 		counts[i] = locked->counts[i] + delta[i];
-	status = status_object(loc_id, open, counts, now);
+	status = location_status_of(loc_id, open, counts, now);
 	evs[1].data = status;
 	result = tx_write_emit(req, v, nwrites + 1, evs, 2);
 	json_decref(status);
@@ -150,8 +135,8 @@ static enum wh_err status_update_tx(struct request *req, void *ctx)
 	json_decref(tx->answer);
 	tx->answer = NULL;
 	if(tx->has_open)
-		result = location_set_waitlist_open(req, tx->id, tx->open);
-	if(!result)
+		result = location_set_waitlist_open(req, tx->id, tx->open, &tx->answer);
+	else
 		result = location_status_load(req, tx->id, &tx->answer);
 	return result;
 }

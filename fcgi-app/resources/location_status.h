@@ -13,9 +13,8 @@ enum wh_err location_status_update(struct request *req);
  * updated} of the account's location (*out new), read from the location row (the counts
  * are kept there by every visit write). WH_ERR_NOT_FOUND when absent. */
 enum wh_err location_status_load(struct request *req, const char *location_id, json_t **out);
-/* Inside a write transaction that changed isWaitlistOpen: sets the status's updated time
- * to now and emits location-status.updated with its values after the change. */
-enum wh_err location_status_changed(struct request *req, const char *location_id);
+/* The location status resource (new), in the key order of every answer and event. */
+json_t *location_status_of(const char *id, bool open, const long long counts[3], long long updated);
 /* Inside a visit write transaction, with the visit's location locked: runs the visit's
  * write statements (nwrites 0..LOCATION_STATUS_WRITES_MAX), emits the visit event `type`
  * with data `visit` (borrowed, its state as the event's visit state) and, when the move

@@ -237,7 +237,7 @@ static enum wh_err visit_create_tx(struct request *req, void *ctx)
 
 	json_decref(tx->answer);
 	tx->answer = NULL;
-	result = location_lock_for_visit(req, loc_id, &loc);
+	result = location_lock(req, loc_id, &loc);
 	if(result == WH_ERR_NOT_FOUND)
 		result = jx_fail(&req->err, "locationId", "locationId: no such location");
 	if(result)
@@ -325,7 +325,7 @@ static enum wh_err visit_lock(struct request *req, const char *id, struct locati
 	memset(loc, 0, sizeof(*loc));
 	*visit = NULL;
 	if(!result)
-		result = location_lock_for_visit(req, jstr(first, "locationId"), loc);
+		result = location_lock(req, jstr(first, "locationId"), loc);
 	if(!result)
 		result = visit_load(req, id, true, visit);
 	json_decref(first);
