@@ -18,8 +18,8 @@ def visits_named(stack, account, name):
 
 
 def failing_trigger(stack, name, table, condition):
-    stack.sql("CREATE TRIGGER %s BEFORE INSERT ON %s FOR EACH ROW IF %s THEN "
-              "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused by the test'; END IF" % (name, table, condition))
+    stack.sql("DELIMITER //\nCREATE TRIGGER %s BEFORE INSERT ON %s FOR EACH ROW IF %s THEN "
+              "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused by the test'; END IF //" % (name, table, condition))
 
 
 def check_nothing_written(stack, account, key, location, before_status, before_events, name):
