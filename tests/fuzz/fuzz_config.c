@@ -1,19 +1,28 @@
 /* The config parser: any file either loads (every key then has a value) or is refused with
  * a message. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "common/config.h"
 #include "tests/fuzz/fuzz.h"
 
+static char path[64];
+
+static void remove_input(void)
+{
+	unlink(path);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char path[64];
 	struct config cfg;
 	char err[512] = "";
 	FILE *f;
-	if(!path[0])
+	if(!path[0]) {
 		snprintf(path, sizeof(path), "/tmp/linehook-fuzz-config.%d", (int)getpid());
+		atexit(remove_input);
+	}
 	f = fopen(path, "wb");
 	if(!f)
 		abort();
