@@ -51,27 +51,42 @@ enum wh_err location_load(struct request *req, const char *id, bool lock, json_t
 	return resource_load_one(req, lock ? sql_lock : sql, id, location_render, out);
 }
 
-enum wh_err location_lock(struct request *req, const char *id, struct location_locked *out)
+struct db_stmt location_lock_stmt(struct request *req, const char *id, struct db_param p[2], struct db_rows *rows)
 {
 	static const char sql[] = "SELECT " LOCATION_COLS ", num_waiting, num_serving, num_booked, status_updated "
 	                          "FROM locations WHERE id = ? AND account_id = ? FOR UPDATE";
+	p[0] = db_str(id);
+	p[1] = db_str(req->account_id);
+	return (struct db_stmt){sql, p, 2, rows, NULL};
+}
+
+enum wh_err location_locked_of(struct db_rows *rows, struct location_locked *out)
+{
+	enum wh_err result = WH_OK;
+	memset(out, 0, sizeof(*out));
+	if(rows->nrows == 1) {
+		out->location = location_render(rows, 0);
+		for(size_t i = 0; i < 3; i++)
+			out->counts[i] = db_rows_i64(rows, 0, 6 + i);
+		out->status_updated = db_rows_i64(rows, 0, 9);
+	} else
+		result = WH_ERR_NOT_FOUND;
+	db_rows_release(rows);
+	return result;
+}
+
+enum wh_err location_lock(struct request *req, const char *id, struct location_locked *out)
+{
+	struct db_param p[2];
 	struct db_rows rows;
+	struct db_stmt lock;
 	enum wh_err result;
 	memset(out, 0, sizeof(*out));
 	if(!id || !id_valid(id))
 		return WH_ERR_NOT_FOUND;
-	result = db_exec(req->app->db, sql, DBP(db_str(id), db_str(req->account_id)), &rows, NULL);
-	if(result)
-		return result;
-	if(rows.nrows == 1) {
-		out->location = location_render(&rows, 0);
-		for(size_t i = 0; i < 3; i++)
-			out->counts[i] = db_rows_i64(&rows, 0, 6 + i);
-		out->status_updated = db_rows_i64(&rows, 0, 9);
-	} else
-		result = WH_ERR_NOT_FOUND;
-	db_rows_release(&rows);
-	return result;
+	lock = location_lock_stmt(req, id, p, &rows);
+	result = db_exec(req->app->db, lock.sql, lock.params, lock.nparams, &rows, NULL);
+	return result ? result : location_locked_of(&rows, out);
 }
 
 static enum wh_err location_parse(struct request *req, json_t *body, bool create, struct location_input *in)

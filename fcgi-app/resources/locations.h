@@ -36,5 +36,10 @@ struct location_locked {
  * so counts stay right, and reads its counts in the same statement. WH_ERR_NOT_FOUND when
  * absent. */
 enum wh_err location_lock(struct request *req, const char *id, struct location_locked *out);
+/* location_lock in two halves, for a caller that sends the lock in a flight with other
+ * statements (db_exec_many): the statement (its parameters in p, its rows into rows), then
+ * out from its rows (released). id must be valid. */
+struct db_stmt location_lock_stmt(struct request *req, const char *id, struct db_param p[2], struct db_rows *rows);
+enum wh_err location_locked_of(struct db_rows *rows, struct location_locked *out);
 
 #endif

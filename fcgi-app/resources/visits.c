@@ -65,11 +65,10 @@ static json_t *visit_render(const struct db_rows *rows, size_t r)
 	return visit_object(&v);
 }
 
-static enum wh_err visit_load(struct request *req, const char *id, bool lock, json_t **out)
+static enum wh_err visit_load(struct request *req, const char *id, json_t **out)
 {
 	static const char sql[] = "SELECT " VISIT_COLS " FROM visits WHERE id = ? AND account_id = ?";
-	static const char sql_lock[] = "SELECT " VISIT_COLS " FROM visits WHERE id = ? AND account_id = ? FOR UPDATE";
-	return resource_load_one(req, lock ? sql_lock : sql, id, visit_render, out);
+	return resource_load_one(req, sql, id, visit_render, out);
 }
 
 static const char *jstr(const json_t *o, const char *key)
@@ -278,7 +277,7 @@ enum wh_err visit_create(struct request *req)
 enum wh_err visit_get(struct request *req)
 {
 	json_t *v = NULL;
-	enum wh_err result = visit_load(req, req->params[0], false, &v);
+	enum wh_err result = visit_load(req, req->params[0], &v);
 	if(result)
 		return result;
 	http_send_json(req, 200, v);
@@ -317,17 +316,31 @@ enum wh_err visit_list(struct request *req)
 }
 
 /* Locks the visit's location, then the visit itself (always in that order, as every visit
- * write does). loc->location and *visit are new. */
+ * write does), both locks in one flight once the location is known. loc->location and
+ * *visit are new. */
 static enum wh_err visit_lock(struct request *req, const char *id, struct location_locked *loc, json_t **visit)
 {
+	static const char sql_lock[] = "SELECT " VISIT_COLS " FROM visits WHERE id = ? AND account_id = ? FOR UPDATE";
+	struct db_param lp[2], vp[2] = {db_str(id), db_str(req->account_id)};
+	struct db_rows lrows = {0}, vrows = {0};
+	struct db_stmt v[2];
 	json_t *first = NULL;
-	enum wh_err result = visit_load(req, id, false, &first);
+	enum wh_err result = visit_load(req, id, &first);
 	memset(loc, 0, sizeof(*loc));
 	*visit = NULL;
+	if(result)
+		return result;
+	v[0] = location_lock_stmt(req, jstr(first, "locationId"), lp, &lrows);
+	v[1] = (struct db_stmt){sql_lock, vp, 2, &vrows, NULL};
+	result = db_exec_many(req->app->db, v, 2);
 	if(!result)
-		result = location_lock(req, jstr(first, "locationId"), loc);
+		result = location_locked_of(&lrows, loc);
+	if(!result && vrows.nrows != 1)
+		result = WH_ERR_NOT_FOUND; /* deleted since the first read */
 	if(!result)
-		result = visit_load(req, id, true, visit);
+		*visit = visit_render(&vrows, 0);
+	db_rows_release(&lrows);
+	db_rows_release(&vrows);
 	json_decref(first);
 	return result;
 }
