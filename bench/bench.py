@@ -28,6 +28,8 @@ ROWS = [
     ("api_post_rps", "API `POST /v2/visits`, requests/s", "", "trivial FastCGI responder"),
     ("api_post_p99", "API `POST /v2/visits`, p99 ms", "ms", "trivial FastCGI responder"),
     ("api_trivial_rps", "trivial FastCGI responder, requests/s", "", "static file, same lighttpd"),
+    ("api_floor_rps", "API floor: `GET /v2/live` (the app with no key and no database), requests/s", "",
+     "trivial FastCGI responder"),
     ("delivery_rate", "delivery throughput, deliveries/s", "", "bare libcurl multi, same sink"),
     ("latency_p50", "latency commit → sink, p50 ms", "ms", "bare libcurl POST to the sink"),
     ("latency_p95", "latency commit → sink, p95 ms", "ms", "bare libcurl POST to the sink"),
@@ -148,6 +150,11 @@ def bench_api(st, res):
                        what="API GET: cost per request (worker included)")
     listed = wrk_measured(st.base + "/v2/webhooks?locationId=" + locations[0], headers=["apikey: " + key], st=st,
                           res=res, what="API GET list of 5: cost per request (worker included)")
+    # what bounds the reads: the app alone (no key, no database), then a key and one
+    # primary-key statement (the account), beside the webhook's GET and list
+    floor = wrk_measured(st.base + "/v2/live", st=st, res=res, what="API floor GET /v2/live: cost per request")
+    wrk_measured(st.base + "/v2/account", headers=["apikey: " + key], st=st, res=res,
+                 what="API GET /v2/account (one primary-key statement): cost per request")
     bodies = [json.dumps(dict(VISIT, locationId=loc)) for loc in locations]
     post = wrk_measured(st.base + "/v2/visits", script=post_script(st, key, bodies), st=st, res=res,
                         what="API POST /v2/visits: cost per request (the worker's fan-out included)")
@@ -160,6 +167,7 @@ def bench_api(st, res):
     res.set("api_post_rps", post[0], trivial_post[0])
     res.set("api_post_p99", post[1], trivial_post[1])
     res.set("api_trivial_rps", trivial[0], static[0])
+    res.set("api_floor_rps", floor[0], trivial[0])
 
 
 # ---- outbox work inserted directly (delivery throughput, memory) ----

@@ -71,6 +71,7 @@ static const struct cfg_key {
     [CFG_PUBLIC_BASE_URL] = {"public_base_url", T_STR, "", 0, 0},
     [CFG_EGRESS_PROXY] = {"egress_proxy", T_STR, "", 0, 0},
     [CFG_FCGI_PROCESSES] = {"fcgi_processes", T_INT, "1", 1, 256},
+    [CFG_READ_CACHE_MS] = {"read_cache_ms", T_INT, "0", 0, 10000},
 };
 
 /* The keys whose value their type can't judge, and the function that does. */

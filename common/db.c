@@ -177,8 +177,12 @@ enum wh_err db_open(struct db **out, const struct config *cfg)
 	db->user = xstrdup(config_str(cfg, CFG_DB_USER));
 	db->password = xstrdup(config_str(cfg, CFG_DB_PASSWORD));
 	db->name = xstrdup(config_str(cfg, CFG_DB_NAME));
-	/* wsrep_sync_wait only when asked: a server built without wsrep lacks the variable */
-	snprintf(db->init, sizeof(db->init), "SET SESSION tx_isolation = 'READ-COMMITTED', time_zone = '+00:00'%s",
+	/* wsrep_sync_wait only when asked: a server built without wsrep lacks the variable.
+	 * ONLY_FULL_GROUP_BY off: MariaDB does not see that columns of a table grouped by its
+	 * unique key have one value per group (the webhook view groups by w.id). */
+	snprintf(db->init, sizeof(db->init),
+	         "SET SESSION tx_isolation = 'READ-COMMITTED', time_zone = '+00:00', "
+	         "sql_mode = REPLACE(@@sql_mode, 'ONLY_FULL_GROUP_BY', '')%s",
 	         sync_wait ? ", wsrep_sync_wait = " : "");
 	if(sync_wait)
 		snprintf(db->init + strlen(db->init), sizeof(db->init) - strlen(db->init), "%lld", sync_wait);
@@ -279,74 +283,74 @@ static void bind_params(MYSQL_BIND *b, const struct db_param *p, size_t n, long 
 	}
 }
 
+/* The room for one value of each column in a row's slot: its longest value in this
+ * result (STMT_ATTR_UPDATE_MAX_LENGTH), at least 64 bytes (numbers as text), and the NUL. */
+static size_t column_room(const MYSQL_FIELD *f)
+{
+	return (f->max_length > 64 ? f->max_length : 64) + 1;
+}
+
+/* Reads the stored result into rows with one allocation: the cells, then one slot per row
+ * holding its values, each fetched in place (no copy, no allocation per value). Every
+ * row's slot has room for each column's longest value in the result, so one long value
+ * among many short ones costs rows x its length (a page of at most 100 here). */
 static enum wh_err fetch_rows(struct db *db, MYSQL_STMT *stmt, MYSQL_RES *meta, struct db_rows *rows)
 {
 	enum wh_err result = WH_OK;
 	unsigned ncols = mysql_num_fields(meta);
+	size_t nrows = (size_t)mysql_stmt_num_rows(stmt), slot = 0;
 	MYSQL_FIELD *fields = mysql_fetch_fields(meta);
-	MYSQL_BIND *b = xcalloc(ncols, sizeof(*b));
-	unsigned long *lens = xcalloc(ncols, sizeof(*lens));
-	my_bool *nulls = xcalloc(ncols, sizeof(*nulls));
-	char **bufs = xcalloc(ncols, sizeof(*bufs));
-	size_t cap = 0;
-	int rc;
+	/* one temporary block: the binds, their lengths and NULL flags */
+	MYSQL_BIND *b = xcalloc(ncols, sizeof(*b) + sizeof(unsigned long) + sizeof(my_bool));
+	unsigned long *lens = (unsigned long *)(void *)(b + ncols);
+	my_bool *nulls = (my_bool *)(lens + ncols);
+	char *data;
+	int rc = 0;
 
 	rows->ncols = ncols;
-	for(unsigned c = 0; c < ncols; c++) {
-		unsigned long size = fields[c].max_length > 64 ? fields[c].max_length : 64;
-		bufs[c] = xmalloc(size + 1);
-		b[c].buffer_type = MYSQL_TYPE_STRING;
-		b[c].buffer = bufs[c];
-		b[c].buffer_length = size;
-		b[c].length = &lens[c];
-		b[c].is_null = &nulls[c];
-	}
-	if(mysql_stmt_bind_result(stmt, b)) {
-		result = fail(db, mysql_stmt_errno(stmt), "bind result", mysql_stmt_error(stmt), "");
+	if(!nrows) /* nothing allocated: callers may skip releasing an empty result */
 		goto out;
-	}
-	while((rc = mysql_stmt_fetch(stmt)) == 0 || rc == MYSQL_DATA_TRUNCATED) {
-		if(rows->nrows == cap) {
-			cap = cap ? cap * 2 : 8;
-			rows->cells = xrealloc(rows->cells, cap * ncols * sizeof(*rows->cells));
-		}
-		memset(&rows->cells[rows->nrows * ncols], 0, ncols * sizeof(*rows->cells));
-		for(unsigned c = 0; c < ncols; c++) {
-			struct db_cell *cell = &rows->cells[rows->nrows * ncols + c];
-			if(nulls[c]) {
-				cell->val = NULL;
-				cell->len = 0;
-				continue;
-			}
-			cell->len = lens[c];
-			cell->val = xmalloc(lens[c] + 1);
-			if(lens[c] > b[c].buffer_length) {
-				MYSQL_BIND one = {0};
-				one.buffer_type = MYSQL_TYPE_STRING;
-				one.buffer = cell->val;
-				one.buffer_length = lens[c];
-				if(mysql_stmt_fetch_column(stmt, &one, c, 0)) {
-					rows->nrows++; /* its cells so far are released with the rows */
-					result = fail(db, mysql_stmt_errno(stmt), "fetch column",
-					              mysql_stmt_error(stmt), "");
-					goto out;
-				}
-			} else {
-				memcpy(cell->val, bufs[c], lens[c]);
-			}
-			cell->val[lens[c]] = '\0';
-		}
-		rows->nrows++;
-	}
-	if(rc == 1)
-		result = fail(db, mysql_stmt_errno(stmt), "fetch", mysql_stmt_error(stmt), "");
-out:
 	for(unsigned c = 0; c < ncols; c++)
-		free(bufs[c]);
-	free(bufs);
+		slot += column_room(&fields[c]);
+	rows->cells = xmalloc(nrows * ncols * sizeof(*rows->cells) + nrows * slot);
+	data = (char *)(rows->cells + nrows * ncols);
+	for(size_t r = 0; r < nrows; r++, rows->nrows++) {
+		char *at = data + r * slot;
+		for(unsigned c = 0; c < ncols; c++) {
+			b[c].buffer_type = MYSQL_TYPE_STRING;
+			b[c].buffer = at;
+			b[c].buffer_length = (unsigned long)column_room(&fields[c]) - 1;
+			b[c].length = &lens[c];
+			b[c].is_null = &nulls[c];
+			at += column_room(&fields[c]);
+		}
+		if(mysql_stmt_bind_result(stmt, b)) {
+			result = fail(db, mysql_stmt_errno(stmt), "bind result", mysql_stmt_error(stmt), "");
+			goto out;
+		}
+		rc = mysql_stmt_fetch(stmt);
+		if(rc == MYSQL_NO_DATA)
+			break;
+		if(rc == MYSQL_DATA_TRUNCATED) { /* the room is the column's longest value */
+			log_err("fetch: a value longer than its column's longest in the result");
+			db->last_errno = CR_UNKNOWN_ERROR;
+			result = WH_ERR_DB;
+			goto out;
+		}
+		if(rc) {
+			result = fail(db, mysql_stmt_errno(stmt), "fetch", mysql_stmt_error(stmt), "");
+			goto out;
+		}
+		for(unsigned c = 0; c < ncols; c++) {
+			struct db_cell *cell = &rows->cells[r * ncols + c];
+			cell->val = nulls[c] ? NULL : b[c].buffer;
+			cell->len = nulls[c] ? 0 : lens[c];
+			if(cell->val)
+				cell->val[cell->len] = '\0';
+		}
+	}
+out:
 	free(b);
-	free(lens);
-	free(nulls);
 	return result;
 }
 
@@ -682,8 +686,6 @@ void db_rows_release(struct db_rows *rows)
 {
 	if(!rows)
 		return;
-	for(size_t i = 0; i < rows->nrows * rows->ncols; i++)
-		free(rows->cells[i].val);
-	free(rows->cells);
+	free(rows->cells); /* the values live in the same block */
 	memset(rows, 0, sizeof(*rows));
 }

@@ -62,7 +62,8 @@ static inline struct db_param db_blob(const void *p, size_t n)
 #define DB_NOW_MS "CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED)"
 
 struct db_cell {
-	char *val; /* NUL-terminated copy (blobs too, with len the real length); NULL for SQL NULL */
+	char *val; /* NUL-terminated (blobs too, with len the real length), in the block of its rows;
+	            * NULL for SQL NULL */
 	size_t len;
 };
 
@@ -79,7 +80,7 @@ struct db_rows {
  * node before them). The
  * handle is returned even when the first connect fails (*out set, WH_ERR_DB_DOWN returned),
  * so a long-running process can keep it and reconnect later. Sessions run in READ
- * COMMITTED, utf8mb4, UTC. */
+ * COMMITTED, utf8mb4, UTC, without ONLY_FULL_GROUP_BY. */
 enum wh_err db_open(struct db **out, const struct config *cfg);
 void db_free(struct db *db);
 

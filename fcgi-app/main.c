@@ -262,6 +262,7 @@ static int serve_process(void *ctx)
 	struct app *app = ctx;
 	open_db(app);
 	rate_setup(app);
+	app->answers = answer_cache_open(config_int(&app->cfg, CFG_READ_CACHE_MS));
 	return serve(app);
 }
 
@@ -326,6 +327,7 @@ int main(int argc, char **argv)
 		rc = cmd ? exit_status(cmd->run(&app, &args))
 		         : prefork_run((int)config_int(&app.cfg, CFG_FCGI_PROCESSES), serve_process, &app);
 	ratelimit_shared_close(app.shared_ratelimit);
+	answer_cache_free(app.answers);
 	db_free(app.db);
 	config_release(&app.cfg);
 	OPENSSL_cleanse(app.master_key, sizeof(app.master_key));

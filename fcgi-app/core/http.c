@@ -160,7 +160,8 @@ enum wh_err http_page(struct request *req, struct page *page)
 	return WH_OK;
 }
 
-void http_send_page(struct request *req, const struct page *page, json_t *results)
+/* The page answer around results (stolen); new. */
+static json_t *page_answer(const struct page *page, json_t *results)
 {
 	json_t *ans = json_object();
 	size_t n = json_array_size(results);
@@ -169,7 +170,20 @@ void http_send_page(struct request *req, const struct page *page, json_t *result
 	json_object_set_new(ans, "limit", json_integer(page->limit));
 	jx_set_str(ans, "startAfter", page->start_after);
 	json_object_set_new(ans, "endAt", last ? json_incref(last) : json_null());
+	return ans;
+}
+
+void http_send_page(struct request *req, const struct page *page, json_t *results)
+{
+	json_t *ans = page_answer(page, results);
 	http_send_json(req, 200, ans);
+	json_decref(ans);
+}
+
+void http_send_page_kept(struct request *req, const struct answer_ticket *t, const struct page *page, json_t *results)
+{
+	json_t *ans = page_answer(page, results);
+	http_send_json_kept(req, t, ans);
 	json_decref(ans);
 }
 
@@ -228,6 +242,27 @@ void http_send_raw(struct request *req, int status, const char *content_type, co
 	FCGX_PutStr(head, n, req->fcgi->out);
 	if(len && strcmp(req->method, "HEAD"))
 		FCGX_PutStr(body, (int)len, req->fcgi->out);
+}
+
+#define JSON_TYPE "application/json; charset=utf-8"
+
+bool http_send_kept(struct request *req, struct answer_ticket *t)
+{
+	const char *body;
+	size_t len;
+	if(!answer_cache_get(req->app->answers, req->account_id, http_param(req, "REQUEST_URI"), t, &body, &len))
+		return false;
+	http_send_raw(req, 200, JSON_TYPE, body, len);
+	return true;
+}
+
+void http_send_json_kept(struct request *req, const struct answer_ticket *t, const json_t *body)
+{
+	char *text = jx_dumps(body);
+	size_t len = strlen(text);
+	http_send_raw(req, 200, JSON_TYPE, text, len);
+	answer_cache_put(req->app->answers, t, text, len);
+	free(text); /* a GET answer holds no secret */
 }
 
 void http_send_json(struct request *req, int status, const json_t *body)

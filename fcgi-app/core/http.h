@@ -63,6 +63,14 @@ enum wh_err http_page(struct request *req, struct page *page);
 /* Answers 200 {"results":results,"limit":..,"startAfter":..,"endAt":<last id or null>};
  * steals results. */
 void http_send_page(struct request *req, const struct page *page, json_t *results);
+/* http_send_page, the text kept under t (see http_send_kept). */
+void http_send_page_kept(struct request *req, const struct answer_ticket *t, const struct page *page, json_t *results);
+
+/* A GET answer kept by this process (core/answer_cache.h, read_cache_ms): true when req
+ * was answered 200 from it; else false with t set for http_send_json_kept. */
+bool http_send_kept(struct request *req, struct answer_ticket *t);
+/* http_send_json(req, 200, body), the text kept under t for the next same GET. */
+void http_send_json_kept(struct request *req, const struct answer_ticket *t, const json_t *body);
 
 /* Sends a JSON answer; does not take ownership of body. */
 void http_send_json(struct request *req, int status, const json_t *body);

@@ -46,6 +46,8 @@ enum wh_err tx_run(struct request *req, tx_fn fn, void *ctx)
 		if(!result) {
 			at_commit = true;
 			result = db_commit(db);
+			/* whatever the outcome: kept GET answers of the account are not served after this */
+			answer_cache_bump(req->app->answers, req->account_id);
 		}
 		e = db_last_errno(db);
 		commit_lost_fault(req, &result, &e);

@@ -3,7 +3,7 @@
 webhook read's stored location ids and hourly stats counters stay in step with the writes."""
 import time
 
-from lib import Receiver, wait_for
+from lib import Front, Receiver, wait_for
 from test_delivery import create_location, create_webhook, deliveries, emit_many, q, settle
 
 
@@ -82,3 +82,83 @@ def test_location_ids_follow_every_write(stack):
     assert r.status == 200 and r.json["locationIds"] == [], r
     assert get_webhook(stack, key, wid)["locationIds"] == []
     assert stack.sql("SELECT location_ids FROM webhooks WHERE id = %s" % q(wid)) == [[""]]
+
+
+# --- kept GET answers (read_cache_ms, off by default): what a kept answer may and may not miss ----
+
+def kept_front(stack, ms):
+    return Front(stack, {"read_cache_ms": str(ms)}, procs=4)
+
+
+def described(front, key, path, n=12):
+    """The description of the webhook at path, as each of n GETs answers it (n > the
+    processes, so every one of them answers)."""
+    out = set()
+    for _ in range(n):
+        r = front.request("GET", path, key=key)
+        assert r.status == 200, r
+        out.add(r.json["description"] if "description" in r.json else r.json["results"][0]["description"])
+    return out
+
+
+def test_kept_answers_show_every_api_write_at_once_from_every_process(stack):
+    account, key = stack.new_account()
+    loc = create_location(stack, account, key)
+    wid = create_webhook(stack, account, key, "https://example.com/hook", locationIds=[loc], description="one")
+    front = kept_front(stack, 10000)
+    try:
+        one, listed_path = "/v2/webhooks/" + wid, "/v2/webhooks?locationId=" + loc
+        assert described(front, key, one) == {"one"} and described(front, key, listed_path) == {"one"}
+        # kept: a change no API process made (SQL by hand, like the worker's) is not seen yet
+        stack.sql("UPDATE webhooks SET description = 'by hand' WHERE id = %s" % q(wid))
+        assert described(front, key, one) == {"one"} and described(front, key, listed_path) == {"one"}
+        # a write through one of the front's processes: every process answers it at once
+        r = front.request("PATCH", one, body={"description": "two"}, key=key)
+        assert r.status == 200 and r.json["description"] == "two", r
+        assert described(front, key, one) == {"two"} and described(front, key, listed_path) == {"two"}
+        # a write through another front of the host (the test stack's, which keeps nothing)
+        r = stack.request("PATCH", one, body={"description": "three"}, key=key)
+        assert r.status == 200, r
+        assert described(front, key, one) == {"three"} and described(front, key, listed_path) == {"three"}
+        # a location removed through the API changes the webhook's locationIds: seen at once
+        r = stack.request("DELETE", "/v2/locations/" + loc, key=key)
+        assert r.status == 200, r
+        for _ in range(12):
+            r = front.request("GET", one, key=key)
+            assert r.status == 200 and r.json["locationIds"] == [], r
+    finally:
+        front.close()
+
+
+def test_kept_answers_never_reach_another_key_or_a_removed_one(stack):
+    account, key = stack.new_account()
+    other_account, other_key = stack.new_account()
+    wid = create_webhook(stack, account, key, "https://example.com/hook")
+    front = kept_front(stack, 10000)
+    try:
+        for _ in range(12):
+            r = front.request("GET", "/v2/webhooks/" + wid, key=key)
+            assert r.status == 200 and r.json["accountId"] == account, r
+        for _ in range(12):  # the same URI, another account's key: its own answer, 404
+            r = front.request("GET", "/v2/webhooks/" + wid, key=other_key)
+            assert r.status == 404, r
+        stack.sql("DELETE FROM api_keys WHERE account_id = '%s'" % account)
+        removed = time.monotonic()
+        time.sleep(max(0.0, 1.0 - (time.monotonic() - removed)))
+        for _ in range(12):  # refused within the second of SPEC §12 although the answer is kept
+            r = front.request("GET", "/v2/webhooks/" + wid, key=key)
+            assert r.status == 401, r
+    finally:
+        front.close()
+
+
+def test_kept_answers_catch_up_with_changes_made_elsewhere(stack):
+    account, key = stack.new_account()
+    wid = create_webhook(stack, account, key, "https://example.com/hook", description="one")
+    front = kept_front(stack, 200)
+    try:
+        assert described(front, key, "/v2/webhooks/" + wid) == {"one"}
+        stack.sql("UPDATE webhooks SET description = 'by hand' WHERE id = %s" % q(wid))
+        assert wait_for(lambda: described(front, key, "/v2/webhooks/" + wid) == {"by hand"}, 20)
+    finally:
+        front.close()

@@ -62,6 +62,8 @@ TEST_SUITE(config_refuses_bad_values_with_line)
 	    {"db_hosts = 127.0.0.1:3306, no-port\n", "1: db_hosts: 'no-port' is not host:port"},
 	    {"db_hosts = 127.0.0.1:3306, /run/mysqld/mysqld.sock\n", ""},
 	    {"fcgi_processes = 0\n", "1: fcgi_processes: expected an integer in 1..256"},
+	    {"read_cache_ms = 10001\n", "1: read_cache_ms: expected an integer in 0..10000"},
+	    {"read_cache_ms = 1000\n", ""},
 	};
 	for(size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const char *err = load_text(cases[i].text);

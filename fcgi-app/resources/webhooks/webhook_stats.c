@@ -15,16 +15,12 @@ static void set_time_or_null(json_t *obj, const char *key, const struct db_rows 
 	jx_set_time(obj, key, db_rows_get(rows, r, c) ? db_rows_i64(rows, r, c) : -1);
 }
 
-void webhook_stats_render(const struct db_rows *rows, size_t r, size_t n, size_t col, json_t *obj)
+void webhook_stats_render(const struct db_rows *rows, size_t r, size_t col, json_t *obj)
 {
 	json_t *stats = json_object();
-	long long ok = 0, bad = 0;
-	for(size_t k = r; k < r + n; k++) { /* NULL (no attempts in the window) reads 0 */
-		ok += db_rows_i64(rows, k, col + 3);
-		bad += db_rows_i64(rows, k, col + 4);
-	}
-	json_object_set_new(stats, "succeeded24h", json_integer(ok));
-	json_object_set_new(stats, "failed24h", json_integer(bad));
+	/* NULL (no attempts in the window) reads 0 */
+	json_object_set_new(stats, "succeeded24h", json_integer(db_rows_i64(rows, r, col + 3)));
+	json_object_set_new(stats, "failed24h", json_integer(db_rows_i64(rows, r, col + 4)));
 	set_time_or_null(stats, "lastSuccessAt", rows, r, col);
 	set_time_or_null(stats, "lastFailureAt", rows, r, col + 1);
 	set_time_or_null(stats, "failingSince", rows, r, col + 2);

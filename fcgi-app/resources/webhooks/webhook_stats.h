@@ -10,28 +10,21 @@
 
 #include "common/db.h"
 
-/* The stats as columns of a SELECT over `webhooks w`, for a list (read in the same
- * statement as the webhooks): the health times, then the counters of the window summed
- * (at most WEBHOOK_STATS_HOURS + 1 primary-key rows each). Takes two parameters, both
- * webhook_stats_since(). */
-#define WEBHOOK_STATS_COLS                                                                                             \
-	"w.last_success_at, w.last_failure_at, w.failing_since, "                                                      \
-	"(SELECT SUM(s.succeeded) FROM webhook_stats_hourly s WHERE s.webhook_id = w.id AND s.hour >= ?), "            \
-	"(SELECT SUM(s.failed) FROM webhook_stats_hourly s WHERE s.webhook_id = w.id AND s.hour >= ?)"
-
-/* The same columns for one webhook without an aggregate: the window's counter rows joined,
- * one result row per hour with attempts (at least one row), summed by webhook_stats_render.
- * Follows FROM webhooks w; takes one parameter, webhook_stats_since(). */
-#define WEBHOOK_STATS_JOIN_COLS "w.last_success_at, w.last_failure_at, w.failing_since, s.succeeded, s.failed"
+/* The stats as columns of a SELECT over `webhooks w` joined to the window's counter rows
+ * by WEBHOOK_STATS_JOIN and grouped by w.id, one result row per webhook (GET and list
+ * alike): the health times, then the counters of the window summed (at most
+ * WEBHOOK_STATS_HOURS + 1 primary-key rows per webhook, read once). WEBHOOK_STATS_JOIN
+ * follows FROM webhooks w and takes one parameter, webhook_stats_since(). */
+#define WEBHOOK_STATS_COLS "w.last_success_at, w.last_failure_at, w.failing_since, SUM(s.succeeded), SUM(s.failed)"
 #define WEBHOOK_STATS_JOIN " LEFT JOIN webhook_stats_hourly s ON s.webhook_id = w.id AND s.hour >= ?"
 #define WEBHOOK_STATS_NCOLS 5
 
-/* The parameter of WEBHOOK_STATS_COLS and WEBHOOK_STATS_JOIN: the first hour of the window
+/* The parameter of WEBHOOK_STATS_JOIN: the first hour of the window
  * (see WEBHOOK_STATS_HOURS in common/webhook_row.h). */
 long long webhook_stats_since(void);
 
-/* Sets obj["stats"] from the stats columns (starting at column col) of rows r to r + n - 1,
- * the counters summed: n is 1 for WEBHOOK_STATS_COLS, the webhook's rows for the join. */
-void webhook_stats_render(const struct db_rows *rows, size_t r, size_t n, size_t col, json_t *obj);
+/* Sets obj["stats"] from the stats columns (WEBHOOK_STATS_COLS, starting at column col) of
+ * row r. */
+void webhook_stats_render(const struct db_rows *rows, size_t r, size_t col, json_t *obj);
 
 #endif

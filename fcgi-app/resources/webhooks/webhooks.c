@@ -186,21 +186,22 @@ out:
 
 static enum wh_err list_page(struct request *req, const struct page *page, const char *location, json_t *results)
 {
-	static const char q_all[] = WH_SELECT_VIEW " WHERE w.account_id = ? AND w.id > ? ORDER BY w.id LIMIT ?";
+	static const char q_all[] =
+	    WH_SELECT_VIEW " WHERE w.account_id = ? AND w.id > ?" WH_VIEW_GROUP " ORDER BY w.id LIMIT ?";
 	static const char q_loc[] = WH_SELECT_VIEW " WHERE w.account_id = ? AND w.id IN (SELECT webhook_id FROM "
-	                                           "webhook_locations WHERE location_id = ?) AND w.id > ? "
-	                                           "ORDER BY w.id LIMIT ?";
+	                                           "webhook_locations WHERE location_id = ?) AND w.id > ?" WH_VIEW_GROUP
+	                                           " ORDER BY w.id LIMIT ?";
 	const char *after = page->start_after ? page->start_after : "";
 	long long since = webhook_stats_since();
 	struct db_rows rows;
-	enum wh_err result = location ? db_exec(req->app->db, q_loc,
-	                                        DBP(db_i64(since), db_i64(since), db_str(req->account_id),
-	                                            db_str(location), db_str(after), db_i64(page->limit)),
-	                                        &rows, NULL)
-	                              : db_exec(req->app->db, q_all,
-	                                        DBP(db_i64(since), db_i64(since), db_str(req->account_id),
-	                                            db_str(after), db_i64(page->limit)),
-	                                        &rows, NULL);
+	enum wh_err result =
+	    location
+	        ? db_exec(
+	              req->app->db, q_loc,
+	              DBP(db_i64(since), db_str(req->account_id), db_str(location), db_str(after), db_i64(page->limit)),
+	              &rows, NULL)
+	        : db_exec(req->app->db, q_all,
+	                  DBP(db_i64(since), db_str(req->account_id), db_str(after), db_i64(page->limit)), &rows, NULL);
 	if(result)
 		return result;
 	for(size_t r = 0; r < rows.nrows; r++)
@@ -213,6 +214,7 @@ enum wh_err webhooks_list(struct request *req)
 {
 	static const char *const allowed[] = {"limit", "startAfter", "locationId", NULL};
 	const char *location = http_query(req, "locationId");
+	struct answer_ticket kept;
 	struct page page;
 	json_t *results;
 	enum wh_err result = http_query_only(req, allowed);
@@ -220,7 +222,7 @@ enum wh_err webhooks_list(struct request *req)
 		result = http_page(req, &page);
 	if(!result && location && !id_valid(location))
 		result = jx_fail(&req->err, "locationId", "locationId: must be a location id");
-	if(result)
+	if(result || http_send_kept(req, &kept))
 		return result;
 	results = json_array();
 	result = list_page(req, &page, location, results);
@@ -228,17 +230,21 @@ enum wh_err webhooks_list(struct request *req)
 		json_decref(results);
 		return result;
 	}
-	http_send_page(req, &page, results);
+	http_send_page_kept(req, &kept, &page, results);
 	return WH_OK;
 }
 
 enum wh_err webhooks_get(struct request *req)
 {
+	struct answer_ticket kept;
 	json_t *answer = NULL;
-	enum wh_err result = render_id(req, req->params[0], &answer);
+	enum wh_err result;
+	if(http_send_kept(req, &kept))
+		return WH_OK;
+	result = render_id(req, req->params[0], &answer);
 	if(result)
 		return result;
-	http_send_json(req, 200, answer);
+	http_send_json_kept(req, &kept, answer);
 	json_decref(answer);
 	return WH_OK;
 }

@@ -121,25 +121,18 @@ static json_t *location_ids_column(const struct db_rows *rows, size_t r)
 	return ids;
 }
 
-/* The answer of rows r to r + n - 1 (one webhook: n > 1 with its counters joined). */
-static json_t *render_view_rows(const struct db_rows *rows, size_t r, size_t n)
+json_t *wh_render_view(const struct db_rows *rows, size_t r)
 {
 	json_t *ids = location_ids_column(rows, r);
 	json_t *ans = wh_render(rows, r, ids);
 	json_decref(ids);
-	webhook_stats_render(rows, r, n, WH_C_STATS, ans);
+	webhook_stats_render(rows, r, WH_C_STATS, ans);
 	return ans;
-}
-
-json_t *wh_render_view(const struct db_rows *rows, size_t r)
-{
-	return render_view_rows(rows, r, 1);
 }
 
 enum wh_err wh_load_view(struct db *db, const char *account_id, const char *id, json_t **out)
 {
-	static const char sql[] = "SELECT " WH_COLS ", w.location_ids, " WEBHOOK_STATS_JOIN_COLS
-	                          " FROM webhooks w" WEBHOOK_STATS_JOIN " WHERE w.id = ? AND w.account_id = ?";
+	static const char sql[] = WH_SELECT_VIEW " WHERE w.id = ? AND w.account_id = ?" WH_VIEW_GROUP;
 	struct db_rows rows;
 	enum wh_err result =
 	    db_exec(db, sql, DBP(db_i64(webhook_stats_since()), db_str(id), db_str(account_id)), &rows, NULL);
@@ -147,7 +140,7 @@ enum wh_err wh_load_view(struct db *db, const char *account_id, const char *id, 
 	if(result)
 		return result;
 	if(rows.nrows)
-		*out = render_view_rows(&rows, 0, rows.nrows);
+		*out = wh_render_view(&rows, 0);
 	else
 		result = WH_ERR_NOT_FOUND;
 	db_rows_release(&rows);

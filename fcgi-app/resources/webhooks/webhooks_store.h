@@ -15,9 +15,11 @@
 #define WH_LIMIT_PER_LOCATION 5
 #define WH_LIMIT_ACCOUNT_WIDE 5
 
-/* The whole answer of a list in one statement: WH_COLS, the location ids and the stats of
- * the webhooks `w`. Its first two parameters are webhook_stats_since() (then the WHERE's). */
-#define WH_SELECT_VIEW "SELECT " WH_COLS ", w.location_ids, " WEBHOOK_STATS_COLS " FROM webhooks w"
+/* The whole answer of a GET or a list in one statement: WH_COLS, the location ids and the
+ * stats of the webhooks `w`, their counters joined once. Its first parameter is
+ * webhook_stats_since() (then the WHERE's); the WHERE is followed by WH_VIEW_GROUP. */
+#define WH_SELECT_VIEW "SELECT " WH_COLS ", w.location_ids, " WEBHOOK_STATS_COLS " FROM webhooks w" WEBHOOK_STATS_JOIN
+#define WH_VIEW_GROUP " GROUP BY w.id"
 
 /* One webhook: its row (columns as WH_SELECT) and its location ids in order. */
 struct wh_row {
@@ -37,8 +39,8 @@ json_t *wh_render(const struct db_rows *rows, size_t r, const json_t *location_i
 /* The answer (with stats) for row r of WH_SELECT_VIEW rows: a new object. */
 json_t *wh_render_view(const struct db_rows *rows, size_t r);
 
-/* The answer (with stats) of the account's webhook id in one primary-key statement with no
- * aggregate (its hourly counters joined, summed here) (*out new).
+/* The answer (with stats) of the account's webhook id in one primary-key statement (its
+ * window's hourly counters joined and summed) (*out new).
  * WH_ERR_NOT_FOUND when it does not exist or belongs to another account. */
 enum wh_err wh_load_view(struct db *db, const char *account_id, const char *id, json_t **out);
 
