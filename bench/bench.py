@@ -214,7 +214,14 @@ def attempts_mark(st):
     return int(st.sql("SELECT COALESCE(MAX(seq), 0) FROM delivery_attempts")[0][0])
 
 
-def attempts_since(st, mark):
+def attempts_since(st, mark, expected=0):
+    """Attempts recorded after mark. Below expected, an upper bound: MAX(seq) - mark (seq
+    only has gaps), one index read; the exact COUNT(*) walks every row after mark and, polled
+    every 50 ms, was 15 % of mariadbd's CPU in the delivery figure."""
+    if expected:
+        top = int(st.sql_value("SELECT COALESCE(MAX(seq), 0) FROM delivery_attempts"))
+        if top - mark < expected:
+            return top - mark
     return int(st.sql_value("SELECT COUNT(*) FROM delivery_attempts WHERE seq > %d" % mark))
 
 
@@ -223,7 +230,7 @@ def wait_attempts(st, mark, expected, on_poll=None):
     end = time.time() + param("BENCH_SETTLE_SECONDS") + expected / 200.0
     n = 0
     while time.time() < end:
-        n = attempts_since(st, mark)
+        n = attempts_since(st, mark, expected)
         if n >= expected:
             return n, int(time.time() * 1e6)
         if on_poll:

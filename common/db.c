@@ -21,7 +21,10 @@ struct db {
 	MYSQL *conn;
 	bool connected;
 	bool in_tx;
-	bool tx_lost; /* the connection was lost inside the open transaction */
+	bool tx_lost;        /* the connection was lost inside the open transaction */
+	bool deferred;       /* the open transaction runs with autocommit off (db_begin_deferred) */
+	bool begin_pending;  /* ... and none of its statements was sent yet */
+	bool autocommit_off; /* the session's autocommit, as last set (a new session has it on) */
 	unsigned last_errno;
 	uint64_t insert_id;
 	struct stmt_entry *stmts;
@@ -43,9 +46,10 @@ static void db_disconnect(struct db *db)
 		mysql_close(db->conn);
 	db->conn = NULL;
 	db->connected = false;
-	if(db->in_tx)
+	if(db->in_tx && !db->begin_pending)
 		db->tx_lost = true;
-	db->in_tx = false;
+	if(!db->begin_pending)
+		db->in_tx = db->deferred = false;
 }
 
 static const char *host_name(const struct db_host *h, char *out, size_t len)
@@ -142,6 +146,7 @@ static enum wh_err db_connect(struct db *db)
 		db->cur = db->last = i;
 		db->used = true;
 		db->connected = true;
+		db->autocommit_off = false; /* a new session */
 		return WH_OK;
 	}
 	return WH_ERR_DB_DOWN;
@@ -164,11 +169,13 @@ static void hosts_from_config(struct db *db, const struct config *cfg)
 	db->hosts.v[0].port = (unsigned)config_int(cfg, CFG_DB_PORT);
 }
 
-enum wh_err db_open(struct db **out, const struct config *cfg)
+static enum wh_err open_with(struct db **out, const struct config *cfg, bool causal)
 {
 	struct db *db = xcalloc(1, sizeof(*db));
 	long long sync_wait = config_int(cfg, CFG_DB_SYNC_WAIT);
 	hosts_from_config(db, cfg);
+	if(causal && db->hosts.n > 1)
+		sync_wait |= 1; /* a cluster: reads and START TRANSACTION wait for what it committed */
 	db->user = xstrdup(config_str(cfg, CFG_DB_USER));
 	db->password = xstrdup(config_str(cfg, CFG_DB_PASSWORD));
 	db->name = xstrdup(config_str(cfg, CFG_DB_NAME));
@@ -183,6 +190,16 @@ enum wh_err db_open(struct db **out, const struct config *cfg)
 		snprintf(db->init + strlen(db->init), sizeof(db->init) - strlen(db->init), "%lld", sync_wait);
 	*out = db;
 	return db_connect(db);
+}
+
+enum wh_err db_open(struct db **out, const struct config *cfg)
+{
+	return open_with(out, cfg, false);
+}
+
+enum wh_err db_open_causal(struct db **out, const struct config *cfg)
+{
+	return open_with(out, cfg, true);
 }
 
 void db_free(struct db *db)
@@ -349,83 +366,203 @@ out:
 	return result;
 }
 
-static enum wh_err exec_once(struct db *db, const char *sql, const struct db_param *params, size_t n,
-                             struct db_rows *rows, uint64_t *affected)
+/* Pipelining (Connector/C 3.3's MARIADB_OPT_SKIP_READ_RESPONSE): while on, commands are
+ * sent without waiting for their answers, which are then read in the order sent. Statements
+ * are prepared (a synchronous round trip, once per connection) before it is turned on. */
+static void skip_reads(struct db *db, bool on)
+{
+	my_bool v = on;
+	mysql_options(db->conn, MARIADB_OPT_SKIP_READ_RESPONSE, &v);
+}
+
+/* Binds the parameters and sends the execute (its answer is read by stmt_recv). */
+static enum wh_err stmt_send(struct db *db, MYSQL_STMT *stmt, const struct db_stmt *v)
 {
 	enum wh_err result = WH_OK;
 	MYSQL_BIND *b = NULL;
 	long long *ints = NULL;
 	my_bool *nulls = NULL;
-	MYSQL_RES *meta = NULL;
-	MYSQL_STMT *stmt;
-	my_bool update_max = 1;
+	size_t n = v->nparams;
 
-	if(db->tx_lost) { /* never run the rest of a lost transaction on a new connection */
-		db->last_errno = CR_SERVER_LOST;
-		return WH_ERR_DB_DOWN;
-	}
-	result = db_connect(db);
-	if(result)
-		return result;
-	stmt = stmt_get(db, sql, &result);
-	if(!stmt)
-		return result;
 	if(n) {
 		b = xcalloc(n, sizeof(*b));
 		ints = xcalloc(n, sizeof(*ints));
 		nulls = xcalloc(n, sizeof(*nulls));
-		bind_params(b, params, n, ints, nulls);
+		bind_params(b, v->params, n, ints, nulls);
 		if(mysql_stmt_bind_param(stmt, b)) {
-			result = fail(db, mysql_stmt_errno(stmt), "bind", mysql_stmt_error(stmt), sql);
+			result = fail(db, mysql_stmt_errno(stmt), "bind", mysql_stmt_error(stmt), v->sql);
 			goto out;
 		}
 	}
-	if(mysql_stmt_execute(stmt)) {
-		result = fail(db, mysql_stmt_errno(stmt), "execute", mysql_stmt_error(stmt), sql);
-		goto out;
-	}
-	if(affected)
-		*affected = mysql_stmt_affected_rows(stmt);
-	db->insert_id = mysql_stmt_insert_id(stmt);
-	meta = mysql_stmt_result_metadata(stmt);
-	if(meta) {
-		mysql_stmt_attr_set(stmt, STMT_ATTR_UPDATE_MAX_LENGTH, &update_max);
-		if(mysql_stmt_store_result(stmt)) {
-			result = fail(db, mysql_stmt_errno(stmt), "store", mysql_stmt_error(stmt), sql);
-			goto out;
-		}
-		if(rows)
-			result = fetch_rows(db, stmt, meta, rows);
-	}
+	if(mysql_stmt_execute(stmt))
+		result = fail(db, mysql_stmt_errno(stmt), "execute", mysql_stmt_error(stmt), v->sql);
 out:
-	if(meta)
-		mysql_free_result(meta);
-	if(db->connected)
-		mysql_stmt_free_result(stmt);
 	free(b);
 	free(ints);
 	free(nulls);
 	return result;
 }
 
+/* Reads a sent statement's answer: its result set into v->rows, its counts. */
+static enum wh_err stmt_recv(struct db *db, MYSQL_STMT *stmt, const struct db_stmt *v)
+{
+	enum wh_err result = WH_OK;
+	MYSQL_RES *meta = NULL;
+	my_bool update_max = 1;
+
+	if(db->conn->methods->db_read_execute_response(stmt)) {
+		result = fail(db, mysql_stmt_errno(stmt), "execute", mysql_stmt_error(stmt), v->sql);
+		goto out;
+	}
+	if(v->affected)
+		*v->affected = mysql_stmt_affected_rows(stmt);
+	db->insert_id = mysql_stmt_insert_id(stmt);
+	meta = mysql_stmt_result_metadata(stmt);
+	if(meta) {
+		mysql_stmt_attr_set(stmt, STMT_ATTR_UPDATE_MAX_LENGTH, &update_max);
+		if(mysql_stmt_store_result(stmt)) {
+			result = fail(db, mysql_stmt_errno(stmt), "store", mysql_stmt_error(stmt), v->sql);
+			goto out;
+		}
+		if(v->rows)
+			result = fetch_rows(db, stmt, meta, v->rows);
+	}
+out:
+	if(meta)
+		mysql_free_result(meta);
+	if(db->connected)
+		mysql_stmt_free_result(stmt);
+	return result;
+}
+
+static const char autocommit_off[] = "SET autocommit = 0";
+static const char autocommit_on[] = "SET autocommit = 1";
+
+/* Sends the flight: pre (a plain command, may be NULL; *pre_sent), then the executes
+ * (*sent of them). Statements are prepared before anything is sent. */
+static enum wh_err flight_send(struct db *db, const char *pre, const struct db_stmt *v, size_t n, MYSQL_STMT **stmts,
+                               bool *pre_sent, size_t *sent)
+{
+	enum wh_err result = WH_OK;
+	for(size_t i = 0; i < n && !result; i++) {
+		stmts[i] = stmt_get(db, v[i].sql, &result);
+		for(size_t j = 0; j < i && !result; j++)
+			if(stmts[j] == stmts[i]) /* one answer per statement handle at a time */
+				result = WH_ERR_INTERNAL;
+	}
+	if(result)
+		return result;
+	db->begin_pending = false;
+	skip_reads(db, true);
+	if(pre && mysql_real_query(db->conn, pre, strlen(pre)))
+		result = fail(db, mysql_errno(db->conn), "query", mysql_error(db->conn), pre);
+	*pre_sent = pre && !result;
+	while(*sent < n && !result && !(result = stmt_send(db, stmts[*sent], &v[*sent])))
+		(*sent)++;
+	if(db->connected)
+		skip_reads(db, false);
+	return result;
+}
+
+/* One round trip: pre (NULL, or autocommit_off or autocommit_on, whose success the session
+ * state follows) and the n statements, sent together and answered in order. Every answer
+ * sent for is read, failures included, so the connection stays in step; the first failure
+ * is returned with its number in last_errno, and every rows is then released. */
+static enum wh_err flight(struct db *db, const char *pre, const struct db_stmt *v, size_t n)
+{
+	MYSQL_STMT *stmts[DB_MANY_MAX];
+	size_t sent = 0;
+	bool pre_sent = false;
+	unsigned first_errno = 0;
+	enum wh_err result, first = WH_OK;
+
+	if(n < 1 || n > DB_MANY_MAX)
+		return WH_ERR_INTERNAL;
+	result = flight_send(db, pre, v, n, stmts, &pre_sent, &sent);
+	if(!db->connected)
+		return WH_ERR_DB_DOWN; /* nothing more can be read */
+	if(pre_sent) {
+		if(db->conn->methods->db_read_query_result(db->conn)) {
+			first = fail(db, mysql_errno(db->conn), "query", mysql_error(db->conn), pre);
+			first_errno = db->last_errno;
+		} else {
+			db->autocommit_off = pre == autocommit_off;
+		}
+	}
+	for(size_t i = 0; i < sent && db->connected; i++) {
+		enum wh_err r = stmt_recv(db, stmts[i], &v[i]);
+		if(r && !first) {
+			first = r;
+			first_errno = db->last_errno;
+		}
+	}
+	if(!first && result) { /* a statement that could not be sent */
+		first = result;
+		first_errno = db->last_errno ? db->last_errno : CR_UNKNOWN_ERROR;
+	}
+	if(!db->connected && !first) {
+		first = WH_ERR_DB_DOWN;
+		first_errno = CR_SERVER_LOST;
+	}
+	db->last_errno = first_errno;
+	for(size_t i = 0; i < n && first; i++)
+		db_rows_release(v[i].rows);
+	return first;
+}
+
+/* What goes before the next statement: autocommit off at the start of a deferred
+ * transaction, back on before a statement outside any transaction (a deferred transaction
+ * leaves it off, so back-to-back writes don't pay for turning it on and off). */
+static const char *flight_pre(const struct db *db)
+{
+	if(db->in_tx)
+		return db->deferred && db->begin_pending && !db->autocommit_off ? autocommit_off : NULL;
+	return db->autocommit_off ? autocommit_on : NULL;
+}
+
+static enum wh_err exec_once(struct db *db, const struct db_stmt *v, size_t n)
+{
+	enum wh_err result;
+	if(db->tx_lost) { /* never run the rest of a lost transaction on a new connection */
+		db->last_errno = CR_SERVER_LOST;
+		return WH_ERR_DB_DOWN;
+	}
+	result = db_connect(db);
+	if(!result)
+		result = flight(db, flight_pre(db), v, n);
+	return result;
+}
+
+static void stmts_reset(const struct db_stmt *v, size_t n)
+{
+	for(size_t i = 0; i < n; i++) {
+		if(v[i].rows)
+			memset(v[i].rows, 0, sizeof(*v[i].rows));
+		if(v[i].affected)
+			*v[i].affected = 0;
+	}
+}
+
+enum wh_err db_exec_many(struct db *db, const struct db_stmt *v, size_t n)
+{
+	stmts_reset(v, n);
+	db->last_errno = 0;
+	if(!db->in_tx || !db->deferred)
+		return WH_ERR_INTERNAL;
+	return exec_once(db, v, n);
+}
+
 enum wh_err db_exec(struct db *db, const char *sql, const struct db_param *params, size_t n, struct db_rows *rows,
                     uint64_t *affected)
 {
+	struct db_stmt v = {sql, params, n, rows, affected};
 	enum wh_err result;
 	bool was_tx = db->in_tx;
-	if(rows)
-		memset(rows, 0, sizeof(*rows));
-	if(affected)
-		*affected = 0;
+	stmts_reset(&v, 1);
 	db->last_errno = 0;
-	result = exec_once(db, sql, params, n, rows, affected);
-	if(result == WH_ERR_DB_DOWN && !was_tx) {
-		if(rows)
-			db_rows_release(rows);
-		result = exec_once(db, sql, params, n, rows, affected);
-	}
-	if(result && rows)
-		db_rows_release(rows);
+	result = exec_once(db, &v, 1);
+	if(result == WH_ERR_DB_DOWN && !was_tx)
+		result = exec_once(db, &v, 1);
 	return result;
 }
 
@@ -452,29 +589,41 @@ enum wh_err db_begin(struct db *db)
 	return result;
 }
 
+void db_begin_deferred(struct db *db)
+{
+	db->last_errno = 0;
+	db->tx_lost = false;
+	db->in_tx = db->deferred = db->begin_pending = true;
+}
+
 /* COMMIT goes to the transaction's own connection or nowhere: a reconnect would commit an
  * empty transaction and report success. */
 enum wh_err db_commit(struct db *db)
 {
 	enum wh_err result;
+	if(db->in_tx && db->begin_pending) { /* nothing was sent: nothing to commit */
+		db->in_tx = db->deferred = db->begin_pending = false;
+		return WH_OK;
+	}
 	if(!db->in_tx || !db->connected) {
 		db->last_errno = CR_SERVER_LOST; /* lost before COMMIT: nothing was committed */
-		db->in_tx = false;
+		db->in_tx = db->deferred = false;
 		return WH_ERR_DB_DOWN;
 	}
+	db->last_errno = 0;
 	result = mysql_real_query(db->conn, "COMMIT", 6)
 	             ? fail(db, mysql_errno(db->conn), "commit", mysql_error(db->conn), "COMMIT")
 	             : WH_OK;
-	db->in_tx = false;
+	db->in_tx = db->deferred = false;
 	db->tx_lost = false;
 	return result;
 }
 
 void db_rollback(struct db *db)
 {
-	if(db->connected && db->in_tx && mysql_real_query(db->conn, "ROLLBACK", 8))
+	if(db->connected && db->in_tx && !db->begin_pending && mysql_real_query(db->conn, "ROLLBACK", 8))
 		fail(db, mysql_errno(db->conn), "rollback", mysql_error(db->conn), "ROLLBACK");
-	db->in_tx = false;
+	db->in_tx = db->deferred = db->begin_pending = false;
 	db->tx_lost = false;
 }
 

@@ -82,6 +82,12 @@ struct db_rows {
  * so a long-running process can keep it and reconnect later. Sessions run in READ
  * COMMITTED, utf8mb4, UTC, without ONLY_FULL_GROUP_BY. */
 enum wh_err db_open(struct db **out, const struct config *cfg);
+/* db_open for a second connection of a process that writes what its first one committed (the
+ * worker's recording thread records attempts leased on the other): with several db_hosts (a
+ * Galera cluster, where the two may be on different nodes) its sessions set wsrep_sync_wait
+ * to at least 1, so each transaction starts once its node has applied everything the cluster
+ * committed before (START TRANSACTION waits). Otherwise exactly db_open. */
+enum wh_err db_open_causal(struct db **out, const struct config *cfg);
 void db_free(struct db *db);
 
 /* Reconnects when the connection is down and checks it answers. */
@@ -94,7 +100,33 @@ enum wh_err db_ping(struct db *db);
 enum wh_err db_exec(struct db *db, const char *sql, const struct db_param *params, size_t nparams, struct db_rows *rows,
                     uint64_t *affected);
 
+/* A statement of db_exec_many: rows and affected as db_exec's (each may be NULL). */
+struct db_stmt {
+	const char *sql;
+	const struct db_param *params;
+	size_t nparams;
+	struct db_rows *rows;
+	uint64_t *affected;
+};
+#define DB_MANY_MAX 8
+
+/* Inside a db_begin_deferred transaction: runs n (1..DB_MANY_MAX) different statements in one
+ * round trip (sent together, answered in order; Connector/C's MARIADB_OPT_SKIP_READ_RESPONSE). The server runs every
+ * one of them even when an earlier one fails, so use it only for statements whose partial effect the transaction's
+ * rollback undoes; the first failure is returned (db_last_errno is its number) and every rows
+ * is then released. WH_ERR_INTERNAL outside a deferred transaction. */
+enum wh_err db_exec_many(struct db *db, const struct db_stmt *v, size_t n);
+
+/* START TRANSACTION, one round trip. */
 enum wh_err db_begin(struct db *db);
+/* A transaction that costs no round trip of its own: it starts with its first statement
+ * (db_exec or db_exec_many), in whose flight autocommit is turned off when it is on. Autocommit
+ * stays off after COMMIT or ROLLBACK, so back-to-back transactions pay nothing for it; the next
+ * statement outside a transaction turns it back on in its own flight. With autocommit off a
+ * statement that runs after the transaction was rolled back under it (deadlock, a Galera
+ * conflict) opens a new transaction instead of committing alone, which is what makes
+ * db_exec_many safe. A transaction that ran no statement commits as a no-op. */
+void db_begin_deferred(struct db *db);
 /* WH_ERR_DB_DOWN when the connection was lost before COMMIT (db_last_errno a connection
  * error: nothing was committed) or during it (fate unknown: common/txfate.h). */
 enum wh_err db_commit(struct db *db);

@@ -30,6 +30,14 @@ void id_new(char *out)
 	id_random(out, ID_LEN);
 }
 
+unsigned id_hash(const char *s)
+{
+	unsigned h = 2166136261u;
+	for(; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
 bool id_valid(const char *s)
 {
 	size_t n = 0;

@@ -13,6 +13,8 @@ void id_random(char *out, size_t n);
 void id_new(char *out);
 /* True when s is exactly 20 characters of [A-Za-z0-9]. */
 bool id_valid(const char *s);
+/* A hash of an id (FNV-1a) for hash tables keyed by id; not for anything secret. */
+unsigned id_hash(const char *s);
 
 /* Milliseconds since the Unix epoch (wall clock). */
 long long time_now_ms(void);

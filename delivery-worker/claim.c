@@ -13,9 +13,6 @@
 #include "delivery-worker/extra_headers.h"
 #include "delivery-worker/sqlrows.h"
 
-#define CHUNK 16
-#define IN16 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-
 /* Due on the database's clock; the third column is that clock (NOW is fixed for a
  * statement), from which the lease is computed. A delivery of a webhook with ordering
  * 'fifo' is due only as its webhook's head: no pending delivery of an earlier event (one in
@@ -30,9 +27,25 @@ static const char sql_due[] =
     "AND h.event_seq < d.event_seq)) "
     "ORDER BY d.next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED";
 
-static const char sql_lease[] =
-    "UPDATE deliveries SET lease_token = ?, lease_expires = ?, next_attempt_at = ?, manual = 0 "
-    "WHERE id IN " IN16;
+/* The due rows of one webhook whose jobs came back (claim_refill), oldest event first,
+ * read in deliveries_fifo (webhook_id, status, event_seq): the range holds only that
+ * webhook's pending rows, so nothing is read for the other webhooks, saturated or not. Its
+ * rows in flight or waiting for a retry are read and passed over; ROWS EXAMINED bounds that
+ * (a webhook with a long queue of retries is left to claim_due). The FIFO rule as in sql_due. */
+static const char sql_due_hook[] =
+    "SELECT d.id, d.manual, " DB_NOW_MS " FROM deliveries d FORCE INDEX (deliveries_fifo) WHERE d.webhook_id = ? "
+    "AND d.status = 'pending' AND d.next_attempt_at <= " DB_NOW_MS " "
+    "AND (NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.id = d.webhook_id AND w.ordering = 'fifo') "
+    "OR NOT EXISTS (SELECT 1 FROM deliveries h WHERE h.webhook_id = d.webhook_id AND h.status = 'pending' "
+    "AND h.event_seq < d.event_seq)) "
+    "ORDER BY d.event_seq LIMIT ? ROWS EXAMINED 256 FOR UPDATE SKIP LOCKED";
+
+/* Leasing and loading go by id, up to SQLROWS_MAX ids a statement (sqlrows.h). */
+static const char sql_lease_head[] =
+    "UPDATE deliveries SET lease_token = ?, lease_expires = ?, next_attempt_at = ?, manual = 0 WHERE id IN (";
+static const char sql_ids_row[] = "?";
+static const char sql_ids_tail[] = ")";
+#define LEASE_FIXED 3 /* the parameters before the ids */
 
 /* The columns of sql_load, in order: rows are read by these names. */
 enum load_col {
@@ -52,12 +65,13 @@ enum load_col {
 	LC_HEADERS,
 	LC_RATE_LIMIT,
 };
-static const char sql_load[] =
+static const char sql_load_head[] =
     "SELECT d.id, d.webhook_id, d.event_id, d.sched_attempts, e.payload, w.url, w.secret_enc, "
     "w.prev_secret_enc, w.prev_secret_expires, w.is_active, w.disabled_at, w.oauth_json, w.oauth_key_enc, "
     "w.headers_enc, w.rate_limit "
     "FROM deliveries d LEFT JOIN events e ON e.seq = d.event_seq LEFT JOIN webhooks w ON w.id = d.webhook_id "
-    "WHERE d.lease_token = ? AND d.id IN " IN16;
+    "WHERE d.lease_token = ? AND d.id IN (";
+#define LOAD_FIXED 1
 
 /* A released manual attempt stays manual (the claim cleared the flag). */
 static const char sql_release[] =
@@ -69,21 +83,23 @@ static const char sql_release_head[] = "UPDATE deliveries SET lease_token = NULL
 static const char sql_release_row[] = "?";
 static const char sql_release_tail[] = ")";
 
-/* Fills p[0..CHUNK) with the ids [from, from+CHUNK), "" past the end. */
-static void chunk_params(struct db_param *p, const struct claim_leased *l, size_t from)
+/* Fills p[0..chunk) with the ids [from, from+chunk). */
+static void chunk_params(struct db_param *p, const struct claim_leased *l, size_t from, size_t chunk)
 {
-	for(size_t i = 0; i < CHUNK; i++)
-		p[i] = db_str(from + i < l->n ? l->ids[from + i] : "");
+	for(size_t i = 0; i < chunk; i++)
+		p[i] = db_str(l->ids[from + i]);
 }
 
 /* Leases the due rows read into l until expires (the database's now + lease_ms). */
 static enum wh_err lease_ids(struct db *db, const struct claim_leased *l, long long expires)
 {
 	enum wh_err result = WH_OK;
-	for(size_t from = 0; !result && from < l->n; from += CHUNK) {
-		struct db_param p[CHUNK + 3] = {db_str(l->lease), db_i64(expires), db_i64(expires)};
-		chunk_params(p + 3, l, from);
-		result = db_exec(db, sql_lease, p, CHUNK + 3, NULL, NULL);
+	for(size_t from = 0, chunk; !result && from < l->n; from += chunk) {
+		struct db_param p[SQLROWS_MAX + LEASE_FIXED] = {db_str(l->lease), db_i64(expires), db_i64(expires)};
+		chunk = sqlrows_chunk(l->n - from);
+		chunk_params(p + LEASE_FIXED, l, from, chunk);
+		result = db_exec(db, sqlrows_text(sql_lease_head, sql_ids_row, sql_ids_tail, chunk), p,
+		                 chunk + LEASE_FIXED, NULL, NULL);
 	}
 	return result;
 }
@@ -111,6 +127,40 @@ static enum wh_err lease_due(struct db *db, const struct claim_opts *o, struct d
 		l->n = rows->nrows;
 		result = lease_ids(db, l, db_rows_i64(rows, 0, DC_NOW) + o->lease_ms);
 	}
+	if(!result)
+		result = db_commit(db);
+	if(result)
+		db_rollback(db);
+	return result;
+}
+
+/* Reads and leases the due rows of each wanted webhook in one transaction, as lease_due does;
+ * rows[i] holds want[i]'s (release them in any case), l's arrays are new. */
+static enum wh_err lease_hooks(struct db *db, const struct claim_opts *o, const struct claim_want *want, size_t nwant,
+                               struct db_rows *rows, struct claim_leased *l)
+{
+	const char **ids = xcalloc(o->limit > 0 ? (size_t)o->limit : 1, sizeof(*ids));
+	bool *manual = xcalloc(o->limit > 0 ? (size_t)o->limit : 1, sizeof(*manual));
+	long long now = 0;
+	enum wh_err result = db_begin(db);
+	l->ids = (const char *const *)ids;
+	l->manual = manual;
+	if(result)
+		return result;
+	l->deadline_mono = time_mono_ms() + o->lease_ms - o->record_margin_ms;
+	for(size_t i = 0; i < nwant && !result && l->n < (size_t)o->limit; i++) {
+		size_t k = want[i].limit < (size_t)o->limit - l->n ? want[i].limit : (size_t)o->limit - l->n;
+		result =
+		    db_exec(db, sql_due_hook, DBP(db_str(want[i].webhook_id), db_i64((long long)k)), &rows[i], NULL);
+		for(size_t r = 0; !result && r < rows[i].nrows && r < k; r++) {
+			if(!now) /* the earliest statement's clock: the lease ends no later than it says */
+				now = db_rows_i64(&rows[i], r, DC_NOW);
+			ids[l->n] = db_rows_get(&rows[i], r, DC_ID);
+			manual[l->n++] = db_rows_i64(&rows[i], r, DC_MANUAL) != 0;
+		}
+	}
+	if(!result && l->n)
+		result = lease_ids(db, l, now + o->lease_ms);
 	if(!result)
 		result = db_commit(db);
 	if(result)
@@ -210,11 +260,13 @@ enum wh_err claim_load(struct db *db, const struct claim_opts *o, const struct c
                        size_t *njobs)
 {
 	enum wh_err result = WH_OK;
-	for(size_t from = 0; !result && from < l->n; from += CHUNK) {
-		struct db_param p[CHUNK + 1] = {db_str(l->lease)};
+	for(size_t from = 0, chunk; !result && from < l->n; from += chunk) {
+		struct db_param p[SQLROWS_MAX + LOAD_FIXED] = {db_str(l->lease)};
 		struct db_rows rows;
-		chunk_params(p + 1, l, from);
-		result = db_exec(db, sql_load, p, CHUNK + 1, &rows, NULL);
+		chunk = sqlrows_chunk(l->n - from);
+		chunk_params(p + LOAD_FIXED, l, from, chunk);
+		result = db_exec(db, sqlrows_text(sql_load_head, sql_ids_row, sql_ids_tail, chunk), p,
+		                 chunk + LOAD_FIXED, &rows, NULL);
 		for(size_t r = 0; !result && r < rows.nrows; r++) {
 			struct job *job = job_load(o, l, &rows, r);
 			job->next = *out;
@@ -245,6 +297,30 @@ enum wh_err claim_due(struct db *db, const struct claim_opts *opts, struct job *
 	free((void *)l.ids);
 	free((void *)l.manual);
 	db_rows_release(&rows);
+	return result;
+}
+
+enum wh_err claim_refill(struct db *db, const struct claim_opts *opts, const struct claim_want *want, size_t nwant,
+                         struct job **out, size_t *njobs)
+{
+	char lease[ID_LEN + 1];
+	struct db_rows *rows = xcalloc(nwant ? nwant : 1, sizeof(*rows));
+	struct claim_leased l = {lease, NULL, NULL, 0, 0};
+	enum wh_err result = WH_OK;
+
+	*out = NULL;
+	*njobs = 0;
+	if(opts->limit > 0 && nwant) {
+		id_new(lease);
+		result = lease_hooks(db, opts, want, nwant, rows, &l);
+		if(!result && l.n)
+			result = claim_load(db, opts, &l, out, njobs);
+	}
+	for(size_t i = 0; i < nwant; i++)
+		db_rows_release(&rows[i]);
+	free(rows);
+	free((void *)l.ids);
+	free((void *)l.manual);
 	return result;
 }
 

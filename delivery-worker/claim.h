@@ -32,6 +32,20 @@ struct claim_opts {
  * loaded are still in *out then (their rows are leased) and must be handled. */
 enum wh_err claim_due(struct db *db, const struct claim_opts *opts, struct job **out, size_t *njobs);
 
+/* A webhook whose jobs came back while claims were capped, and how many it has room for. */
+struct claim_want {
+	const char *webhook_id; /* borrowed */
+	size_t limit;
+};
+
+/* claim_due for the due rows of the wanted webhooks only: up to want[i].limit of each, at
+ * most opts->limit in all (opts->exclude is not read: leave excluded webhooks out of want).
+ * One indexed range per webhook instead of the due scan, which passes over every due row of
+ * the saturated webhooks; a webhook with more than a few hundred pending rows in flight or
+ * waiting for a retry ahead of its due ones may yield nothing here (claim_due finds them). */
+enum wh_err claim_refill(struct db *db, const struct claim_opts *opts, const struct claim_want *want, size_t nwant,
+                         struct job **out, size_t *njobs);
+
 /* Deliveries leased under one token, to load. */
 struct claim_leased {
 	const char *lease;

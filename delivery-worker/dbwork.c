@@ -14,6 +14,7 @@
 #include "delivery-worker/fanout.h"
 #include "delivery-worker/heartbeat.h"
 #include "delivery-worker/pace.h"
+#include "delivery-worker/recorder.h"
 #include "delivery-worker/retention.h"
 
 #define BACKOFF_MAX_MS 2000
@@ -26,6 +27,12 @@
 /* A rate-limited job is handed over only with this much more than a whole request timeout
  * left of its lease (the transfer thread starts it with at least START_MIN_MS). */
 #define PACE_START_MS 100
+/* While only saturated endpoints cap the claims, the webhooks in flight are refilled as their
+ * jobs come back (claim_refill), and the due scan, which passes over every due row of the
+ * saturated ones, runs this often, or when a retry this worker scheduled comes due, or a
+ * rate-limited webhook's job comes back: it finds the rest (webhooks with nothing in
+ * flight, manual resends). */
+#define SCAN_CAPPED_MS 500
 
 /* Is anything waiting to be fanned out? One indexed read (events_pending). */
 static const char sql_unfanned[] = "SELECT 1 FROM events WHERE fanned_out = 0 LIMIT 1";
@@ -35,22 +42,38 @@ struct dbwork {
 	pthread_t thread;
 	struct db *db;
 	struct heartbeat hb;
-	struct epcount *held;   /* per webhook: jobs handed to the transfer thread (or waiting for their
-	                           turn in pace), not back yet */
-	struct pace *pace;      /* jobs of rate-limited webhooks waiting for their turn */
-	size_t nheld;           /* the same, in all */
-	struct job *unrecorded; /* finished attempts (and skipped jobs) waiting for the database */
-	struct job *unreleased; /* handed back unsent: their leases to give back */
+	struct epcount *held;       /* per webhook: jobs handed to the transfer thread (or waiting for their
+	                               turn in pace), not back yet */
+	struct pace *pace;          /* jobs of rate-limited webhooks waiting for their turn */
+	size_t nheld;               /* the same, in all */
+	struct recorder *rec;       /* finished attempts (and skipped jobs) are recorded there */
+	size_t backlog_seen;        /* recorder_backlog at the last look */
+	struct job *unreleased;     /* handed back unsent: their leases to give back */
+	char (*refill)[ID_LEN + 1]; /* webhooks whose jobs came back while claims were capped */
+	size_t nrefill, refill_max;
 	long long db_retry_at, backoff_ms, next_retention, next_round, next_beat, stop_deadline;
-	bool round_due;     /* the last round was full, or jobs came back while claims were capped */
-	bool claims_capped; /* the last claim was limited by max_in_flight or an endpoint's cap */
-	bool db_down;       /* writes wait until db_retry_at */
-	bool down_logged;   /* the outage was logged once */
+	long long next_scan; /* the due scan's next turn while only endpoints cap the claims */
+	long long retry_due; /* monotonic ms the earliest retry recorded comes due, 0: none */
+	bool round_due;      /* the last round was full, or jobs came back while claims were capped */
+	bool claims_capped;  /* the last claim was limited by max_in_flight or an endpoint's cap */
+	bool room_capped;    /* ... by max_in_flight (jobs held plus those not recorded yet) */
+	bool refill_due;     /* jobs came back while claims were capped: claim_refill their webhooks */
+	bool round_due_scan; /* the next round scans whatever caps the claims */
+	bool db_down;        /* writes wait until db_retry_at */
+	bool down_logged;    /* the outage was logged once */
 };
 
 static long long cfg_int(const struct dbwork *d, enum config_key k)
 {
 	return config_int(d->o.cfg, k);
+}
+
+/* How many of a webhook's jobs the thread holds at most: twice per_endpoint_concurrency. The
+ * transfer thread runs per_endpoint_concurrency of them at once (slots.h) and starts the next
+ * as one ends, so a freed slot never waits for a claim round trip. */
+static size_t hold_cap(const struct dbwork *d)
+{
+	return 2 * (size_t)cfg_int(d, CFG_PER_ENDPOINT_CONCURRENCY);
 }
 
 static void db_failed(struct dbwork *d, enum wh_err err)
@@ -74,57 +97,45 @@ static void db_ok(struct dbwork *d)
 	d->backoff_ms = 0;
 }
 
-static void log_recorded(const struct job *job)
+/* Notes a webhook whose job came back while claims were capped: it has room now, and its
+ * due rows are claimed by an indexed read of its own (claim_refill) rather than by the due
+ * scan, which would pass over every due row of the webhooks still saturated. Rate-limited
+ * webhooks are left to the due scan at once (their pace decides how many they may hold). */
+static void refill_note(struct dbwork *d, const struct job *job)
 {
-	if(job->lease_lost && !job->recorded_before)
-		log_warn("delivery %s: lease lost; the attempt is recorded as superseded", job->id);
-	else if(job->lease_lost)
-		log_debug("delivery %s: already recorded", job->id);
-	else if(job->skip)
-		log_info("delivery %s: not sent (%s)", job->id, record_skip_reason(job->skip));
-	else if(job->error)
-		log_info("delivery %s: attempt failed (%s, status %ld, %lld ms)", job->id, job->error, job->status_code,
-		         job->duration_ms);
-	else
-		log_debug("delivery %s: delivered (status %ld, %lld ms)", job->id, job->status_code, job->duration_ms);
+	if(job->rate_limit > 0) {
+		d->round_due = d->round_due_scan = true;
+		return;
+	}
+	for(size_t i = 0; i < d->nrefill; i++)
+		if(!strcmp(d->refill[i], job->webhook_id))
+			return;
+	if(d->nrefill == d->refill_max) {
+		d->refill_max = d->refill_max ? d->refill_max * 2 : 32;
+		d->refill = xrealloc(d->refill, d->refill_max * sizeof(*d->refill));
+	}
+	memcpy(d->refill[d->nrefill++], job->webhook_id, ID_LEN + 1);
+	d->refill_due = true;
 }
 
-/* Jobs back from the transfer thread: no longer held; finished ones to record, unsent ones
- * to release. */
+/* Jobs back from the transfer thread: no longer held; finished ones go to the recording
+ * thread, unsent ones to release. */
 static void take_back(struct dbwork *d, struct job *done)
 {
+	struct job *finished = NULL;
 	while(done) {
 		struct job *job = done;
 		done = job->next;
 		epcount_add(d->held, job->webhook_id, -1);
 		d->nheld--;
-		if(d->claims_capped)
-			d->round_due = true;
-		job->next = job->not_started ? d->unreleased : d->unrecorded;
-		*(job->not_started ? &d->unreleased : &d->unrecorded) = job;
+		if(d->room_capped)
+			d->round_due = true; /* room for any webhook: the due scan finds the first due rows */
+		else if(d->claims_capped)
+			refill_note(d, job);
+		job->next = job->not_started ? d->unreleased : finished;
+		*(job->not_started ? &d->unreleased : &finished) = job;
 	}
-}
-
-/* Writes finished attempts, a batch per transaction; what can't be written stays queued. */
-static void flush_unrecorded(struct dbwork *d)
-{
-	while(d->unrecorded && !d->db_down) {
-		size_t n = 0;
-		enum wh_err result;
-		for(struct job *j = d->unrecorded; j && n < RECORD_BATCH_MAX; j = j->next)
-			n++;
-		result = record_batch(d->db, d->o.rec, d->unrecorded, n);
-		if(result) {
-			db_failed(d, result);
-			return;
-		}
-		while(n--) {
-			struct job *job = d->unrecorded;
-			log_recorded(job);
-			d->unrecorded = job->next;
-			job_free(job);
-		}
-	}
+	recorder_add(d->rec, finished);
 }
 
 /* Gives back the leases of jobs handed back unsent, in one transaction. */
@@ -145,19 +156,24 @@ static void flush_unreleased(struct dbwork *d)
 /* Hands the claimed jobs to the transfer thread; skipped ones are recorded, those over
  * their endpoint's cap go back, due at once, in one transaction (the claim excludes
  * saturated endpoints, so they are not claimed again until there is room); when that fails
- * they wait with the unsent ones rather than for their leases to expire. */
-static void dispatch(struct dbwork *d, struct job *jobs)
+ * they wait with the unsent ones rather than for their leases to expire. Returns how many
+ * went back. */
+static size_t dispatch(struct dbwork *d, struct job *jobs)
 {
-	size_t cap = (size_t)cfg_int(d, CFG_PER_ENDPOINT_CONCURRENCY);
-	struct job *back = NULL, *send = NULL;
+	size_t nback = 0;
+	struct job *back = NULL, *send = NULL, *skipped = NULL;
 	while(jobs) {
 		struct job *job = jobs;
 		struct job **to = &send;
+		/* a rate-limited webhook's jobs wait for their turn here, not for a slot: no more
+		 * than per_endpoint_concurrency, so that two workers share its backlog evenly */
+		size_t cap = job->rate_limit > 0 ? (size_t)cfg_int(d, CFG_PER_ENDPOINT_CONCURRENCY) : hold_cap(d);
 		jobs = job->next;
 		if(job->skip) {
-			to = &d->unrecorded;
+			to = &skipped;
 		} else if(epcount_get(d->held, job->webhook_id) >= cap) {
 			to = &back;
+			nback++;
 		} else {
 			epcount_add(d->held, job->webhook_id, +1);
 			d->nheld++;
@@ -170,6 +186,7 @@ static void dispatch(struct dbwork *d, struct job *jobs)
 		*to = job;
 	}
 	handoff_send(d->o.handoff, send);
+	recorder_add(d->rec, skipped);
 	while(back) { /* given back with the unsent ones: retried when the database is away */
 		struct job *job = back;
 		back = job->next;
@@ -177,11 +194,19 @@ static void dispatch(struct dbwork *d, struct job *jobs)
 		d->unreleased = job;
 	}
 	flush_unreleased(d);
+	return nback;
 }
 
-static struct claim_opts claim_opts_of(const struct dbwork *d)
+/* What may still be claimed: max_in_flight less the jobs held and those not recorded yet. */
+static long long room_of(struct dbwork *d)
 {
-	long long room = cfg_int(d, CFG_MAX_IN_FLIGHT) - (long long)d->nheld;
+	d->backlog_seen = recorder_backlog(d->rec);
+	return cfg_int(d, CFG_MAX_IN_FLIGHT) - (long long)d->nheld - (long long)d->backlog_seen;
+}
+
+static struct claim_opts claim_opts_of(struct dbwork *d)
+{
+	long long room = room_of(d);
 	struct claim_opts opts = {
 	    d->o.master_key, d->o.lease_ms, d->o.record_margin_ms, 0, "", config_str(d->o.cfg, CFG_PUBLIC_BASE_URL)};
 	opts.limit = room < cfg_int(d, CFG_WORKER_BATCH) ? room : cfg_int(d, CFG_WORKER_BATCH);
@@ -198,9 +223,8 @@ static size_t held_of(void *ctx, const char *webhook_id)
 static enum wh_err fanout_round(struct dbwork *d, bool *busy)
 {
 	struct claim_opts opts = claim_opts_of(d);
-	long long room = cfg_int(d, CFG_MAX_IN_FLIGHT) - (long long)d->nheld;
-	struct fanout_lease fl = {
-	    &opts, room > 0 ? (size_t)room : 0, (size_t)cfg_int(d, CFG_PER_ENDPOINT_CONCURRENCY), held_of, d, NULL, 0};
+	long long room = room_of(d);
+	struct fanout_lease fl = {&opts, room > 0 ? (size_t)room : 0, hold_cap(d), held_of, d, NULL, 0};
 	size_t nevents = 0;
 	enum wh_err result = fanout_run(d->db, cfg_int(d, CFG_WORKER_BATCH), &nevents, &fl);
 	dispatch(d, fl.jobs);
@@ -239,17 +263,46 @@ static enum wh_err claim_round(struct dbwork *d, bool *busy)
 	enum wh_err result;
 
 	buf_init(&exclude, BUF_MAX_DEFAULT);
-	epcount_at_least(d->held, (size_t)cfg_int(d, CFG_PER_ENDPOINT_CONCURRENCY), &exclude);
+	epcount_at_least(d->held, hold_cap(d), &exclude);
 	pace_full(d->pace, d->hb.alive, pace_window_ms(d), (size_t)cfg_int(d, CFG_PER_ENDPOINT_CONCURRENCY), held_of, d,
 	          &exclude);
 	opts.exclude = buf_str(&exclude);
 	result = claim_due(d->db, &opts, &jobs, &njobs);
-	d->claims_capped = opts.limit < cfg_int(d, CFG_WORKER_BATCH) || exclude.len; /* some left out */
+	d->room_capped = opts.limit < cfg_int(d, CFG_WORKER_BATCH);
+	d->claims_capped = d->room_capped || exclude.len; /* some left out */
+	d->next_scan = time_mono_ms() + SCAN_CAPPED_MS;
+	d->nrefill = 0; /* the due scan looked at every webhook */
+	d->refill_due = false;
 	buf_release(&exclude);
-	dispatch(d, jobs);
-	if((long long)njobs == opts.limit && njobs)
+	/* full: maybe more at once; not when some went back over their endpoint's cap (those
+	 * endpoints are full now, and another scan would pass over their rows again) */
+	if(!dispatch(d, jobs) && (long long)njobs == opts.limit && njobs)
 		*busy = true;
 	return result;
+}
+
+/* Claims the due rows of the webhooks noted by refill_note, each up to its free slots. */
+static void refill_round(struct dbwork *d)
+{
+	struct claim_opts opts = claim_opts_of(d);
+	size_t cap = hold_cap(d), nwant = 0, njobs = 0;
+	struct claim_want *want = xcalloc(d->nrefill ? d->nrefill : 1, sizeof(*want));
+	struct job *jobs = NULL;
+	enum wh_err result;
+	for(size_t i = 0; i < d->nrefill; i++) {
+		size_t held = epcount_get(d->held, d->refill[i]);
+		if(held < cap)
+			want[nwant++] = (struct claim_want){d->refill[i], cap - held};
+	}
+	result = claim_refill(d->db, &opts, want, nwant, &jobs, &njobs);
+	free(want);
+	dispatch(d, jobs);
+	d->nrefill = 0;
+	d->refill_due = false;
+	if(result && result != WH_ERR_DB_DOWN && db_last_retryable(d->db))
+		d->round_due = true;
+	else if(result)
+		db_failed(d, result);
 }
 
 /* A full round is due on its schedule, after a full or capped one, or as soon as an event
@@ -279,6 +332,23 @@ static enum wh_err retention_step(struct dbwork *d)
 	return result;
 }
 
+/* Is the due scan due in this round? Always unless only saturated endpoints capped the last
+ * one (SCAN_CAPPED_MS). */
+static bool scan_due(struct dbwork *d)
+{
+	long long now = time_mono_ms(), due = recorder_take_next_due(d->rec);
+	if(due && (!d->retry_due || due < d->retry_due))
+		d->retry_due = due;
+	bool retry = d->retry_due && now >= d->retry_due;
+	if(retry)
+		d->retry_due = 0; /* a later retry of the same batches waits for the next turn at most */
+	if(!d->claims_capped || d->room_capped || d->round_due_scan || now >= d->next_scan || retry) {
+		d->round_due_scan = false;
+		return true;
+	}
+	return false;
+}
+
 static void db_round(struct dbwork *d)
 {
 	bool busy = false;
@@ -286,8 +356,10 @@ static void db_round(struct dbwork *d)
 	d->round_due = false;
 	d->next_round = time_mono_ms() + cfg_int(d, CFG_WORKER_POLL_MS);
 	result = fanout_round(d, &busy);
-	if(!result)
+	if(!result && scan_due(d))
 		result = claim_round(d, &busy);
+	else if(!result && d->refill_due)
+		refill_round(d);
 	if(!result && time_mono_ms() >= d->next_retention)
 		result = retention_step(d);
 	if(result && result != WH_ERR_DB_DOWN && db_last_retryable(d->db))
@@ -299,28 +371,38 @@ static void db_round(struct dbwork *d)
 	d->round_due = d->round_due || busy;
 }
 
+/* A worker that finds others alive at its first beat holds its rate-limited turns until they
+ * all count it: until then each of them still sends the larger share of fewer workers. */
 static void beat(struct dbwork *d)
 {
 	enum wh_err result;
+	bool first = !d->hb.written;
 	d->next_beat = time_mono_ms() + HEARTBEAT_EVERY_MS;
 	result = heartbeat_beat(d->db, &d->hb);
 	if(result)
 		db_failed(d, result);
+	else if(first && d->hb.alive > 1)
+		pace_hold(d->pace, time_mono_ms() + HEARTBEAT_SEEN_MS);
 }
 
-/* One pass: record, release, then (unless stopping) a round when one is due, the heartbeat. */
+/* One pass: release, the heartbeat, then (unless stopping) a round when one is due. The
+ * recording thread writes finished attempts meanwhile. */
 static void step(struct dbwork *d, bool stopping)
 {
 	if(d->db_down && time_mono_ms() >= d->db_retry_at)
 		d->db_down = false; /* try the queued writes again */
-	flush_unrecorded(d);        /* before claiming: our own expired leases must not be claimed first */
+	if(d->room_capped && recorder_backlog(d->rec) < d->backlog_seen)
+		d->round_due = true; /* recording freed room */
 	flush_unreleased(d);
-	if(!d->db_down && !stopping && round_due(d))
-		db_round(d);
-	if(!stopping)
-		pace_pump(d);
 	if(!d->db_down && time_mono_ms() >= d->next_beat)
 		beat(d);
+	/* no claim before the first beat: rate shares need the count of live workers */
+	if(!d->db_down && !stopping && d->hb.written && round_due(d))
+		db_round(d);
+	else if(!d->db_down && !stopping && d->refill_due)
+		refill_round(d);
+	if(!stopping)
+		pace_pump(d);
 }
 
 /* How long the thread may sleep before its next pass (finished jobs wake it earlier). */
@@ -331,7 +413,7 @@ static long long idle_ms(const struct dbwork *d, bool stopping)
 		wait = d->db_retry_at > now ? d->db_retry_at - now : 0;
 	else if(stopping)
 		return 100;
-	else if(d->round_due)
+	else if(d->round_due || d->refill_due)
 		return 0;
 	else if(d->next_round - now < wait)
 		wait = d->next_round - now;
@@ -357,13 +439,13 @@ static bool stop_done(struct dbwork *d)
 		d->stop_deadline = time_mono_ms() + STOP_DB_MAX_MS;
 		take_back(d, unsent);
 	}
-	if(!d->unrecorded && !d->unreleased)
+	if(!d->unreleased && !recorder_backlog(d->rec))
 		return true;
 	if(time_mono_ms() < d->stop_deadline)
 		return false;
-	log_warn("database unavailable at stop: the leases of %s will expire",
-	         d->unrecorded ? "finished attempts" : "unsent jobs");
-	return true;
+	if(d->unreleased)
+		log_warn("database unavailable at stop: the leases of unsent jobs will expire");
+	return true; /* the recording thread gives up on its own (recorder_stop) */
 }
 
 static void *run(void *arg)
@@ -393,10 +475,12 @@ struct dbwork *dbwork_start(const struct dbwork_opts *opts)
 	d->held = epcount_new();
 	d->pace = pace_new();
 	heartbeat_init(&d->hb);
+	d->rec = recorder_start(opts->cfg, opts->rec, opts->handoff);
 	if(db_open(&d->db, opts->cfg))
 		db_failed(d, WH_ERR_DB_DOWN);
-	if(pthread_create(&d->thread, NULL, run, d)) {
+	if(!d->rec || pthread_create(&d->thread, NULL, run, d)) {
 		log_err("cannot start the database thread");
+		recorder_stop(d->rec, 0);
 		db_free(d->db);
 		epcount_free(d->held);
 		pace_free(d->pace);
@@ -408,11 +492,14 @@ struct dbwork *dbwork_start(const struct dbwork_opts *opts)
 
 void dbwork_join(struct dbwork *d)
 {
+	long long left;
 	if(!d)
 		return;
 	pthread_join(d->thread, NULL);
-	job_free_list(d->unrecorded);
+	left = d->stop_deadline - time_mono_ms();
+	recorder_stop(d->rec, left > 0 ? left : 0);
 	job_free_list(d->unreleased);
+	free(d->refill);
 	epcount_free(d->held);
 	pace_free(d->pace);
 	db_free(d->db);

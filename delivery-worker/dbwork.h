@@ -1,9 +1,10 @@
-/* The worker's database thread: fan-out, claims, recording, releases, retention and the
- * heartbeat, on its own connection, so no database wait (a slow commit, a reconnect, a
- * server that stops answering) ever pauses the transfers in flight. It hands claimed jobs
- * to the transfer thread and takes finished ones back through a handoff (handoff.h); it
- * counts what it has handed out, per webhook and in all, and claims only within
- * max_in_flight and per_endpoint_concurrency. */
+/* The worker's database thread: fan-out, claims, releases, retention and the heartbeat, on
+ * its own connection, so no database wait (a slow commit, a reconnect, a server that stops
+ * answering) ever pauses the transfers in flight. It hands claimed jobs to the transfer
+ * thread and takes finished ones back through a handoff (handoff.h), and passes those to the
+ * recording thread (recorder.h), which writes them on a second connection while this one
+ * fans out and claims. It counts what it has handed out, per webhook and in all, plus what
+ * is not recorded yet, and claims only within max_in_flight and per_endpoint_concurrency. */
 #ifndef WH_DBWORK_H
 #define WH_DBWORK_H
 #include "common/config.h"

@@ -1,7 +1,6 @@
 /* Per-webhook counts in a chained hash table. */
 #include "delivery-worker/epcount.h"
 
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,13 +20,9 @@ struct epcount {
 	struct ep *bucket[EPCOUNT_BUCKETS];
 };
 
-/* FNV-1a */
 static size_t slot(const char *id)
 {
-	uint32_t h = 2166136261u;
-	for(; *id; id++)
-		h = (h ^ (unsigned char)*id) * 16777619u;
-	return h % EPCOUNT_BUCKETS;
+	return id_hash(id) % EPCOUNT_BUCKETS;
 }
 
 struct epcount *epcount_new(void)

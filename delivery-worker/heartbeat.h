@@ -12,6 +12,9 @@
 #define HEARTBEAT_EVERY_MS 2000
 /* A worker counts as alive (for rate shares) when seen within this. */
 #define HEARTBEAT_ALIVE_MS (3 * HEARTBEAT_EVERY_MS)
+/* Within this of a row's first beat every live worker has beaten again (one beat may be
+ * late), so counts the new worker in its rate shares. */
+#define HEARTBEAT_SEEN_MS (2 * HEARTBEAT_EVERY_MS)
 /* Rows not seen for this long (workers that died without a clean stop) are deleted. */
 #define HEARTBEAT_FORGET_MS (3600LL * 1000)
 

@@ -23,6 +23,7 @@
 #include "delivery-worker/record.h"
 #include "delivery-worker/retry.h"
 #include "delivery-worker/sender.h"
+#include "delivery-worker/slots.h"
 
 #define STOP_GRACE_MAX_MS 10000
 /* The end of every lease kept for recording its attempt: an attempt's requests end this long
@@ -49,6 +50,7 @@ struct worker {
 	struct retry_schedule schedule;
 	struct record_opts rec;
 	struct sender *sender;
+	struct slots *slots; /* per_endpoint_concurrency in flight; the rest of a webhook's jobs wait */
 	struct handoff handoff;
 	struct dbwork *dbwork;
 	long long lease_ms;
@@ -64,31 +66,58 @@ static void wake_transfers(void *ctx)
 	sender_wakeup(ctx);
 }
 
-/* Starts the jobs the database thread handed over; one whose lease is nearly over, or any
- * after the stop, goes back unsent. */
+static void give_back(struct job *job, struct job **done)
+{
+	job->not_started = true;
+	job->next = *done;
+	*done = job;
+}
+
+/* Starts the jobs the database thread handed over, as their webhooks' slots allow (the rest
+ * wait in w->slots); one whose lease is nearly over, or any after the stop, goes back unsent. */
 static void start_jobs(struct worker *w, struct job *jobs, struct job **done)
 {
 	while(jobs) {
 		struct job *job = jobs;
 		jobs = job->next;
 		job->next = NULL;
-		if(stopping || job->deadline_mono - time_mono_ms() < START_MIN_MS) {
-			job->not_started = true;
-			job->next = *done;
-			*done = job;
-		} else {
+		if(stopping || job->deadline_mono - time_mono_ms() < START_MIN_MS)
+			give_back(job, done);
+		else if(slots_admit(w->slots, job))
 			sender_start(w->sender, job);
+	}
+}
+
+/* An attempt ended: the next waiting job of its webhook takes the slot. One that waited so
+ * long that less than a whole request timeout is left of its lease goes back unsent (so
+ * waiting never cuts an attempt's time), and the next one is tried. */
+static void refill_slot(struct worker *w, const struct job *ended, struct job **done)
+{
+	struct job *next;
+	while((next = slots_end(w->slots, ended->webhook_id))) {
+		if(!stopping &&
+		   next->deadline_mono - time_mono_ms() >= cfg_int(w, CFG_REQUEST_TIMEOUT_MS) + START_MIN_MS) {
+			sender_start(w->sender, next);
+			return;
 		}
+		give_back(next, done);
 	}
 }
 
 /* One pass of the transfer thread: new jobs started, transfers driven (waiting up to
- * wait_ms), finished ones handed back. */
+ * wait_ms), finished ones handed back and their slots given to waiting jobs. */
 static void transfer_pass(struct worker *w, int wait_ms)
 {
-	struct job *done = NULL;
+	struct job *done = NULL, *ended = NULL;
 	start_jobs(w, handoff_take_to_send(&w->handoff), &done);
-	sender_run(w->sender, done ? 0 : wait_ms, &done);
+	sender_run(w->sender, done ? 0 : wait_ms, &ended);
+	while(ended) {
+		struct job *job = ended;
+		ended = job->next;
+		refill_slot(w, job, &done);
+		job->next = done;
+		done = job;
+	}
 	handoff_finish(&w->handoff, done);
 }
 
@@ -106,6 +135,10 @@ static void drain(struct worker *w)
 		transfer_pass(w, IDLE_WAIT_MS);
 	transfer_pass(w, 0); /* jobs handed over during the stop go back */
 	sender_abort_all(w->sender, &left);
+	for(struct job *j = left; j; j = j->next)
+		j->not_started = true;
+	handoff_finish(&w->handoff, left);
+	left = slots_take_all(w->slots); /* waiting for a slot: unsent */
 	for(struct job *j = left; j; j = j->next)
 		j->not_started = true;
 	handoff_finish(&w->handoff, left);
@@ -153,6 +186,7 @@ static int setup(struct worker *w, const char *config_path)
 	                          config_str(&w->cfg, CFG_EGRESS_PROXY),
 	                          cfg_int(w, CFG_KEEPALIVE_MAX_IDLE_SECONDS)};
 	w->sender = sender_new(&so);
+	w->slots = slots_new((size_t)cfg_int(w, CFG_PER_ENDPOINT_CONCURRENCY));
 	handoff_init(&w->handoff, wake_transfers, w->sender);
 	return 0;
 }
@@ -213,6 +247,7 @@ int main(int argc, char **argv)
 	log_info("worker stopped");
 out:
 	sender_free(w.sender);
+	slots_free(w.slots);
 	if(w.sender)
 		handoff_release(&w.handoff);
 	OPENSSL_cleanse(w.master_key, sizeof(w.master_key));

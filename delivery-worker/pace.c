@@ -18,6 +18,7 @@ struct pace_hook {
 
 struct pace {
 	struct pace_hook *hooks;
+	long long hold_until; /* monotonic ms before which no turn comes */
 };
 
 struct pace *pace_new(void)
@@ -62,6 +63,11 @@ void pace_add(struct pace *p, struct job *job)
 	h->tail = &job->next;
 }
 
+void pace_hold(struct pace *p, long long until_mono)
+{
+	p->hold_until = until_mono;
+}
+
 static struct job *pop(struct pace_hook *h)
 {
 	struct job *job = h->head;
@@ -79,21 +85,29 @@ static void push(struct job ***end, struct job *job)
 	*end = &job->next;
 }
 
+/* The first turn is now; a turn missed by more than PACE_CATCH_UP_MS moves up to then. */
+static void catch_up(struct pace_hook *h, double now)
+{
+	if(h->next_turn < 0)
+		h->next_turn = now;
+	else if(h->next_turn < now - PACE_CATCH_UP_MS)
+		h->next_turn = now - PACE_CATCH_UP_MS;
+}
+
 struct job *pace_take(struct pace *p, long long now_mono, size_t workers, long long min_left_ms, struct job **late)
 {
 	struct job *out = NULL, **end = &out;
+	bool held = now_mono < p->hold_until;
 	for(struct pace_hook *h = p->hooks; h; h = h->next) {
 		double now = (double)now_mono;
-		if(h->next_turn < 0)
-			h->next_turn = now;
-		else if(h->next_turn < now - PACE_CATCH_UP_MS)
-			h->next_turn = now - PACE_CATCH_UP_MS;
+		if(!held) /* held, a first turn stays unset: no catch-up burst when the hold ends */
+			catch_up(h, now);
 		while(h->head) {
 			if(h->head->deadline_mono - now_mono < min_left_ms) {
 				struct job *job = pop(h);
 				job->next = *late;
 				*late = job;
-			} else if(h->next_turn <= now) {
+			} else if(!held && h->next_turn <= now) {
 				push(&end, pop(h));
 				h->next_turn += interval_ms(h, workers);
 			} else {
@@ -113,6 +127,8 @@ long long pace_next_ms(const struct pace *p, long long now_mono, size_t workers)
 		if(!h->head)
 			continue;
 		wait = (long long)h->next_turn - now_mono + 1;
+		if(wait < p->hold_until - now_mono)
+			wait = p->hold_until - now_mono;
 		if(wait < 0)
 			wait = 0;
 		if(best < 0 || wait < best)

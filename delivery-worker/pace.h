@@ -2,7 +2,9 @@
  * here, in the database thread, until their turn. The limit holds across all workers: each
  * worker sends its share, rate / the number of live workers (heartbeat.h). A turn comes
  * every 1000 × workers / rate ms; a worker that looked late may catch up at most
- * PACE_CATCH_UP_MS of turns, so bursts stay small. Not thread-safe: one owner. */
+ * PACE_CATCH_UP_MS of turns, so bursts stay small. A worker that joins others holds its turns
+ * until they all count it (pace_hold), or the rate would be exceeded meanwhile. Not
+ * thread-safe: one owner. */
 #ifndef WH_PACE_H
 #define WH_PACE_H
 #include <stddef.h>
@@ -20,6 +22,9 @@ void pace_free(struct pace *p);
 
 /* Queues a job of a rate-limited webhook (job->rate_limit > 0), taken over. */
 void pace_add(struct pace *p, struct job *job);
+
+/* No turn comes before until_mono (late jobs still go to pace_take's *late). */
+void pace_hold(struct pace *p, long long until_mono);
 
 /* Removes and returns (next-linked, in queue order) the jobs whose turn has come at now_mono
  * with `workers` sharing each limit. Jobs that would start with less than min_left_ms before

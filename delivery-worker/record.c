@@ -188,6 +188,7 @@ static enum wh_err write_health(struct db *db, const struct record_opts *o, cons
 struct fill_ctx {
 	const struct record_opts *o;
 	long long now;
+	long long *next_retry; /* the earliest retry's due time, as outcome_params decides them */
 };
 
 /* A multi-row statement over the jobs of a batch that want() picks: the text is head, then
@@ -201,9 +202,10 @@ struct rows_stmt {
 	void (*on_rows)(struct job **chunk, size_t n, const struct db_rows *rows);
 };
 
-/* Runs st over the picked jobs, SQLROWS_MAX rows at a time. */
+/* Runs st over the picked jobs, SQLROWS_MAX rows at a time; adds the affected rows to
+ * *affected when it is not NULL. */
 static enum wh_err rows_exec(struct db *db, const struct rows_stmt *st, struct job *jobs, size_t njobs,
-                             const struct fill_ctx *ctx)
+                             const struct fill_ctx *ctx, uint64_t *affected)
 {
 	struct db_param *p = xcalloc(SQLROWS_MAX * st->ncols, sizeof(*p));
 	struct job **picked = xcalloc(SQLROWS_MAX, sizeof(*picked));
@@ -220,8 +222,11 @@ static enum wh_err rows_exec(struct db *db, const struct rows_stmt *st, struct j
 				st->fill(p + st->ncols * k, job, ctx);
 				picked[k++] = job;
 			}
+		uint64_t n = 0;
 		result = db_exec(db, sqlrows_text_sep(st->head, st->row, st->sep, st->tail, chunk), p,
-		                 chunk * st->ncols, st->on_rows ? &out : NULL, NULL);
+		                 chunk * st->ncols, st->on_rows ? &out : NULL, &n);
+		if(affected)
+			*affected += n;
 		if(!result && st->on_rows) {
 			st->on_rows(picked, chunk, &out);
 			db_rows_release(&out);
@@ -292,6 +297,8 @@ static void outcome_params(struct db_param *p, const struct job *job, const stru
 {
 	struct retry_attempt a = {!job->error, job->status_code, job->retry_after_s, job->sched_attempts, job->manual};
 	struct retry_decision d = retry_decide(ctx->o->schedule, &a, rand01());
+	if(d.delay_ms >= 0 && (!*ctx->next_retry || ctx->now + d.delay_ms < *ctx->next_retry))
+		*ctx->next_retry = ctx->now + d.delay_ms;
 	p[0] = db_str(job->id);
 	p[1] = db_str(job->lease);
 	p[2] = db_str(d.status);
@@ -332,24 +339,70 @@ static const struct rows_stmt attempt_stmt = {sql_attempt_head, sql_attempt_row,
                                               ATTEMPT_COLS,     attempt_row_due, attempt_params, NULL};
 
 /* The webhook's hourly counters (sql/013_webhook_read.sql) count the same attempt rows, in
- * the same transaction: one multi-row upsert per batch, a row per attempt. */
+ * the same transaction: the batch's attempts are added up per (webhook, hour) here, then
+ * written in one multi-row upsert, a row per counter (not per attempt). */
 static const char sql_stats_head[] = "INSERT INTO webhook_stats_hourly (webhook_id, hour, succeeded, failed) VALUES ";
 static const char sql_stats_row[] = "(?, ?, ?, ?)";
 static const char sql_stats_tail[] =
     " ON DUPLICATE KEY UPDATE succeeded = succeeded + VALUES(succeeded), failed = failed + VALUES(failed)";
 #define STATS_COLS 4
 
-static void stats_params(struct db_param *p, const struct job *job, const struct fill_ctx *ctx)
+struct stats_row {
+	const char *webhook_id; /* borrowed from a job */
+	long long hour, succeeded, failed;
+};
+
+static int stats_cmp(const void *a, const void *b)
 {
-	(void)ctx;
-	p[0] = db_str(job->webhook_id);
-	p[1] = db_i64(job->at_ms / WEBHOOK_STATS_HOUR_MS);
-	p[2] = db_i64(job->error ? 0 : 1);
-	p[3] = db_i64(job->error ? 1 : 0);
+	const struct stats_row *x = a, *y = b;
+	int c = strcmp(x->webhook_id, y->webhook_id);
+	return c ? c : (x->hour > y->hour) - (x->hour < y->hour);
 }
 
-static const struct rows_stmt stats_stmt = {sql_stats_head, sql_stats_row,   sep_comma,    sql_stats_tail,
-                                            STATS_COLS,     attempt_row_due, stats_params, NULL};
+/* The batch's counters, sorted by (webhook, hour) so two workers lock them in one order. */
+static size_t stats_fold(const struct job *jobs, size_t njobs, struct stats_row *out)
+{
+	size_t n = 0, k = 0;
+	for(const struct job *job = jobs; job && k < njobs; job = job->next, k++) {
+		long long hour = job->at_ms / WEBHOOK_STATS_HOUR_MS;
+		size_t i = 0;
+		if(!attempt_row_due(job))
+			continue;
+		while(i < n && (out[i].hour != hour || strcmp(out[i].webhook_id, job->webhook_id)))
+			i++;
+		if(i == n)
+			out[n++] = (struct stats_row){job->webhook_id, hour, 0, 0};
+		out[i].succeeded += job->error ? 0 : 1;
+		out[i].failed += job->error ? 1 : 0;
+	}
+	qsort(out, n, sizeof(*out), stats_cmp);
+	return n;
+}
+
+static enum wh_err write_stats(struct db *db, const struct job *jobs, size_t njobs)
+{
+	struct stats_row *rows = xcalloc(njobs ? njobs : 1, sizeof(*rows));
+	struct db_param *p = xcalloc(SQLROWS_MAX * STATS_COLS, sizeof(*p));
+	size_t n = stats_fold(jobs, njobs, rows), done = 0;
+	enum wh_err result = WH_OK;
+	while(done < n && !result) {
+		size_t chunk = sqlrows_chunk(n - done);
+		for(size_t k = 0; k < chunk; k++) {
+			const struct stats_row *r = &rows[done + k];
+			struct db_param *q = p + STATS_COLS * k;
+			q[0] = db_str(r->webhook_id);
+			q[1] = db_i64(r->hour);
+			q[2] = db_i64(r->succeeded);
+			q[3] = db_i64(r->failed);
+		}
+		result = db_exec(db, sqlrows_text(sql_stats_head, sql_stats_row, sql_stats_tail, chunk), p,
+		                 chunk * STATS_COLS, NULL, NULL);
+		done += chunk;
+	}
+	free(p);
+	free(rows);
+	return result;
+}
 
 /* An attempt whose lease was lost: recorded before (an earlier try committed), or
  * superseded (counted on the delivery; its attempt row is marked). */
@@ -387,35 +440,69 @@ static enum wh_err write_exceptions(struct db *db, struct job *jobs, size_t njob
 	return result;
 }
 
-static enum wh_err record_once(struct db *db, const struct record_opts *o, struct job *jobs, size_t njobs)
+/* The usual case, every lease of the batch held: the outcomes are written at once, without
+ * locking and reading the rows first; each changes its row (attempts + 1), so fewer
+ * affected rows than outcomes means a lease was lost: *relock is set, and the caller rolls
+ * back and records the batch the careful way (lock_stmt, write_exceptions). */
+static enum wh_err outcomes_held(struct db *db, struct job *jobs, size_t njobs, const struct fill_ctx *ctx,
+                                 bool *relock)
 {
-	struct fill_ctx ctx = {o, time_now_ms()};
+	uint64_t want = 0, got = 0;
+	size_t i = 0;
+	enum wh_err result;
+	for(struct job *job = jobs; job && i < njobs; job = job->next, i++) {
+		job->lease_lost = job->recorded_before = false;
+		want += !job->skip;
+	}
+	result = rows_exec(db, &outcome_stmt, jobs, njobs, ctx, &got);
+	*relock = !result && got != want;
+	if(!result && !*relock)
+		result = write_exceptions(db, jobs, njobs, ctx->now); /* the skipped ones, fenced */
+	return result;
+}
+
+/* One try: with lock_first the rows are locked and their leases read before anything is
+ * written; without, outcomes_held (*relock set when that was not enough: nothing written). */
+static enum wh_err record_once(struct db *db, const struct record_opts *o, struct job *jobs, size_t njobs,
+                               bool lock_first, bool *relock, long long *next_retry)
+{
+	struct fill_ctx ctx = {o, time_now_ms(), next_retry};
 	enum wh_err result = db_begin(db);
+	*relock = false;
 	if(result)
 		return result;
-	result = rows_exec(db, &lock_stmt, jobs, njobs, &ctx);
-	if(!result)
-		result = write_exceptions(db, jobs, njobs, ctx.now);
-	if(!result)
-		result = rows_exec(db, &outcome_stmt, jobs, njobs, &ctx);
-	if(!result)
-		result = rows_exec(db, &attempt_stmt, jobs, njobs, &ctx);
-	if(!result)
-		result = rows_exec(db, &stats_stmt, jobs, njobs, &ctx);
-	if(!result)
+	if(lock_first) {
+		result = rows_exec(db, &lock_stmt, jobs, njobs, &ctx, NULL);
+		if(!result)
+			result = write_exceptions(db, jobs, njobs, ctx.now);
+		if(!result)
+			result = rows_exec(db, &outcome_stmt, jobs, njobs, &ctx, NULL);
+	} else {
+		result = outcomes_held(db, jobs, njobs, &ctx, relock);
+	}
+	if(!result && !*relock)
+		result = rows_exec(db, &attempt_stmt, jobs, njobs, &ctx, NULL);
+	if(!result && !*relock)
+		result = write_stats(db, jobs, njobs);
+	if(!result && !*relock)
 		result = write_health(db, o, jobs, njobs, ctx.now);
-	if(!result)
+	if(!result && !*relock)
 		result = db_commit(db);
-	if(result)
+	if(result || *relock)
 		db_rollback(db);
 	return result;
 }
 
-enum wh_err record_batch(struct db *db, const struct record_opts *opts, struct job *jobs, size_t njobs)
+enum wh_err record_batch(struct db *db, const struct record_opts *opts, struct job *jobs, size_t njobs,
+                         long long *next_retry)
 {
 	enum wh_err result = WH_OK;
+	bool relock = false;
+	*next_retry = 0;
 	for(int tries = 0; tries < 3; tries++) {
-		result = record_once(db, opts, jobs, njobs);
+		result = record_once(db, opts, jobs, njobs, relock, &relock, next_retry);
+		if(!result && relock) /* a lease was lost: again, locking first */
+			result = record_once(db, opts, jobs, njobs, true, &relock, next_retry);
 		if(!result || !db_last_retryable(db))
 			break;
 	}

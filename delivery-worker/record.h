@@ -24,8 +24,11 @@ struct record_opts {
  * the lease's holder: its attempt row is still written, marked superseded, and counted in
  * the delivery's attempts (unless recorded_before: an earlier try of this record committed
  * although its answer was lost). The delivery's next attempt is timed on the database's
- * clock. WH_ERR_DB_DOWN (or another database error): nothing written, try again later. */
-enum wh_err record_batch(struct db *db, const struct record_opts *opts, struct job *jobs, size_t njobs);
+ * clock. *next_retry: when the earliest retry the batch scheduled comes due (epoch ms, about:
+ * the database's clock adds it), 0 when none. WH_ERR_DB_DOWN (or another database error):
+ * nothing written, try again later. */
+enum wh_err record_batch(struct db *db, const struct record_opts *opts, struct job *jobs, size_t njobs,
+                         long long *next_retry);
 
 /* The error class stored for a skipped job ("webhook_disabled", ...). Static. */
 const char *record_skip_reason(enum job_skip skip);

@@ -1,12 +1,13 @@
 /* Multi-row statement texts, built once and kept. */
 #include "delivery-worker/sqlrows.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/xalloc.h"
 
-#define SHAPES_MAX 32
+#define SHAPES_MAX 64
 
 struct shape {
 	const char *head, *row, *sep, *tail;
@@ -16,6 +17,8 @@ struct shape {
 
 static struct shape shapes[SHAPES_MAX];
 static size_t nshapes;
+/* The database thread and the recording thread both build texts. */
+static pthread_mutex_t shapes_mu = PTHREAD_MUTEX_INITIALIZER;
 
 size_t sqlrows_chunk(size_t n)
 {
@@ -52,14 +55,20 @@ static char *build(const char *head, const char *row, const char *sep, const cha
 
 const char *sqlrows_text_sep(const char *head, const char *row, const char *sep, const char *tail, size_t nrows)
 {
-	for(size_t i = 0; i < nshapes; i++)
+	const char *text = NULL;
+	pthread_mutex_lock(&shapes_mu);
+	for(size_t i = 0; i < nshapes && !text; i++)
 		if(shapes[i].head == head && shapes[i].row == row && shapes[i].sep == sep && shapes[i].tail == tail &&
 		   shapes[i].nrows == nrows)
-			return shapes[i].text;
-	if(nshapes == SHAPES_MAX) /* a caller bug: more shapes than the workers use */
-		abort();
-	shapes[nshapes] = (struct shape){head, row, sep, tail, nrows, build(head, row, sep, tail, nrows)};
-	return shapes[nshapes++].text;
+			text = shapes[i].text;
+	if(!text) {
+		if(nshapes == SHAPES_MAX) /* a caller bug: more shapes than the workers use */
+			abort();
+		shapes[nshapes] = (struct shape){head, row, sep, tail, nrows, build(head, row, sep, tail, nrows)};
+		text = shapes[nshapes++].text;
+	}
+	pthread_mutex_unlock(&shapes_mu);
+	return text;
 }
 
 const char *sqlrows_text(const char *head, const char *row, const char *tail, size_t nrows)

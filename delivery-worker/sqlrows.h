@@ -1,6 +1,7 @@
 /* Multi-row statement texts ("INSERT ... VALUES (?, ?), (?, ?)", "... IN (?, ?, ?)") for
  * the batch writers. The database layer caches prepared statements by their text and keeps
- * the pointer, so the texts are built once per (shape, row count) and live until exit. */
+ * the pointer, so the texts are built once per (shape, row count) and live until exit.
+ * Thread-safe (the database thread and the recording thread share the texts). */
 #ifndef WH_SQLROWS_H
 #define WH_SQLROWS_H
 #include <stddef.h>

@@ -7,6 +7,7 @@
 
 #include "common/config.h"
 #include "common/db.h"
+#include "common/event_row.h"
 #include "common/ids.h"
 
 struct outbox_event {
@@ -30,6 +31,23 @@ enum wh_err outbox_emit(struct db *db, const struct config *cfg, const struct ou
 #define OUTBOX_MAX_BATCH 2
 enum wh_err outbox_emit_many(struct db *db, const struct config *cfg, const struct outbox_event *evs, size_t n,
                              char (*event_ids)[ID_LEN + 1]);
+
+/* The outbox insert of n (1..OUTBOX_MAX_BATCH) events as one statement (stmt), for a
+ * caller that sends it in one round trip with the write that causes them (db_exec_many,
+ * tx_write_emit): what outbox_emit_many would insert, envelopes built, ids in ids. The
+ * statement borrows evs' strings and owns its payloads until outbox_release. The
+ * event_insert fault point fails it. */
+struct outbox_insert {
+	struct db_stmt stmt;
+	size_t n;
+	char ids[OUTBOX_MAX_BATCH][ID_LEN + 1];
+	char *payloads[OUTBOX_MAX_BATCH];
+	struct db_param params[OUTBOX_MAX_BATCH * EVENT_ROW_NPARAMS];
+};
+enum wh_err outbox_prepare(struct outbox_insert *ins, const struct config *cfg, const struct outbox_event *evs,
+                           size_t n);
+/* Frees the payloads (after a failed outbox_prepare too); NULL-safe fields. */
+void outbox_release(struct outbox_insert *ins);
 
 /* Test-only per-request fault point. When the config's fault_point is "from_header", the
  * request header X-Linehook-Fault names the fault for that request alone ("event_insert"

@@ -2,6 +2,7 @@
 #include "fcgi-app/core/tx.h"
 
 #include <errmsg.h>
+#include <string.h>
 #include <time.h>
 
 #include "common/log.h"
@@ -40,9 +41,7 @@ enum wh_err tx_run(struct request *req, tx_fn fn, void *ctx)
 		bool at_commit = false;
 		enum txfate fate;
 		unsigned e;
-		result = db_begin(db);
-		if(result)
-			return result;
+		db_begin_deferred(db); /* no round trip: starts with the first statement */
 		result = fn(req, ctx);
 		if(!result) {
 			at_commit = true;
@@ -117,4 +116,27 @@ enum wh_err tx_emit(struct request *req, const char *type, const char *location_
 	    .data = data,
 	};
 	return outbox_emit(req->app->db, &req->app->cfg, &ev, NULL);
+}
+
+enum wh_err tx_write_emit(struct request *req, const struct db_stmt *writes, size_t nwrites,
+                          const struct outbox_event *evs, size_t nevs)
+{
+	struct db_stmt v[DB_MANY_MAX];
+	struct outbox_event own[OUTBOX_MAX_BATCH];
+	struct outbox_insert ins;
+	enum wh_err result;
+	if(nwrites > DB_MANY_MAX - 1 || nevs < 1 || nevs > OUTBOX_MAX_BATCH)
+		return WH_ERR_INTERNAL;
+	for(size_t i = 0; i < nevs; i++) {
+		own[i] = evs[i];
+		own[i].account_id = req->account_id;
+	}
+	result = outbox_prepare(&ins, &req->app->cfg, own, nevs);
+	if(result)
+		return result;
+	memcpy(v, writes, nwrites * sizeof(*v));
+	v[nwrites] = ins.stmt;
+	result = db_exec_many(req->app->db, v, nwrites + 1);
+	outbox_release(&ins);
+	return result;
 }

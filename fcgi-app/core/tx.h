@@ -5,13 +5,16 @@
 #define WH_TX_H
 #include <jansson.h>
 
+#include "common/db.h"
 #include "fcgi-app/core/http.h"
+#include "fcgi-app/core/outbox.h"
 
 /* At most this many runs of one transaction (the last backoff is 320 ms: Galera nodes
  * writing one hot row at once need a few rounds to stop meeting). */
 #define TX_TRIES 8
 
-/* A write transaction's body: runs between db_begin and db_commit and may be run again
+/* A write transaction's body: runs in a transaction (db_begin_deferred: it starts with the
+ * body's first statement, no round trip of its own) and may be run again
  * from the start, so it must (re)set everything it produces, releasing what an earlier
  * run left. It may answer the request itself (an idempotent replay); then it is not rerun. */
 typedef enum wh_err (*tx_fn)(struct request *req, void *ctx);
@@ -36,5 +39,14 @@ enum wh_err tx_create(struct request *req, const json_t *body, tx_fn fn, void *c
  * event commits with the write or not at all. data is borrowed. */
 enum wh_err tx_emit(struct request *req, const char *type, const char *location_id, const char *visit_state,
                     const json_t *data);
+
+/* Inside a write transaction: the write's statements (nwrites 0..DB_MANY_MAX - 1, each
+ * run even when an earlier one fails, so only statements the transaction's rollback
+ * undoes) and the outbox insert of its nevs (1..OUTBOX_MAX_BATCH) events of the request's
+ * account (their account_id is ignored), in this order
+ * and in one round trip (db_exec_many). The first failure is returned. Every
+ * event-producing write ends with it: nothing of what it writes is read back. */
+enum wh_err tx_write_emit(struct request *req, const struct db_stmt *writes, size_t nwrites,
+                          const struct outbox_event *evs, size_t nevs);
 
 #endif

@@ -2,6 +2,8 @@
  * counts kept on the location row by every visit write, and location-status.updated. */
 #include "fcgi-app/resources/location_status.h"
 
+#include <string.h>
+
 #include "fcgi-app/core/fields.h"
 #include "fcgi-app/core/outbox.h"
 #include "fcgi-app/core/tx.h"
@@ -14,8 +16,7 @@ struct status_tx {
 	json_t *answer; /* new: the status after the write */
 };
 
-/* The location status resource, in the key order of every answer and event. */
-static json_t *status_object(const char *id, bool open, const long long counts[3], long long updated)
+json_t *location_status_of(const char *id, bool open, const long long counts[3], long long updated)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "locationId", json_string(id));
@@ -46,34 +47,27 @@ enum wh_err location_status_load(struct request *req, const char *location_id, j
 	}
 	for(size_t i = 0; i < 3; i++)
 		counts[i] = db_rows_i64(&rows, 0, 3 + i);
-	*out = status_object(db_rows_get(&rows, 0, 0), db_rows_i64(&rows, 0, 1) != 0, counts, db_rows_i64(&rows, 0, 2));
+	*out = location_status_of(db_rows_get(&rows, 0, 0), db_rows_i64(&rows, 0, 1) != 0, counts,
+	                          db_rows_i64(&rows, 0, 2));
 	db_rows_release(&rows);
 	return WH_OK;
 }
 
-/* Adds the deltas to the stored counts and sets the status's updated time. */
-static enum wh_err location_status_store(struct request *req, const char *location_id, const long long delta[3],
-                                         long long now)
+/* The statement that adds the deltas to the stored counts and sets the status's updated
+ * time, its parameters in p. */
+#define COUNTS_NPARAMS 6
+static struct db_stmt counts_stmt(struct request *req, const char *location_id, const long long delta[3], long long now,
+                                  struct db_param p[COUNTS_NPARAMS])
 {
 	static const char sql[] = "UPDATE locations SET num_waiting = num_waiting + ?, num_serving = num_serving + ?, "
 	                          "num_booked = num_booked + ?, status_updated = ? WHERE id = ? AND account_id = ?";
-	return db_exec(req->app->db, sql,
-	               DBP(db_i64(delta[0]), db_i64(delta[1]), db_i64(delta[2]), db_i64(now), db_str(location_id),
-	                   db_str(req->account_id)),
-	               NULL, NULL);
-}
-
-enum wh_err location_status_changed(struct request *req, const char *location_id)
-{
-	static const long long none[3] = {0, 0, 0};
-	json_t *status = NULL;
-	enum wh_err result = location_status_store(req, location_id, none, time_now_ms());
-	if(!result)
-		result = location_status_load(req, location_id, &status);
-	if(!result)
-		result = tx_emit(req, "location-status.updated", location_id, NULL, status);
-	json_decref(status);
-	return result;
+	p[0] = db_i64(delta[0]);
+	p[1] = db_i64(delta[1]);
+	p[2] = db_i64(delta[2]);
+	p[3] = db_i64(now);
+	p[4] = db_str(location_id);
+	p[5] = db_str(req->account_id);
+	return (struct db_stmt){sql, p, COUNTS_NPARAMS, NULL, NULL};
 }
 
 /* Adds d to the delta of the counter that state feeds (none for most states). */
@@ -88,34 +82,37 @@ static void counter_add(const char *state, long long d, long long delta[3])
 		delta[2] += d;
 }
 
-enum wh_err location_status_visit_emit(struct request *req, const struct location_locked *locked, const char *type,
-                                       const json_t *visit, const char *from, const char *to)
+enum wh_err location_status_visit_write(struct request *req, const struct location_locked *locked,
+                                        const struct db_stmt *writes, size_t nwrites, const char *type,
+                                        const json_t *visit, const char *from, const char *to)
 {
 	const char *loc_id = json_string_value(json_object_get(locked->location, "id"));
 	bool open = json_is_true(json_object_get(locked->location, "isWaitlistOpen"));
 	long long delta[3] = {0, 0, 0}, counts[3], now = time_now_ms();
 	struct outbox_event evs[2] = {
-	    {.account_id = req->account_id,
-	     .location_id = loc_id,
+	    {.location_id = loc_id,
 	     .type = type,
 	     .visit_state = json_string_value(json_object_get(visit, "state")),
 	     .data = visit},
-	    {.account_id = req->account_id, .location_id = loc_id, .type = "location-status.updated"},
+	    {.location_id = loc_id, .type = "location-status.updated"},
 	};
+	struct db_stmt v[LOCATION_STATUS_WRITES_MAX + 1];
+	struct db_param p[COUNTS_NPARAMS];
 	json_t *status;
 	enum wh_err result;
+	if(nwrites > LOCATION_STATUS_WRITES_MAX)
+		return WH_ERR_INTERNAL;
+	memcpy(v, writes, nwrites * sizeof(*v));
 	counter_add(from, -1, delta);
 	counter_add(to, 1, delta);
 	if(!delta[0] && !delta[1] && !delta[2])
-		return outbox_emit(req->app->db, &req->app->cfg, &evs[0], NULL);
-	result = location_status_store(req, loc_id, delta, now);
-	if(result)
-		return result;
+		return tx_write_emit(req, v, nwrites, evs, 1);
+	v[nwrites] = counts_stmt(req, loc_id, delta, now, p);
 	for(size_t i = 0; i < 3; i++)
 		counts[i] = locked->counts[i] + delta[i];
-	status = status_object(loc_id, open, counts, now);
+	status = location_status_of(loc_id, open, counts, now);
 	evs[1].data = status;
-	result = outbox_emit_many(req->app->db, &req->app->cfg, evs, 2, NULL);
+	result = tx_write_emit(req, v, nwrites + 1, evs, 2);
 	json_decref(status);
 	return result;
 }
@@ -138,8 +135,8 @@ static enum wh_err status_update_tx(struct request *req, void *ctx)
 	json_decref(tx->answer);
 	tx->answer = NULL;
 	if(tx->has_open)
-		result = location_set_waitlist_open(req, tx->id, tx->open);
-	if(!result)
+		result = location_set_waitlist_open(req, tx->id, tx->open, &tx->answer);
+	else
 		result = location_status_load(req, tx->id, &tx->answer);
 	return result;
 }

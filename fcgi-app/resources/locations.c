@@ -23,16 +23,24 @@ struct location_tx {
 	json_t *answer; /* new: the location after the write */
 };
 
-json_t *location_render(const struct db_rows *rows, size_t r)
+/* The location resource, in the one key order every answer and event uses. */
+static json_t *location_object(const char *id, const char *name, const char *tz, bool open, long long created,
+                               long long updated)
 {
 	json_t *o = json_object();
-	json_object_set_new(o, "id", json_string(db_rows_get(rows, r, 0)));
-	json_object_set_new(o, "name", json_string(db_rows_get(rows, r, 1)));
-	jx_set_str(o, "timezone", db_rows_get(rows, r, 2));
-	json_object_set_new(o, "isWaitlistOpen", json_boolean(db_rows_i64(rows, r, 3) != 0));
-	jx_set_time(o, "created", db_rows_i64(rows, r, 4));
-	jx_set_time(o, "updated", db_rows_i64(rows, r, 5));
+	json_object_set_new(o, "id", json_string(id));
+	json_object_set_new(o, "name", json_string(name));
+	jx_set_str(o, "timezone", tz);
+	json_object_set_new(o, "isWaitlistOpen", json_boolean(open));
+	jx_set_time(o, "created", created);
+	jx_set_time(o, "updated", updated);
 	return o;
+}
+
+json_t *location_render(const struct db_rows *rows, size_t r)
+{
+	return location_object(db_rows_get(rows, r, 0), db_rows_get(rows, r, 1), db_rows_get(rows, r, 2),
+	                       db_rows_i64(rows, r, 3) != 0, db_rows_i64(rows, r, 4), db_rows_i64(rows, r, 5));
 }
 
 enum wh_err location_load(struct request *req, const char *id, bool lock, json_t **out)
@@ -43,26 +51,42 @@ enum wh_err location_load(struct request *req, const char *id, bool lock, json_t
 	return resource_load_one(req, lock ? sql_lock : sql, id, location_render, out);
 }
 
-enum wh_err location_lock_for_visit(struct request *req, const char *id, struct location_locked *out)
+struct db_stmt location_lock_stmt(struct request *req, const char *id, struct db_param p[2], struct db_rows *rows)
 {
-	static const char sql[] = "SELECT " LOCATION_COLS ", num_waiting, num_serving, num_booked FROM locations "
-	                          "WHERE id = ? AND account_id = ? FOR UPDATE";
+	static const char sql[] = "SELECT " LOCATION_COLS ", num_waiting, num_serving, num_booked, status_updated "
+	                          "FROM locations WHERE id = ? AND account_id = ? FOR UPDATE";
+	p[0] = db_str(id);
+	p[1] = db_str(req->account_id);
+	return (struct db_stmt){sql, p, 2, rows, NULL};
+}
+
+enum wh_err location_locked_of(struct db_rows *rows, struct location_locked *out)
+{
+	enum wh_err result = WH_OK;
+	memset(out, 0, sizeof(*out));
+	if(rows->nrows == 1) {
+		out->location = location_render(rows, 0);
+		for(size_t i = 0; i < 3; i++)
+			out->counts[i] = db_rows_i64(rows, 0, 6 + i);
+		out->status_updated = db_rows_i64(rows, 0, 9);
+	} else
+		result = WH_ERR_NOT_FOUND;
+	db_rows_release(rows);
+	return result;
+}
+
+enum wh_err location_lock(struct request *req, const char *id, struct location_locked *out)
+{
+	struct db_param p[2];
 	struct db_rows rows;
+	struct db_stmt lock;
 	enum wh_err result;
 	memset(out, 0, sizeof(*out));
 	if(!id || !id_valid(id))
 		return WH_ERR_NOT_FOUND;
-	result = db_exec(req->app->db, sql, DBP(db_str(id), db_str(req->account_id)), &rows, NULL);
-	if(result)
-		return result;
-	if(rows.nrows == 1) {
-		out->location = location_render(&rows, 0);
-		for(size_t i = 0; i < 3; i++)
-			out->counts[i] = db_rows_i64(&rows, 0, 6 + i);
-	} else
-		result = WH_ERR_NOT_FOUND;
-	db_rows_release(&rows);
-	return result;
+	lock = location_lock_stmt(req, id, p, &rows);
+	result = db_exec(req->app->db, lock.sql, lock.params, lock.nparams, &rows, NULL);
+	return result ? result : location_locked_of(&rows, out);
 }
 
 static enum wh_err location_parse(struct request *req, json_t *body, bool create, struct location_input *in)
@@ -97,20 +121,19 @@ static enum wh_err location_create_tx(struct request *req, void *ctx)
 	struct location_tx *tx = ctx;
 	char id[ID_LEN + 1];
 	long long now = time_now_ms();
-	enum wh_err result;
+	struct db_stmt write;
+	struct outbox_event ev = {.type = "location.created"};
 
 	json_decref(tx->answer);
-	tx->answer = NULL;
 	id_new(id);
-	result = db_exec(req->app->db, sql,
-	                 DBP(db_str(id), db_str(req->account_id), db_str(tx->in.name), db_str(tx->in.timezone),
-	                     db_i64(tx->in.is_open), db_i64(now), db_i64(now), db_i64(now)),
-	                 NULL, NULL);
-	if(!result)
-		result = location_load(req, id, false, &tx->answer);
-	if(!result)
-		result = tx_emit(req, "location.created", id, NULL, tx->answer);
-	return result;
+	write = (struct db_stmt){sql,
+	                         DBP(db_str(id), db_str(req->account_id), db_str(tx->in.name), db_str(tx->in.timezone),
+	                             db_i64(tx->in.is_open), db_i64(now), db_i64(now), db_i64(now)),
+	                         NULL, NULL};
+	tx->answer = location_object(id, tx->in.name, tx->in.timezone, tx->in.is_open, now, now);
+	ev.location_id = id;
+	ev.data = tx->answer;
+	return tx_write_emit(req, &write, 1, &ev, 1);
 }
 
 enum wh_err location_create(struct request *req)
@@ -171,41 +194,77 @@ static bool location_differs(const struct location_input *in, json_t *cur)
 	       (in->has_open && in->is_open != open);
 }
 
-static enum wh_err location_update_tx(struct request *req, void *ctx)
+/* The input merged into the locked location (in place: keys keep their places), updated now. */
+static void location_merge(const struct location_input *in, json_t *loc, long long now)
 {
-	static const char sql[] = "UPDATE locations SET name = COALESCE(?, name), "
-	                          "timezone = IF(?, ?, timezone), is_waitlist_open = IF(?, ?, is_waitlist_open), "
-	                          "updated = ? WHERE id = ? AND account_id = ?";
-	struct location_tx *tx = ctx;
-	const struct location_input *in = &tx->in;
-	bool open_changed;
-	enum wh_err result;
+	if(in->has_name)
+		json_object_set_new(loc, "name", json_string(in->name));
+	if(in->has_timezone)
+		jx_set_str(loc, "timezone", in->timezone);
+	if(in->has_open)
+		json_object_set_new(loc, "isWaitlistOpen", json_boolean(in->is_open));
+	jx_set_time(loc, "updated", now);
+}
 
-	json_decref(tx->answer);
-	tx->answer = NULL;
-	result = location_load(req, tx->id, true, &tx->answer);
-	if(result || !location_differs(in, tx->answer))
-		return result;
-	open_changed = in->has_open && in->is_open != json_is_true(json_object_get(tx->answer, "isWaitlistOpen"));
-	json_decref(tx->answer);
-	tx->answer = NULL;
-	result = db_exec(req->app->db, sql,
-	                 DBP(db_str(in->name), db_i64(in->has_timezone), db_str(in->timezone), db_i64(in->has_open),
-	                     db_i64(in->is_open), db_i64(time_now_ms()), db_str(tx->id), db_str(req->account_id)),
-	                 NULL, NULL);
-	if(!result)
-		result = location_load(req, tx->id, false, &tx->answer);
-	if(!result)
-		result = tx_emit(req, "location.updated", tx->id, NULL, tx->answer);
-	if(!result && open_changed)
-		result = location_status_changed(req, tx->id);
+/* Locks the location, applies the input and emits location.updated and, when isWaitlistOpen
+ * changes, location-status.updated (both built from the locked row and the change, no read
+ * back). tx->answer: the location after it; *status (may be NULL): the status after it. */
+static enum wh_err location_apply(struct request *req, struct location_tx *tx, json_t **status)
+{
+	static const char sql[] = "UPDATE locations SET name = ?, timezone = ?, is_waitlist_open = ?, updated = ?, "
+	                          "status_updated = IF(?, ?, status_updated) WHERE id = ? AND account_id = ?";
+	const struct location_input *in = &tx->in;
+	struct location_locked loc = {0};
+	struct outbox_event evs[2] = {{.location_id = tx->id, .type = "location.updated"},
+	                              {.location_id = tx->id, .type = "location-status.updated"}};
+	long long now = time_now_ms();
+	bool open_changed, open;
+	struct db_stmt write;
+	json_t *st = NULL;
+	enum wh_err result = location_lock(req, tx->id, &loc);
+	if(result)
+		goto out;
+	tx->answer = json_incref(loc.location);
+	open = json_is_true(json_object_get(loc.location, "isWaitlistOpen"));
+	if(!location_differs(in, loc.location)) {
+		st = location_status_of(tx->id, open, loc.counts, loc.status_updated);
+		goto out;
+	}
+	open_changed = in->has_open && in->is_open != open;
+	location_merge(in, tx->answer, now);
+	open = json_is_true(json_object_get(tx->answer, "isWaitlistOpen"));
+	st = location_status_of(tx->id, open, loc.counts, open_changed ? now : loc.status_updated);
+	write = (struct db_stmt){sql,
+	                         DBP(db_str(json_string_value(json_object_get(tx->answer, "name"))),
+	                             db_str(json_string_value(json_object_get(tx->answer, "timezone"))), db_i64(open),
+	                             db_i64(now), db_i64(open_changed), db_i64(now), db_str(tx->id),
+	                             db_str(req->account_id)),
+	                         NULL, NULL};
+	evs[0].data = tx->answer;
+	evs[1].data = st;
+	result = tx_write_emit(req, &write, 1, evs, open_changed ? 2 : 1);
+out:
+	json_decref(loc.location);
+	if(!result && status)
+		*status = json_incref(st);
+	json_decref(st);
 	return result;
 }
 
-enum wh_err location_set_waitlist_open(struct request *req, const char *id, bool open)
+static enum wh_err location_update_tx(struct request *req, void *ctx)
+{
+	struct location_tx *tx = ctx;
+	json_decref(tx->answer);
+	tx->answer = NULL;
+	return location_apply(req, tx, NULL);
+}
+
+enum wh_err location_set_waitlist_open(struct request *req, const char *id, bool open, json_t **status)
 {
 	struct location_tx tx = {.id = id, .in = {.is_open = open, .has_open = true}};
-	enum wh_err result = location_update_tx(req, &tx);
+	enum wh_err result;
+	*status = NULL;
+	result = location_apply(req, &tx, status);
 	json_decref(tx.answer);
 	return result;
 }

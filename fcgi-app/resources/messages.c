@@ -16,18 +16,24 @@ struct message_tx {
 	json_t *answer; /* new: the message after the write */
 };
 
+/* The message resource, in the one key order every answer and event uses. */
+static json_t *message_object(const char *const text[6], long long created, long long updated)
+{
+	static const char *const keys[6] = {"id", "visitId", "locationId", "channel", "content", "state"};
+	json_t *o = json_object();
+	for(size_t i = 0; i < 6; i++)
+		json_object_set_new(o, keys[i], json_string(text[i]));
+	jx_set_time(o, "created", created);
+	jx_set_time(o, "updated", updated);
+	return o;
+}
+
 static json_t *message_render(const struct db_rows *rows, size_t r)
 {
-	json_t *o = json_object();
-	json_object_set_new(o, "id", json_string(db_rows_get(rows, r, 0)));
-	json_object_set_new(o, "visitId", json_string(db_rows_get(rows, r, 1)));
-	json_object_set_new(o, "locationId", json_string(db_rows_get(rows, r, 2)));
-	json_object_set_new(o, "channel", json_string(db_rows_get(rows, r, 3)));
-	json_object_set_new(o, "content", json_string(db_rows_get(rows, r, 4)));
-	json_object_set_new(o, "state", json_string(db_rows_get(rows, r, 5)));
-	jx_set_time(o, "created", db_rows_i64(rows, r, 6));
-	jx_set_time(o, "updated", db_rows_i64(rows, r, 7));
-	return o;
+	const char *text[6];
+	for(size_t i = 0; i < 6; i++)
+		text[i] = db_rows_get(rows, r, i);
+	return message_object(text, db_rows_i64(rows, r, 6), db_rows_i64(rows, r, 7));
 }
 
 static enum wh_err message_load(struct request *req, const char *id, bool lock, json_t **out)
@@ -71,6 +77,8 @@ static enum wh_err message_create_tx(struct request *req, void *ctx)
 	char id[ID_LEN + 1];
 	long long now = time_now_ms();
 	const char *loc_id;
+	struct db_stmt write;
+	struct outbox_event ev = {.type = "message.created"};
 	enum wh_err result;
 
 	json_decref(tx->answer);
@@ -84,14 +92,15 @@ static enum wh_err message_create_tx(struct request *req, void *ctx)
 		goto out;
 	}
 	id_new(id);
-	result = db_exec(req->app->db, sql,
-	                 DBP(db_str(id), db_str(req->account_id), db_str(tx->visit_id), db_str(loc_id),
-	                     db_str(tx->channel), db_str(tx->content), db_i64(now), db_i64(now)),
-	                 NULL, NULL);
-	if(!result)
-		result = message_load(req, id, false, &tx->answer);
-	if(!result)
-		result = tx_emit(req, "message.created", loc_id, NULL, tx->answer);
+	write = (struct db_stmt){sql,
+	                         DBP(db_str(id), db_str(req->account_id), db_str(tx->visit_id), db_str(loc_id),
+	                             db_str(tx->channel), db_str(tx->content), db_i64(now), db_i64(now)),
+	                         NULL, NULL};
+	tx->answer = message_object(
+	    (const char *const[6]){id, tx->visit_id, loc_id, tx->channel, tx->content, "PENDING"}, now, now);
+	ev.location_id = loc_id;
+	ev.data = tx->answer;
+	result = tx_write_emit(req, &write, 1, &ev, 1);
 out:
 	db_rows_release(&rows);
 	return result;
@@ -155,7 +164,10 @@ static enum wh_err message_update_tx(struct request *req, void *ctx)
 {
 	static const char sql[] = "UPDATE messages SET state = ?, updated = ? WHERE id = ? AND account_id = ?";
 	struct message_tx *tx = ctx;
+	long long now = time_now_ms();
 	const char *from;
+	struct db_stmt write;
+	struct outbox_event ev = {.type = "message.updated"};
 	enum wh_err result;
 
 	json_decref(tx->answer);
@@ -168,17 +180,13 @@ static enum wh_err message_update_tx(struct request *req, void *ctx)
 		return WH_OK;
 	if(!message_transition_allowed(from, tx->state))
 		return field_conflict(req, "state: a message can't move from %s to %s", from, tx->state);
-	json_decref(tx->answer);
-	tx->answer = NULL;
-	result =
-	    db_exec(req->app->db, sql,
-	            DBP(db_str(tx->state), db_i64(time_now_ms()), db_str(tx->id), db_str(req->account_id)), NULL, NULL);
-	if(!result)
-		result = message_load(req, tx->id, false, &tx->answer);
-	if(!result)
-		result = tx_emit(req, "message.updated", json_string_value(json_object_get(tx->answer, "locationId")),
-		                 NULL, tx->answer);
-	return result;
+	write = (struct db_stmt){sql, DBP(db_str(tx->state), db_i64(now), db_str(tx->id), db_str(req->account_id)),
+	                         NULL, NULL};
+	json_object_set_new(tx->answer, "state", json_string(tx->state)); /* keys keep their places */
+	jx_set_time(tx->answer, "updated", now);
+	ev.location_id = json_string_value(json_object_get(tx->answer, "locationId"));
+	ev.data = tx->answer;
+	return tx_write_emit(req, &write, 1, &ev, 1);
 }
 
 enum wh_err message_update(struct request *req)

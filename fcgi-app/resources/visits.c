@@ -65,11 +65,10 @@ static json_t *visit_render(const struct db_rows *rows, size_t r)
 	return visit_object(&v);
 }
 
-static enum wh_err visit_load(struct request *req, const char *id, bool lock, json_t **out)
+static enum wh_err visit_load(struct request *req, const char *id, json_t **out)
 {
 	static const char sql[] = "SELECT " VISIT_COLS " FROM visits WHERE id = ? AND account_id = ?";
-	static const char sql_lock[] = "SELECT " VISIT_COLS " FROM visits WHERE id = ? AND account_id = ? FOR UPDATE";
-	return resource_load_one(req, lock ? sql_lock : sql, id, visit_render, out);
+	return resource_load_one(req, sql, id, visit_render, out);
 }
 
 static const char *jstr(const json_t *o, const char *key)
@@ -195,20 +194,27 @@ static json_t *visit_written(const json_t *v, long long created, long long updat
 	return visit_object(&w);
 }
 
-/* Binds the merged resource v (as visit_render shapes it) to the columns after id. */
-static enum wh_err visit_store(struct request *req, const json_t *v, const char *sql, long long now)
+/* The statement sql (create or update) with the merged resource v (as visit_render shapes
+ * it) bound to the columns after id, its parameters in p (strings borrowed from v). */
+#define VISIT_NPARAMS 12
+static enum wh_err visit_store(struct request *req, const json_t *v, const char *sql, long long now,
+                               struct db_param p[VISIT_NPARAMS], struct db_stmt *out)
 {
+	static const char *const cols[] = {"locationId", "state", "firstName", "lastName", "phone", "email"};
 	const char *date = jstr(v, "date");
 	long long date_ms = 0;
 	if(date && !time_parse_iso(date, &date_ms))
 		return WH_ERR_INTERNAL;
-	return db_exec(req->app->db, sql,
-	               DBP(db_str(jstr(v, "locationId")), db_str(jstr(v, "state")), db_str(jstr(v, "firstName")),
-	                   db_str(jstr(v, "lastName")), db_str(jstr(v, "phone")), db_str(jstr(v, "email")),
-	                   db_i64(json_integer_value(json_object_get(v, "partySize"))), db_str(jstr(v, "notes")),
-	                   date ? db_i64(date_ms) : db_null(), db_i64(now), db_str(jstr(v, "id")),
-	                   db_str(req->account_id)),
-	               NULL, NULL);
+	for(size_t i = 0; i < 6; i++)
+		p[i] = db_str(jstr(v, cols[i]));
+	p[6] = db_i64(json_integer_value(json_object_get(v, "partySize")));
+	p[7] = db_str(jstr(v, "notes"));
+	p[8] = date ? db_i64(date_ms) : db_null();
+	p[9] = db_i64(now);
+	p[10] = db_str(jstr(v, "id"));
+	p[11] = db_str(req->account_id);
+	*out = (struct db_stmt){sql, p, VISIT_NPARAMS, NULL, NULL};
+	return WH_OK;
 }
 
 static enum wh_err visit_create_tx(struct request *req, void *ctx)
@@ -222,13 +228,15 @@ static enum wh_err visit_create_tx(struct request *req, void *ctx)
 	char id[ID_LEN + 1];
 	long long now = time_now_ms();
 	struct location_locked loc = {0};
+	struct db_param p[VISIT_NPARAMS];
+	struct db_stmt write;
 	json_t *v = NULL;
 	const char *state;
 	enum wh_err result;
 
 	json_decref(tx->answer);
 	tx->answer = NULL;
-	result = location_lock_for_visit(req, loc_id, &loc);
+	result = location_lock(req, loc_id, &loc);
 	if(result == WH_ERR_NOT_FOUND)
 		result = jx_fail(&req->err, "locationId", "locationId: no such location");
 	if(result)
@@ -240,11 +248,11 @@ static enum wh_err visit_create_tx(struct request *req, void *ctx)
 	state = jstr(v, "state");
 	result = visit_check_move(req, NULL, state, loc.location);
 	if(!result)
-		result = visit_store(req, v, sql, now);
+		result = visit_store(req, v, sql, now, p, &write);
 	if(!result)
 		tx->answer = visit_written(v, now, now);
 	if(!result)
-		result = location_status_visit_emit(req, &loc, "visit.created", tx->answer, NULL, state);
+		result = location_status_visit_write(req, &loc, &write, 1, "visit.created", tx->answer, NULL, state);
 out:
 	json_decref(loc.location);
 	json_decref(v);
@@ -269,7 +277,7 @@ enum wh_err visit_create(struct request *req)
 enum wh_err visit_get(struct request *req)
 {
 	json_t *v = NULL;
-	enum wh_err result = visit_load(req, req->params[0], false, &v);
+	enum wh_err result = visit_load(req, req->params[0], &v);
 	if(result)
 		return result;
 	http_send_json(req, 200, v);
@@ -308,17 +316,31 @@ enum wh_err visit_list(struct request *req)
 }
 
 /* Locks the visit's location, then the visit itself (always in that order, as every visit
- * write does). loc->location and *visit are new. */
+ * write does), both locks in one flight once the location is known. loc->location and
+ * *visit are new. */
 static enum wh_err visit_lock(struct request *req, const char *id, struct location_locked *loc, json_t **visit)
 {
+	static const char sql_lock[] = "SELECT " VISIT_COLS " FROM visits WHERE id = ? AND account_id = ? FOR UPDATE";
+	struct db_param lp[2], vp[2] = {db_str(id), db_str(req->account_id)};
+	struct db_rows lrows = {0}, vrows = {0};
+	struct db_stmt v[2];
 	json_t *first = NULL;
-	enum wh_err result = visit_load(req, id, false, &first);
+	enum wh_err result = visit_load(req, id, &first);
 	memset(loc, 0, sizeof(*loc));
 	*visit = NULL;
+	if(result)
+		return result;
+	v[0] = location_lock_stmt(req, jstr(first, "locationId"), lp, &lrows);
+	v[1] = (struct db_stmt){sql_lock, vp, 2, &vrows, NULL};
+	result = db_exec_many(req->app->db, v, 2);
 	if(!result)
-		result = location_lock_for_visit(req, jstr(first, "locationId"), loc);
+		result = location_locked_of(&lrows, loc);
+	if(!result && vrows.nrows != 1)
+		result = WH_ERR_NOT_FOUND; /* deleted since the first read */
 	if(!result)
-		result = visit_load(req, id, true, visit);
+		*visit = visit_render(&vrows, 0);
+	db_rows_release(&lrows);
+	db_rows_release(&vrows);
 	json_decref(first);
 	return result;
 }
@@ -330,6 +352,8 @@ static enum wh_err visit_update_tx(struct request *req, void *ctx)
 	                          "WHERE id = ? AND account_id = ?";
 	struct visit_tx *tx = ctx;
 	struct location_locked loc = {0};
+	struct db_param p[VISIT_NPARAMS];
+	struct db_stmt write;
 	json_t *cur = NULL, *v = NULL;
 	const char *from, *to, *loc_id;
 	long long now = time_now_ms(), created;
@@ -355,13 +379,13 @@ static enum wh_err visit_update_tx(struct request *req, void *ctx)
 	}
 	result = visit_check_move(req, from, to, loc.location);
 	if(!result)
-		result = visit_store(req, v, sql, now);
+		result = visit_store(req, v, sql, now, p, &write);
 	if(!result && !time_parse_iso(jstr(cur, "created"), &created))
 		result = WH_ERR_INTERNAL;
 	if(!result)
 		tx->answer = visit_written(v, created, now);
 	if(!result)
-		result = location_status_visit_emit(req, &loc, "visit.updated", tx->answer, from, to);
+		result = location_status_visit_write(req, &loc, &write, 1, "visit.updated", tx->answer, from, to);
 out:
 	json_decref(loc.location);
 	json_decref(cur);
@@ -392,22 +416,21 @@ static enum wh_err visit_delete_tx(struct request *req, void *ctx)
 	static const char *const sqls[] = {
 	    "DELETE FROM messages WHERE visit_id = ? AND account_id = ?",
 	    "DELETE FROM visits WHERE id = ? AND account_id = ?",
-	    NULL,
 	};
 	struct visit_tx *tx = ctx;
 	struct location_locked loc = {0};
+	struct db_param p[2] = {db_str(tx->id), db_str(req->account_id)};
+	struct db_stmt writes[2] = {{sqls[0], p, 2, NULL, NULL}, {sqls[1], p, 2, NULL, NULL}};
 	const char *state;
 	enum wh_err result;
 
 	json_decref(tx->answer);
 	tx->answer = NULL;
 	result = visit_lock(req, tx->id, &loc, &tx->answer);
-	for(size_t i = 0; sqls[i] && !result; i++)
-		result = db_exec(req->app->db, sqls[i], DBP(db_str(tx->id), db_str(req->account_id)), NULL, NULL);
 	if(result)
 		goto out;
 	state = jstr(tx->answer, "state");
-	result = location_status_visit_emit(req, &loc, "visit.removed", tx->answer, state, NULL);
+	result = location_status_visit_write(req, &loc, writes, 2, "visit.removed", tx->answer, state, NULL);
 out:
 	json_decref(loc.location);
 	return result;

@@ -6,6 +6,7 @@ Only the Python standard library is used.
 import http.client
 import json
 import os
+import select
 import socket
 import subprocess
 import threading
@@ -111,10 +112,38 @@ def wait_for(pred, timeout=10.0, interval=0.05):
     return pred()
 
 
+def closed_by_client(conn, timeout):
+    """Waits up to timeout seconds for the client to close (or reset) its end of a receiver's
+    connection (a request's "conn"), without answering: the time.time() it was seen closed,
+    or None."""
+    end = time.time() + timeout
+    while True:
+        left = end - time.time()
+        if left <= 0:
+            return None
+        readable, _, _ = select.select([conn], [], [], min(left, 0.5))
+        if readable:
+            try:
+                if conn.recv(1, socket.MSG_PEEK) == b"":
+                    return time.time()
+            except OSError:
+                return time.time()
+            time.sleep(0.05)  # bytes of a next request: not a close
+
+
+def handles_signal(pid, sig):
+    """True once process pid has installed a handler for sig (Linux /proc): a signal sent
+    earlier would take its default action, however soon the process meant to catch it."""
+    with open("/proc/%d/status" % pid) as f:
+        caught = [line.split()[1] for line in f if line.startswith("SigCgt:")]
+    return bool(caught) and bool(int(caught[0], 16) >> (int(sig) - 1) & 1)
+
+
 class Receiver:
     """A real HTTP receiver on loopback that records every request it gets.
 
-    respond(handler_request) -> (status, headers dict, body bytes) decides each answer."""
+    respond(handler_request) -> (status, headers dict, body bytes) decides each answer; the
+    request's "conn" is its connection (closed_by_client watches it)."""
 
     def __init__(self, respond=None):
         self.requests = []
@@ -129,7 +158,7 @@ class Receiver:
                 n = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(n)
                 req = {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
-                       "body": body, "at": time.time()}
+                       "body": body, "at": time.time(), "conn": self.connection}
                 with outer.lock:
                     outer.requests.append(req)
                 status, headers, out = outer.respond(req)

@@ -93,7 +93,7 @@ def test_help_and_version_need_no_database(stack):
     for binary, args in (("webhooks-api", ["--help"]), ("webhooks-api", ["--config", path, "--help"]),
                          ("webhooks-api", ["--version"]), ("delivery-worker", ["--help"]),
                          ("delivery-worker", ["--version"])):
-        p = run(stack, binary, args, timeout=5)
+        p = run(stack, binary, args, timeout=30)
         assert p.returncode == 0, (args, p.stderr)
         assert p.stderr == "", p.stderr
         if "--version" in args:

@@ -6,7 +6,7 @@ import threading
 import time
 
 from lib import Receiver, wait_for
-from test_delivery import create_webhook, deliveries, emit_many
+from test_delivery import create_webhook, deliveries, emit_many, q
 from test_delivery_faults import ExtraWorker, quiet
 
 
@@ -87,21 +87,36 @@ def live_workers(stack):
                          "CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED) - 6000")[0][0])
 
 
+def most_in_a_window(times, width):
+    """The most of the sorted times that fall in any window [t, t + width)."""
+    most, j = 0, 0
+    for i, t in enumerate(times):
+        while times[j] <= t - width:
+            j += 1
+        most = max(most, i - j + 1)
+    return most
+
+
 def test_rate_limit_holds_across_two_workers(stack):
+    """10 deliveries/s shared by two workers, the second one started just before (it holds its
+    turns until the first one counts it). Measured on the attempts' start times as recorded,
+    in 2 s windows: none may hold more than the limit + 20 % (24), however loaded the machine;
+    the busiest must reach the limit - 20 % (16): a loaded machine may fall behind for a while,
+    a pacer that is too slow reaches the rate in no window."""
     account, key = stack.new_account()
     rx = quiet(Receiver())
     extra = ExtraWorker(stack)
     try:
         # the stack's worker and this one (rows of workers killed by other tests age out)
-        assert wait_for(lambda: live_workers(stack) == 2, 20), stack.sql("SELECT * FROM workers")
+        assert wait_for(lambda: live_workers(stack) == 2, 30), stack.sql("SELECT * FROM workers")
         wid = create_webhook(stack, account, key, rx.url, rateLimit=10)
-        n = 40
+        n = 60
         emit_many(stack, account, [("visit.created", None, None, None, {"n": i}) for i in range(n)])
-        assert wait_for(lambda: len(succeeded(stack, key, wid)) == n, 40), len(succeeded(stack, key, wid))
-        times = sorted(r["at"] for r in rx.received())
-        assert len(times) == n, len(times)
-        rate = (n - 1) / (times[-1] - times[0])
-        assert 8 <= rate <= 12, "%.1f deliveries/s for a limit of 10/s" % rate
+        assert wait_for(lambda: len(succeeded(stack, key, wid)) == n, 120), len(succeeded(stack, key, wid))
+        at = sorted(int(r[0]) for r in stack.sql("SELECT at FROM delivery_attempts WHERE webhook_id = %s" % q(wid)))
+        assert len(at) == n and len(rx.received()) == n, (len(at), len(rx.received()))
+        most = most_in_a_window(at, 2000)
+        assert 16 <= most <= 24, "%d attempts in the busiest 2 s for a limit of 10/s: %s" % (most, at)
     finally:
         extra.stop()
         rx.close()

@@ -230,14 +230,14 @@ def test_egress_proxy_carries_deliveries_after_the_policy_check(stack):
         assert wait_for(lambda: rx.received(), 15), (proxy.seen(), extra.text()[-2000:])
         req = rx.received()[0]
         assert req["body"] == body and req["headers"]["webhook-id"] == eid, req
-        d = wait_for(lambda: [x for x in deliveries(stack, key, ok) if x["status"] == "succeeded"], 10)
+        d = wait_for(lambda: [x for x in deliveries(stack, key, ok) if x["status"] == "succeeded"], 30)
         assert d and d[0]["lastStatusCode"] == 204, d
 
-        d = wait_for(lambda: [x for x in deliveries(stack, key, blocked) if x["attempts"] >= 1], 10)
+        d = wait_for(lambda: [x for x in deliveries(stack, key, blocked) if x["attempts"] >= 1], 30)
         assert d and d[0]["lastError"] == "blocked_address" and d[0]["lastStatusCode"] is None, d
-        d = wait_for(lambda: [x for x in deliveries(stack, key, tunnel) if x["attempts"] >= 1], 10)
+        d = wait_for(lambda: [x for x in deliveries(stack, key, tunnel) if x["attempts"] >= 1], 30)
         assert d and d[0]["lastError"] in ("tls_error", "connection_error"), d
-        assert wait_for(lambda: proxy.tunnelled, 10), proxy.seen()
+        assert wait_for(lambda: proxy.tunnelled, 30), proxy.seen()
 
         seen = proxy.seen()
         assert "POST %s" % ok_url in seen, seen
@@ -298,7 +298,7 @@ def test_token_requests_take_the_egress_proxy_and_its_checks(stack):
         assert ts.fetches == 1 and ts.valid(bearer(rx.received()[0])), ts.rejected
         assert "POST %s" % ts.url in proxy.seen() and "POST %s" % rx.url in proxy.seen(), proxy.seen()
         send(stack, account, ids[1])
-        assert wait_for(lambda: attempts(stack, ids[1]), 10)
+        assert wait_for(lambda: attempts(stack, ids[1]), 30)
         assert attempts(stack, ids[1])[0] == ["NULL", "oauth_token_failed", "token request: blocked_address"], \
             attempts(stack, ids[1])
         assert far.fetches == 0 and not any("127.0.0.2" in line for line in proxy.seen()), proxy.seen()

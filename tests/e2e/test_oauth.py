@@ -241,7 +241,7 @@ def test_one_token_fetch_serves_many_deliveries(stack):
 def test_a_new_token_after_expiry(stack):
     with oauth_case(stack, "rsa", expires_in=2) as (account, key, wid, ts, rx):
         send(stack, account, wid)
-        assert wait_for(lambda: len(rx.received()) == 1, 10)
+        assert wait_for(lambda: len(rx.received()) == 1, 30)
         time.sleep(2.5)
         send(stack, account, wid)
         assert wait_for(lambda: sum(d["status"] == "succeeded" for d in deliveries(stack, key, wid)) == 2, 15), \
@@ -279,7 +279,7 @@ def test_token_server_down_is_recorded_and_retried_until_it_is_back(stack):
     try:
         wid = oauth_webhook(stack, key, rx.url, token_url, "rsa")
         send(stack, account, wid)
-        assert wait_for(lambda: attempts(stack, wid), 10)
+        assert wait_for(lambda: attempts(stack, wid), 30)
         code, error, body = attempts(stack, wid)[0]
         assert code == "NULL" and error == "oauth_token_failed", attempts(stack, wid)
         assert body == "token request: connection_refused", body
@@ -310,7 +310,7 @@ def test_token_server_refusals_are_recorded_with_the_reason(stack):
         wid = oauth_webhook(stack, key, rx.url, ts.url, "ec")
         send(stack, account, wid)
         for i, (mode, why) in enumerate(modes):
-            assert wait_for(lambda: len(attempts(stack, wid)) == i + 1, 10), attempts(stack, wid)
+            assert wait_for(lambda: len(attempts(stack, wid)) == i + 1, 30), attempts(stack, wid)
             ts.mode = modes[i + 1][0] if i + 1 < len(modes) else "ok"
             assert attempts(stack, wid)[i] == ["NULL", "oauth_token_failed", why], attempts(stack, wid)
         d = one_delivery_when(stack, key, wid, lambda d: d["status"] != "pending", 15)
@@ -332,7 +332,7 @@ def test_the_token_request_follows_the_url_policy(stack):
     try:
         wid = oauth_webhook(stack, key, rx.url, ts.url, "rsa")
         send(stack, account, wid)
-        assert wait_for(lambda: attempts(stack, wid), 10)
+        assert wait_for(lambda: attempts(stack, wid), 30)
         assert attempts(stack, wid)[0] == ["NULL", "oauth_token_failed", "token request: blocked_address"], \
             attempts(stack, wid)
         assert ts.fetches == 0 and rx.received() == []

@@ -19,7 +19,7 @@ def test_processes_share_the_socket_restart_and_stop(stack):
         supervisors = children(front.proc.pid)
         assert len(supervisors) == 1, supervisors
         sup = supervisors[0]
-        assert lib.wait_for(lambda: len(children(sup)) == 3, 10), children(sup)
+        assert lib.wait_for(lambda: len(children(sup)) == 3, 30), children(sup)
         for _ in range(12):  # answered, whichever process accepts
             r = front.request("GET", "/v2/webhooks", key=key)
             assert r.status == 200, r

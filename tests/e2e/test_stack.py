@@ -96,7 +96,7 @@ def test_start_stop_start_reuses_the_data_and_leaves_nothing_behind(_suite_stack
         # the same key still works against the same data
         req = urllib.request.Request("http://127.0.0.1:%s/v2/locations/%s" % (env["WH_HTTP_PORT"],
                                      first["WH_LOCATION_ID"]), headers={"apikey": first["WH_API_KEY"]})
-        with urllib.request.urlopen(req, timeout=5) as r:
+        with urllib.request.urlopen(req, timeout=30) as r:
             assert r.status == 200
     finally:
         stack("stop", env)

@@ -127,12 +127,12 @@ def wait_healthy(pk, base, server):
 
     def up():
         try:
-            last[0] = http(base + "/v2/live", timeout=2)
+            last[0] = http(base + "/v2/live", timeout=10)
             return last[0][0] == 200
         except OSError as e:
             last[0] = e
             return False
-    assert lib.wait_for(up, timeout=30, interval=0.2), (last[0], pk.log(server), pk.log("api"), pk.log("worker"))
+    assert lib.wait_for(up, timeout=120, interval=0.2), (last[0], pk.log(server), pk.log("api"), pk.log("worker"))
 
 
 # ---- the cases, in order ----
@@ -247,8 +247,8 @@ def start_mariadb(pk):
 
     def up():
         return run(["mariadb-admin", "--no-defaults", "--socket=" + pk.sock, "-uroot", "ping"], check=False,
-                   timeout=10).returncode == 0
-    assert lib.wait_for(up, timeout=60, interval=0.2), "private MariaDB did not start"
+                   timeout=60).returncode == 0
+    assert lib.wait_for(up, timeout=120, interval=0.2), "private MariaDB did not start"
 
 
 def test_setup_prepares_the_database_idempotently(pk):

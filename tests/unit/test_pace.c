@@ -50,6 +50,27 @@ TEST_SUITE(pace_turns_share_the_rate_between_workers)
 	pace_free(p);
 }
 
+TEST_SUITE(pace_hold_keeps_turns_until_it_ends)
+{
+	struct pace *p = pace_new();
+	struct job *late = NULL, *go;
+	for(int i = 0; i < 10; i++)
+		pace_add(p, paced("AAAAAAAAAAAAAAAAAAAA", 10, 1000000));
+	pace_add(p, paced("BBBBBBBBBBBBBBBBBBBB", 10, 3000));
+	pace_hold(p, 5000);
+	/* held: no turn, but a job too late to start still leaves */
+	go = pace_take(p, 1000, 1, 2500, &late);
+	CHECK(go == NULL && count(late) == 1 && late->deadline_mono == 3000);
+	job_free_list(late);
+	CHECK(taken(p, 1001, 4999, 1) == 0);
+	CHECK(pace_next_ms(p, 4000, 1) == 1000);
+	/* then the first turn at once and one every 100 ms, no catch-up burst for the hold */
+	CHECK(taken(p, 5000, 5000, 1) == 1);
+	CHECK(taken(p, 5001, 5099, 1) == 0);
+	CHECK(taken(p, 5100, 5499, 1) == 4);
+	pace_free(p);
+}
+
 static size_t held_a(void *ctx, const char *webhook_id)
 {
 	(void)ctx;
