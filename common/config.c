@@ -71,6 +71,7 @@ static const struct cfg_key {
     [CFG_PUBLIC_BASE_URL] = {"public_base_url", T_STR, "", 0, 0},
     [CFG_EGRESS_PROXY] = {"egress_proxy", T_STR, "", 0, 0},
     [CFG_FCGI_PROCESSES] = {"fcgi_processes", T_INT, "1", 1, 256},
+    [CFG_KEEPALIVE_MAX_IDLE_SECONDS] = {"keepalive_max_idle_seconds", T_INT, "1", 0, 3600},
     [CFG_READ_CACHE_MS] = {"read_cache_ms", T_INT, "0", 0, 10000},
 };
 

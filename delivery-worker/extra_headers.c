@@ -1,10 +1,7 @@
 /* Custom headers on deliveries. */
 #include "delivery-worker/extra_headers.h"
 
-#include <curl/curl.h>
 #include <jansson.h>
-#include <openssl/crypto.h>
-#include <stdio.h>
 
 #include "common/custom_headers.h"
 #include "common/log.h"
@@ -30,7 +27,7 @@ enum wh_err extra_headers_open(struct job *job, const unsigned char key[CRYPTO_K
 	return WH_OK;
 }
 
-enum wh_err extra_headers_append(struct job *job)
+enum wh_err extra_headers_lines(const struct job *job, struct buf *text, size_t *n)
 {
 	json_t *set;
 	const char *name;
@@ -42,22 +39,18 @@ enum wh_err extra_headers_append(struct job *job)
 	json_object_foreach(set, name, value)
 	{
 		const char *v = json_string_value(value);
-		char line[CUSTOM_HEADER_NAME_MAX + CUSTOM_HEADER_VALUE_MAX + 4];
-		struct curl_slist *t;
 		if(custom_header_reserved(name, job->oauth_json != NULL) || !custom_header_name_valid(name) || !v ||
 		   !custom_header_value_valid(v)) {
 			log_warn("webhook %s: custom header '%.64s' skipped (reserved or malformed)", job->webhook_id,
 			         name);
 			continue;
 		}
-		snprintf(line, sizeof(line), "%s: %s", name, v);
-		t = curl_slist_append(job->headers, line);
-		OPENSSL_cleanse(line, sizeof(line));
-		if(!t) {
-			result = WH_ERR_INTERNAL;
+		result = buf_addf(text, "%s: %s", name, v);
+		if(!result)
+			result = buf_add(text, "", 1);
+		if(result)
 			break;
-		}
-		job->headers = t;
+		(*n)++;
 	}
 	json_decref(set);
 	return result;

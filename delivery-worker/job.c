@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/crypto.h"
 #include "common/xalloc.h"
@@ -20,13 +21,52 @@ struct job *job_new(void)
 	return job;
 }
 
+void *job_lines_new(const char *text, size_t len, size_t n, void *tail)
+{
+	struct curl_slist *nodes = xmalloc(n * sizeof(*nodes) + len);
+	char *copy = (char *)(nodes + n);
+	memcpy(copy, text, len);
+	for(size_t i = 0; i < n; i++) {
+		nodes[i].data = copy;
+		nodes[i].next = i + 1 < n ? &nodes[i + 1] : tail;
+		copy += strlen(copy) + 1;
+	}
+	return nodes;
+}
+
+/* Wipes the text of a block of contiguous list nodes (the last one links elsewhere). */
+static void block_wipe(struct curl_slist *l)
+{
+	for(; l; l = l->next) {
+		OPENSSL_cleanse(l->data, strlen(l->data));
+		if(l->next != l + 1)
+			break;
+	}
+}
+
+void job_bearer_release(struct job *job)
+{
+	block_wipe(job->bearer_line);
+	free(job->bearer_line);
+	job->bearer_line = NULL;
+	job->headers = job->own_lines;
+}
+
+void job_headers_release(struct job *job)
+{
+	job_bearer_release(job);
+	block_wipe(job->own_lines);
+	free(job->own_lines);
+	job->headers = job->own_lines = NULL;
+}
+
 void job_free(struct job *job)
 {
 	if(!job)
 		return;
 	if(job->easy)
 		curl_easy_cleanup(job->easy);
-	curl_slist_free_all(job->headers);
+	job_headers_release(job);
 	curl_slist_free_all(job->connect_to);
 	if(job->token_fetch) { /* the assertion and the token answer are credentials */
 		if(job->payload)

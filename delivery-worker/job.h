@@ -40,10 +40,17 @@ struct job {
 	                      policy lets exactly that origin through, http:// included */
 	char *payload;     /* owned, the exact event bytes */
 	size_t payload_len;
-	void *headers; /* owned struct curl_slist *, built by the sender module */
+	long long timestamp_s; /* webhook-timestamp of this attempt */
+	/* Released once the delivery's own header lines hold them: */
 	struct buf sig_waitwhile, sig_standard;
 	struct buf extra_headers; /* the custom headers, opened (a JSON object); empty: none */
-	long long timestamp_s;    /* webhook-timestamp of this attempt */
+	/* The request's headers (sender.c): one curl list in three parts, the bearer line (one
+	 * allocation, a node and its text), the delivery's own lines with its custom headers (one
+	 * allocation: the nodes, contiguous, then their text), and the lines every delivery sends,
+	 * which the sender owns. Built once per attempt; a token refresh replaces the bearer. */
+	void *headers;     /* borrowed struct curl_slist *: the list's head, handed to curl */
+	void *bearer_line; /* owned struct curl_slist *, or NULL */
+	void *own_lines;   /* owned struct curl_slist *, or NULL */
 
 	/* OAuth (oauth_json NULL: the webhook has none), see oauth.h */
 	char *oauth_json; /* owned: {tokenUrl, expiresIn, claims} */
@@ -64,6 +71,8 @@ struct job {
 	struct buf body;                /* first JOB_BODY_KEEP bytes of the answer */
 	size_t body_seen;               /* bytes read so far */
 	bool blocked;                   /* the URL policy refused an address */
+	unsigned requests;              /* requests this transfer was about to send (on_prereq) */
+	bool resend_refused;            /* curl wanted to send the request again: refused */
 	bool body_capped;               /* reading stopped at JOB_BODY_READ_MAX */
 	long long retry_after_s;        /* parsed Retry-After, -1 when absent */
 	long long at_ms, start_mono;
@@ -81,6 +90,15 @@ struct job {
 
 /* A new zeroed job (retry_after_s = -1). */
 struct job *job_new(void);
+/* A curl list in one allocation: n nodes, contiguous, then a copy of text, which holds the n
+ * lines back to back, each with its NUL (len bytes in all). The last node links to tail
+ * (a struct curl_slist *, or NULL). New: free() it. */
+void *job_lines_new(const char *text, size_t len, size_t n, void *tail);
+/* Frees the bearer line (wiped); headers is then the own lines. */
+void job_bearer_release(struct job *job);
+/* Frees the request's header lines (wiped: bearer tokens and custom header values are
+ * secrets) and clears headers. */
+void job_headers_release(struct job *job);
 /* Frees a job and everything it owns (curl handles included). NULL-safe. */
 void job_free(struct job *job);
 /* job_free for every job of a next-linked list. NULL-safe. */

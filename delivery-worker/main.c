@@ -183,7 +183,8 @@ static int setup(struct worker *w, const char *config_path)
 	                          config_bool(&w->cfg, CFG_ALLOW_HTTP_TARGETS),
 	                          &w->policy,
 	                          w->master_key,
-	                          config_str(&w->cfg, CFG_EGRESS_PROXY)};
+	                          config_str(&w->cfg, CFG_EGRESS_PROXY),
+	                          cfg_int(w, CFG_KEEPALIVE_MAX_IDLE_SECONDS)};
 	w->sender = sender_new(&so);
 	w->slots = slots_new((size_t)cfg_int(w, CFG_PER_ENDPOINT_CONCURRENCY));
 	handoff_init(&w->handoff, wake_transfers, w->sender);

@@ -34,7 +34,24 @@ struct sender {
 	struct tokens *tokens; /* the OAuth token flow */
 	struct egress *egress; /* resolves targets before the proxy is asked; NULL without one */
 	struct job *resolving; /* transfers (and token requests) waiting for egress, doubly linked */
+	/* The header lines every delivery, or every token request, sends: one list each, which
+	 * each job's own lines link to instead of holding copies (job.h). */
+	struct curl_slist delivery_lines[3], token_lines[4];
 };
+
+static char line_json[] = "Content-Type: application/json";
+static char line_form[] = "Content-Type: application/x-www-form-urlencoded";
+static char line_accept_json[] = "Accept: application/json";
+static char line_agent[] = "User-Agent: linehook/" LINEHOOK_VERSION;
+static char line_no_expect[] = "Expect:"; /* no 100-continue round trip */
+
+static void lines_link(struct curl_slist *nodes, char *const *text, size_t n)
+{
+	for(size_t i = 0; i < n; i++) {
+		nodes[i].data = text[i];
+		nodes[i].next = i + 1 < n ? &nodes[i + 1] : NULL;
+	}
+}
 
 /* Resolver threads for the egress proxy: enough that one slow name doesn't hold the others. */
 #define SENDER_RESOLVERS 4
@@ -54,6 +71,8 @@ struct sender *sender_new(const struct sender_opts *opts)
 		abort();
 	}
 	curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, opts->max_connections);
+	lines_link(s->delivery_lines, (char *const[]){line_json, line_agent, line_no_expect}, 3);
+	lines_link(s->token_lines, (char *const[]){line_form, line_accept_json, line_agent, line_no_expect}, 4);
 	s->tokens = tokens_new(opts->master_key);
 	if(opts->egress_proxy && *opts->egress_proxy) {
 		s->egress = egress_new(opts->policy, SENDER_RESOLVERS, wake, s->multi);
@@ -176,62 +195,84 @@ static curl_socket_t on_open_socket(void *ud, curlsocktype purpose, struct curl_
 	return socket(addr->family, addr->socktype, addr->protocol);
 }
 
-static enum wh_err headers_set(struct job *job, const char *const *lines, size_t n)
+/* Every request of a delivery is an attempt, recorded. libcurl 7.88 sends a request again by
+ * itself, on a fresh connection, when a reused keep-alive connection closes without a byte of
+ * answer (lib/transfer.c Curl_retry_request, "Connection died, retrying a fresh connect"),
+ * and a POST body it holds needs no rewind for that: an endpoint that read the request and
+ * then closed the connection got it twice, with one attempt recorded. curl calls this before
+ * every request of a transfer, the resend included, so a second call is refused: the attempt
+ * ends as connection_closed, recorded, and is retried on the schedule. */
+static int on_prereq(void *ud, char *primary_ip, char *local_ip, int primary_port, int local_port)
 {
-	struct curl_slist *h = NULL, *t;
-	for(size_t i = 0; i < n; i++) {
-		t = curl_slist_append(h, lines[i]);
-		if(!t) {
-			curl_slist_free_all(h);
-			return WH_ERR_INTERNAL;
-		}
-		h = t;
-	}
-	job->headers = h;
-	return WH_OK;
+	struct job *job = ud;
+	(void)primary_ip;
+	(void)local_ip;
+	(void)primary_port;
+	(void)local_port;
+	if(job->requests++ == 0)
+		return CURL_PREREQFUNC_OK;
+	job->resend_refused = true;
+	log_info("delivery %s: the connection closed without an answer after the request was sent; "
+	         "not sent again on a new connection (connection_closed, retried on the schedule)",
+	         job->id);
+	return CURL_PREREQFUNC_ABORT;
 }
 
-static enum wh_err token_headers(struct job *job)
+/* Appends "name: value" and its NUL. */
+static enum wh_err line_add(struct buf *text, const char *name, const char *value)
 {
-	static const char *const lines[] = {"Content-Type: application/x-www-form-urlencoded",
-	                                    "Accept: application/json", "User-Agent: linehook/" LINEHOOK_VERSION,
-	                                    "Expect:"};
-	return headers_set(job, lines, sizeof(lines) / sizeof(lines[0]));
+	enum wh_err result = buf_addf(text, "%s: %s", name, value);
+	return result ? result : buf_add(text, "", 1);
 }
 
-/* The delivery's headers, with Authorization when bearer is not NULL. */
-static enum wh_err build_headers(struct job *job, const char *bearer)
+/* The delivery's own lines with its custom headers, once per attempt, in one allocation
+ * linked to the lines every delivery sends; the signatures and the opened custom headers are
+ * released then, the lines hold them. */
+static enum wh_err own_lines(struct sender *s, struct job *job)
 {
-	char line[2048];
-	const char *lines[8];
-	char ts[64], id[64], ww[128];
-	struct buf auth;
+	struct buf text;
+	char ts[24];
+	size_t n = 4;
 	enum wh_err result;
-	snprintf(ts, sizeof(ts), "webhook-timestamp: %lld", job->timestamp_s);
-	snprintf(id, sizeof(id), "webhook-id: %s", job->event_id);
-	snprintf(ww, sizeof(ww), "X-Waitwhile-Signature: %s", buf_str(&job->sig_waitwhile));
-	snprintf(line, sizeof(line), "webhook-signature: %s", buf_str(&job->sig_standard));
-	lines[0] = "Content-Type: application/json";
-	lines[1] = "User-Agent: linehook/" LINEHOOK_VERSION;
-	lines[2] = ww;
-	lines[3] = id;
-	lines[4] = ts;
-	lines[5] = line;
-	lines[6] = "Expect:"; /* no 100-continue round trip */
-	buf_init(&auth, OAUTH_TOKEN_MAX + 64);
-	if(bearer) {
-		result = buf_adds(&auth, "Authorization: Bearer ");
-		if(!result)
-			result = buf_adds(&auth, bearer);
-		if(result)
-			goto out;
-		lines[7] = buf_str(&auth);
-	}
-	result = headers_set(job, lines, bearer ? 8 : 7);
+	buf_init(&text, 64 * 1024);
+	snprintf(ts, sizeof(ts), "%lld", job->timestamp_s);
+	result = line_add(&text, "X-Waitwhile-Signature", buf_str(&job->sig_waitwhile));
 	if(!result)
-		result = extra_headers_append(job);
-out:
-	crypto_buf_wipe(&auth);
+		result = line_add(&text, "webhook-id", job->event_id);
+	if(!result)
+		result = line_add(&text, "webhook-timestamp", ts);
+	if(!result)
+		result = line_add(&text, "webhook-signature", buf_str(&job->sig_standard));
+	if(!result)
+		result = extra_headers_lines(job, &text, &n);
+	if(!result) {
+		job->own_lines = job_lines_new(text.ptr, text.len, n, s->delivery_lines);
+		buf_release(&job->sig_waitwhile);
+		buf_release(&job->sig_standard);
+		crypto_buf_wipe(&job->extra_headers);
+	}
+	crypto_buf_wipe(&text);
+	return result;
+}
+
+/* The delivery's headers, with Authorization when bearer is not NULL (a refresh replaces the
+ * bearer line only). */
+static enum wh_err build_headers(struct sender *s, struct job *job, const char *bearer)
+{
+	struct buf line;
+	enum wh_err result = job->own_lines ? WH_OK : own_lines(s, job);
+	if(result)
+		return result;
+	job_bearer_release(job);
+	if(!bearer)
+		return WH_OK;
+	buf_init(&line, OAUTH_TOKEN_MAX + 64);
+	result = buf_addf(&line, "Authorization: Bearer %s", bearer);
+	if(!result) {
+		job->bearer_line = job_lines_new(line.ptr, line.len + 1, 1, job->own_lines);
+		job->headers = job->bearer_line;
+	}
+	crypto_buf_wipe(&line);
 	return result;
 }
 
@@ -273,12 +314,25 @@ static CURL *easy_for(const struct sender *s, struct job *job)
 	/* libcurl's smallest receive buffer: 4 KiB of an answer are kept, at most 64 KiB read,
 	 * and the 16 KiB default costs memory per transfer in flight (bench finding 5). */
 	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 1024L);
+	/* Over TLS libcurl copies the request into an upload buffer held until the transfer ends
+	 * (64 KiB by default): its smallest, 16 KiB, saves about 1 KiB resident per transfer in
+	 * flight (bench/README.md finding 5). */
+	curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, job);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, job);
 	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
 	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, job);
+	/* A connection idle for longer is not reused: well below the keep-alive timeouts endpoints
+	 * commonly have (5 s and more), so one hardly ever closes under our request. */
+	curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, s->opts.keepalive_max_idle_s);
+	job->requests = 0;
+	job->resend_refused = false;
+	if(!job->token_fetch) { /* a token request may go twice: it only asks for a token */
+		curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
+		curl_easy_setopt(e, CURLOPT_PREREQDATA, job);
+	}
 	curl_easy_setopt(e, CURLOPT_PRIVATE, job);
 	return e;
 }
@@ -332,7 +386,11 @@ static void transfer_launch(struct sender *s, struct job *job, const char *conne
  * or through the egress proxy once its target is resolved and checked (sender_run). */
 static void transfer_start(struct sender *s, struct job *job, const char *bearer)
 {
-	enum wh_err result = job->token_fetch ? token_headers(job) : build_headers(job, bearer);
+	enum wh_err result = WH_OK;
+	if(job->token_fetch)
+		job->headers = s->token_lines;
+	else
+		result = build_headers(s, job, bearer);
 	if(result) {
 		transfer_failed(s, job, CURLE_FAILED_INIT);
 		return;
@@ -412,6 +470,8 @@ static const char *error_class(const struct job *job, CURLcode code)
 {
 	if(job->blocked)
 		return "blocked_address";
+	if(job->resend_refused)
+		return "connection_closed";
 	switch(code) {
 	case CURLE_OPERATION_TIMEDOUT:
 		return "timeout";
@@ -419,6 +479,8 @@ static const char *error_class(const struct job *job, CURLcode code)
 		return "connection_refused";
 	case CURLE_COULDNT_RESOLVE_HOST:
 		return "dns_error";
+	case CURLE_GOT_NOTHING: /* "Empty reply from server": closed without an answer */
+		return "connection_closed";
 	case CURLE_TOO_MANY_REDIRECTS:
 		return "too_many_redirects";
 	case CURLE_SSL_CONNECT_ERROR:
@@ -470,8 +532,6 @@ static void refresh(struct sender *s, struct job *job)
 	job->body_seen = 0;
 	job->retry_after_s = -1;
 	buf_reset(&job->body);
-	curl_slist_free_all(job->headers);
-	job->headers = NULL;
 	oauth_start(s, job);
 }
 

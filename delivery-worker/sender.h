@@ -3,6 +3,11 @@
  * (CURLOPT_OPENSOCKETFUNCTION), no redirects, bounded response reading, and a count of
  * transfers per webhook so callers can cap each endpoint.
  *
+ * No request is ever sent twice silently: libcurl's own resend on a fresh connection, when a
+ * reused one closed without an answer, is refused (the attempt ends as connection_closed and
+ * is retried on the schedule), and connections idle for longer than keepalive_max_idle_s are
+ * not reused, so an endpoint's keep-alive timeout hardly ever closes one under a request.
+ *
  * Egress is sealed: no proxy is ever taken from the environment (http_proxy, ALL_PROXY,
  * no_proxy are ignored). With egress_proxy every transfer, token requests included, goes
  * through that proxy, after egress.h has resolved the target and checked every address
@@ -27,6 +32,7 @@ struct sender_opts {
 	const struct urlpolicy *policy;  /* borrowed, must outlive the sender */
 	const unsigned char *master_key; /* opens OAuth private keys; copied (tokens.h) */
 	const char *egress_proxy;        /* borrowed: "http://host:port", or NULL / "" for none */
+	long keepalive_max_idle_s;       /* a connection idle longer is not reused (whole seconds) */
 };
 
 struct sender *sender_new(const struct sender_opts *opts);

@@ -62,6 +62,8 @@ TEST_SUITE(config_refuses_bad_values_with_line)
 	    {"db_hosts = 127.0.0.1:3306, no-port\n", "1: db_hosts: 'no-port' is not host:port"},
 	    {"db_hosts = 127.0.0.1:3306, /run/mysqld/mysqld.sock\n", ""},
 	    {"fcgi_processes = 0\n", "1: fcgi_processes: expected an integer in 1..256"},
+	    {"keepalive_max_idle_seconds = 0\n", ""},
+	    {"keepalive_max_idle_seconds = -1\n", "1: keepalive_max_idle_seconds: expected an integer in 0..3600"},
 	    {"read_cache_ms = 10001\n", "1: read_cache_ms: expected an integer in 0..10000"},
 	    {"read_cache_ms = 1000\n", ""},
 	};
