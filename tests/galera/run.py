@@ -202,7 +202,7 @@ def test_node_kills_lose_nothing(c):
         assert len(acked) > 50, "too few writes acknowledged: %d" % len(acked)
         late = [u for u in streams.unavailable if not any(k - 1 <= u[0] <= k + SETTLE_503_S for k in kills)]
         assert not late, "503s or lost connections away from a kill: %r" % late[:5]
-        # generous: a worker's statement has been seen to wait out its 60 s read timeout on a
+        # generous: a worker's statement has been seen to wait out its 60 s network timeout on a
         # healthy node, more than once in a run, after a kill (not explained yet; README
         # "Running past one machine"); nothing may be lost, however late
         assert lib.wait_for(lambda: set(acked) <= receiver_seen(), 300, 0.5), \
