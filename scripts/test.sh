@@ -164,6 +164,7 @@ if [ "$failed" -gt 0 ]; then
 		[ -f "$f" ] && { echo "-- $f (last lines)"; tail -n 30 "$f"; }
 	done
 else
+	trap - EXIT # the stack was stopped above; stopping again would make an empty $WH_VAR
 	rm -rf "$tmp"
 fi
 echo "$passed passed, $failed failed"
