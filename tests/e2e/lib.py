@@ -102,6 +102,16 @@ class Stack:
                               capture_output=True, text=True, timeout=120)
 
 
+def accept_each(sock, handle):
+    """Calls handle(connection) for each connection sock accepts, until sock is closed."""
+    while True:
+        try:
+            c, _ = sock.accept()
+        except OSError:
+            return
+        handle(c)
+
+
 def wait_for(pred, timeout=10.0, interval=0.05):
     end = time.time() + timeout
     while time.time() < end:

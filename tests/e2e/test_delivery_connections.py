@@ -18,7 +18,7 @@ import socket
 import threading
 import time
 
-from lib import wait_for
+from lib import accept_each, wait_for
 from test_delivery import create_webhook, deliveries, delivery, emit, emit_many, q
 from test_egress import own_worker
 
@@ -57,18 +57,13 @@ class DropSecond:
         self.lock = threading.Lock()
         self.requests = []  # (connection number, request number on it, webhook-id, answered)
         self.connections = 0
-        threading.Thread(target=self._serve, daemon=True).start()
+        threading.Thread(target=accept_each, args=(self.sock, self._accepted), daemon=True).start()
 
-    def _serve(self):
-        while True:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            with self.lock:
-                self.connections += 1
-                n = self.connections
-            threading.Thread(target=self._one, args=(c, n), daemon=True).start()
+    def _accepted(self, c):
+        with self.lock:
+            self.connections += 1
+            n = self.connections
+        threading.Thread(target=self._one, args=(c, n), daemon=True).start()
 
     def _one(self, c, conn):
         c.settimeout(120)

@@ -9,7 +9,7 @@ import contextlib
 import socket
 import threading
 
-from lib import Receiver, wait_for
+from lib import Receiver, accept_each, wait_for
 from test_delivery import create_webhook, deliveries, delivery, emit
 from test_delivery_faults import ExtraWorker, start_stack_worker, stop_stack_worker
 
@@ -24,20 +24,15 @@ class Listener:
         self.sock.listen(16)
         self.port = self.sock.getsockname()[1]
         self.got = []
-        threading.Thread(target=self._serve, daemon=True).start()
+        threading.Thread(target=accept_each, args=(self.sock, self._one), daemon=True).start()
 
-    def _serve(self):
-        while True:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            c.settimeout(2)
-            try:
-                self.got.append(c.recv(4096))
-            except OSError:
-                self.got.append(b"")
-            c.close()
+    def _one(self, c):
+        c.settimeout(2)
+        try:
+            self.got.append(c.recv(4096))
+        except OSError:
+            self.got.append(b"")
+        c.close()
 
     def close(self):
         self.sock.close()
