@@ -403,13 +403,32 @@ out:
 	return result;
 }
 
-/* Reads a sent statement's answer: its result set into v->rows, its counts. */
-static enum wh_err stmt_recv(struct db *db, MYSQL_STMT *stmt, const struct db_stmt *v)
+/* Closes a cached statement handle and forgets it; its next use prepares it again. */
+static void stmt_drop(struct db *db, MYSQL_STMT *stmt)
+{
+	for(size_t i = 0; i < db->nstmts; i++) {
+		if(db->stmts[i].stmt != stmt)
+			continue;
+		mysql_stmt_close(stmt); /* COM_STMT_CLOSE has no answer: nothing is read */
+		db->stmts[i] = db->stmts[--db->nstmts];
+		return;
+	}
+}
+
+/* Reads a sent statement's answer: its result set into v->rows, its counts. *broken is set
+ * when a result set ended in an error after it began (a lock wait timeout, a deadlock or a
+ * Galera brute-force abort during a locking read, a killed query): the server has sent all
+ * it will for it, but Connector/C leaves the handle looking as if rows were still to come
+ * (mysql_stmt_free_result marks it "fetching" with no rows stored), and its next
+ * mysql_stmt_execute would first wait for them until the read timeout (60 s), then fail with
+ * 2006 "Server has gone away". The caller drops such a handle. */
+static enum wh_err stmt_recv(struct db *db, MYSQL_STMT *stmt, const struct db_stmt *v, bool *broken)
 {
 	enum wh_err result = WH_OK;
 	MYSQL_RES *meta = NULL;
 	my_bool update_max = 1;
 
+	*broken = false;
 	if(db->conn->methods->db_read_execute_response(stmt)) {
 		result = fail(db, mysql_stmt_errno(stmt), "execute", mysql_stmt_error(stmt), v->sql);
 		goto out;
@@ -421,6 +440,7 @@ static enum wh_err stmt_recv(struct db *db, MYSQL_STMT *stmt, const struct db_st
 	if(meta) {
 		mysql_stmt_attr_set(stmt, STMT_ATTR_UPDATE_MAX_LENGTH, &update_max);
 		if(mysql_stmt_store_result(stmt)) {
+			*broken = true;
 			result = fail(db, mysql_stmt_errno(stmt), "store", mysql_stmt_error(stmt), v->sql);
 			goto out;
 		}
@@ -430,7 +450,7 @@ static enum wh_err stmt_recv(struct db *db, MYSQL_STMT *stmt, const struct db_st
 out:
 	if(meta)
 		mysql_free_result(meta);
-	if(db->connected)
+	if(db->connected && !*broken)
 		mysql_stmt_free_result(stmt);
 	return result;
 }
@@ -471,6 +491,7 @@ static enum wh_err flight_send(struct db *db, const char *pre, const struct db_s
 static enum wh_err flight(struct db *db, const char *pre, const struct db_stmt *v, size_t n)
 {
 	MYSQL_STMT *stmts[DB_MANY_MAX];
+	bool broken[DB_MANY_MAX] = {false};
 	size_t sent = 0;
 	bool pre_sent = false;
 	unsigned first_errno = 0;
@@ -490,12 +511,15 @@ static enum wh_err flight(struct db *db, const char *pre, const struct db_stmt *
 		}
 	}
 	for(size_t i = 0; i < sent && db->connected; i++) {
-		enum wh_err r = stmt_recv(db, stmts[i], &v[i]);
+		enum wh_err r = stmt_recv(db, stmts[i], &v[i], &broken[i]);
 		if(r && !first) {
 			first = r;
 			first_errno = db->last_errno;
 		}
 	}
+	for(size_t i = 0; i < sent && db->connected; i++)
+		if(broken[i])
+			stmt_drop(db, stmts[i]);
 	if(!first && result) { /* a statement that could not be sent */
 		first = result;
 		first_errno = db->last_errno ? db->last_errno : CR_UNKNOWN_ERROR;
