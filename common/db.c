@@ -217,9 +217,11 @@ void db_free(struct db *db)
 
 static enum wh_err fail(struct db *db, unsigned e, const char *what, const char *msg, const char *sql)
 {
+	char node[300];
 	db->last_errno = e;
 	if(txfate_connection_lost(e)) {
-		log_warn("database connection lost (%s): %s", what, msg);
+		log_warn("database connection lost (%s) to %s: %s", what,
+		         host_name(&db->hosts.v[db->cur], node, sizeof(node)), msg);
 		db_disconnect(db);
 		db->cur = (db->cur + 1) % db->hosts.n; /* the next connect tries the other nodes first */
 		return WH_ERR_DB_DOWN;
