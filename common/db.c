@@ -34,8 +34,18 @@ struct db {
 	size_t last;           /* the node of the last connection, when used */
 	bool used;
 	char *user, *password, *name;
-	char init[160];
+	char init[256];
 };
+
+/* Process-wide, set by db_set_timeouts before the first db_open. */
+static unsigned net_timeout_s = 60;
+static unsigned lock_wait_s;
+
+void db_set_timeouts(unsigned network_s, unsigned lock_wait)
+{
+	net_timeout_s = network_s;
+	lock_wait_s = lock_wait;
+}
 
 static void db_disconnect(struct db *db)
 {
@@ -98,7 +108,7 @@ static bool node_ready(MYSQL *conn)
 static enum wh_err connect_node(struct db *db, const struct db_host *h)
 {
 	unsigned timeout = 3;
-	unsigned rw_timeout = 60;
+	unsigned rw_timeout = net_timeout_s;
 	char name[300];
 	db->conn = mysql_init(NULL);
 	if(!db->conn)
@@ -184,10 +194,13 @@ static enum wh_err open_with(struct db **out, const struct config *cfg, bool cau
 	 * unique key have one value per group (the webhook view groups by w.id). */
 	snprintf(db->init, sizeof(db->init),
 	         "SET SESSION tx_isolation = 'READ-COMMITTED', time_zone = '+00:00', "
-	         "sql_mode = REPLACE(@@sql_mode, 'ONLY_FULL_GROUP_BY', '')%s",
-	         sync_wait ? ", wsrep_sync_wait = " : "");
+	         "sql_mode = REPLACE(@@sql_mode, 'ONLY_FULL_GROUP_BY', '')");
 	if(sync_wait)
-		snprintf(db->init + strlen(db->init), sizeof(db->init) - strlen(db->init), "%lld", sync_wait);
+		snprintf(db->init + strlen(db->init), sizeof(db->init) - strlen(db->init), ", wsrep_sync_wait = %lld",
+		         sync_wait);
+	if(lock_wait_s)
+		snprintf(db->init + strlen(db->init), sizeof(db->init) - strlen(db->init),
+		         ", innodb_lock_wait_timeout = %u", lock_wait_s);
 	*out = db;
 	return db_connect(db);
 }

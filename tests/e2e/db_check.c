@@ -6,7 +6,9 @@
  * behind a row another connection holds; on Galera a brute-force abort), alone and inside a
  * pipelined flight, then the same statements again once the lock is gone: they must answer
  * at once on the same connection, never after waiting out a network timeout and a
- * reconnect. Prints "ok NAME" or "FAIL NAME: why" per check; exits 1 on any failure. */
+ * reconnect. The timeouts are db_set_timeouts' (as the worker sets them): the lock wait
+ * timeout of every session, and a statement that outlasts the network timeout loses its
+ * connection. Prints "ok NAME" or "FAIL NAME: why" per check; exits 1 on any failure. */
 #include <errmsg.h>
 #include <mysqld_error.h>
 #include <stdio.h>
@@ -18,12 +20,14 @@
 #include "common/log.h"
 
 #define TABLE "db_check_rows"
+#define NETWORK_TIMEOUT_S 3
+#define LOCK_WAIT_S 1
 
 static const char sql_create[] = "CREATE TABLE IF NOT EXISTS " TABLE " (id INT PRIMARY KEY, v INT NOT NULL) "
                                  "ENGINE=InnoDB";
 static const char sql_fill[] = "INSERT IGNORE INTO " TABLE " (id, v) VALUES (1, 1), (2, 2), (3, 3)";
 static const char sql_drop[] = "DROP TABLE IF EXISTS " TABLE;
-static const char sql_short_wait[] = "SET SESSION innodb_lock_wait_timeout = 1";
+static const char sql_sleep[] = "SELECT SLEEP(30)";
 static const char sql_hold[] = "SELECT v FROM " TABLE " WHERE id = 2 FOR UPDATE";
 /* A scan, not a key lookup: its rows are sent as they are read, so the lock wait on row 2
  * happens after the result set began (a key lookup waits before any of it is sent). */
@@ -122,6 +126,20 @@ static void check_in_flight(struct db *a, struct db *b)
 	report("flight/same-connection", !result && conn_id(b) == id, "the connection changed or the commit failed");
 }
 
+/* A statement that takes longer than the network timeout: its connection counts as lost (in a
+ * transaction, so db_exec does not run it again on a new one). */
+static void check_network_timeout(struct db *b)
+{
+	char why[96];
+	enum wh_err result;
+	db_begin(b);
+	result = db_exec(b, sql_sleep, DBP_NONE, NULL, NULL);
+	snprintf(why, sizeof(why), "result %d, errno %u (want %d)", (int)result, db_last_errno(b), CR_SERVER_LOST);
+	report("network-timeout/connection-lost", result == WH_ERR_DB_DOWN && db_last_errno(b) == CR_SERVER_LOST, why);
+	db_rollback(b);
+	report("network-timeout/reconnects", conn_id(b) > 0, "no new connection after the timeout");
+}
+
 static int failed_result(const struct config *cfg)
 {
 	struct db *a = NULL, *b = NULL;
@@ -129,13 +147,13 @@ static int failed_result(const struct config *cfg)
 		report("connect", false, "no database");
 		goto out;
 	}
-	if(db_exec(a, sql_create, DBP_NONE, NULL, NULL) || db_exec(a, sql_fill, DBP_NONE, NULL, NULL) ||
-	   db_exec(b, sql_short_wait, DBP_NONE, NULL, NULL)) {
+	if(db_exec(a, sql_create, DBP_NONE, NULL, NULL) || db_exec(a, sql_fill, DBP_NONE, NULL, NULL)) {
 		report("setup", false, "cannot create the scratch table");
 		goto out;
 	}
 	check_alone(a, b);
 	check_in_flight(a, b);
+	check_network_timeout(b);
 	db_exec(a, sql_drop, DBP_NONE, NULL, NULL);
 out:
 	db_free(a);
@@ -157,6 +175,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "db-check: %s\n", err);
 		return 2;
 	}
+	db_set_timeouts(NETWORK_TIMEOUT_S, LOCK_WAIT_S);
 	rc = failed_result(&cfg);
 	config_release(&cfg);
 	return rc;
