@@ -71,20 +71,29 @@ static void check_scan_after(struct db *b, long long id_before, const char *name
 	db_rows_release(&rows);
 }
 
+/* a locks row 2 in a transaction of its own; db_rollback(a) lets it go. */
+static void hold_row(struct db *a, const char *name)
+{
+	db_begin(a);
+	report(name, !db_exec(a, sql_hold, DBP_NONE, NULL, NULL), "the other connection could not lock row 2");
+}
+
+/* b's scan answered the lock wait timeout. */
+static void report_lock_timeout(struct db *b, enum wh_err result, const char *name)
+{
+	char why[96];
+	snprintf(why, sizeof(why), "result %d, errno %u (want %d)", (int)result, db_last_errno(b),
+	         ER_LOCK_WAIT_TIMEOUT);
+	report(name, result == WH_ERR_DB && db_last_errno(b) == ER_LOCK_WAIT_TIMEOUT, why);
+}
+
 /* The scan alone (db_exec): times out on the lock, then runs again. */
 static void check_alone(struct db *a, struct db *b)
 {
 	struct db_rows rows;
-	char why[96];
 	long long id = conn_id(b);
-	enum wh_err result;
-	db_begin(a);
-	result = db_exec(a, sql_hold, DBP_NONE, NULL, NULL);
-	report("alone/lock-held", !result, "the other connection could not lock row 2");
-	result = db_exec(b, sql_scan, DBP_NONE, &rows, NULL);
-	snprintf(why, sizeof(why), "result %d, errno %u (want %d)", (int)result, db_last_errno(b),
-	         ER_LOCK_WAIT_TIMEOUT);
-	report("alone/lock-wait-timeout", result == WH_ERR_DB && db_last_errno(b) == ER_LOCK_WAIT_TIMEOUT, why);
+	hold_row(a, "alone/lock-held");
+	report_lock_timeout(b, db_exec(b, sql_scan, DBP_NONE, &rows, NULL), "alone/lock-wait-timeout");
 	db_rows_release(&rows);
 	db_rollback(a);
 	check_scan_after(b, id, "alone/again-on-same-connection");
@@ -99,17 +108,11 @@ static void check_in_flight(struct db *a, struct db *b)
 	    {sql_scan, NULL, 0, &scan_rows, NULL},
 	    {sql_one, NULL, 0, &one_rows, NULL},
 	};
-	char why[96];
 	long long id = conn_id(b);
 	enum wh_err result;
-	db_begin(a);
-	result = db_exec(a, sql_hold, DBP_NONE, NULL, NULL);
-	report("flight/lock-held", !result, "the other connection could not lock row 2");
+	hold_row(a, "flight/lock-held");
 	db_begin_deferred(b);
-	result = db_exec_many(b, v, 2);
-	snprintf(why, sizeof(why), "result %d, errno %u (want %d)", (int)result, db_last_errno(b),
-	         ER_LOCK_WAIT_TIMEOUT);
-	report("flight/lock-wait-timeout", result == WH_ERR_DB && db_last_errno(b) == ER_LOCK_WAIT_TIMEOUT, why);
+	report_lock_timeout(b, db_exec_many(b, v, 2), "flight/lock-wait-timeout");
 	db_rollback(b);
 	db_rollback(a);
 	check_scan_after(b, id, "flight/again-on-same-connection");
