@@ -435,8 +435,8 @@ static void stmt_drop(struct db *db, MYSQL_STMT *stmt)
  * Galera brute-force abort during a locking read, a killed query): the server has sent all
  * it will for it, but Connector/C leaves the handle looking as if rows were still to come
  * (mysql_stmt_free_result marks it "fetching" with no rows stored), and its next
- * mysql_stmt_execute would first wait for them until the read timeout (60 s), then fail with
- * 2006 "Server has gone away". The caller drops such a handle. */
+ * mysql_stmt_execute would first wait for them until the read timeout (60 s by default),
+ * then fail with 2006 "Server has gone away". The caller drops such a handle. */
 static enum wh_err stmt_recv(struct db *db, MYSQL_STMT *stmt, const struct db_stmt *v, bool *broken)
 {
 	enum wh_err result = WH_OK;
