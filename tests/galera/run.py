@@ -257,7 +257,8 @@ def test_node_kills_lose_nothing(c):
         # a worker whose connection hung on a killed node (up to its 60 s read timeout) records
         # its attempts, superseded, only once it notices; meanwhile another sent them again
         assert lib.wait_for(explained, 90, 1.0), \
-            "sent more often than attempts recorded: %r" % list(unexplained.items())[:5]
+            "sent more often than attempts recorded: %r; %s" % (list(unexplained.items())[:5],
+                                                               why_unexplained(c, receiver, list(unexplained)[:3]))
         retried = sum(1 for n in attempts.values() if n > 1)
         assert len(set(ids)) == len(acked), "received %d events, acknowledged %d" % (len(set(ids)), len(acked))
     finally:
@@ -284,6 +285,20 @@ def test_node_kills_lose_nothing(c):
           "conflicts and brute-force aborts retried, %d deliveries with a failed attempt, all received %.1f s "
           "after the writes ended, nodes identical"
           % (len(acked), len(streams.unavailable), conflicts, retried, delivered_after), flush=True)
+
+
+def why_unexplained(c, receiver, events):
+    """For a failure message: when the receiver got each event, on which connection, and the
+    delivery row and attempt rows the cluster holds for it."""
+    out = []
+    for e in events:
+        got = ["%.3f conn %x" % (q["at"], id(q["conn"])) for q in receiver.received()
+               if q["headers"].get("webhook-id") == e]
+        rows = c.sql(1, "SELECT d.id, d.status, d.attempts, d.lease_token, a.seq, a.at, a.ok, a.status_code, "
+                        "a.error, a.superseded FROM deliveries d LEFT JOIN delivery_attempts a ON "
+                        "a.delivery_id = d.id WHERE d.event_id = '%s'" % e)
+        out.append("event %s received at %s; delivery and attempts %r" % (e, got, rows))
+    return "; ".join(out)
 
 
 def synced(c, node):
