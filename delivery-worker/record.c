@@ -9,6 +9,7 @@
 #include "common/webhook_row.h"
 #include "common/log.h"
 #include "common/xalloc.h"
+#include "delivery-worker/jsonrows.h"
 #include "delivery-worker/opevents.h"
 #include "delivery-worker/sqlrows.h"
 
@@ -200,18 +201,48 @@ struct rows_stmt {
 	void (*fill)(struct db_param *p, const struct job *job, const struct fill_ctx *ctx);
 	/* with a result set: called per chunk with the chunk's jobs */
 	void (*on_rows)(struct job **chunk, size_t n, const struct db_rows *rows);
+	/* or, when set, the whole statement: the picked rows go in its one parameter, a JSON
+	 * array of arrays (jsonrows.h), in one execution (no result set) */
+	const char *json_sql;
 };
 
-/* Runs st over the picked jobs, SQLROWS_MAX rows at a time; adds the affected rows to
- * *affected when it is not NULL. */
+/* Runs st->json_sql once over all the picked jobs (without a result set). */
+static enum wh_err rows_exec_json(struct db *db, const struct rows_stmt *st, struct job *jobs, size_t njobs,
+                                  const struct fill_ctx *ctx, uint64_t *affected)
+{
+	struct db_param *p = xcalloc(njobs ? njobs * st->ncols : 1, sizeof(*p));
+	size_t i = 0, rows = 0;
+	uint64_t n = 0;
+	char *json;
+	enum wh_err result = WH_OK;
+	for(struct job *job = jobs; job && i < njobs; job = job->next, i++)
+		if(st->want(job))
+			st->fill(p + st->ncols * rows++, job, ctx);
+	if(rows) {
+		json = jsonrows_text(p, rows, st->ncols);
+		result = db_exec(db, st->json_sql, DBP(db_str(json)), NULL, &n);
+		free(json);
+	}
+	if(affected)
+		*affected += n;
+	free(p);
+	return result;
+}
+
+/* Runs st over the picked jobs, SQLROWS_MAX rows at a time (or st->json_sql once); adds
+ * the affected rows to *affected when it is not NULL. */
 static enum wh_err rows_exec(struct db *db, const struct rows_stmt *st, struct job *jobs, size_t njobs,
                              const struct fill_ctx *ctx, uint64_t *affected)
 {
-	struct db_param *p = xcalloc(SQLROWS_MAX * st->ncols, sizeof(*p));
-	struct job **picked = xcalloc(SQLROWS_MAX, sizeof(*picked));
+	struct db_param *p = NULL;
+	struct job **picked = NULL;
 	struct job *job = jobs;
 	enum wh_err result = WH_OK;
 	size_t i = 0, rows = 0;
+	if(st->json_sql)
+		return rows_exec_json(db, st, jobs, njobs, ctx, affected);
+	p = xcalloc(SQLROWS_MAX * st->ncols, sizeof(*p));
+	picked = xcalloc(SQLROWS_MAX, sizeof(*picked));
 	for(const struct job *j = jobs; j && i < njobs; j = j->next, i++)
 		rows += st->want(j);
 	while(rows && !result) {
@@ -271,18 +302,19 @@ static void lock_seen(struct job **chunk, size_t n, const struct db_rows *rows)
 }
 
 static const struct rows_stmt lock_stmt = {sql_lock_head, sql_lock_row, sep_comma, sql_lock_tail, 1,
-                                           every_job,     lock_params,  lock_seen};
+                                           every_job,     lock_params,  lock_seen, NULL};
 
-/* The outcomes of the attempts whose lease held, in multi-row UPDATEs joined to a derived
- * table of one SELECT per job; next_attempt_at on the database's clock like the claims that
- * compare it (the delay is NULL when the delivery is done). The rows are locked and their
- * leases checked already; the join keeps the fence anyway. */
-static const char sql_outcome_head[] = "UPDATE deliveries d JOIN (";
-static const char sql_outcome_row[] =
-    "SELECT ? AS id, ? AS lease, ? AS st, ? AS delay, ? AS inc, ? AS code, ? AS err, ? AS at, ? AS upd";
-static const char sql_outcome_sep[] = " UNION ALL ";
-static const char sql_outcome_tail[] =
-    ") v ON d.id = v.id AND d.lease_token = v.lease SET d.status = IF(d.manual = 1, 'pending', v.st), "
+/* The outcomes of the attempts whose lease held, in one multi-table UPDATE joined to the
+ * batch's rows (JSON_TABLE over one parameter: one statement whatever the batch's size);
+ * next_attempt_at on the database's clock like the claims that compare it (the delay is
+ * NULL when the delivery is done). The join is the fence: a row whose lease changed is not
+ * matched. STRAIGHT_JOIN reads the batch first, so the rows are locked in its order. */
+static const char sql_outcome[] =
+    "UPDATE JSON_TABLE(?, '$[*]' COLUMNS(id CHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin PATH '$[0]', "
+    "lease CHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin PATH '$[1]', st VARCHAR(10) PATH '$[2]', "
+    "delay BIGINT PATH '$[3]', inc INT PATH '$[4]', code INT PATH '$[5]', err VARCHAR(64) PATH '$[6]', "
+    "at BIGINT PATH '$[7]', upd BIGINT PATH '$[8]')) v STRAIGHT_JOIN deliveries d ON d.id = v.id "
+    "AND d.lease_token = v.lease SET d.status = IF(d.manual = 1, 'pending', v.st), "
     "d.next_attempt_at = IF(d.manual = 1, " DB_NOW_MS ", " DB_NOW_MS " + v.delay), d.attempts = d.attempts + 1, "
     "d.sched_attempts = d.sched_attempts + v.inc, d.last_status_code = v.code, d.last_error = v.err, "
     "d.last_attempt_at = v.at, d.lease_token = NULL, d.lease_expires = NULL, d.updated = v.upd";
@@ -310,8 +342,8 @@ static void outcome_params(struct db_param *p, const struct job *job, const stru
 	p[8] = db_i64(ctx->now);
 }
 
-static const struct rows_stmt outcome_stmt = {sql_outcome_head, sql_outcome_row, sql_outcome_sep, sql_outcome_tail,
-                                              OUTCOME_COLS,     outcome_due,     outcome_params,  NULL};
+static const struct rows_stmt outcome_stmt = {
+    .ncols = OUTCOME_COLS, .json_sql = sql_outcome, .want = outcome_due, .fill = outcome_params};
 
 static void attempt_params(struct db_param *p, const struct job *job, const struct fill_ctx *ctx)
 {
@@ -335,8 +367,8 @@ static bool attempt_row_due(const struct job *job)
 	return !job->skip && !job->recorded_before;
 }
 
-static const struct rows_stmt attempt_stmt = {sql_attempt_head, sql_attempt_row, sep_comma,      "",
-                                              ATTEMPT_COLS,     attempt_row_due, attempt_params, NULL};
+static const struct rows_stmt attempt_stmt = {sql_attempt_head, sql_attempt_row, sep_comma, "",  ATTEMPT_COLS,
+                                              attempt_row_due,  attempt_params,  NULL,      NULL};
 
 /* The webhook's hourly counters (sql/013_webhook_read.sql) count the same attempt rows, in
  * the same transaction: the batch's attempts are added up per (webhook, hour) here, then
