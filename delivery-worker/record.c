@@ -32,12 +32,17 @@ static const char sql_attempt_seen[] =
  * belongs to the worker that holds the lease now. */
 static const char sql_superseded[] = "UPDATE deliveries SET attempts = attempts + 1 WHERE id = ?";
 
-/* A webhook's health after a batch: the latest success and failure times; failing_since
- * restarts at the first failure after the batch's last success (NULL when a success came
- * last), or keeps its value when the batch had no success. */
-static const char sql_health[] = "UPDATE webhooks SET last_success_at = COALESCE(?, last_success_at), "
-                                 "last_failure_at = COALESCE(?, last_failure_at), "
-                                 "failing_since = IF(? = 1, ?, COALESCE(failing_since, ?)) WHERE id = ?";
+/* The webhooks' health after a batch, one row per webhook (sorted by id: STRAIGHT_JOIN
+ * locks them in that order): the latest success and failure times; failing_since restarts
+ * at the first failure after the batch's last success (NULL when a success came last), or
+ * keeps its value when the batch had no success. */
+static const char sql_health[] =
+    "UPDATE JSON_TABLE(?, '$[*]' COLUMNS(id CHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin PATH '$[0]', "
+    "ok BIGINT PATH '$[1]', bad BIGINT PATH '$[2]', ok_seen INT PATH '$[3]', since BIGINT PATH '$[4]')) v "
+    "STRAIGHT_JOIN webhooks w ON w.id = v.id SET w.last_success_at = COALESCE(v.ok, w.last_success_at), "
+    "w.last_failure_at = COALESCE(v.bad, w.last_failure_at), "
+    "w.failing_since = IF(v.ok_seen = 1, v.since, COALESCE(w.failing_since, v.since))";
+#define HEALTH_COLS 5
 
 static const char sql_failing_since[] = "SELECT failing_since FROM webhooks WHERE id = ? AND disabled_at IS NULL";
 
@@ -154,33 +159,48 @@ static enum wh_err maybe_disable(struct db *db, const struct record_opts *o, con
 	return result;
 }
 
-/* Webhook health once per webhook per batch; 410 disables at once. */
+/* The health rows of the folded webhooks: sql_health's parameters. */
+static void health_params(struct db_param *p, const struct health *h, size_t n, long long now)
+{
+	for(size_t i = 0; i < n; i++, p += HEALTH_COLS) {
+		bool ok_seen = h[i].last_ok_end >= 0, failing = h[i].last_bad_end > h[i].last_ok_end;
+		p[0] = db_str(h[i].webhook_id);
+		p[1] = ok_seen ? db_i64(now) : db_null();
+		p[2] = h[i].last_bad_end >= 0 ? db_i64(now) : db_null();
+		p[3] = db_i64(ok_seen ? 1 : 0);
+		p[4] = failing ? db_i64(h[i].since) : db_null();
+	}
+}
+
+/* Webhook health in one statement per batch; 410 disables at once. */
 static enum wh_err write_health(struct db *db, const struct record_opts *o, const struct job *jobs, size_t njobs,
                                 long long now)
 {
 	struct health *h = xcalloc(njobs ? njobs : 1, sizeof(*h));
 	size_t n = health_fold(jobs, njobs, h), nrecovering = 0;
 	const char **recovering = xcalloc(n ? n : 1, sizeof(*recovering));
+	struct db_param *p = xcalloc(n ? n * HEALTH_COLS : 1, sizeof(*p));
+	char *json = NULL;
 	enum wh_err result = WH_OK;
 	for(size_t i = 0; i < n; i++) /* a success came last: maybe the end of a long failure */
 		if(h[i].last_ok_end >= 0 && h[i].last_bad_end <= h[i].last_ok_end)
 			recovering[nrecovering++] = h[i].webhook_id;
 	if(nrecovering)
 		result = opevents_recovered(db, recovering, nrecovering, now);
-	free(recovering);
+	if(!result && n) {
+		health_params(p, h, n, now);
+		json = jsonrows_text(p, n, HEALTH_COLS);
+		result = db_exec(db, sql_health, DBP(db_str(json)), NULL, NULL);
+	}
 	for(size_t i = 0; i < n && !result; i++) {
-		bool ok_seen = h[i].last_ok_end >= 0, failing = h[i].last_bad_end > h[i].last_ok_end;
-		struct db_param since = failing ? db_i64(h[i].since) : db_null();
-		result =
-		    db_exec(db, sql_health,
-		            DBP(ok_seen ? db_i64(now) : db_null(), h[i].last_bad_end >= 0 ? db_i64(now) : db_null(),
-		                db_i64(ok_seen ? 1 : 0), since, since, db_str(h[i].webhook_id)),
-		            NULL, NULL);
-		if(!result && h[i].gone)
+		if(h[i].gone)
 			result = disable(db, h[i].webhook_id, "the endpoint answered 410 Gone", now);
-		else if(!result && failing)
+		else if(h[i].last_bad_end > h[i].last_ok_end)
 			result = maybe_disable(db, o, h[i].webhook_id, now);
 	}
+	free(json);
+	free(p);
+	free(recovering);
 	free(h);
 	return result;
 }
@@ -372,11 +392,13 @@ static const struct rows_stmt attempt_stmt = {sql_attempt_head, sql_attempt_row,
 
 /* The webhook's hourly counters (sql/013_webhook_read.sql) count the same attempt rows, in
  * the same transaction: the batch's attempts are added up per (webhook, hour) here, then
- * written in one multi-row upsert, a row per counter (not per attempt). */
-static const char sql_stats_head[] = "INSERT INTO webhook_stats_hourly (webhook_id, hour, succeeded, failed) VALUES ";
-static const char sql_stats_row[] = "(?, ?, ?, ?)";
-static const char sql_stats_tail[] =
-    " ON DUPLICATE KEY UPDATE succeeded = succeeded + VALUES(succeeded), failed = failed + VALUES(failed)";
+ * written in one upsert of the batch's counter rows (JSON_TABLE), a row per counter (not
+ * per attempt). */
+static const char sql_stats[] =
+    "INSERT INTO webhook_stats_hourly (webhook_id, hour, succeeded, failed) SELECT v.id, v.hour, v.ok, v.bad "
+    "FROM JSON_TABLE(?, '$[*]' COLUMNS(id CHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin PATH '$[0]', "
+    "hour BIGINT PATH '$[1]', ok INT PATH '$[2]', bad INT PATH '$[3]')) v "
+    "ON DUPLICATE KEY UPDATE succeeded = succeeded + VALUES(succeeded), failed = failed + VALUES(failed)";
 #define STATS_COLS 4
 
 struct stats_row {
@@ -414,23 +436,22 @@ static size_t stats_fold(const struct job *jobs, size_t njobs, struct stats_row 
 static enum wh_err write_stats(struct db *db, const struct job *jobs, size_t njobs)
 {
 	struct stats_row *rows = xcalloc(njobs ? njobs : 1, sizeof(*rows));
-	struct db_param *p = xcalloc(SQLROWS_MAX * STATS_COLS, sizeof(*p));
-	size_t n = stats_fold(jobs, njobs, rows), done = 0;
+	size_t n = stats_fold(jobs, njobs, rows);
+	struct db_param *p = xcalloc(n ? n * STATS_COLS : 1, sizeof(*p));
+	char *json = NULL;
 	enum wh_err result = WH_OK;
-	while(done < n && !result) {
-		size_t chunk = sqlrows_chunk(n - done);
-		for(size_t k = 0; k < chunk; k++) {
-			const struct stats_row *r = &rows[done + k];
-			struct db_param *q = p + STATS_COLS * k;
-			q[0] = db_str(r->webhook_id);
-			q[1] = db_i64(r->hour);
-			q[2] = db_i64(r->succeeded);
-			q[3] = db_i64(r->failed);
-		}
-		result = db_exec(db, sqlrows_text(sql_stats_head, sql_stats_row, sql_stats_tail, chunk), p,
-		                 chunk * STATS_COLS, NULL, NULL);
-		done += chunk;
+	for(size_t k = 0; k < n; k++) {
+		struct db_param *q = p + STATS_COLS * k;
+		q[0] = db_str(rows[k].webhook_id);
+		q[1] = db_i64(rows[k].hour);
+		q[2] = db_i64(rows[k].succeeded);
+		q[3] = db_i64(rows[k].failed);
 	}
+	if(n) {
+		json = jsonrows_text(p, n, STATS_COLS);
+		result = db_exec(db, sql_stats, DBP(db_str(json)), NULL, NULL);
+	}
+	free(json);
 	free(p);
 	free(rows);
 	return result;
