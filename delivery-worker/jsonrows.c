@@ -36,3 +36,19 @@ char *jsonrows_text(const struct db_param *p, size_t nrows, size_t ncols)
 		abort(); /* out of memory */
 	return text;
 }
+
+enum wh_err jsonrows_exec(struct db *db, const char *sql, const struct db_param *p, size_t nrows, size_t ncols,
+                          uint64_t *affected)
+{
+	uint64_t n = 0;
+	char *json;
+	enum wh_err result;
+	if(!nrows)
+		return WH_OK;
+	json = jsonrows_text(p, nrows, ncols);
+	result = db_exec(db, sql, DBP(db_str(json)), NULL, &n);
+	free(json);
+	if(!result && affected)
+		*affected += n;
+	return result;
+}

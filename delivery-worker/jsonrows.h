@@ -4,6 +4,7 @@
 #ifndef WH_JSONROWS_H
 #define WH_JSONROWS_H
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/db.h"
 
@@ -11,5 +12,11 @@
  * JSON string, an integer as a number, NULL as null (ncols 1: an array of the values
  * themselves). Blobs are not supported (a caller bug: abort). New: free() it. */
 char *jsonrows_text(const struct db_param *p, size_t nrows, size_t ncols);
+
+/* Executes sql, whose one parameter is the rows as jsonrows_text gives them (no result set);
+ * adds the affected rows to *affected when it is not NULL. Nothing is executed when nrows is
+ * 0. Errors as db_exec. */
+enum wh_err jsonrows_exec(struct db *db, const char *sql, const struct db_param *p, size_t nrows, size_t ncols,
+                          uint64_t *affected);
 
 #endif

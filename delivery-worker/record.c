@@ -180,25 +180,21 @@ static enum wh_err write_health(struct db *db, const struct record_opts *o, cons
 	size_t n = health_fold(jobs, njobs, h), nrecovering = 0;
 	const char **recovering = xcalloc(n ? n : 1, sizeof(*recovering));
 	struct db_param *p = xcalloc(n ? n * HEALTH_COLS : 1, sizeof(*p));
-	char *json = NULL;
 	enum wh_err result = WH_OK;
 	for(size_t i = 0; i < n; i++) /* a success came last: maybe the end of a long failure */
 		if(h[i].last_ok_end >= 0 && h[i].last_bad_end <= h[i].last_ok_end)
 			recovering[nrecovering++] = h[i].webhook_id;
 	if(nrecovering)
 		result = opevents_recovered(db, recovering, nrecovering, now);
-	if(!result && n) {
-		health_params(p, h, n, now);
-		json = jsonrows_text(p, n, HEALTH_COLS);
-		result = db_exec(db, sql_health, DBP(db_str(json)), NULL, NULL);
-	}
+	health_params(p, h, n, now);
+	if(!result)
+		result = jsonrows_exec(db, sql_health, p, n, HEALTH_COLS, NULL);
 	for(size_t i = 0; i < n && !result; i++) {
 		if(h[i].gone)
 			result = disable(db, h[i].webhook_id, "the endpoint answered 410 Gone", now);
 		else if(h[i].last_bad_end > h[i].last_ok_end)
 			result = maybe_disable(db, o, h[i].webhook_id, now);
 	}
-	free(json);
 	free(p);
 	free(recovering);
 	free(h);
@@ -232,19 +228,11 @@ static enum wh_err rows_exec_json(struct db *db, const struct rows_stmt *st, str
 {
 	struct db_param *p = xcalloc(njobs ? njobs * st->ncols : 1, sizeof(*p));
 	size_t i = 0, rows = 0;
-	uint64_t n = 0;
-	char *json;
-	enum wh_err result = WH_OK;
+	enum wh_err result;
 	for(struct job *job = jobs; job && i < njobs; job = job->next, i++)
 		if(st->want(job))
 			st->fill(p + st->ncols * rows++, job, ctx);
-	if(rows) {
-		json = jsonrows_text(p, rows, st->ncols);
-		result = db_exec(db, st->json_sql, DBP(db_str(json)), NULL, &n);
-		free(json);
-	}
-	if(affected)
-		*affected += n;
+	result = jsonrows_exec(db, st->json_sql, p, rows, st->ncols, affected);
 	free(p);
 	return result;
 }
@@ -438,8 +426,7 @@ static enum wh_err write_stats(struct db *db, const struct job *jobs, size_t njo
 	struct stats_row *rows = xcalloc(njobs ? njobs : 1, sizeof(*rows));
 	size_t n = stats_fold(jobs, njobs, rows);
 	struct db_param *p = xcalloc(n ? n * STATS_COLS : 1, sizeof(*p));
-	char *json = NULL;
-	enum wh_err result = WH_OK;
+	enum wh_err result;
 	for(size_t k = 0; k < n; k++) {
 		struct db_param *q = p + STATS_COLS * k;
 		q[0] = db_str(rows[k].webhook_id);
@@ -447,11 +434,7 @@ static enum wh_err write_stats(struct db *db, const struct job *jobs, size_t njo
 		q[2] = db_i64(rows[k].succeeded);
 		q[3] = db_i64(rows[k].failed);
 	}
-	if(n) {
-		json = jsonrows_text(p, n, STATS_COLS);
-		result = db_exec(db, sql_stats, DBP(db_str(json)), NULL, NULL);
-	}
-	free(json);
+	result = jsonrows_exec(db, sql_stats, p, n, STATS_COLS, NULL);
 	free(p);
 	free(rows);
 	return result;
