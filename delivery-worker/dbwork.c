@@ -58,6 +58,7 @@ struct dbwork {
 	struct job *unreleased;     /* handed back unsent: their leases to give back */
 	char (*refill)[ID_LEN + 1]; /* webhooks whose jobs came back while claims were capped */
 	size_t nrefill, refill_max;
+	size_t fan_events, fan_deliveries; /* the last fan-out that made deliveries: its events, its deliveries */
 	long long db_retry_at, backoff_ms, next_retention, next_round, next_beat, stop_deadline, next_sweep;
 	long long next_scan; /* the due scan's next turn while only endpoints cap the claims */
 	long long retry_due; /* monotonic ms the earliest retry recorded comes due, 0: none */
@@ -247,16 +248,39 @@ static size_t hold_room_of(void *ctx, const char *webhook_id)
 	return holds_room(d->holds, webhook_id, time_mono_ms());
 }
 
+/* How many events a fan-out takes: worker_batch, or fewer when max_in_flight has room for
+ * fewer of the deliveries they make (at the last fan-out's deliveries per event), so that
+ * what a fan-out creates it can lease and start at once rather than leave due for a claim
+ * (one more row write each); none while there is no room at all (the events wait in the
+ * outbox, where a worker with room fans them out). */
+static long long fanout_events(const struct dbwork *d, long long room)
+{
+	long long batch = cfg_int(d, CFG_WORKER_BATCH), n;
+	if(room <= 0)
+		return 0;
+	if(!d->fan_deliveries)
+		return batch;
+	n = room * (long long)d->fan_events / (long long)d->fan_deliveries;
+	return n < 1 ? 1 : n < batch ? n : batch;
+}
+
 /* Fans out a batch of events; the deliveries it could lease start at once. */
 static enum wh_err fanout_round(struct dbwork *d, bool *busy)
 {
 	struct claim_opts opts = claim_opts_of(d);
-	long long room = room_of(d);
-	struct fanout_lease fl = {&opts, room > 0 ? (size_t)room : 0, hold_room_of, d, NULL, 0};
+	long long room = room_of(d), nwant = fanout_events(d, room);
+	struct fanout_lease fl = {&opts, room > 0 ? (size_t)room : 0, hold_room_of, d, NULL, 0, 0};
 	size_t nevents = 0;
-	enum wh_err result = fanout_run(d->db, cfg_int(d, CFG_WORKER_BATCH), &nevents, &fl);
+	enum wh_err result;
+	if(!nwant)
+		return WH_OK;
+	result = fanout_run(d->db, nwant, &nevents, &fl);
 	dispatch(d, fl.jobs);
-	if(!result && (long long)nevents == cfg_int(d, CFG_WORKER_BATCH))
+	if(!result && fl.ndeliveries) {
+		d->fan_events = nevents;
+		d->fan_deliveries = fl.ndeliveries;
+	}
+	if(!result && (long long)nevents == nwant)
 		*busy = true;
 	return result;
 }
@@ -342,6 +366,8 @@ static bool round_due(struct dbwork *d)
 	bool due;
 	if(d->round_due || time_mono_ms() >= d->next_round)
 		return true;
+	if(cfg_int(d, CFG_MAX_IN_FLIGHT) <= (long long)(d->nheld + recorder_backlog(d->rec)))
+		return false; /* no room to fan out into (fanout_events) */
 	if(db_exec(d->db, sql_unfanned, DBP_NONE, &rows, NULL))
 		return true; /* the round finds out and backs off */
 	due = rows.nrows > 0;

@@ -263,6 +263,8 @@ enum wh_err fanout_run(struct db *db, long long batch, size_t *nevents, struct f
 		db_rollback(db);
 	else
 		*nevents = ev.nrows;
+	if(!result && lease)
+		lease->ndeliveries = b.ndeliveries;
 	if(!result && b.nleased)
 		result = batch_load(db, &b, deadline_mono);
 	batch_release(&b);

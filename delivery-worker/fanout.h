@@ -17,6 +17,7 @@ struct fanout_lease {
 	void *ctx;
 	struct job *jobs; /* out: the leased jobs (new, next-linked), as claim_due makes them */
 	size_t njobs;
+	size_t ndeliveries; /* out: the deliveries the fan-out created, leased or not */
 };
 
 /* Fans out up to batch events in one transaction. *nevents receives how many were
