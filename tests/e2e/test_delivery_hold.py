@@ -84,8 +84,9 @@ def test_hanging_endpoints_hold_one_cap_while_a_fast_ones_hold_grows(stack):
         assert max(holds[fast_id]) <= HOLD_MAX, holds[fast_id]
         # a hanging endpoint's hold never grew
         assert not any(wid in holds for wid in hang_ids), holds
-        assert int(stack.sql("SELECT COUNT(*) FROM deliveries WHERE webhook_id = %s AND status = 'succeeded'"
-                             % q(fast_id))[0][0]) == FAST_EVENTS
+        # and every one of them is recorded (an arrival comes before its record)
+        assert wait_for(lambda: int(stack.sql("SELECT COUNT(*) FROM deliveries WHERE webhook_id = %s "
+                                              "AND status = 'succeeded'" % q(fast_id))[0][0]) == FAST_EVENTS, 60)
     finally:
         worker.stop(signal.SIGKILL)  # not the grace period for the hanging transfers
         release.set()
