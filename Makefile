@@ -35,7 +35,9 @@ UNIT_OBJ := $(call obj,$(UNIT_SRC))
 API_LIB_OBJ := $(filter-out $(BUILD)/obj/fcgi-app/main.o,$(API_OBJ))
 WORKER_LIB_OBJ := $(filter-out $(BUILD)/obj/delivery-worker/main.o,$(WORKER_OBJ))
 
-BINS := $(BUILD)/webhooks-api $(BUILD)/delivery-worker $(BUILD)/unit-tests
+# db-check drives common/db.c against the test stack's MariaDB (tests/e2e/test_db_results.py).
+E2E_SRC := $(wildcard tests/e2e/*.c)
+BINS := $(BUILD)/webhooks-api $(BUILD)/delivery-worker $(BUILD)/unit-tests $(BUILD)/db-check
 
 .PHONY: all deps run start stop test unit bench clean help format-check deb
 all: $(BINS)
@@ -70,6 +72,9 @@ $(BUILD)/delivery-worker: $(WORKER_OBJ) $(COMMON_OBJ)
 $(BUILD)/unit-tests: $(UNIT_OBJ) $(API_LIB_OBJ) $(WORKER_LIB_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS_BASE) $(LDFLAGS) -o $@ $^ -lfcgi -lcurl $(LIBS)
 
+$(BUILD)/db-check: $(call obj,$(E2E_SRC)) $(COMMON_OBJ)
+	$(CC) $(LDFLAGS_BASE) $(LDFLAGS) -o $@ $^ $(LIBS)
+
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
 deps:
@@ -99,7 +104,7 @@ deb: deps
 	@scripts/deb.sh $(BUILD)
 
 format-check:
-	@clang-format --dry-run --Werror $(COMMON_SRC) $(API_SRC) $(WORKER_SRC) $(UNIT_SRC) common/*.h $(shell find fcgi-app -name "*.h") delivery-worker/*.h
+	@clang-format --dry-run --Werror $(COMMON_SRC) $(API_SRC) $(WORKER_SRC) $(UNIT_SRC) $(E2E_SRC) common/*.h $(shell find fcgi-app -name "*.h") delivery-worker/*.h
 
 # common/banned.h turns unsafe calls into compile errors: each one must fail to compile with
 # the project's flags, and a safe call beside it must not (make test runs this). gets is
