@@ -682,23 +682,28 @@ enum wh_err db_begin(struct db *db)
 }
 
 /* The savepoint of a db_begin transaction, released before its COMMIT: WH_OK when the
- * transaction is still the one that began. Otherwise it is rolled back, and the failure is
- * a deadlock (the transaction is retried whole) unless the connection was lost. */
+ * transaction is still the one that began. Otherwise what runs now is rolled back; when the
+ * savepoint is gone the failure is a deadlock (the transaction is retried whole), else the
+ * release's own (a deadlock told at last, a lost connection). */
 static enum wh_err release_guard(struct db *db)
 {
+	enum wh_err result = WH_ERR_DB;
 	unsigned e;
 	if(!mysql_real_query(db->conn, tx_release, strlen(tx_release)))
 		return WH_OK;
 	e = mysql_errno(db->conn);
-	if(txfate_connection_lost(e))
-		return fail(db, e, "release savepoint", mysql_error(db->conn), tx_release);
-	log_warn("database: the transaction was rolled back under its statements without an error (%u %s); "
-	         "rolled back and retried",
-	         e, mysql_error(db->conn));
+	if(e == ER_SP_DOES_NOT_EXIST) {
+		log_warn("database: a transaction was rolled back under its statements without an error; rolled "
+		         "back again and retried");
+		db->last_errno = ER_LOCK_DEADLOCK;
+	} else {
+		result = fail(db, e, "release savepoint", mysql_error(db->conn), tx_release);
+		if(!db->connected)
+			return result;
+	}
 	if(mysql_real_query(db->conn, "ROLLBACK", 8))
 		return fail(db, mysql_errno(db->conn), "rollback", mysql_error(db->conn), "ROLLBACK");
-	db->last_errno = ER_LOCK_DEADLOCK;
-	return WH_ERR_DB;
+	return result;
 }
 
 void db_begin_deferred(struct db *db)
@@ -767,6 +772,11 @@ enum wh_err db_run_script(struct db *db, const char *sql)
 	int status;
 	if(result)
 		return result;
+	if(db->autocommit_off) { /* left off by a transaction: a script's writes commit as it runs */
+		if(mysql_real_query(db->conn, autocommit_on, strlen(autocommit_on)))
+			return fail(db, mysql_errno(db->conn), "query", mysql_error(db->conn), autocommit_on);
+		db->autocommit_off = false;
+	}
 	mysql_set_server_option(db->conn, MYSQL_OPTION_MULTI_STATEMENTS_ON);
 	if(mysql_real_query(db->conn, sql, strlen(sql))) {
 		result = fail(db, mysql_errno(db->conn), "script", mysql_error(db->conn), sql);
