@@ -6,13 +6,40 @@
  * LINEHOOK_SHIM_TERM_BEFORE_ACCEPT=PATH
  *                                   when PATH exists, accept() first sends the process SIGTERM
  *                                   and then accepts: the signal lands after every check the
- *                                   accept loop makes and before the accept call itself */
+ *                                   accept loop makes and before the accept call itself
+ * LINEHOOK_SHIM_TERM_BEFORE_WAIT=PATH
+ *                                   the same before waitpid() (the fcgi_processes supervisor)
+ *
+ * It acts in webhooks-api processes only, so it can be preloaded into a script that starts
+ * other programs too (the web server, a spawner). */
 #include <dlfcn.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/wait.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+static bool is_api(void)
+{
+	return !strcmp(program_invocation_short_name, "webhooks-api");
+}
+
+/* Sends this process SIGTERM when the file named by the variable exists. */
+static void term_if(const char *var)
+{
+	const char *trigger = getenv(var);
+	int saved = errno;
+	if(trigger && is_api() && access(trigger, F_OK) == 0) {
+		fprintf(stderr, "test shim: %s exists: SIGTERM to myself\n", trigger);
+		kill(getpid(), SIGTERM);
+	}
+	errno = saved;
+}
 
 int clock_gettime(clockid_t clk, struct timespec *ts)
 {
@@ -23,7 +50,7 @@ int clock_gettime(clockid_t clk, struct timespec *ts)
 	if(!real)
 		*(void **)&real = dlsym(RTLD_NEXT, "clock_gettime"); /* POSIX's way to a function */
 	rc = real(clk, ts);
-	if(rc || clk != CLOCK_REALTIME || !off)
+	if(rc || clk != CLOCK_REALTIME || !off || !is_api())
 		return rc;
 	ns = (long long)ts->tv_sec * 1000000000LL + ts->tv_nsec + strtoll(off, NULL, 10) * 1000000LL;
 	ts->tv_sec = (time_t)(ns / 1000000000LL);
@@ -34,10 +61,17 @@ int clock_gettime(clockid_t clk, struct timespec *ts)
 int accept(int fd, __SOCKADDR_ARG addr, socklen_t *__restrict len)
 {
 	static int (*real)(int, __SOCKADDR_ARG, socklen_t *__restrict);
-	const char *trigger = getenv("LINEHOOK_SHIM_TERM_BEFORE_ACCEPT");
 	if(!real)
 		*(void **)&real = dlsym(RTLD_NEXT, "accept");
-	if(trigger && access(trigger, F_OK) == 0)
-		kill(getpid(), SIGTERM);
+	term_if("LINEHOOK_SHIM_TERM_BEFORE_ACCEPT");
 	return real(fd, addr, len);
+}
+
+pid_t waitpid(pid_t pid, int *status, int options)
+{
+	static pid_t (*real)(pid_t, int *, int);
+	if(!real)
+		*(void **)&real = dlsym(RTLD_NEXT, "waitpid");
+	term_if("LINEHOOK_SHIM_TERM_BEFORE_WAIT");
+	return real(pid, status, options);
 }
