@@ -9,6 +9,13 @@
  *                                   accept loop makes and before the accept call itself
  * LINEHOOK_SHIM_TERM_BEFORE_WAIT=PATH
  *                                   the same before waitpid() (the fcgi_processes supervisor)
+ * LINEHOOK_SHIM_COUNT_FLIGHTS=1     counts the process's round trips to the database: a run
+ *                                   of send() calls up to the next recv() is one flight
+ *                                   (Connector/C sends and receives with those; libfcgi uses
+ *                                   read and write). Each accept() logs the count since the
+ *                                   one before ("test shim: N flights"), so with one
+ *                                   connection per request the line after a request is its
+ *                                   count.
  *
  * It acts in webhooks-api processes only, so it can be preloaded into a script that starts
  * other programs too (the web server, a spawner). */
@@ -58,11 +65,40 @@ int clock_gettime(clockid_t clk, struct timespec *ts)
 	return 0;
 }
 
+static long flights;
+static bool sending;
+
+ssize_t send(int fd, const void *buf, size_t n, int flags)
+{
+	static ssize_t (*real)(int, const void *, size_t, int);
+	if(!real)
+		*(void **)&real = dlsym(RTLD_NEXT, "send");
+	if(!sending)
+		flights++;
+	sending = true;
+	return real(fd, buf, n, flags);
+}
+
+ssize_t recv(int fd, void *buf, size_t n, int flags)
+{
+	static ssize_t (*real)(int, void *, size_t, int);
+	if(!real)
+		*(void **)&real = dlsym(RTLD_NEXT, "recv");
+	sending = false;
+	return real(fd, buf, n, flags);
+}
+
 int accept(int fd, __SOCKADDR_ARG addr, socklen_t *__restrict len)
 {
 	static int (*real)(int, __SOCKADDR_ARG, socklen_t *__restrict);
 	if(!real)
 		*(void **)&real = dlsym(RTLD_NEXT, "accept");
+	if(getenv("LINEHOOK_SHIM_COUNT_FLIGHTS") && is_api()) {
+		int saved = errno;
+		fprintf(stderr, "test shim: %ld flights\n", flights);
+		flights = 0;
+		errno = saved;
+	}
 	term_if("LINEHOOK_SHIM_TERM_BEFORE_ACCEPT");
 	return real(fd, addr, len);
 }
