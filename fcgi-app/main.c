@@ -281,10 +281,16 @@ static enum wh_err open_db(struct app *app)
 static int serve_process(void *ctx)
 {
 	struct app *app = ctx;
+	int rc;
 	open_db(app);
 	rate_setup(app);
 	app->answers = answer_cache_open(config_int(&app->cfg, CFG_READ_CACHE_MS));
-	return serve(app);
+	rc = serve(app);
+	/* a prefork child leaves by _exit: the last process of the host to close the shared
+	 * rate table removes it */
+	ratelimit_shared_close(app->shared_ratelimit);
+	app->shared_ratelimit = NULL;
+	return rc;
 }
 
 /* Loads the master key; for a command also opens the database, which it needs up. */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,8 @@ struct ratelimit_segment {
 
 struct ratelimit_shared {
 	struct ratelimit_segment *seg;
+	char name[RATELIMIT_SHM_NAME_LEN];
+	int fd; /* holds this user's read lock on the whole segment until close */
 };
 
 void ratelimit_shared_name(const struct config *cfg, char out[RATELIMIT_SHM_NAME_LEN])
@@ -71,11 +74,57 @@ static int segment_init(int fd, struct ratelimit_segment **out, double rate, dou
 	return 0;
 }
 
+/* A lock on the whole segment, on this open file description (an OFD lock: a process's other
+ * descriptors of the file don't release it, and it goes with the process when it dies). */
+static int segment_lock(int fd, short type, bool wait)
+{
+	struct flock fl = {.l_type = type, .l_whence = SEEK_SET};
+	int rc;
+	do
+		rc = fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl);
+	while(rc && wait && errno == EINTR);
+	return rc;
+}
+
+/* Whether name still names the object fd has open: a closing user may have removed it while
+ * this one waited for its read lock. */
+static bool segment_named(int fd, const char *name)
+{
+	struct stat mine, named;
+	int again = shm_open(name, O_RDONLY, 0);
+	bool same;
+	if(again < 0)
+		return false;
+	same = !fstat(fd, &mine) && !fstat(again, &named) && mine.st_ino == named.st_ino && mine.st_dev == named.st_dev;
+	close(again);
+	return same;
+}
+
+/* Opens the named segment with a read lock held: every user holds one while it maps the
+ * table, so the last one to close can tell it is the last and remove the name. */
+static int segment_open_locked(const char *name)
+{
+	for(int tries = 0; tries < 8; tries++) {
+		int fd = shm_open(name, O_RDWR | O_CREAT, 0600);
+		if(fd < 0)
+			return -1;
+		if(segment_lock(fd, F_RDLCK, true)) {
+			close(fd);
+			return -1;
+		}
+		if(segment_named(fd, name))
+			return fd;
+		close(fd); /* removed by its last user meanwhile: open the new one */
+	}
+	errno = EAGAIN;
+	return -1;
+}
+
 struct ratelimit_shared *ratelimit_shared_open(const char *name, double rate, double burst)
 {
 	struct ratelimit_segment *seg = NULL;
 	struct ratelimit_shared *rs = NULL;
-	int fd = shm_open(name, O_RDWR | O_CREAT, 0600), rc;
+	int fd = segment_open_locked(name), rc;
 	if(fd < 0) {
 		log_warn("rate limit: shm_open %s: %s; each process keeps its own buckets", name, strerror(errno));
 		return NULL;
@@ -86,14 +135,16 @@ struct ratelimit_shared *ratelimit_shared_open(const char *name, double rate, do
 	if(rc)
 		log_warn("rate limit: shared table %s: %s; each process keeps its own buckets", name, strerror(errno));
 	flock(fd, LOCK_UN);
-	close(fd);
 	if(rc) {
 		if(seg)
 			munmap(seg, sizeof(*seg));
+		close(fd);
 		return NULL;
 	}
 	rs = xmalloc(sizeof(*rs));
 	rs->seg = seg;
+	rs->fd = fd;
+	snprintf(rs->name, sizeof(rs->name), "%s", name);
 	return rs;
 }
 
@@ -118,6 +169,12 @@ void ratelimit_shared_close(struct ratelimit_shared *rs)
 	if(!rs)
 		return;
 	munmap(rs->seg, sizeof(*rs->seg));
+	/* The write lock is had only when no other user holds its read lock: this is the last
+	 * one, so the name goes and a stopped stack leaves nothing in /dev/shm. An opener
+	 * waiting for its read lock meanwhile sees the name gone and opens a new segment. */
+	if(!segment_lock(rs->fd, F_WRLCK, false))
+		shm_unlink(rs->name);
+	close(rs->fd);
 	free(rs);
 }
 

@@ -21,7 +21,9 @@ void ratelimit_shared_name(const struct config *cfg, char out[RATELIMIT_SHM_NAME
 struct ratelimit_shared *ratelimit_shared_open(const char *name, double rate, double burst);
 /* ratelimit_take on the shared table, under its lock. */
 bool ratelimit_shared_take(struct ratelimit_shared *rs, const char *account, long long now_ms, int *retry_after_s);
-/* Unmaps (the segment stays for the other processes); NULL-safe. */
+/* Unmaps; the last user of the segment on the host (no other process, nor another handle,
+ * has it open) removes its name too. A process killed before it closes leaves the segment
+ * to the others, and the last clean close removes it. NULL-safe. */
 void ratelimit_shared_close(struct ratelimit_shared *rs);
 /* Removes the segment name (tests); the mappings that exist keep working. */
 void ratelimit_shared_unlink(const char *name);

@@ -49,6 +49,18 @@ def processes_of(var):
     return [line for line in out.splitlines() if "pgrep" not in line]
 
 
+def shared_segments_of(var):
+    """The shared memory segments the stack's processes have mapped (the API's rate table)."""
+    names = set()
+    for line in processes_of(var):
+        try:
+            with open("/proc/%s/maps" % line.split()[0]) as f:
+                names |= {m.split()[-1] for m in f if "/dev/shm/linehook-" in m}
+        except OSError:
+            pass  # gone meanwhile
+    return names
+
+
 def health(env):
     try:
         with urllib.request.urlopen("http://127.0.0.1:%s/v2/health" % env["WH_HTTP_PORT"], timeout=5) as r:
@@ -87,8 +99,13 @@ def test_start_stop_start_reuses_the_data_and_leaves_nothing_behind(_suite_stack
         assert len(first["WH_LOCATION_ID"]) == 20
         assert sourced_demo(var) == [first["WH_API_KEY"], first["WH_URL"]], sourced_demo(var)
         assert stack("start", env).returncode == 0  # starting twice is harmless
+        segments = {s for s in shared_segments_of(var) if "/linehook-rl-" in s}
+        assert segments, "the API processes map no shared rate table"
         assert stack("stop", env).returncode == 0
         assert processes_of(var) == [], processes_of(var)
+        # the last API process to stop removed the rate table (the answer generations are
+        # one segment per user, kept)
+        assert [s for s in segments if os.path.exists(s)] == [], segments
         assert health(env) is None
         p = stack("start", env)
         assert p.returncode == 0, p.stdout + p.stderr

@@ -1,5 +1,8 @@
 /* The per-account token bucket, and its table shared between processes. */
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -63,5 +66,53 @@ TEST_SUITE(ratelimit_shared_between_processes)
 	CHECK(again && ratelimit_shared_take(again, "EEEEEEEEEEEEEEEEEEEE", 6000, &retry)); /* refilled at 1/s */
 	ratelimit_shared_close(again);
 	ratelimit_shared_close(rs);
+	ratelimit_shared_unlink(name);
+}
+
+static bool shm_exists(const char *name)
+{
+	int fd = shm_open(name, O_RDONLY, 0);
+	if(fd >= 0)
+		close(fd);
+	return fd >= 0;
+}
+
+/* The last user to close removes the segment; one that closes while others (another process,
+ * or another handle) still map it leaves it, and one killed without closing counts for none. */
+TEST_SUITE(ratelimit_shared_last_close_removes)
+{
+	char name[64];
+	struct ratelimit_shared *a, *b;
+	int status = 0, retry = 0;
+	pid_t pid;
+	snprintf(name, sizeof(name), "/linehook-rl-unit-last-%d", (int)getpid());
+	a = ratelimit_shared_open(name, 1, 10);
+	b = ratelimit_shared_open(name, 1, 10);
+	CHECK(a && b);
+	if(!a || !b)
+		goto out;
+	ratelimit_shared_close(a);
+	a = NULL;
+	CHECK(shm_exists(name)); /* b still has it */
+	pid = fork();
+	if(pid == 0) {
+		/* another process opens it and dies without closing: its lock goes with it */
+		struct ratelimit_shared *c = ratelimit_shared_open(name, 1, 10);
+		_exit(c ? 0 : 1);
+	}
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CHECK(ratelimit_shared_take(b, "FFFFFFFFFFFFFFFFFFFF", 0, &retry)); /* still the same table */
+	ratelimit_shared_close(b);
+	b = NULL;
+	CHECK(!shm_exists(name)); /* b was the last */
+	/* a new open after the removal gets a fresh, working table */
+	a = ratelimit_shared_open(name, 1, 10);
+	CHECK(a && ratelimit_shared_take(a, "FFFFFFFFFFFFFFFFFFFF", 0, &retry));
+	ratelimit_shared_close(a);
+	a = NULL;
+	CHECK(!shm_exists(name));
+out:
+	ratelimit_shared_close(a);
+	ratelimit_shared_close(b);
 	ratelimit_shared_unlink(name);
 }
