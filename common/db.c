@@ -295,47 +295,80 @@ static void bind_params(MYSQL_BIND *b, const struct db_param *p, size_t n, long 
 	}
 }
 
-/* The room for one value of each column in a row's slot: its longest value in this
- * result (STMT_ATTR_UPDATE_MAX_LENGTH), at least 64 bytes (numbers as text), and the NUL. */
-static size_t column_room(const MYSQL_FIELD *f)
+/* A value's length in the first pass of fetch_rows, or this for SQL NULL. */
+#define FETCH_NULL ((unsigned long)-1)
+
+/* Binds every column of the result as text into buffers at (consecutive, one value's room
+ * each: its length in lens and the NUL; NULL values take none), or, with at NULL, into no
+ * room at all, which reports each value's length (lens) and NULL (nulls) only. */
+static void fetch_bind(MYSQL_BIND *b, unsigned ncols, char *at, const unsigned long *lens, unsigned long *got,
+                       my_bool *nulls)
 {
-	return (f->max_length > 64 ? f->max_length : 64) + 1;
+	static char none[1];
+	for(unsigned c = 0; c < ncols; c++) {
+		b[c].buffer_type = MYSQL_TYPE_STRING;
+		b[c].buffer = at ? at : none;
+		b[c].buffer_length = at && lens[c] != FETCH_NULL ? lens[c] + 1 : 0;
+		b[c].length = &got[c];
+		b[c].is_null = &nulls[c];
+		if(at && lens[c] != FETCH_NULL)
+			at += lens[c] + 1;
+	}
 }
 
-/* Reads the stored result into rows with one allocation: the cells, then one slot per row
- * holding its values, each fetched in place (no copy, no allocation per value). Every
- * row's slot has room for each column's longest value in the result, so one long value
- * among many short ones costs rows x its length (a page of at most 100 here). */
+/* The first pass: every value's length (FETCH_NULL for NULL) into lens, nrows x ncols, and
+ * the room all the values take (each with its NUL) into *bytes. */
+static enum wh_err fetch_lengths(struct db *db, MYSQL_STMT *stmt, unsigned ncols, size_t nrows, MYSQL_BIND *b,
+                                 unsigned long *got, my_bool *nulls, unsigned long *lens, size_t *bytes)
+{
+	*bytes = 0;
+	fetch_bind(b, ncols, NULL, NULL, got, nulls);
+	if(mysql_stmt_bind_result(stmt, b))
+		return fail(db, mysql_stmt_errno(stmt), "bind result", mysql_stmt_error(stmt), "");
+	for(size_t r = 0; r < nrows; r++) {
+		int rc = mysql_stmt_fetch(stmt);
+		if(rc == MYSQL_NO_DATA || (rc && rc != MYSQL_DATA_TRUNCATED)) /* truncated: what the pass is for */
+			return rc == MYSQL_NO_DATA
+			           ? WH_OK
+			           : fail(db, mysql_stmt_errno(stmt), "fetch", mysql_stmt_error(stmt), "");
+		for(unsigned c = 0; c < ncols; c++) {
+			lens[r * ncols + c] = nulls[c] ? FETCH_NULL : got[c];
+			*bytes += nulls[c] ? 0 : got[c] + 1;
+		}
+	}
+	return WH_OK;
+}
+
+/* Reads the stored result into rows with one allocation: the cells, then each row's values
+ * in turn, each fetched in place (no copy, no allocation per value). A first pass over the
+ * stored rows reads every value's length, so each row takes the room of its own values: one
+ * long value among many short ones costs its own length once. */
 static enum wh_err fetch_rows(struct db *db, MYSQL_STMT *stmt, MYSQL_RES *meta, struct db_rows *rows)
 {
 	enum wh_err result = WH_OK;
 	unsigned ncols = mysql_num_fields(meta);
-	size_t nrows = (size_t)mysql_stmt_num_rows(stmt), slot = 0;
-	MYSQL_FIELD *fields = mysql_fetch_fields(meta);
+	size_t nrows = (size_t)mysql_stmt_num_rows(stmt), bytes = 0;
 	/* one temporary block: the binds, their lengths and NULL flags */
 	MYSQL_BIND *b = xcalloc(ncols, sizeof(*b) + sizeof(unsigned long) + sizeof(my_bool));
-	unsigned long *lens = (unsigned long *)(void *)(b + ncols);
-	my_bool *nulls = (my_bool *)(lens + ncols);
-	char *data;
-	int rc = 0;
+	unsigned long *got = (unsigned long *)(void *)(b + ncols);
+	my_bool *nulls = (my_bool *)(got + ncols);
+	unsigned long *lens = NULL;
+	char *at;
 
 	rows->ncols = ncols;
 	if(!nrows) /* nothing allocated: callers may skip releasing an empty result */
 		goto out;
-	for(unsigned c = 0; c < ncols; c++)
-		slot += column_room(&fields[c]);
-	rows->cells = xmalloc(nrows * ncols * sizeof(*rows->cells) + nrows * slot);
-	data = (char *)(rows->cells + nrows * ncols);
+	lens = xcalloc(nrows * ncols, sizeof(*lens));
+	result = fetch_lengths(db, stmt, ncols, nrows, b, got, nulls, lens, &bytes);
+	if(result)
+		goto out;
+	rows->cells = xmalloc(nrows * ncols * sizeof(*rows->cells) + bytes);
+	at = (char *)(rows->cells + nrows * ncols);
+	mysql_stmt_data_seek(stmt, 0);
 	for(size_t r = 0; r < nrows; r++, rows->nrows++) {
-		char *at = data + r * slot;
-		for(unsigned c = 0; c < ncols; c++) {
-			b[c].buffer_type = MYSQL_TYPE_STRING;
-			b[c].buffer = at;
-			b[c].buffer_length = (unsigned long)column_room(&fields[c]) - 1;
-			b[c].length = &lens[c];
-			b[c].is_null = &nulls[c];
-			at += column_room(&fields[c]);
-		}
+		const unsigned long *row = lens + r * ncols;
+		int rc;
+		fetch_bind(b, ncols, at, row, got, nulls);
 		if(mysql_stmt_bind_result(stmt, b)) {
 			result = fail(db, mysql_stmt_errno(stmt), "bind result", mysql_stmt_error(stmt), "");
 			goto out;
@@ -343,8 +376,8 @@ static enum wh_err fetch_rows(struct db *db, MYSQL_STMT *stmt, MYSQL_RES *meta, 
 		rc = mysql_stmt_fetch(stmt);
 		if(rc == MYSQL_NO_DATA)
 			break;
-		if(rc == MYSQL_DATA_TRUNCATED) { /* the room is the column's longest value */
-			log_err("fetch: a value longer than its column's longest in the result");
+		if(rc == MYSQL_DATA_TRUNCATED) { /* a value longer than the first pass read */
+			log_err("fetch: a value longer than its length in the first pass");
 			db->last_errno = CR_UNKNOWN_ERROR;
 			result = WH_ERR_DB;
 			goto out;
@@ -356,12 +389,14 @@ static enum wh_err fetch_rows(struct db *db, MYSQL_STMT *stmt, MYSQL_RES *meta, 
 		for(unsigned c = 0; c < ncols; c++) {
 			struct db_cell *cell = &rows->cells[r * ncols + c];
 			cell->val = nulls[c] ? NULL : b[c].buffer;
-			cell->len = nulls[c] ? 0 : lens[c];
+			cell->len = nulls[c] ? 0 : got[c];
 			if(cell->val)
 				cell->val[cell->len] = '\0';
+			at += row[c] == FETCH_NULL ? 0 : row[c] + 1;
 		}
 	}
 out:
+	free(lens);
 	free(b);
 	return result;
 }
