@@ -295,34 +295,64 @@ static void bind_params(MYSQL_BIND *b, const struct db_param *p, size_t n, long 
 	}
 }
 
-/* A value's length in the first pass of fetch_rows, or this for SQL NULL. */
+/* Columns whose longest value in a result (STMT_ATTR_UPDATE_MAX_LENGTH) is at most this
+ * many bytes take that room in every row, at least 64 (numbers as text) and the NUL;
+ * longer ones ("large") take each value's own length, which a first pass over the stored
+ * rows reads. */
+#define FETCH_LARGE 1024
+/* A value's length in the first pass, or this for SQL NULL. */
 #define FETCH_NULL ((unsigned long)-1)
 
-/* Binds every column of the result as text into buffers at (consecutive, one value's room
- * each: its length in lens and the NUL; NULL values take none), or, with at NULL, into no
- * room at all, which reports each value's length (lens) and NULL (nulls) only. */
-static void fetch_bind(MYSQL_BIND *b, unsigned ncols, char *at, const unsigned long *lens, unsigned long *got,
-                       my_bool *nulls)
+static bool column_large(const MYSQL_FIELD *f)
+{
+	return f->max_length > FETCH_LARGE;
+}
+
+/* The room for a value of a column that is not large, with its NUL. */
+static size_t column_room(const MYSQL_FIELD *f)
+{
+	return (f->max_length > 64 ? f->max_length : 64) + 1;
+}
+
+/* The room for row's values of the large columns with their NULs (row: their lengths,
+ * indexed by column, as the first pass read them), the others' rooms added up in fixed. */
+static size_t row_room(const MYSQL_FIELD *fields, unsigned ncols, const unsigned long *row, size_t fixed)
+{
+	for(unsigned c = 0; c < ncols; c++)
+		if(column_large(&fields[c]) && row[c] != FETCH_NULL)
+			fixed += row[c] + 1;
+	return fixed;
+}
+
+/* Binds every column as text into consecutive rooms from at (row: the large columns'
+ * lengths), or, with at NULL, only the large columns into no room at all (the others are
+ * skipped), which reports their values' lengths and NULLs. */
+static void fetch_bind(MYSQL_BIND *b, const MYSQL_FIELD *fields, unsigned ncols, char *at, const unsigned long *row,
+                       unsigned long *got, my_bool *nulls)
 {
 	static char none[1];
 	for(unsigned c = 0; c < ncols; c++) {
-		b[c].buffer_type = MYSQL_TYPE_STRING;
+		bool large = column_large(&fields[c]);
+		size_t room = !at ? 0 : !large ? column_room(&fields[c]) : row[c] != FETCH_NULL ? row[c] + 1 : 0;
+		b[c].buffer_type = at || large ? MYSQL_TYPE_STRING : MYSQL_TYPE_NULL;
 		b[c].buffer = at ? at : none;
-		b[c].buffer_length = at && lens[c] != FETCH_NULL ? lens[c] + 1 : 0;
+		b[c].buffer_length = room ? (unsigned long)(room - 1) : 0; /* the NUL is written after the fetch */
 		b[c].length = &got[c];
 		b[c].is_null = &nulls[c];
-		if(at && lens[c] != FETCH_NULL)
-			at += lens[c] + 1;
+		if(at)
+			at += room;
 	}
 }
 
-/* The first pass: every value's length (FETCH_NULL for NULL) into lens, nrows x ncols, and
- * the room all the values take (each with its NUL) into *bytes. */
-static enum wh_err fetch_lengths(struct db *db, MYSQL_STMT *stmt, unsigned ncols, size_t nrows, MYSQL_BIND *b,
-                                 unsigned long *got, my_bool *nulls, unsigned long *lens, size_t *bytes)
+/* The first pass, when some column is large: the large columns' lengths into lens (nrows x
+ * ncols; FETCH_NULL for NULL), and the room all the rows take into *bytes (fixed: the room
+ * of a row's other columns). */
+static enum wh_err fetch_lengths(struct db *db, MYSQL_STMT *stmt, const MYSQL_FIELD *fields, unsigned ncols,
+                                 size_t nrows, size_t fixed, MYSQL_BIND *b, unsigned long *got, my_bool *nulls,
+                                 unsigned long *lens, size_t *bytes)
 {
 	*bytes = 0;
-	fetch_bind(b, ncols, NULL, NULL, got, nulls);
+	fetch_bind(b, fields, ncols, NULL, NULL, got, nulls);
 	if(mysql_stmt_bind_result(stmt, b))
 		return fail(db, mysql_stmt_errno(stmt), "bind result", mysql_stmt_error(stmt), "");
 	for(size_t r = 0; r < nrows; r++) {
@@ -331,44 +361,53 @@ static enum wh_err fetch_lengths(struct db *db, MYSQL_STMT *stmt, unsigned ncols
 			return rc == MYSQL_NO_DATA
 			           ? WH_OK
 			           : fail(db, mysql_stmt_errno(stmt), "fetch", mysql_stmt_error(stmt), "");
-		for(unsigned c = 0; c < ncols; c++) {
+		for(unsigned c = 0; c < ncols; c++)
 			lens[r * ncols + c] = nulls[c] ? FETCH_NULL : got[c];
-			*bytes += nulls[c] ? 0 : got[c] + 1;
-		}
+		*bytes += row_room(fields, ncols, lens + r * ncols, fixed);
 	}
 	return WH_OK;
 }
 
 /* Reads the stored result into rows with one allocation: the cells, then each row's values
- * in turn, each fetched in place (no copy, no allocation per value). A first pass over the
- * stored rows reads every value's length, so each row takes the room of its own values: one
- * long value among many short ones costs its own length once. */
+ * in turn, each fetched in place (no copy, no allocation per value). A column whose values
+ * are all short gives each row the room of its longest; a large one (a payload, a response
+ * body) gives each row the room of its own value, read by a first pass over the stored rows,
+ * so one large value among many short ones costs its length once, not once per row. */
 static enum wh_err fetch_rows(struct db *db, MYSQL_STMT *stmt, MYSQL_RES *meta, struct db_rows *rows)
 {
 	enum wh_err result = WH_OK;
 	unsigned ncols = mysql_num_fields(meta);
-	size_t nrows = (size_t)mysql_stmt_num_rows(stmt), bytes = 0;
+	size_t nrows = (size_t)mysql_stmt_num_rows(stmt), fixed = 0, bytes;
+	MYSQL_FIELD *fields = mysql_fetch_fields(meta);
 	/* one temporary block: the binds, their lengths and NULL flags */
 	MYSQL_BIND *b = xcalloc(ncols, sizeof(*b) + sizeof(unsigned long) + sizeof(my_bool));
 	unsigned long *got = (unsigned long *)(void *)(b + ncols);
 	my_bool *nulls = (my_bool *)(got + ncols);
 	unsigned long *lens = NULL;
+	bool large = false;
 	char *at;
 
 	rows->ncols = ncols;
 	if(!nrows) /* nothing allocated: callers may skip releasing an empty result */
 		goto out;
-	lens = xcalloc(nrows * ncols, sizeof(*lens));
-	result = fetch_lengths(db, stmt, ncols, nrows, b, got, nulls, lens, &bytes);
-	if(result)
-		goto out;
+	for(unsigned c = 0; c < ncols; c++) {
+		large = large || column_large(&fields[c]);
+		fixed += column_large(&fields[c]) ? 0 : column_room(&fields[c]);
+	}
+	bytes = nrows * fixed;
+	if(large) {
+		lens = xcalloc(nrows * ncols, sizeof(*lens));
+		result = fetch_lengths(db, stmt, fields, ncols, nrows, fixed, b, got, nulls, lens, &bytes);
+		if(result)
+			goto out;
+		mysql_stmt_data_seek(stmt, 0);
+	}
 	rows->cells = xmalloc(nrows * ncols * sizeof(*rows->cells) + bytes);
 	at = (char *)(rows->cells + nrows * ncols);
-	mysql_stmt_data_seek(stmt, 0);
 	for(size_t r = 0; r < nrows; r++, rows->nrows++) {
-		const unsigned long *row = lens + r * ncols;
+		const unsigned long *row = large ? lens + r * ncols : NULL; /* read for large columns only */
 		int rc;
-		fetch_bind(b, ncols, at, row, got, nulls);
+		fetch_bind(b, fields, ncols, at, row, got, nulls);
 		if(mysql_stmt_bind_result(stmt, b)) {
 			result = fail(db, mysql_stmt_errno(stmt), "bind result", mysql_stmt_error(stmt), "");
 			goto out;
@@ -376,8 +415,8 @@ static enum wh_err fetch_rows(struct db *db, MYSQL_STMT *stmt, MYSQL_RES *meta, 
 		rc = mysql_stmt_fetch(stmt);
 		if(rc == MYSQL_NO_DATA)
 			break;
-		if(rc == MYSQL_DATA_TRUNCATED) { /* a value longer than the first pass read */
-			log_err("fetch: a value longer than its length in the first pass");
+		if(rc == MYSQL_DATA_TRUNCATED) { /* the room is the column's longest, or the value's own */
+			log_err("fetch: a value longer than the room the result gave it");
 			db->last_errno = CR_UNKNOWN_ERROR;
 			result = WH_ERR_DB;
 			goto out;
@@ -392,8 +431,8 @@ static enum wh_err fetch_rows(struct db *db, MYSQL_STMT *stmt, MYSQL_RES *meta, 
 			cell->len = nulls[c] ? 0 : got[c];
 			if(cell->val)
 				cell->val[cell->len] = '\0';
-			at += row[c] == FETCH_NULL ? 0 : row[c] + 1;
 		}
+		at += row_room(fields, ncols, row, fixed);
 	}
 out:
 	free(lens);
