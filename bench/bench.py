@@ -257,7 +257,8 @@ def worker_concurrency(st, endpoint_count):
 
 
 STATUS_KEYS = ("Innodb_data_fsyncs", "Com_commit", "Com_stmt_execute", "Com_select", "Com_insert", "Com_update",
-               "Com_update_multi", "Handler_write", "Handler_update", "Handler_read_key", "Handler_read_next")
+               "Com_update_multi", "Handler_write", "Handler_update", "Handler_read_key", "Handler_read_next",
+               "Innodb_os_log_written")
 
 
 def db_status(st):

@@ -9,7 +9,8 @@
 #include "common/ids.h"
 #include "common/json_util.h"
 #include "common/log.h"
-#include "delivery-worker/sqlrows.h"
+#include "common/xalloc.h"
+#include "delivery-worker/jsonrows.h"
 
 static const char sql_insert[] =
     "INSERT INTO events (id, account_id, location_id, type, visit_state, webhook_id, subject_webhook_id, "
@@ -17,10 +18,12 @@ static const char sql_insert[] =
 
 static const char sql_hook[] = "SELECT id, account_id, url, description FROM webhooks WHERE id = ?";
 
-static const char sql_failing_head[] = "SELECT id, account_id, url, description, failing_since FROM webhooks "
-                                       "WHERE failing_since < ? AND disabled_at IS NULL AND id IN (";
-static const char sql_failing_row[] = "?";
-static const char sql_failing_tail[] = ") ORDER BY id FOR UPDATE";
+/* The webhooks of a JSON array of ids (sorted: STRAIGHT_JOIN locks and returns them in that order)
+ * failing since before ?: one statement whatever the number of ids. */
+static const char sql_failing[] =
+    "SELECT w.id, w.account_id, w.url, w.description, w.failing_since FROM JSON_TABLE(?, '$[*]' "
+    "COLUMNS(id CHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin PATH '$')) j STRAIGHT_JOIN webhooks w "
+    "ON w.id = j.id WHERE w.failing_since < ? AND w.disabled_at IS NULL FOR UPDATE";
 
 /* Inserts one event about webhook row r of rows (id, account_id, url, description);
  * data gets webhookId, url, description first, then what `more` holds (stolen). */
@@ -66,18 +69,16 @@ enum wh_err opevents_disabled(struct db *db, const char *webhook_id, const char 
 	return result;
 }
 
-static enum wh_err recovered_chunk(struct db *db, const char *const *ids, size_t chunk, long long now)
+enum wh_err opevents_recovered(struct db *db, const char *const *webhook_ids, size_t n, long long now)
 {
-	struct db_param p[SQLROWS_MAX + 1];
-	struct db_rows rows;
+	struct db_param *ids = xcalloc(n ? n : 1, sizeof(*ids));
+	struct db_rows rows = {0};
+	char *json;
 	enum wh_err result;
-	p[0] = db_i64(now - OPEVENTS_RECOVERED_AFTER_MS);
-	for(size_t k = 0; k < chunk; k++)
-		p[1 + k] = db_str(ids[k]);
-	result = db_exec(db, sqlrows_text(sql_failing_head, sql_failing_row, sql_failing_tail, chunk), p, chunk + 1,
-	                 &rows, NULL);
-	if(result)
-		return result;
+	for(size_t k = 0; k < n; k++)
+		ids[k] = db_str(webhook_ids[k]);
+	json = jsonrows_text(ids, n, 1);
+	result = db_exec(db, sql_failing, DBP(db_str(json), db_i64(now - OPEVENTS_RECOVERED_AFTER_MS)), &rows, NULL);
 	for(size_t r = 0; !result && r < rows.nrows; r++) {
 		json_t *more = json_object();
 		jx_set_time(more, "failingSince", db_rows_i64(&rows, r, 4));
@@ -85,17 +86,7 @@ static enum wh_err recovered_chunk(struct db *db, const char *const *ids, size_t
 		result = emit(db, "webhook.recovered", &rows, r, more, now);
 	}
 	db_rows_release(&rows);
-	return result;
-}
-
-enum wh_err opevents_recovered(struct db *db, const char *const *webhook_ids, size_t n, long long now)
-{
-	enum wh_err result = WH_OK;
-	while(n && !result) {
-		size_t chunk = sqlrows_chunk(n);
-		result = recovered_chunk(db, webhook_ids, chunk, now);
-		webhook_ids += chunk;
-		n -= chunk;
-	}
+	free(json);
+	free(ids);
 	return result;
 }

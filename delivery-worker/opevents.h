@@ -16,8 +16,8 @@ enum wh_err opevents_disabled(struct db *db, const char *webhook_id, const char 
 
 /* Of the n webhooks whose latest attempt in a batch succeeded, emits webhook.recovered for
  * each that had been failing for longer than OPEVENTS_RECOVERED_AFTER_MS. Call before their
- * failing_since is cleared; locks their rows (FOR UPDATE, in id order) so two workers
- * can't both report one recovery. */
+ * failing_since is cleared; locks their rows (FOR UPDATE, in the order given: pass them
+ * sorted by id) so two workers can't both report one recovery. One statement. */
 enum wh_err opevents_recovered(struct db *db, const char *const *webhook_ids, size_t n, long long now);
 
 #endif

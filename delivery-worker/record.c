@@ -9,6 +9,7 @@
 #include "common/webhook_row.h"
 #include "common/log.h"
 #include "common/xalloc.h"
+#include "delivery-worker/jsonrows.h"
 #include "delivery-worker/opevents.h"
 #include "delivery-worker/sqlrows.h"
 
@@ -31,12 +32,17 @@ static const char sql_attempt_seen[] =
  * belongs to the worker that holds the lease now. */
 static const char sql_superseded[] = "UPDATE deliveries SET attempts = attempts + 1 WHERE id = ?";
 
-/* A webhook's health after a batch: the latest success and failure times; failing_since
- * restarts at the first failure after the batch's last success (NULL when a success came
- * last), or keeps its value when the batch had no success. */
-static const char sql_health[] = "UPDATE webhooks SET last_success_at = COALESCE(?, last_success_at), "
-                                 "last_failure_at = COALESCE(?, last_failure_at), "
-                                 "failing_since = IF(? = 1, ?, COALESCE(failing_since, ?)) WHERE id = ?";
+/* The webhooks' health after a batch, one row per webhook (sorted by id: STRAIGHT_JOIN
+ * locks them in that order): the latest success and failure times; failing_since restarts
+ * at the first failure after the batch's last success (NULL when a success came last), or
+ * keeps its value when the batch had no success. */
+static const char sql_health[] =
+    "UPDATE JSON_TABLE(?, '$[*]' COLUMNS(id CHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin PATH '$[0]', "
+    "ok BIGINT PATH '$[1]', bad BIGINT PATH '$[2]', ok_seen INT PATH '$[3]', since BIGINT PATH '$[4]')) v "
+    "STRAIGHT_JOIN webhooks w ON w.id = v.id SET w.last_success_at = COALESCE(v.ok, w.last_success_at), "
+    "w.last_failure_at = COALESCE(v.bad, w.last_failure_at), "
+    "w.failing_since = IF(v.ok_seen = 1, v.since, COALESCE(w.failing_since, v.since))";
+#define HEALTH_COLS 5
 
 static const char sql_failing_since[] = "SELECT failing_since FROM webhooks WHERE id = ? AND disabled_at IS NULL";
 
@@ -153,33 +159,44 @@ static enum wh_err maybe_disable(struct db *db, const struct record_opts *o, con
 	return result;
 }
 
-/* Webhook health once per webhook per batch; 410 disables at once. */
+/* The health rows of the folded webhooks: sql_health's parameters. */
+static void health_params(struct db_param *p, const struct health *h, size_t n, long long now)
+{
+	for(size_t i = 0; i < n; i++, p += HEALTH_COLS) {
+		bool ok_seen = h[i].last_ok_end >= 0, failing = h[i].last_bad_end > h[i].last_ok_end;
+		p[0] = db_str(h[i].webhook_id);
+		p[1] = ok_seen ? db_i64(now) : db_null();
+		p[2] = h[i].last_bad_end >= 0 ? db_i64(now) : db_null();
+		p[3] = db_i64(ok_seen ? 1 : 0);
+		p[4] = failing ? db_i64(h[i].since) : db_null();
+	}
+}
+
+/* Webhook health in one statement per batch; 410 disables at once. */
 static enum wh_err write_health(struct db *db, const struct record_opts *o, const struct job *jobs, size_t njobs,
                                 long long now)
 {
 	struct health *h = xcalloc(njobs ? njobs : 1, sizeof(*h));
 	size_t n = health_fold(jobs, njobs, h), nrecovering = 0;
 	const char **recovering = xcalloc(n ? n : 1, sizeof(*recovering));
+	struct db_param *p = xcalloc(n ? n * HEALTH_COLS : 1, sizeof(*p));
 	enum wh_err result = WH_OK;
 	for(size_t i = 0; i < n; i++) /* a success came last: maybe the end of a long failure */
 		if(h[i].last_ok_end >= 0 && h[i].last_bad_end <= h[i].last_ok_end)
 			recovering[nrecovering++] = h[i].webhook_id;
 	if(nrecovering)
 		result = opevents_recovered(db, recovering, nrecovering, now);
-	free(recovering);
+	health_params(p, h, n, now);
+	if(!result)
+		result = jsonrows_exec(db, sql_health, p, n, HEALTH_COLS, NULL);
 	for(size_t i = 0; i < n && !result; i++) {
-		bool ok_seen = h[i].last_ok_end >= 0, failing = h[i].last_bad_end > h[i].last_ok_end;
-		struct db_param since = failing ? db_i64(h[i].since) : db_null();
-		result =
-		    db_exec(db, sql_health,
-		            DBP(ok_seen ? db_i64(now) : db_null(), h[i].last_bad_end >= 0 ? db_i64(now) : db_null(),
-		                db_i64(ok_seen ? 1 : 0), since, since, db_str(h[i].webhook_id)),
-		            NULL, NULL);
-		if(!result && h[i].gone)
+		if(h[i].gone)
 			result = disable(db, h[i].webhook_id, "the endpoint answered 410 Gone", now);
-		else if(!result && failing)
+		else if(h[i].last_bad_end > h[i].last_ok_end)
 			result = maybe_disable(db, o, h[i].webhook_id, now);
 	}
+	free(p);
+	free(recovering);
 	free(h);
 	return result;
 }
@@ -200,18 +217,40 @@ struct rows_stmt {
 	void (*fill)(struct db_param *p, const struct job *job, const struct fill_ctx *ctx);
 	/* with a result set: called per chunk with the chunk's jobs */
 	void (*on_rows)(struct job **chunk, size_t n, const struct db_rows *rows);
+	/* or, when set, the whole statement: the picked rows go in its one parameter, a JSON
+	 * array of arrays (jsonrows.h), in one execution (no result set) */
+	const char *json_sql;
 };
 
-/* Runs st over the picked jobs, SQLROWS_MAX rows at a time; adds the affected rows to
- * *affected when it is not NULL. */
+/* Runs st->json_sql once over all the picked jobs (without a result set). */
+static enum wh_err rows_exec_json(struct db *db, const struct rows_stmt *st, struct job *jobs, size_t njobs,
+                                  const struct fill_ctx *ctx, uint64_t *affected)
+{
+	struct db_param *p = xcalloc(njobs ? njobs * st->ncols : 1, sizeof(*p));
+	size_t i = 0, rows = 0;
+	enum wh_err result;
+	for(struct job *job = jobs; job && i < njobs; job = job->next, i++)
+		if(st->want(job))
+			st->fill(p + st->ncols * rows++, job, ctx);
+	result = jsonrows_exec(db, st->json_sql, p, rows, st->ncols, affected);
+	free(p);
+	return result;
+}
+
+/* Runs st over the picked jobs, SQLROWS_MAX rows at a time (or st->json_sql once); adds
+ * the affected rows to *affected when it is not NULL. */
 static enum wh_err rows_exec(struct db *db, const struct rows_stmt *st, struct job *jobs, size_t njobs,
                              const struct fill_ctx *ctx, uint64_t *affected)
 {
-	struct db_param *p = xcalloc(SQLROWS_MAX * st->ncols, sizeof(*p));
-	struct job **picked = xcalloc(SQLROWS_MAX, sizeof(*picked));
+	struct db_param *p = NULL;
+	struct job **picked = NULL;
 	struct job *job = jobs;
 	enum wh_err result = WH_OK;
 	size_t i = 0, rows = 0;
+	if(st->json_sql)
+		return rows_exec_json(db, st, jobs, njobs, ctx, affected);
+	p = xcalloc(SQLROWS_MAX * st->ncols, sizeof(*p));
+	picked = xcalloc(SQLROWS_MAX, sizeof(*picked));
 	for(const struct job *j = jobs; j && i < njobs; j = j->next, i++)
 		rows += st->want(j);
 	while(rows && !result) {
@@ -271,18 +310,19 @@ static void lock_seen(struct job **chunk, size_t n, const struct db_rows *rows)
 }
 
 static const struct rows_stmt lock_stmt = {sql_lock_head, sql_lock_row, sep_comma, sql_lock_tail, 1,
-                                           every_job,     lock_params,  lock_seen};
+                                           every_job,     lock_params,  lock_seen, NULL};
 
-/* The outcomes of the attempts whose lease held, in multi-row UPDATEs joined to a derived
- * table of one SELECT per job; next_attempt_at on the database's clock like the claims that
- * compare it (the delay is NULL when the delivery is done). The rows are locked and their
- * leases checked already; the join keeps the fence anyway. */
-static const char sql_outcome_head[] = "UPDATE deliveries d JOIN (";
-static const char sql_outcome_row[] =
-    "SELECT ? AS id, ? AS lease, ? AS st, ? AS delay, ? AS inc, ? AS code, ? AS err, ? AS at, ? AS upd";
-static const char sql_outcome_sep[] = " UNION ALL ";
-static const char sql_outcome_tail[] =
-    ") v ON d.id = v.id AND d.lease_token = v.lease SET d.status = IF(d.manual = 1, 'pending', v.st), "
+/* The outcomes of the attempts whose lease held, in one multi-table UPDATE joined to the
+ * batch's rows (JSON_TABLE over one parameter: one statement whatever the batch's size);
+ * next_attempt_at on the database's clock like the claims that compare it (the delay is
+ * NULL when the delivery is done). The join is the fence: a row whose lease changed is not
+ * matched. STRAIGHT_JOIN reads the batch first, so the rows are locked in its order. */
+static const char sql_outcome[] =
+    "UPDATE JSON_TABLE(?, '$[*]' COLUMNS(id CHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin PATH '$[0]', "
+    "lease CHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin PATH '$[1]', st VARCHAR(10) PATH '$[2]', "
+    "delay BIGINT PATH '$[3]', inc INT PATH '$[4]', code INT PATH '$[5]', err VARCHAR(64) PATH '$[6]', "
+    "at BIGINT PATH '$[7]', upd BIGINT PATH '$[8]')) v STRAIGHT_JOIN deliveries d ON d.id = v.id "
+    "AND d.lease_token = v.lease SET d.status = IF(d.manual = 1, 'pending', v.st), "
     "d.next_attempt_at = IF(d.manual = 1, " DB_NOW_MS ", " DB_NOW_MS " + v.delay), d.attempts = d.attempts + 1, "
     "d.sched_attempts = d.sched_attempts + v.inc, d.last_status_code = v.code, d.last_error = v.err, "
     "d.last_attempt_at = v.at, d.lease_token = NULL, d.lease_expires = NULL, d.updated = v.upd";
@@ -310,8 +350,8 @@ static void outcome_params(struct db_param *p, const struct job *job, const stru
 	p[8] = db_i64(ctx->now);
 }
 
-static const struct rows_stmt outcome_stmt = {sql_outcome_head, sql_outcome_row, sql_outcome_sep, sql_outcome_tail,
-                                              OUTCOME_COLS,     outcome_due,     outcome_params,  NULL};
+static const struct rows_stmt outcome_stmt = {
+    .ncols = OUTCOME_COLS, .json_sql = sql_outcome, .want = outcome_due, .fill = outcome_params};
 
 static void attempt_params(struct db_param *p, const struct job *job, const struct fill_ctx *ctx)
 {
@@ -335,16 +375,18 @@ static bool attempt_row_due(const struct job *job)
 	return !job->skip && !job->recorded_before;
 }
 
-static const struct rows_stmt attempt_stmt = {sql_attempt_head, sql_attempt_row, sep_comma,      "",
-                                              ATTEMPT_COLS,     attempt_row_due, attempt_params, NULL};
+static const struct rows_stmt attempt_stmt = {sql_attempt_head, sql_attempt_row, sep_comma, "",  ATTEMPT_COLS,
+                                              attempt_row_due,  attempt_params,  NULL,      NULL};
 
 /* The webhook's hourly counters (sql/013_webhook_read.sql) count the same attempt rows, in
  * the same transaction: the batch's attempts are added up per (webhook, hour) here, then
- * written in one multi-row upsert, a row per counter (not per attempt). */
-static const char sql_stats_head[] = "INSERT INTO webhook_stats_hourly (webhook_id, hour, succeeded, failed) VALUES ";
-static const char sql_stats_row[] = "(?, ?, ?, ?)";
-static const char sql_stats_tail[] =
-    " ON DUPLICATE KEY UPDATE succeeded = succeeded + VALUES(succeeded), failed = failed + VALUES(failed)";
+ * written in one upsert of the batch's counter rows (JSON_TABLE), a row per counter (not
+ * per attempt). */
+static const char sql_stats[] =
+    "INSERT INTO webhook_stats_hourly (webhook_id, hour, succeeded, failed) SELECT v.id, v.hour, v.ok, v.bad "
+    "FROM JSON_TABLE(?, '$[*]' COLUMNS(id CHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin PATH '$[0]', "
+    "hour BIGINT PATH '$[1]', ok INT PATH '$[2]', bad INT PATH '$[3]')) v "
+    "ON DUPLICATE KEY UPDATE succeeded = succeeded + VALUES(succeeded), failed = failed + VALUES(failed)";
 #define STATS_COLS 4
 
 struct stats_row {
@@ -382,23 +424,17 @@ static size_t stats_fold(const struct job *jobs, size_t njobs, struct stats_row 
 static enum wh_err write_stats(struct db *db, const struct job *jobs, size_t njobs)
 {
 	struct stats_row *rows = xcalloc(njobs ? njobs : 1, sizeof(*rows));
-	struct db_param *p = xcalloc(SQLROWS_MAX * STATS_COLS, sizeof(*p));
-	size_t n = stats_fold(jobs, njobs, rows), done = 0;
-	enum wh_err result = WH_OK;
-	while(done < n && !result) {
-		size_t chunk = sqlrows_chunk(n - done);
-		for(size_t k = 0; k < chunk; k++) {
-			const struct stats_row *r = &rows[done + k];
-			struct db_param *q = p + STATS_COLS * k;
-			q[0] = db_str(r->webhook_id);
-			q[1] = db_i64(r->hour);
-			q[2] = db_i64(r->succeeded);
-			q[3] = db_i64(r->failed);
-		}
-		result = db_exec(db, sqlrows_text(sql_stats_head, sql_stats_row, sql_stats_tail, chunk), p,
-		                 chunk * STATS_COLS, NULL, NULL);
-		done += chunk;
+	size_t n = stats_fold(jobs, njobs, rows);
+	struct db_param *p = xcalloc(n ? n * STATS_COLS : 1, sizeof(*p));
+	enum wh_err result;
+	for(size_t k = 0; k < n; k++) {
+		struct db_param *q = p + STATS_COLS * k;
+		q[0] = db_str(rows[k].webhook_id);
+		q[1] = db_i64(rows[k].hour);
+		q[2] = db_i64(rows[k].succeeded);
+		q[3] = db_i64(rows[k].failed);
 	}
+	result = jsonrows_exec(db, sql_stats, p, n, STATS_COLS, NULL);
 	free(p);
 	free(rows);
 	return result;

@@ -1,0 +1,15 @@
+-- Issue 11: the indexes the delivery path pays for on every row it writes.
+--
+-- delivery_attempts.attempts_webhook (webhook_id, at) served the webhook stats' COUNT
+-- subqueries, which read the hourly counters since sql/013 (webhook_stats_hourly): no
+-- statement reads it any more, and every attempt row paid an entry in it. The attempts of a
+-- delivery are read by attempts_delivery, retention by attempts_at.
+--
+-- The ten secondary indexes of deliveries stay: each is the only range read of a statement
+-- (bench/README.md, finding 11, lists every statement with its EXPLAIN). deliveries_fifo
+-- (webhook_id, status, event_seq) and deliveries_webhook_status_created (webhook_id,
+-- status, created) share a prefix but not an order: the FIFO rule and refills walk a
+-- webhook's pending rows by event_seq, the search pages a webhook's rows of one status by
+-- (created, seq), and neither order can be had from the other index without sorting the
+-- webhook's whole range.
+ALTER TABLE delivery_attempts DROP KEY attempts_webhook;
