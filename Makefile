@@ -35,7 +35,9 @@ UNIT_OBJ := $(call obj,$(UNIT_SRC))
 API_LIB_OBJ := $(filter-out $(BUILD)/obj/fcgi-app/main.o,$(API_OBJ))
 WORKER_LIB_OBJ := $(filter-out $(BUILD)/obj/delivery-worker/main.o,$(WORKER_OBJ))
 
-BINS := $(BUILD)/webhooks-api $(BUILD)/delivery-worker $(BUILD)/unit-tests
+# db-check drives common/db.c against the test stack's MariaDB (tests/e2e/test_db_results.py).
+E2E_SRC := $(wildcard tests/e2e/*.c)
+BINS := $(BUILD)/webhooks-api $(BUILD)/delivery-worker $(BUILD)/unit-tests $(BUILD)/db-check
 
 .PHONY: all deps run start stop test unit bench clean help format-check deb
 all: $(BINS)
@@ -78,6 +80,9 @@ all: $(SHIM)
 $(SHIM): tests/shim/api_shim.c $(BUILD)/.flags
 	$(CC) -O2 -g -D_GNU_SOURCE $(WARN) -fPIC -shared -o $@ $< -ldl
 
+$(BUILD)/db-check: $(call obj,$(E2E_SRC)) $(COMMON_OBJ)
+	$(CC) $(LDFLAGS_BASE) $(LDFLAGS) -o $@ $^ $(LIBS)
+
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
 deps:
@@ -107,7 +112,7 @@ deb: deps
 	@scripts/deb.sh $(BUILD)
 
 format-check:
-	@clang-format --dry-run --Werror $(COMMON_SRC) $(API_SRC) $(WORKER_SRC) $(UNIT_SRC) tests/shim/*.c common/*.h $(shell find fcgi-app -name "*.h") delivery-worker/*.h
+	@clang-format --dry-run --Werror $(COMMON_SRC) $(API_SRC) $(WORKER_SRC) $(UNIT_SRC) $(E2E_SRC) tests/shim/*.c common/*.h $(shell find fcgi-app -name "*.h") delivery-worker/*.h
 
 # common/banned.h turns unsafe calls into compile errors: each one must fail to compile with
 # the project's flags, and a safe call beside it must not (make test runs this). gets is

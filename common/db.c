@@ -34,8 +34,18 @@ struct db {
 	size_t last;           /* the node of the last connection, when used */
 	bool used;
 	char *user, *password, *name;
-	char init[160];
+	char init[256];
 };
+
+/* Process-wide, set by db_set_timeouts before the first db_open. */
+static unsigned net_timeout_s = 60;
+static unsigned lock_wait_s;
+
+void db_set_timeouts(unsigned network_s, unsigned lock_wait)
+{
+	net_timeout_s = network_s;
+	lock_wait_s = lock_wait;
+}
 
 static void db_disconnect(struct db *db)
 {
@@ -98,7 +108,7 @@ static bool node_ready(MYSQL *conn)
 static enum wh_err connect_node(struct db *db, const struct db_host *h)
 {
 	unsigned timeout = 3;
-	unsigned rw_timeout = 60;
+	unsigned rw_timeout = net_timeout_s;
 	char name[300];
 	db->conn = mysql_init(NULL);
 	if(!db->conn)
@@ -184,10 +194,13 @@ static enum wh_err open_with(struct db **out, const struct config *cfg, bool cau
 	 * unique key have one value per group (the webhook view groups by w.id). */
 	snprintf(db->init, sizeof(db->init),
 	         "SET SESSION tx_isolation = 'READ-COMMITTED', time_zone = '+00:00', "
-	         "sql_mode = REPLACE(@@sql_mode, 'ONLY_FULL_GROUP_BY', '')%s",
-	         sync_wait ? ", wsrep_sync_wait = " : "");
+	         "sql_mode = REPLACE(@@sql_mode, 'ONLY_FULL_GROUP_BY', '')");
 	if(sync_wait)
-		snprintf(db->init + strlen(db->init), sizeof(db->init) - strlen(db->init), "%lld", sync_wait);
+		snprintf(db->init + strlen(db->init), sizeof(db->init) - strlen(db->init), ", wsrep_sync_wait = %lld",
+		         sync_wait);
+	if(lock_wait_s)
+		snprintf(db->init + strlen(db->init), sizeof(db->init) - strlen(db->init),
+		         ", innodb_lock_wait_timeout = %u", lock_wait_s);
 	*out = db;
 	return db_connect(db);
 }
@@ -217,9 +230,11 @@ void db_free(struct db *db)
 
 static enum wh_err fail(struct db *db, unsigned e, const char *what, const char *msg, const char *sql)
 {
+	char node[300];
 	db->last_errno = e;
 	if(txfate_connection_lost(e)) {
-		log_warn("database connection lost (%s): %s", what, msg);
+		log_warn("database connection lost (%s) to %s: %s", what,
+		         host_name(&db->hosts.v[db->cur], node, sizeof(node)), msg);
 		db_disconnect(db);
 		db->cur = (db->cur + 1) % db->hosts.n; /* the next connect tries the other nodes first */
 		return WH_ERR_DB_DOWN;
@@ -477,13 +492,32 @@ out:
 	return result;
 }
 
-/* Reads a sent statement's answer: its result set into v->rows, its counts. */
-static enum wh_err stmt_recv(struct db *db, MYSQL_STMT *stmt, const struct db_stmt *v)
+/* Closes a cached statement handle and forgets it; its next use prepares it again. */
+static void stmt_drop(struct db *db, MYSQL_STMT *stmt)
+{
+	for(size_t i = 0; i < db->nstmts; i++) {
+		if(db->stmts[i].stmt != stmt)
+			continue;
+		mysql_stmt_close(stmt); /* COM_STMT_CLOSE has no answer: nothing is read */
+		db->stmts[i] = db->stmts[--db->nstmts];
+		return;
+	}
+}
+
+/* Reads a sent statement's answer: its result set into v->rows, its counts. *broken is set
+ * when a result set ended in an error after it began (a lock wait timeout, a deadlock or a
+ * Galera brute-force abort during a locking read, a killed query): the server has sent all
+ * it will for it, but Connector/C leaves the handle looking as if rows were still to come
+ * (mysql_stmt_free_result marks it "fetching" with no rows stored), and its next
+ * mysql_stmt_execute would first wait for them until the read timeout (60 s by default),
+ * then fail with 2006 "Server has gone away". The caller drops such a handle. */
+static enum wh_err stmt_recv(struct db *db, MYSQL_STMT *stmt, const struct db_stmt *v, bool *broken)
 {
 	enum wh_err result = WH_OK;
 	MYSQL_RES *meta = NULL;
 	my_bool update_max = 1;
 
+	*broken = false;
 	if(db->conn->methods->db_read_execute_response(stmt)) {
 		result = fail(db, mysql_stmt_errno(stmt), "execute", mysql_stmt_error(stmt), v->sql);
 		goto out;
@@ -495,6 +529,7 @@ static enum wh_err stmt_recv(struct db *db, MYSQL_STMT *stmt, const struct db_st
 	if(meta) {
 		mysql_stmt_attr_set(stmt, STMT_ATTR_UPDATE_MAX_LENGTH, &update_max);
 		if(mysql_stmt_store_result(stmt)) {
+			*broken = true;
 			result = fail(db, mysql_stmt_errno(stmt), "store", mysql_stmt_error(stmt), v->sql);
 			goto out;
 		}
@@ -504,7 +539,7 @@ static enum wh_err stmt_recv(struct db *db, MYSQL_STMT *stmt, const struct db_st
 out:
 	if(meta)
 		mysql_free_result(meta);
-	if(db->connected)
+	if(db->connected && !*broken)
 		mysql_stmt_free_result(stmt);
 	return result;
 }
@@ -545,6 +580,7 @@ static enum wh_err flight_send(struct db *db, const char *pre, const struct db_s
 static enum wh_err flight(struct db *db, const char *pre, const struct db_stmt *v, size_t n)
 {
 	MYSQL_STMT *stmts[DB_MANY_MAX];
+	bool broken[DB_MANY_MAX] = {false};
 	size_t sent = 0;
 	bool pre_sent = false;
 	unsigned first_errno = 0;
@@ -564,12 +600,15 @@ static enum wh_err flight(struct db *db, const char *pre, const struct db_stmt *
 		}
 	}
 	for(size_t i = 0; i < sent && db->connected; i++) {
-		enum wh_err r = stmt_recv(db, stmts[i], &v[i]);
+		enum wh_err r = stmt_recv(db, stmts[i], &v[i], &broken[i]);
 		if(r && !first) {
 			first = r;
 			first_errno = db->last_errno;
 		}
 	}
+	for(size_t i = 0; i < sent && db->connected; i++)
+		if(broken[i])
+			stmt_drop(db, stmts[i]);
 	if(!first && result) { /* a statement that could not be sent */
 		first = result;
 		first_errno = db->last_errno ? db->last_errno : CR_UNKNOWN_ERROR;

@@ -82,6 +82,12 @@ struct db_rows {
  * so a long-running process can keep it and reconnect later. Sessions run in READ
  * COMMITTED, utf8mb4, UTC, without ONLY_FULL_GROUP_BY. */
 enum wh_err db_open(struct db **out, const struct config *cfg);
+/* The process's database timeouts, set once before its first db_open (the worker's: see
+ * delivery-worker/main.c). network_s: how long a read or a write on a connection may wait
+ * before the connection counts as lost (60 s unless set). lock_wait_s, when not 0: each
+ * session's innodb_lock_wait_timeout; keep it shorter than network_s, so a statement waiting
+ * for a row lock answers 1205 (retried) rather than losing its connection. */
+void db_set_timeouts(unsigned network_s, unsigned lock_wait_s);
 /* db_open for a second connection of a process that writes what its first one committed (the
  * worker's recording thread records attempts leased on the other): with several db_hosts (a
  * Galera cluster, where the two may be on different nodes) its sessions set wsrep_sync_wait

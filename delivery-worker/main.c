@@ -14,6 +14,7 @@
 
 #include "common/config.h"
 #include "common/crypto.h"
+#include "common/db.h"
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/urlpolicy.h"
@@ -149,6 +150,13 @@ static void drain(struct worker *w)
 
 static const char *prog = "delivery-worker";
 
+/* The worker's statements are small: one that waits this long on a healthy node is stuck, and
+ * its connection is dropped and made again (20 s, not Connector/C's 60: shorter than the
+ * default lease, longer than the few seconds a cluster holds commits while it evicts a dead
+ * node). A row lock wait ends first, with a 1205 that is retried. */
+#define DB_NETWORK_TIMEOUT_S 20
+#define DB_LOCK_WAIT_S 10
+
 static int setup(struct worker *w, const char *config_path)
 {
 	char err[1024];
@@ -158,6 +166,7 @@ static int setup(struct worker *w, const char *config_path)
 		return 2;
 	}
 	log_setup(prog, (enum log_level)config_int(&w->cfg, CFG_LOG_LEVEL));
+	db_set_timeouts(DB_NETWORK_TIMEOUT_S, DB_LOCK_WAIT_S);
 	if(retry_schedule_parse(config_str(&w->cfg, CFG_RETRY_SCHEDULE), &w->schedule)) {
 		log_err("retry_schedule: expected comma-separated seconds, got '%s'",
 		        config_str(&w->cfg, CFG_RETRY_SCHEDULE));
