@@ -10,9 +10,9 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "delivery-worker/claim.h"
-#include "delivery-worker/epcount.h"
 #include "delivery-worker/fanout.h"
 #include "delivery-worker/heartbeat.h"
+#include "delivery-worker/holds.h"
 #include "delivery-worker/pace.h"
 #include "delivery-worker/recorder.h"
 #include "delivery-worker/retention.h"
@@ -33,6 +33,13 @@
  * rate-limited webhook's job comes back: it finds the rest (webhooks with nothing in
  * flight, manual resends). */
 #define SCAN_CAPPED_MS 500
+/* A webhook's hold (holds.h) grows by its attempts that ended in under HOLD_QUICK_MS (or half
+ * the request timeout, if less) within the last HOLD_WINDOW_MS, up to HOLD_MAX_FACTOR times
+ * per_endpoint_concurrency and never past a quarter of max_in_flight. */
+#define HOLD_WINDOW_MS 250
+#define HOLD_QUICK_MS 1000
+#define HOLD_MAX_FACTOR 4
+#define HOLD_SWEEP_MS 1000
 
 /* Is anything waiting to be fanned out? One indexed read (events_pending). */
 static const char sql_unfanned[] = "SELECT 1 FROM events WHERE fanned_out = 0 LIMIT 1";
@@ -42,8 +49,8 @@ struct dbwork {
 	pthread_t thread;
 	struct db *db;
 	struct heartbeat hb;
-	struct epcount *held;       /* per webhook: jobs handed to the transfer thread (or waiting for their
-	                               turn in pace), not back yet */
+	struct holds *holds;        /* per webhook: jobs handed to the transfer thread (or waiting for their
+	                               turn in pace), not back yet, and how many it may hold */
 	struct pace *pace;          /* jobs of rate-limited webhooks waiting for their turn */
 	size_t nheld;               /* the same, in all */
 	struct recorder *rec;       /* finished attempts (and skipped jobs) are recorded there */
@@ -51,7 +58,8 @@ struct dbwork {
 	struct job *unreleased;     /* handed back unsent: their leases to give back */
 	char (*refill)[ID_LEN + 1]; /* webhooks whose jobs came back while claims were capped */
 	size_t nrefill, refill_max;
-	long long db_retry_at, backoff_ms, next_retention, next_round, next_beat, stop_deadline;
+	size_t fan_events, fan_deliveries; /* the last fan-out that made deliveries: its events, its deliveries */
+	long long db_retry_at, backoff_ms, next_retention, next_round, next_beat, stop_deadline, next_sweep;
 	long long next_scan; /* the due scan's next turn while only endpoints cap the claims */
 	long long retry_due; /* monotonic ms the earliest retry recorded comes due, 0: none */
 	bool round_due;      /* the last round was full, or jobs came back while claims were capped */
@@ -68,12 +76,20 @@ static long long cfg_int(const struct dbwork *d, enum config_key k)
 	return config_int(d->o.cfg, k);
 }
 
-/* How many of a webhook's jobs the thread holds at most: twice per_endpoint_concurrency. The
- * transfer thread runs per_endpoint_concurrency of them at once (slots.h) and starts the next
- * as one ends, so a freed slot never waits for a claim round trip. */
-static size_t hold_cap(const struct dbwork *d)
+/* The holds' rule (holds.h): the transfer thread runs per_endpoint_concurrency of a webhook's
+ * jobs at once (slots.h) and starts the next held one as one ends, so a webhook that turns
+ * over quickly does not wait for a claim round trip per freed slot; one that hangs holds only
+ * what its slots run. */
+static struct holds_opts holds_opts_of(const struct config *cfg)
 {
-	return 2 * (size_t)cfg_int(d, CFG_PER_ENDPOINT_CONCURRENCY);
+	size_t cap = (size_t)config_int(cfg, CFG_PER_ENDPOINT_CONCURRENCY);
+	size_t share = (size_t)config_int(cfg, CFG_MAX_IN_FLIGHT) / 4;
+	long long quick = config_int(cfg, CFG_REQUEST_TIMEOUT_MS) / 2;
+	struct holds_opts o = {cap, HOLD_MAX_FACTOR * cap, HOLD_WINDOW_MS,
+	                       quick < HOLD_QUICK_MS ? quick : HOLD_QUICK_MS};
+	if(o.max > share)
+		o.max = share; /* holds_new keeps it at least cap */
+	return o;
 }
 
 static void db_failed(struct dbwork *d, enum wh_err err)
@@ -123,10 +139,15 @@ static void refill_note(struct dbwork *d, const struct job *job)
 static void take_back(struct dbwork *d, struct job *done)
 {
 	struct job *finished = NULL;
+	long long now = time_mono_ms();
 	while(done) {
 		struct job *job = done;
 		done = job->next;
-		epcount_add(d->held, job->webhook_id, -1);
+		holds_add(d->holds, job->webhook_id, -1);
+		if(job->not_started)
+			holds_waited_out(d->holds, job->webhook_id);
+		else if(!job->rate_limit)
+			holds_ended(d->holds, job->webhook_id, job->duration_ms, now);
 		d->nheld--;
 		if(d->room_capped)
 			d->round_due = true; /* room for any webhook: the due scan finds the first due rows */
@@ -161,21 +182,23 @@ static void flush_unreleased(struct dbwork *d)
 static size_t dispatch(struct dbwork *d, struct job *jobs)
 {
 	size_t nback = 0;
+	long long now = time_mono_ms();
 	struct job *back = NULL, *send = NULL, *skipped = NULL;
 	while(jobs) {
 		struct job *job = jobs;
 		struct job **to = &send;
 		/* a rate-limited webhook's jobs wait for their turn here, not for a slot: no more
 		 * than per_endpoint_concurrency, so that two workers share its backlog evenly */
-		size_t cap = job->rate_limit > 0 ? (size_t)cfg_int(d, CFG_PER_ENDPOINT_CONCURRENCY) : hold_cap(d);
+		size_t cap = job->rate_limit > 0 ? (size_t)cfg_int(d, CFG_PER_ENDPOINT_CONCURRENCY)
+		                                 : holds_limit(d->holds, job->webhook_id, now);
 		jobs = job->next;
 		if(job->skip) {
 			to = &skipped;
-		} else if(epcount_get(d->held, job->webhook_id) >= cap) {
+		} else if(holds_held(d->holds, job->webhook_id) >= cap) {
 			to = &back;
 			nback++;
 		} else {
-			epcount_add(d->held, job->webhook_id, +1);
+			holds_add(d->holds, job->webhook_id, +1);
 			d->nheld++;
 			if(job->rate_limit > 0) {
 				pace_add(d->pace, job);
@@ -216,19 +239,48 @@ static struct claim_opts claim_opts_of(struct dbwork *d)
 static size_t held_of(void *ctx, const char *webhook_id)
 {
 	const struct dbwork *d = ctx;
-	return epcount_get(d->held, webhook_id);
+	return holds_held(d->holds, webhook_id);
+}
+
+static size_t hold_room_of(void *ctx, const char *webhook_id)
+{
+	struct dbwork *d = ctx;
+	return holds_room(d->holds, webhook_id, time_mono_ms());
+}
+
+/* How many events a fan-out takes: worker_batch, or fewer when max_in_flight has room for
+ * fewer of the deliveries they make (at the last fan-out's deliveries per event), so that
+ * what a fan-out creates it can lease and start at once rather than leave due for a claim
+ * (one more row write each); none while there is no room at all (the events wait in the
+ * outbox, where a worker with room fans them out). */
+static long long fanout_events(const struct dbwork *d, long long room)
+{
+	long long batch = cfg_int(d, CFG_WORKER_BATCH), n;
+	if(room <= 0)
+		return 0;
+	if(!d->fan_deliveries)
+		return batch;
+	n = room * (long long)d->fan_events / (long long)d->fan_deliveries;
+	return n < 1 ? 1 : n < batch ? n : batch;
 }
 
 /* Fans out a batch of events; the deliveries it could lease start at once. */
 static enum wh_err fanout_round(struct dbwork *d, bool *busy)
 {
 	struct claim_opts opts = claim_opts_of(d);
-	long long room = room_of(d);
-	struct fanout_lease fl = {&opts, room > 0 ? (size_t)room : 0, hold_cap(d), held_of, d, NULL, 0};
+	long long room = room_of(d), nwant = fanout_events(d, room);
+	struct fanout_lease fl = {&opts, room > 0 ? (size_t)room : 0, hold_room_of, d, NULL, 0, 0};
 	size_t nevents = 0;
-	enum wh_err result = fanout_run(d->db, cfg_int(d, CFG_WORKER_BATCH), &nevents, &fl);
+	enum wh_err result;
+	if(!nwant)
+		return WH_OK;
+	result = fanout_run(d->db, nwant, &nevents, &fl);
 	dispatch(d, fl.jobs);
-	if(!result && (long long)nevents == cfg_int(d, CFG_WORKER_BATCH))
+	if(!result && fl.ndeliveries) {
+		d->fan_events = nevents;
+		d->fan_deliveries = fl.ndeliveries;
+	}
+	if(!result && (long long)nevents == nwant)
 		*busy = true;
 	return result;
 }
@@ -263,7 +315,7 @@ static enum wh_err claim_round(struct dbwork *d, bool *busy)
 	enum wh_err result;
 
 	buf_init(&exclude, BUF_MAX_DEFAULT);
-	epcount_at_least(d->held, hold_cap(d), &exclude);
+	holds_full(d->holds, time_mono_ms(), &exclude);
 	pace_full(d->pace, d->hb.alive, pace_window_ms(d), (size_t)cfg_int(d, CFG_PER_ENDPOINT_CONCURRENCY), held_of, d,
 	          &exclude);
 	opts.exclude = buf_str(&exclude);
@@ -285,14 +337,15 @@ static enum wh_err claim_round(struct dbwork *d, bool *busy)
 static void refill_round(struct dbwork *d)
 {
 	struct claim_opts opts = claim_opts_of(d);
-	size_t cap = hold_cap(d), nwant = 0, njobs = 0;
+	size_t nwant = 0, njobs = 0;
+	long long now = time_mono_ms();
 	struct claim_want *want = xcalloc(d->nrefill ? d->nrefill : 1, sizeof(*want));
 	struct job *jobs = NULL;
 	enum wh_err result;
 	for(size_t i = 0; i < d->nrefill; i++) {
-		size_t held = epcount_get(d->held, d->refill[i]);
-		if(held < cap)
-			want[nwant++] = (struct claim_want){d->refill[i], cap - held};
+		size_t room = holds_room(d->holds, d->refill[i], now);
+		if(room)
+			want[nwant++] = (struct claim_want){d->refill[i], room};
 	}
 	result = claim_refill(d->db, &opts, want, nwant, &jobs, &njobs);
 	free(want);
@@ -313,6 +366,8 @@ static bool round_due(struct dbwork *d)
 	bool due;
 	if(d->round_due || time_mono_ms() >= d->next_round)
 		return true;
+	if(cfg_int(d, CFG_MAX_IN_FLIGHT) <= (long long)(d->nheld + recorder_backlog(d->rec)))
+		return false; /* no room to fan out into (fanout_events) */
 	if(db_exec(d->db, sql_unfanned, DBP_NONE, &rows, NULL))
 		return true; /* the round finds out and backs off */
 	due = rows.nrows > 0;
@@ -394,6 +449,10 @@ static void step(struct dbwork *d, bool stopping)
 	if(d->room_capped && recorder_backlog(d->rec) < d->backlog_seen)
 		d->round_due = true; /* recording freed room */
 	flush_unreleased(d);
+	if(time_mono_ms() >= d->next_sweep) {
+		d->next_sweep = time_mono_ms() + HOLD_SWEEP_MS;
+		holds_sweep(d->holds, time_mono_ms());
+	}
 	if(!d->db_down && time_mono_ms() >= d->next_beat)
 		beat(d);
 	/* no claim before the first beat: rate shares need the count of live workers */
@@ -471,8 +530,9 @@ static void *run(void *arg)
 struct dbwork *dbwork_start(const struct dbwork_opts *opts)
 {
 	struct dbwork *d = xcalloc(1, sizeof(*d));
+	struct holds_opts ho = holds_opts_of(opts->cfg);
 	d->o = *opts;
-	d->held = epcount_new();
+	d->holds = holds_new(&ho);
 	d->pace = pace_new();
 	heartbeat_init(&d->hb);
 	d->rec = recorder_start(opts->cfg, opts->rec, opts->handoff);
@@ -482,7 +542,7 @@ struct dbwork *dbwork_start(const struct dbwork_opts *opts)
 		log_err("cannot start the database thread");
 		recorder_stop(d->rec, 0);
 		db_free(d->db);
-		epcount_free(d->held);
+		holds_free(d->holds);
 		pace_free(d->pace);
 		free(d);
 		return NULL;
@@ -500,7 +560,7 @@ void dbwork_join(struct dbwork *d)
 	recorder_stop(d->rec, left > 0 ? left : 0);
 	job_free_list(d->unreleased);
 	free(d->refill);
-	epcount_free(d->held);
+	holds_free(d->holds);
 	pace_free(d->pace);
 	db_free(d->db);
 	free(d);

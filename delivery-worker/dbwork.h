@@ -4,7 +4,7 @@
  * thread and takes finished ones back through a handoff (handoff.h), and passes those to the
  * recording thread (recorder.h), which writes them on a second connection while this one
  * fans out and claims. It counts what it has handed out, per webhook and in all, plus what
- * is not recorded yet, and claims only within max_in_flight and per_endpoint_concurrency. */
+ * is not recorded yet, and claims only within max_in_flight and each webhook's hold (holds.h). */
 #ifndef WH_DBWORK_H
 #define WH_DBWORK_H
 #include "common/config.h"

@@ -120,7 +120,7 @@ static bool lease_new(struct batch *b, const char *delivery_id, const char *webh
 {
 	struct fanout_lease *l = b->lease;
 	if(!l || !leasable || b->nleased >= l->room ||
-	   l->held(l->ctx, webhook_id) + epcount_get(b->leased_per_hook, webhook_id) >= l->cap)
+	   epcount_get(b->leased_per_hook, webhook_id) >= l->hook_room(l->ctx, webhook_id))
 		return false;
 	epcount_add(b->leased_per_hook, webhook_id, +1);
 	memcpy(b->leased[b->nleased++], delivery_id, ID_LEN + 1);
@@ -263,6 +263,8 @@ enum wh_err fanout_run(struct db *db, long long batch, size_t *nevents, struct f
 		db_rollback(db);
 	else
 		*nevents = ev.nrows;
+	if(!result && lease)
+		lease->ndeliveries = b.ndeliveries;
 	if(!result && b.nleased)
 		result = batch_load(db, &b, deadline_mono);
 	batch_release(&b);

@@ -12,11 +12,12 @@
 struct fanout_lease {
 	const struct claim_opts *claim; /* borrowed: master_key, lease_ms, record_margin_ms */
 	size_t room;                    /* lease at most this many */
-	size_t cap;                     /* and no webhook past cap, counting held() */
-	size_t (*held)(void *ctx, const char *webhook_id);
+	/* and no more of a webhook's than this (how many more of its jobs may be held now) */
+	size_t (*hook_room)(void *ctx, const char *webhook_id);
 	void *ctx;
 	struct job *jobs; /* out: the leased jobs (new, next-linked), as claim_due makes them */
 	size_t njobs;
+	size_t ndeliveries; /* out: the deliveries the fan-out created, leased or not */
 };
 
 /* Fans out up to batch events in one transaction. *nevents receives how many were

@@ -35,6 +35,11 @@
 #define START_MIN_MS 1000
 /* The transfer thread's longest wait without activity (a hand-off wakes it at once). */
 #define IDLE_WAIT_MS 100
+/* Jobs waiting for a slot go back unsent when none of their webhook's attempts ended for this
+ * long (slots_shed): a held webhook's jobs wait about one hold window (holds.h, 250 ms) while
+ * its endpoint turns over, so a second without an end means it stopped (it hangs). Looked at
+ * every IDLE_WAIT_MS. */
+#define SHED_IDLE_MS 1000
 
 static volatile sig_atomic_t stopping;
 
@@ -55,6 +60,7 @@ struct worker {
 	struct handoff handoff;
 	struct dbwork *dbwork;
 	long long lease_ms;
+	long long next_shed; /* monotonic ms of the next look for stalled webhooks' waiting jobs */
 };
 
 static long long cfg_int(const struct worker *w, enum config_key k)
@@ -105,12 +111,32 @@ static void refill_slot(struct worker *w, const struct job *ended, struct job **
 	}
 }
 
+/* The waiting jobs of webhooks that stopped turning over go back unsent. */
+static void shed_stalled(struct worker *w, struct job **done)
+{
+	long long now = time_mono_ms();
+	struct job *shed;
+	if(now < w->next_shed)
+		return;
+	w->next_shed = now + IDLE_WAIT_MS;
+	shed = slots_shed(w->slots, now, SHED_IDLE_MS);
+	if(shed)
+		log_debug("waiting jobs of a webhook that stopped turning over go back unsent (%s first)",
+		          shed->webhook_id);
+	while(shed) {
+		struct job *job = shed;
+		shed = job->next;
+		give_back(job, done);
+	}
+}
+
 /* One pass of the transfer thread: new jobs started, transfers driven (waiting up to
  * wait_ms), finished ones handed back and their slots given to waiting jobs. */
 static void transfer_pass(struct worker *w, int wait_ms)
 {
 	struct job *done = NULL, *ended = NULL;
 	start_jobs(w, handoff_take_to_send(&w->handoff), &done);
+	shed_stalled(w, &done);
 	sender_run(w->sender, done ? 0 : wait_ms, &ended);
 	while(ended) {
 		struct job *job = ended;

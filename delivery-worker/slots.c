@@ -13,6 +13,7 @@
 struct hook {
 	char webhook_id[ID_LEN + 1];
 	size_t in_flight;
+	long long turned;  /* monotonic ms an attempt last ended, or the first job began to wait */
 	struct job *head;  /* waiting, oldest first */
 	struct job **tail; /* &last->next */
 	struct hook *next;
@@ -82,6 +83,8 @@ bool slots_admit(struct slots *s, struct job *job)
 		h->in_flight++;
 		return true;
 	}
+	if(!h->head)
+		h->turned = time_mono_ms();
 	job->next = NULL;
 	*h->tail = job;
 	h->tail = &job->next;
@@ -95,6 +98,7 @@ struct job *slots_end(struct slots *s, const char *webhook_id)
 	struct job *job;
 	if(!h)
 		return NULL;
+	h->turned = time_mono_ms();
 	if(!h->head) {
 		if(h->in_flight)
 			h->in_flight--;
@@ -109,17 +113,31 @@ struct job *slots_end(struct slots *s, const char *webhook_id)
 	return job;
 }
 
+/* Moves the hook's waiting jobs to the front of *out. */
+static void take_waiting(struct hook *h, struct job **out)
+{
+	*h->tail = *out;
+	*out = h->head;
+	h->head = NULL;
+	h->tail = &h->head;
+}
+
+struct job *slots_shed(struct slots *s, long long now, long long idle_ms)
+{
+	struct job *out = NULL;
+	for(size_t i = 0; i < SLOTS_BUCKETS; i++)
+		for(struct hook *h = s->bucket[i]; h; h = h->next)
+			if(h->head && now - h->turned >= idle_ms)
+				take_waiting(h, &out);
+	return out;
+}
+
 struct job *slots_take_all(struct slots *s)
 {
 	struct job *out = NULL;
 	for(size_t i = 0; i < SLOTS_BUCKETS; i++)
-		for(struct hook *h = s->bucket[i]; h; h = h->next) {
-			if(h->head) {
-				*h->tail = out;
-				out = h->head;
-			}
-			h->head = NULL;
-			h->tail = &h->head;
-		}
+		for(struct hook *h = s->bucket[i]; h; h = h->next)
+			if(h->head)
+				take_waiting(h, &out);
 	return out;
 }
