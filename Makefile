@@ -72,6 +72,14 @@ $(BUILD)/delivery-worker: $(WORKER_OBJ) $(COMMON_OBJ)
 $(BUILD)/unit-tests: $(UNIT_OBJ) $(API_LIB_OBJ) $(WORKER_LIB_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS_BASE) $(LDFLAGS) -o $@ $^ -lfcgi -lcurl $(LIBS)
 
+# A shim the e2e suites preload into API processes (tests/shim/api_shim.c: a wrong wall
+# clock, a signal just before accept). Built without the sanitizers: a preloaded library
+# runs beside the sanitized binary, not inside its instrumentation.
+SHIM := $(BUILD)/test-shim.so
+all: $(SHIM)
+$(SHIM): tests/shim/api_shim.c $(BUILD)/.flags
+	$(CC) -O2 -g -D_GNU_SOURCE $(WARN) -fPIC -shared -o $@ $< -ldl
+
 $(BUILD)/db-check: $(call obj,$(E2E_SRC)) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS_BASE) $(LDFLAGS) -o $@ $^ $(LIBS)
 
@@ -104,7 +112,7 @@ deb: deps
 	@scripts/deb.sh $(BUILD)
 
 format-check:
-	@clang-format --dry-run --Werror $(COMMON_SRC) $(API_SRC) $(WORKER_SRC) $(UNIT_SRC) $(E2E_SRC) common/*.h $(shell find fcgi-app -name "*.h") delivery-worker/*.h
+	@clang-format --dry-run --Werror $(COMMON_SRC) $(API_SRC) $(WORKER_SRC) $(UNIT_SRC) $(E2E_SRC) tests/shim/*.c common/*.h $(shell find fcgi-app -name "*.h") delivery-worker/*.h
 
 # common/banned.h turns unsafe calls into compile errors: each one must fail to compile with
 # the project's flags, and a safe call beside it must not (make test runs this). gets is

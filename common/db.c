@@ -311,47 +311,119 @@ static void bind_params(MYSQL_BIND *b, const struct db_param *p, size_t n, long 
 	}
 }
 
-/* The room for one value of each column in a row's slot: its longest value in this
- * result (STMT_ATTR_UPDATE_MAX_LENGTH), at least 64 bytes (numbers as text), and the NUL. */
+/* Columns whose longest value in a result (STMT_ATTR_UPDATE_MAX_LENGTH) is at most this
+ * many bytes take that room in every row, at least 64 (numbers as text) and the NUL;
+ * longer ones ("large") take each value's own length, which a first pass over the stored
+ * rows reads. */
+#define FETCH_LARGE 1024
+/* A value's length in the first pass, or this for SQL NULL. */
+#define FETCH_NULL ((unsigned long)-1)
+
+static bool column_large(const MYSQL_FIELD *f)
+{
+	return f->max_length > FETCH_LARGE;
+}
+
+/* The room for a value of a column that is not large, with its NUL. */
 static size_t column_room(const MYSQL_FIELD *f)
 {
 	return (f->max_length > 64 ? f->max_length : 64) + 1;
 }
 
-/* Reads the stored result into rows with one allocation: the cells, then one slot per row
- * holding its values, each fetched in place (no copy, no allocation per value). Every
- * row's slot has room for each column's longest value in the result, so one long value
- * among many short ones costs rows x its length (a page of at most 100 here). */
+/* The room for row's values of the large columns with their NULs (row: their lengths,
+ * indexed by column, as the first pass read them), the others' rooms added up in fixed. */
+static size_t row_room(const MYSQL_FIELD *fields, unsigned ncols, const unsigned long *row, size_t fixed)
+{
+	for(unsigned c = 0; c < ncols; c++)
+		if(column_large(&fields[c]) && row[c] != FETCH_NULL)
+			fixed += row[c] + 1;
+	return fixed;
+}
+
+/* Binds every column as text into consecutive rooms from at (row: the large columns'
+ * lengths), or, with at NULL, only the large columns into no room at all (the others are
+ * skipped), which reports their values' lengths and NULLs. */
+static void fetch_bind(MYSQL_BIND *b, const MYSQL_FIELD *fields, unsigned ncols, char *at, const unsigned long *row,
+                       unsigned long *got, my_bool *nulls)
+{
+	static char none[1];
+	for(unsigned c = 0; c < ncols; c++) {
+		bool large = column_large(&fields[c]);
+		size_t room = !at ? 0 : !large ? column_room(&fields[c]) : row[c] != FETCH_NULL ? row[c] + 1 : 0;
+		b[c].buffer_type = at || large ? MYSQL_TYPE_STRING : MYSQL_TYPE_NULL;
+		b[c].buffer = at ? at : none;
+		b[c].buffer_length = room ? (unsigned long)(room - 1) : 0; /* the NUL is written after the fetch */
+		b[c].length = &got[c];
+		b[c].is_null = &nulls[c];
+		if(at)
+			at += room;
+	}
+}
+
+/* The first pass, when some column is large: the large columns' lengths into lens (nrows x
+ * ncols; FETCH_NULL for NULL), and the room all the rows take into *bytes (fixed: the room
+ * of a row's other columns). */
+static enum wh_err fetch_lengths(struct db *db, MYSQL_STMT *stmt, const MYSQL_FIELD *fields, unsigned ncols,
+                                 size_t nrows, size_t fixed, MYSQL_BIND *b, unsigned long *got, my_bool *nulls,
+                                 unsigned long *lens, size_t *bytes)
+{
+	*bytes = 0;
+	fetch_bind(b, fields, ncols, NULL, NULL, got, nulls);
+	if(mysql_stmt_bind_result(stmt, b))
+		return fail(db, mysql_stmt_errno(stmt), "bind result", mysql_stmt_error(stmt), "");
+	for(size_t r = 0; r < nrows; r++) {
+		int rc = mysql_stmt_fetch(stmt);
+		if(rc == MYSQL_NO_DATA || (rc && rc != MYSQL_DATA_TRUNCATED)) /* truncated: what the pass is for */
+			return rc == MYSQL_NO_DATA
+			           ? WH_OK
+			           : fail(db, mysql_stmt_errno(stmt), "fetch", mysql_stmt_error(stmt), "");
+		for(unsigned c = 0; c < ncols; c++)
+			lens[r * ncols + c] = nulls[c] ? FETCH_NULL : got[c];
+		*bytes += row_room(fields, ncols, lens + r * ncols, fixed);
+	}
+	return WH_OK;
+}
+
+/* Reads the stored result into rows with one allocation: the cells, then each row's values
+ * in turn, each fetched in place (no copy, no allocation per value). A column whose values
+ * are all short gives each row the room of its longest; a large one (a payload, a response
+ * body) gives each row the room of its own value, read by a first pass over the stored rows,
+ * so one large value among many short ones costs its length once, not once per row. */
 static enum wh_err fetch_rows(struct db *db, MYSQL_STMT *stmt, MYSQL_RES *meta, struct db_rows *rows)
 {
 	enum wh_err result = WH_OK;
 	unsigned ncols = mysql_num_fields(meta);
-	size_t nrows = (size_t)mysql_stmt_num_rows(stmt), slot = 0;
+	size_t nrows = (size_t)mysql_stmt_num_rows(stmt), fixed = 0, bytes;
 	MYSQL_FIELD *fields = mysql_fetch_fields(meta);
 	/* one temporary block: the binds, their lengths and NULL flags */
 	MYSQL_BIND *b = xcalloc(ncols, sizeof(*b) + sizeof(unsigned long) + sizeof(my_bool));
-	unsigned long *lens = (unsigned long *)(void *)(b + ncols);
-	my_bool *nulls = (my_bool *)(lens + ncols);
-	char *data;
-	int rc = 0;
+	unsigned long *got = (unsigned long *)(void *)(b + ncols);
+	my_bool *nulls = (my_bool *)(got + ncols);
+	unsigned long *lens = NULL;
+	bool large = false;
+	char *at;
 
 	rows->ncols = ncols;
 	if(!nrows) /* nothing allocated: callers may skip releasing an empty result */
 		goto out;
-	for(unsigned c = 0; c < ncols; c++)
-		slot += column_room(&fields[c]);
-	rows->cells = xmalloc(nrows * ncols * sizeof(*rows->cells) + nrows * slot);
-	data = (char *)(rows->cells + nrows * ncols);
+	for(unsigned c = 0; c < ncols; c++) {
+		large = large || column_large(&fields[c]);
+		fixed += column_large(&fields[c]) ? 0 : column_room(&fields[c]);
+	}
+	bytes = nrows * fixed;
+	if(large) {
+		lens = xcalloc(nrows * ncols, sizeof(*lens));
+		result = fetch_lengths(db, stmt, fields, ncols, nrows, fixed, b, got, nulls, lens, &bytes);
+		if(result)
+			goto out;
+		mysql_stmt_data_seek(stmt, 0);
+	}
+	rows->cells = xmalloc(nrows * ncols * sizeof(*rows->cells) + bytes);
+	at = (char *)(rows->cells + nrows * ncols);
 	for(size_t r = 0; r < nrows; r++, rows->nrows++) {
-		char *at = data + r * slot;
-		for(unsigned c = 0; c < ncols; c++) {
-			b[c].buffer_type = MYSQL_TYPE_STRING;
-			b[c].buffer = at;
-			b[c].buffer_length = (unsigned long)column_room(&fields[c]) - 1;
-			b[c].length = &lens[c];
-			b[c].is_null = &nulls[c];
-			at += column_room(&fields[c]);
-		}
+		const unsigned long *row = large ? lens + r * ncols : NULL; /* read for large columns only */
+		int rc;
+		fetch_bind(b, fields, ncols, at, row, got, nulls);
 		if(mysql_stmt_bind_result(stmt, b)) {
 			result = fail(db, mysql_stmt_errno(stmt), "bind result", mysql_stmt_error(stmt), "");
 			goto out;
@@ -359,8 +431,8 @@ static enum wh_err fetch_rows(struct db *db, MYSQL_STMT *stmt, MYSQL_RES *meta, 
 		rc = mysql_stmt_fetch(stmt);
 		if(rc == MYSQL_NO_DATA)
 			break;
-		if(rc == MYSQL_DATA_TRUNCATED) { /* the room is the column's longest value */
-			log_err("fetch: a value longer than its column's longest in the result");
+		if(rc == MYSQL_DATA_TRUNCATED) { /* the room is the column's longest, or the value's own */
+			log_err("fetch: a value longer than the room the result gave it");
 			db->last_errno = CR_UNKNOWN_ERROR;
 			result = WH_ERR_DB;
 			goto out;
@@ -372,12 +444,14 @@ static enum wh_err fetch_rows(struct db *db, MYSQL_STMT *stmt, MYSQL_RES *meta, 
 		for(unsigned c = 0; c < ncols; c++) {
 			struct db_cell *cell = &rows->cells[r * ncols + c];
 			cell->val = nulls[c] ? NULL : b[c].buffer;
-			cell->len = nulls[c] ? 0 : lens[c];
+			cell->len = nulls[c] ? 0 : got[c];
 			if(cell->val)
 				cell->val[cell->len] = '\0';
 		}
+		at += row_room(fields, ncols, row, fixed);
 	}
 out:
+	free(lens);
 	free(b);
 	return result;
 }

@@ -1,10 +1,14 @@
 /* webhooks-api: the FastCGI request loop and the command-line entry point. */
+#include <errno.h>
+#include <fastcgi.h>
 #include <fcgiapp.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -21,12 +25,25 @@
 #include "fcgi-app/setup.h"
 
 static volatile sig_atomic_t stopping;
+/* A socket that accepts nothing (never listened on), put in the listener's place on a stop;
+ * -1 until the accept loop starts. */
+static int dead_listener = -1;
 
+/* A stop request. The flag alone leaves a window: a signal that lands after the loop's last
+ * look at it (libfcgi's own in OS_Accept included) and before accept() starts would be seen
+ * only after one more connection, so an idle process would not stop. So the handler also
+ * puts dead_listener in the listener's place (dup2 is async-signal-safe): an accept that
+ * has not started yet fails at once, and one under way returns EINTR. It replaces this
+ * process's descriptor only; the other processes sharing the listener keep accepting. */
 static void on_term(int sig)
 {
+	int saved = errno;
 	(void)sig;
 	stopping = 1;
 	FCGX_ShutdownPending();
+	if(dead_listener >= 0)
+		dup2(dead_listener, FCGI_LISTENSOCK_FILENO);
+	errno = saved;
 }
 
 static void install_signals(void)
@@ -106,7 +123,11 @@ static int serve(struct app *app)
 		log_err("FCGX_Init failed");
 		return 1;
 	}
-	FCGX_InitRequest(&fcgi, 0, FCGI_FAIL_ACCEPT_ON_INTR);
+	dead_listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if(dead_listener < 0)
+		log_warn("no spare socket (%s): a stop signal just before accept waits for one more connection",
+		         strerror(errno));
+	FCGX_InitRequest(&fcgi, FCGI_LISTENSOCK_FILENO, FCGI_FAIL_ACCEPT_ON_INTR);
 	log_info("serving FastCGI requests");
 	while(!stopping && FCGX_Accept_r(&fcgi) >= 0) {
 		handle(app, &fcgi);

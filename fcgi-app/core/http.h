@@ -30,9 +30,10 @@ struct request {
 	char key_name[101];          /* set by auth */
 	struct jx_err err;           /* filled by a handler that returns an error */
 	bool answered;
-	int status;        /* the status sent, for the access log */
-	int retry_after_s; /* > 0: a Retry-After header goes with the answer */
-	char allow[64];    /* non-empty: an Allow header goes with the answer (405) */
+	int status;                     /* the status sent, for the access log */
+	int retry_after_s;              /* > 0: a Retry-After header goes with the answer */
+	char allow[64];                 /* non-empty: an Allow header goes with the answer (405) */
+	struct tx_create_ctx *creating; /* tx_create's, while its body runs (core/tx.c) */
 };
 
 /* Fills req from the FastCGI params. WH_ERR_INVALID for an undecodable path or query. */

@@ -98,39 +98,65 @@ enum wh_err idem_begin(struct request *req, const json_t *body, struct idem *ide
 	if(result || !idem->key[0])
 		return result;
 	request_hash(req, body, idem->hash);
-	result = db_exec(db, q_expire,
-	                 DBP(db_str(req->account_id), db_str(idem->key), db_i64(now - TTL_IDEMPOTENCY_MS)), NULL, NULL);
-	if(result)
-		return result;
-	/* Waits here while another transaction holds the same key. */
-	result = db_exec(db, q_claim, DBP(db_str(req->account_id), db_str(idem->key), db_str(idem->hash), db_i64(now)),
-	                 NULL, NULL);
+	/* One flight: both are undone by the rollback of a transaction that fails. The insert
+	 * waits here while another transaction holds the same key. */
+	result = db_exec_many(
+	    db,
+	    (struct db_stmt[]){
+	        {q_expire, DBP(db_str(req->account_id), db_str(idem->key), db_i64(now - TTL_IDEMPOTENCY_MS)), NULL,
+	         NULL},
+	        {q_claim, DBP(db_str(req->account_id), db_str(idem->key), db_str(idem->hash), db_i64(now)), NULL, NULL},
+	    },
+	    2);
 	if(result && db_last_errno(db) == ER_DUP_ENTRY)
 		return existing(req, idem, replayed);
 	idem->active = !result;
 	return result;
 }
 
-enum wh_err idem_record(struct request *req, const struct idem *idem, int status, const json_t *answer)
+void idem_answer_hash(const json_t *answer, char out[65])
+{
+	char *text = jx_dumps(answer);
+	crypto_sha256_hex(text, strlen(text), out);
+	xfree_secret(text, strlen(text));
+}
+
+enum wh_err idem_record_prepare(struct request *req, const struct idem *idem, int status, const json_t *answer,
+                                struct idem_record *rec)
 {
 	static const char sql[] = "UPDATE idempotency_keys SET status = ?, body = ? WHERE account_id = ? "
 	                          "AND idem_key = ?";
-	char *text;
-	struct buf aad, sealed;
+	char *text = jx_dumps(answer);
+	struct buf aad;
+	enum wh_err result;
+	buf_init(&rec->sealed, 0);
+	aad_of(req, idem, &aad);
+	crypto_sha256_hex(text, strlen(text), rec->answer_hash);
+	result = crypto_seal(req->app->master_key, buf_str(&aad), text, strlen(text), &rec->sealed);
+	xfree_secret(text, strlen(text));
+	buf_release(&aad);
+	rec->params[0] = db_i64(status);
+	rec->params[1] = db_blob(rec->sealed.ptr, rec->sealed.len);
+	rec->params[2] = db_str(req->account_id);
+	rec->params[3] = db_str(idem->key);
+	rec->stmt = (struct db_stmt){sql, rec->params, 4, NULL, NULL};
+	return result;
+}
+
+void idem_record_release(struct idem_record *rec)
+{
+	buf_release(&rec->sealed);
+}
+
+enum wh_err idem_record(struct request *req, const struct idem *idem, int status, const json_t *answer)
+{
+	struct idem_record rec;
 	enum wh_err result;
 	if(!idem->active)
 		return WH_OK;
-	text = jx_dumps(answer);
-	aad_of(req, idem, &aad);
-	buf_init(&sealed, 0);
-	result = crypto_seal(req->app->master_key, buf_str(&aad), text, strlen(text), &sealed);
-	xfree_secret(text, strlen(text));
+	result = idem_record_prepare(req, idem, status, answer, &rec);
 	if(!result)
-		result = db_exec(
-		    req->app->db, sql,
-		    DBP(db_i64(status), db_blob(sealed.ptr, sealed.len), db_str(req->account_id), db_str(idem->key)),
-		    NULL, NULL);
-	buf_release(&sealed);
-	buf_release(&aad);
+		result = db_exec(req->app->db, rec.stmt.sql, rec.stmt.params, rec.stmt.nparams, NULL, NULL);
+	idem_record_release(&rec);
 	return result;
 }

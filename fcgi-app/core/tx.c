@@ -80,42 +80,63 @@ struct tx_create_ctx {
 	void *ctx;
 	json_t **answer;
 	bool replayed;
+	struct idem idem;
+	bool recorded;          /* the answer was recorded in the write's flight (tx_write_emit) */
+	char recorded_hash[65]; /* ... the SHA-256 of the answer recorded */
 };
 
+/* The claim, the body, and the answer's record unless the body's flight carried it (a body
+ * that changed its answer after its flight records it again, so what is kept is what is
+ * answered). */
 static enum wh_err tx_create_fn(struct request *req, void *ctx)
 {
 	struct tx_create_ctx *c = ctx;
-	struct idem idem;
-	enum wh_err result = idem_begin(req, c->body, &idem, &c->replayed);
+	char hash[65];
+	enum wh_err result = idem_begin(req, c->body, &c->idem, &c->replayed);
 	if(result || c->replayed)
 		return result;
+	c->recorded = false;
+	req->creating = c->idem.active ? c : NULL;
 	result = c->fn(req, c->ctx);
-	if(!result)
-		result = idem_record(req, &idem, 201, *c->answer);
-	return result;
+	req->creating = NULL;
+	if(result || !c->idem.active)
+		return result;
+	if(c->recorded) {
+		idem_answer_hash(*c->answer, hash);
+		if(!strcmp(hash, c->recorded_hash))
+			return WH_OK;
+	}
+	return idem_record(req, &c->idem, 201, *c->answer);
 }
 
 enum wh_err tx_create(struct request *req, const json_t *body, tx_fn fn, void *ctx, json_t **answer)
 {
-	struct tx_create_ctx c = {body, fn, ctx, answer, false};
+	struct tx_create_ctx c = {.body = body, .fn = fn, .ctx = ctx, .answer = answer};
 	enum wh_err result = tx_run(req, tx_create_fn, &c);
 	if(!result && !c.replayed)
 		http_send_json(req, 201, *answer);
 	return result;
 }
 
-enum wh_err tx_emit(struct request *req, const char *type, const char *location_id, const char *visit_state,
-                    const json_t *data)
+/* The Idempotency-Key record of the create under way, as one more statement of the write's
+ * flight v (*n statements so far; room for it checked by the caller): prepared into rec
+ * when the request has a claimed key and its answer is built. */
+static enum wh_err flight_record(struct request *req, struct db_stmt *v, size_t *n, struct idem_record *rec,
+                                 bool *added)
 {
-	struct outbox_event ev = {
-	    .account_id = req->account_id,
-	    .location_id = location_id,
-	    .type = type,
-	    .visit_state = visit_state,
-	    .webhook_id = NULL,
-	    .data = data,
-	};
-	return outbox_emit(req->app->db, &req->app->cfg, &ev, NULL);
+	struct tx_create_ctx *c = req->creating;
+	enum wh_err result;
+	*added = false;
+	if(!c || !*c->answer || *n >= DB_MANY_MAX)
+		return WH_OK;
+	result = idem_record_prepare(req, &c->idem, 201, *c->answer, rec);
+	if(result) {
+		idem_record_release(rec);
+		return result;
+	}
+	v[(*n)++] = rec->stmt;
+	*added = true;
+	return WH_OK;
 }
 
 enum wh_err tx_write_emit(struct request *req, const struct db_stmt *writes, size_t nwrites,
@@ -124,6 +145,9 @@ enum wh_err tx_write_emit(struct request *req, const struct db_stmt *writes, siz
 	struct db_stmt v[DB_MANY_MAX];
 	struct outbox_event own[OUTBOX_MAX_BATCH];
 	struct outbox_insert ins;
+	struct idem_record rec;
+	size_t n = nwrites + 1;
+	bool record = false;
 	enum wh_err result;
 	if(nwrites > DB_MANY_MAX - 1 || nevs < 1 || nevs > OUTBOX_MAX_BATCH)
 		return WH_ERR_INTERNAL;
@@ -136,7 +160,15 @@ enum wh_err tx_write_emit(struct request *req, const struct db_stmt *writes, siz
 		return result;
 	memcpy(v, writes, nwrites * sizeof(*v));
 	v[nwrites] = ins.stmt;
-	result = db_exec_many(req->app->db, v, nwrites + 1);
+	result = flight_record(req, v, &n, &rec, &record);
+	if(!result)
+		result = db_exec_many(req->app->db, v, n);
+	if(record && !result) {
+		req->creating->recorded = true;
+		memcpy(req->creating->recorded_hash, rec.answer_hash, sizeof(rec.answer_hash));
+	}
+	if(record)
+		idem_record_release(&rec);
 	outbox_release(&ins);
 	return result;
 }

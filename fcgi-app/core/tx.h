@@ -35,11 +35,6 @@ enum wh_err tx_run(struct request *req, tx_fn fn, void *ctx);
  * *answer stays the caller's to release. */
 enum wh_err tx_create(struct request *req, const json_t *body, tx_fn fn, void *ctx, json_t **answer);
 
-/* Inside a write transaction: outbox_emit of an event of the request's account, so the
- * event commits with the write or not at all. data is borrowed. */
-enum wh_err tx_emit(struct request *req, const char *type, const char *location_id, const char *visit_state,
-                    const json_t *data);
-
 /* Inside a write transaction: the write's statements (nwrites 0..DB_MANY_MAX - 1, each
  * run even when an earlier one fails, so only statements the transaction's rollback
  * undoes) and the outbox insert of its nevs (1..OUTBOX_MAX_BATCH) events of the request's

@@ -11,8 +11,10 @@
 #include "fcgi-app/resources/webhooks/webhooks_headers.h"
 #include "fcgi-app/resources/webhooks/webhooks_store.h"
 
-static const char sql_targets[] = "SELECT id, secret_enc, prev_secret_enc, prev_secret_expires, headers_masked "
-                                  "FROM webhooks WHERE account_id = ? AND url = ? ORDER BY seq";
+/* The previous secret's end is on the database's clock (wh_rotate): compared with it. */
+static const char sql_targets[] = "SELECT id, secret_enc, prev_secret_enc, prev_secret_expires, headers_masked, "
+                                  "prev_secret_expires > " DB_NOW_MS " FROM webhooks WHERE account_id = ? AND url = ? "
+                                  "ORDER BY seq";
 
 /* The secrets in force of target row r, opened into keys[0..*n) (bufs wiped by the caller). */
 static void open_keys(const struct app *app, const struct db_rows *rows, size_t r, struct buf bufs[2],
@@ -21,7 +23,7 @@ static void open_keys(const struct app *app, const struct db_rows *rows, size_t 
 	static const char *const what[2] = {WHROW_SECRET, WHROW_PREV_SECRET};
 	*n = 0;
 	for(size_t k = 0; k < 2; k++) {
-		if(!db_rows_get(rows, r, 1 + k) || (k == 1 && db_rows_i64(rows, r, 3) <= time_now_ms()))
+		if(!db_rows_get(rows, r, 1 + k) || (k == 1 && db_rows_i64(rows, r, 5) != 1))
 			continue;
 		crypto_buf_wipe(&bufs[k]);
 		if(whrow_open(app->master_key, db_rows_get(rows, r, 0), what[k], db_rows_get(rows, r, 1 + k),

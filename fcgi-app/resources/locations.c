@@ -288,34 +288,26 @@ enum wh_err location_update(struct request *req)
 /* A webhook that listed only this location would be left with an empty list, which reads
  * as account-wide but matches nothing (account_wide = 0): the system disables it with a
  * reason the settings page shows, before the location leaves the lists. */
-static enum wh_err location_disable_orphan_webhooks(struct request *req, const char *id)
-{
-	static const char sql[] = "UPDATE webhooks w SET w.disabled_at = ?, w.disabled_reason = "
-	                          "'every location in its locationIds was deleted', w.updated = ? "
-	                          "WHERE w.account_id = ? AND w.account_wide = 0 AND w.disabled_at IS NULL "
-	                          "AND w.id IN (SELECT l.webhook_id FROM webhook_locations l WHERE l.location_id = ?) "
-	                          "AND NOT EXISTS (SELECT 1 FROM webhook_locations o WHERE o.webhook_id = w.id "
-	                          "AND o.location_id <> ?)";
-	long long now = time_now_ms();
-	return db_exec(req->app->db, sql,
-	               DBP(db_i64(now), db_i64(now), db_str(req->account_id), db_str(id), db_str(id)), NULL, NULL);
-}
+static const char sql_disable_orphans[] =
+    "UPDATE webhooks w SET w.disabled_at = ?, w.disabled_reason = "
+    "'every location in its locationIds was deleted', w.updated = ? "
+    "WHERE w.account_id = ? AND w.account_wide = 0 AND w.disabled_at IS NULL "
+    "AND w.id IN (SELECT l.webhook_id FROM webhook_locations l WHERE l.location_id = ?) "
+    "AND NOT EXISTS (SELECT 1 FROM webhook_locations o WHERE o.webhook_id = w.id AND o.location_id <> ?)";
 
 /* The location leaves the location_ids column of the webhooks that list it (the reads answer
  * from that column), before its webhook_locations rows go. */
-static enum wh_err location_drop_from_webhooks(struct request *req, const char *id)
-{
-	static const char sql[] =
-	    "UPDATE webhooks w SET w.location_ids = COALESCE((SELECT GROUP_CONCAT(l.location_id ORDER BY l.pos, "
-	    "l.location_id SEPARATOR ',') FROM webhook_locations l WHERE l.webhook_id = w.id "
-	    "AND l.location_id <> ?), '') "
-	    "WHERE w.account_id = ? AND w.id IN (SELECT o.webhook_id FROM webhook_locations o WHERE o.location_id = ?)";
-	return db_exec(req->app->db, sql, DBP(db_str(id), db_str(req->account_id), db_str(id)), NULL, NULL);
-}
+static const char sql_drop_from_webhooks[] =
+    "UPDATE webhooks w SET w.location_ids = COALESCE((SELECT GROUP_CONCAT(l.location_id ORDER BY l.pos, "
+    "l.location_id SEPARATOR ',') FROM webhook_locations l WHERE l.webhook_id = w.id "
+    "AND l.location_id <> ?), '') "
+    "WHERE w.account_id = ? AND w.id IN (SELECT o.webhook_id FROM webhook_locations o WHERE o.location_id = ?)";
 
 /* Deleting refuses while visits are open (not COMPLETE): the business would lose people
  * in line. Otherwise the finished visits, their messages and the location's place in
- * webhooks' locationIds go with it, in the same transaction as location.removed. */
+ * webhooks' locationIds go with it, in the same transaction as location.removed: the
+ * webhooks' updates, the deletes and the event in one flight (tx_write_emit), in this order
+ * (the server runs a flight's statements in turn). */
 static enum wh_err location_delete_tx(struct request *req, void *ctx)
 {
 	static const char open_sql[] = "SELECT COUNT(*) FROM visits WHERE location_id = ? AND state <> 'COMPLETE'";
@@ -324,9 +316,18 @@ static enum wh_err location_delete_tx(struct request *req, void *ctx)
 	    "DELETE FROM visits WHERE location_id = ? AND account_id = ?",
 	    "DELETE FROM webhook_locations WHERE location_id = ? AND account_id = ?",
 	    "DELETE FROM locations WHERE id = ? AND account_id = ?",
-	    NULL,
 	};
+	enum { NCLEANUP = sizeof(cleanup) / sizeof(cleanup[0]) };
 	struct location_tx *tx = ctx;
+	long long now = time_now_ms();
+	struct db_param orphans[] = {db_i64(now), db_i64(now), db_str(req->account_id), db_str(tx->id), db_str(tx->id)};
+	struct db_param drop[] = {db_str(tx->id), db_str(req->account_id), db_str(tx->id)};
+	struct db_param by_id[] = {db_str(tx->id), db_str(req->account_id)};
+	struct db_stmt writes[2 + NCLEANUP] = {
+	    {sql_disable_orphans, orphans, 5, NULL, NULL},
+	    {sql_drop_from_webhooks, drop, 3, NULL, NULL},
+	};
+	struct outbox_event ev = {.type = "location.removed", .location_id = tx->id};
 	struct db_rows rows;
 	long long open;
 	enum wh_err result;
@@ -342,14 +343,10 @@ static enum wh_err location_delete_tx(struct request *req, void *ctx)
 	db_rows_release(&rows);
 	if(open > 0)
 		return field_conflict(req, "location has %lld open visit(s): complete or delete them first", open);
-	result = location_disable_orphan_webhooks(req, tx->id);
-	if(!result)
-		result = location_drop_from_webhooks(req, tx->id);
-	for(size_t i = 0; cleanup[i] && !result; i++)
-		result = db_exec(req->app->db, cleanup[i], DBP(db_str(tx->id), db_str(req->account_id)), NULL, NULL);
-	if(!result)
-		result = tx_emit(req, "location.removed", tx->id, NULL, tx->answer);
-	return result;
+	for(size_t i = 0; i < NCLEANUP; i++)
+		writes[2 + i] = (struct db_stmt){cleanup[i], by_id, 2, NULL, NULL};
+	ev.data = tx->answer;
+	return tx_write_emit(req, writes, 2 + NCLEANUP, &ev, 1);
 }
 
 enum wh_err location_delete(struct request *req)

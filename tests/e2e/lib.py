@@ -206,7 +206,8 @@ class Front:
     overrides ({key: value}): the real binaries behind the real web server. close() stops it
     and fails on a sanitizer report in its log."""
 
-    def __init__(self, stack, overrides, procs=1, wait=True):
+    def __init__(self, stack, overrides, procs=1, wait=True, fcgi_env=None):
+        """fcgi_env: more environment for the FastCGI processes (e.g. shim_env())."""
         import tempfile
         self.dir = tempfile.mkdtemp(prefix="front.", dir=stack.var)
         self.port = free_port()
@@ -219,10 +220,14 @@ class Front:
             f.write("\n".join(conf) + "\n")
         with open(os.path.join(ROOT, "conf", "lighttpd.conf")) as f:
             text = f.read()
+        asan = os.environ.get("ASAN_OPTIONS", "detect_leaks=0")
+        if fcgi_env and "LD_PRELOAD" in fcgi_env:  # the shim is preloaded before the sanitizer's runtime
+            asan += ":verify_asan_link_order=0"
         for k, v in (("@ROOT@", ROOT), ("@VAR@", self.dir), ("@BUILD@", stack.build),
-                     ("@HTTP_PORT@", str(self.port)), ("@FCGI_PROCS@", str(procs)),
-                     ("@ASAN_OPTIONS@", os.environ.get("ASAN_OPTIONS", "detect_leaks=0"))):
+                     ("@HTTP_PORT@", str(self.port)), ("@FCGI_PROCS@", str(procs)), ("@ASAN_OPTIONS@", asan)):
             text = text.replace(k, v)
+        for k, v in (fcgi_env or {}).items():
+            text = text.replace('"bin-environment" => (', '"bin-environment" => ( "%s" => "%s",' % (k, v))
         with open(os.path.join(self.dir, "lighttpd.conf"), "w") as f:
             f.write(text)
         # The environment's WH_<KEY> would override the file: drop those of the overrides.
@@ -257,6 +262,14 @@ class Front:
             with open(log) as f:
                 text = f.read()
             assert "Sanitizer" not in text and "runtime error:" not in text, text[-3000:]
+
+
+def shim_env(stack, **settings):
+    """The environment that preloads tests/shim/api_shim.c into an API process, with its
+    LINEHOOK_SHIM_<NAME> settings (clock_offset_ms=..., term_before_accept=PATH)."""
+    env = {"LD_PRELOAD": os.path.join(stack.build, "test-shim.so")}
+    env.update({"LINEHOOK_SHIM_" + k.upper(): str(v) for k, v in settings.items()})
+    return env
 
 
 def raw_http(port, data, source="127.0.0.1"):

@@ -151,11 +151,13 @@ enum wh_err deliveries_get(struct request *req)
 }
 
 /* A manual attempt now. While an attempt is in flight (a live lease) the row keeps its
- * lease; the worker sees manual = 1 when it records that attempt and makes it due again. */
+ * lease; the worker sees manual = 1 when it records that attempt and makes it due again.
+ * "Now" is the database's clock, the one the worker's leases and claims compare with, so a
+ * web host whose clock is off neither delays the attempt nor takes a live lease for dead. */
 static const char sql_resend[] =
     "UPDATE deliveries SET status = '" DELIVERY_PENDING "', manual = 1, "
-    "next_attempt_at = IF(lease_token IS NOT NULL AND lease_expires > ?, next_attempt_at, ?), updated = ? "
-    "WHERE id = ? AND webhook_id = ? AND account_id = ?";
+    "next_attempt_at = IF(lease_token IS NOT NULL AND lease_expires > " DB_NOW_MS ", next_attempt_at, " DB_NOW_MS
+    "), updated = " DB_NOW_MS " WHERE id = ? AND webhook_id = ? AND account_id = ?";
 
 static const char sql_resend_status[] =
     "SELECT status FROM deliveries WHERE id = ? AND webhook_id = ? AND account_id = ? FOR UPDATE";
@@ -166,7 +168,6 @@ static const char sql_resend_status[] =
 static enum wh_err resend_tx(struct request *req, void *ctx)
 {
 	struct db *db = req->app->db;
-	long long now = time_now_ms();
 	struct db_rows rows;
 	char was[16];
 	json_t *details;
@@ -179,9 +180,7 @@ static enum wh_err resend_tx(struct request *req, void *ctx)
 		return result;
 	snprintf(was, sizeof(was), "%s", rows.nrows == 1 ? db_rows_get(&rows, 0, 0) : DELIVERY_PENDING);
 	db_rows_release(&rows);
-	result = db_exec(db, sql_resend,
-	                 DBP(db_i64(now), db_i64(now), db_i64(now), db_str(req->params[1]), db_str(req->params[0]),
-	                     db_str(req->account_id)),
+	result = db_exec(db, sql_resend, DBP(db_str(req->params[1]), db_str(req->params[0]), db_str(req->account_id)),
 	                 NULL, &n);
 	if(result || !n)
 		return result;
@@ -216,9 +215,27 @@ enum wh_err deliveries_resend(struct request *req)
 	return WH_OK;
 }
 
+/* Due now on the database's clock, as the resend. */
 static const char sql_recover[] =
-    "UPDATE deliveries SET status = '" DELIVERY_PENDING "', manual = 1, next_attempt_at = ?, updated = ? "
-    "WHERE webhook_id = ? AND status = '" DELIVERY_FAILED "' AND created >= ? AND created < ? LIMIT 500";
+    "UPDATE deliveries SET status = '" DELIVERY_PENDING "', manual = 1, next_attempt_at = " DB_NOW_MS
+    ", updated = " DB_NOW_MS " WHERE webhook_id = ? AND status = '" DELIVERY_FAILED "' AND created >= ? "
+    "AND created < ? LIMIT 500";
+
+/* A window without until ends at the database's now: the worker stamps created on that
+ * clock at fan-out, so a web host whose clock runs behind still takes the latest. */
+static const char sql_db_now[] = "SELECT " DB_NOW_MS;
+
+static enum wh_err db_now(struct request *req, long long *now)
+{
+	struct db_rows rows;
+	enum wh_err result = db_exec(req->app->db, sql_db_now, DBP_NONE, &rows, NULL);
+	if(result)
+		return result;
+	result = rows.nrows == 1 ? WH_OK : WH_ERR_DB;
+	*now = db_rows_i64(&rows, 0, 0);
+	db_rows_release(&rows);
+	return result;
+}
 
 static enum wh_err recover_window(struct request *req, json_t *body, long long *since, long long *until)
 {
@@ -233,9 +250,12 @@ static enum wh_err recover_window(struct request *req, json_t *body, long long *
 		return result;
 	if(!time_parse_iso(s, since))
 		return jx_fail(&req->err, "since", "since: must be an ISO-8601 UTC time");
-	*until = time_now_ms() + 1;
 	if(u && !time_parse_iso(u, until))
 		return jx_fail(&req->err, "until", "until: must be an ISO-8601 UTC time");
+	if(!u && (result = db_now(req, until)))
+		return result;
+	if(!u)
+		(*until)++;
 	if(*until <= *since)
 		return jx_fail(&req->err, "until", "until: must be later than since");
 	return WH_OK;
@@ -257,7 +277,7 @@ static enum wh_err audit_recover(struct request *req, const char *webhook_id, lo
 /* One batch of a recover and the counter offset of the failed deliveries it moved. */
 struct recover_batch {
 	const char *webhook_id;
-	long long since, until, now;
+	long long since, until;
 	uint64_t n; /* deliveries marked */
 };
 
@@ -266,8 +286,7 @@ static enum wh_err recover_tx(struct request *req, void *ctx)
 	struct recover_batch *b = ctx;
 	enum wh_err result;
 	b->n = 0;
-	result = db_exec(req->app->db, sql_recover,
-	                 DBP(db_i64(b->now), db_i64(b->now), db_str(b->webhook_id), db_i64(b->since), db_i64(b->until)),
+	result = db_exec(req->app->db, sql_recover, DBP(db_str(b->webhook_id), db_i64(b->since), db_i64(b->until)),
 	                 NULL, &b->n);
 	if(!result)
 		result = metric_offset_add(req->app->db, METRIC_DELIVERIES_TOTAL, DELIVERY_FAILED, (long long)b->n);
@@ -279,7 +298,7 @@ static enum wh_err recover_tx(struct request *req, void *ctx)
 enum wh_err webhooks_recover(struct request *req)
 {
 	const char *webhook_id = req->params[0];
-	struct recover_batch batch = {webhook_id, 0, 0, time_now_ms(), 0};
+	struct recover_batch batch = {webhook_id, 0, 0, 0};
 	long long since, until;
 	unsigned long long total = 0;
 	json_t *body = NULL, *ans;

@@ -372,11 +372,12 @@ static enum wh_err rotate_tx(struct request *req, void *ctx)
 {
 	struct wh_tx *tx = tx_start(ctx);
 	struct wh_row row;
+	long long prev_expires;
 	enum wh_err result = wh_load(req->app->db, req->account_id, tx->id, true, &row);
 	if(result)
 		return result;
 	wh_row_release(&row);
-	result = wh_rotate(req->app, tx->id, tx->secret, tx->overlap_seconds);
+	result = wh_rotate(req->app, tx->id, tx->secret, tx->overlap_seconds, &prev_expires);
 	if(!result)
 		result = audit_webhook(req, AUDIT_WEBHOOK_ROTATED, tx->id, NULL);
 	if(result)
@@ -384,8 +385,7 @@ static enum wh_err rotate_tx(struct request *req, void *ctx)
 	tx->answer = json_object();
 	json_object_set_new(tx->answer, "id", json_string(tx->id));
 	result = add_secret(tx->answer, tx->secret);
-	jx_set_time(tx->answer, "previousSecretExpires",
-	            tx->overlap_seconds ? time_now_ms() + tx->overlap_seconds * 1000 : -1);
+	jx_set_time(tx->answer, "previousSecretExpires", prev_expires);
 	return result;
 }
 

@@ -297,9 +297,10 @@ enum wh_err wh_stored_headers(const struct app *app, const char *id, json_t **ou
 	return result;
 }
 
-enum wh_err wh_rotate(const struct app *app, const char *id, const char *secret, long long overlap_seconds)
+enum wh_err wh_rotate(const struct app *app, const char *id, const char *secret, long long overlap_seconds,
+                      long long *prev_expires)
 {
-	static const char q_get[] = "SELECT secret_enc FROM webhooks WHERE id = ? FOR UPDATE";
+	static const char q_get[] = "SELECT secret_enc, " DB_NOW_MS " FROM webhooks WHERE id = ? FOR UPDATE";
 	static const char q_set[] = "UPDATE webhooks SET secret_enc = ?, prev_secret_enc = ?, prev_secret_expires = ?, "
 	                            "updated = ? WHERE id = ?";
 	struct db_rows rows;
@@ -314,16 +315,18 @@ enum wh_err wh_rotate(const struct app *app, const char *id, const char *secret,
 	result = rows.nrows == 1 ? whrow_open(app->master_key, id, WHROW_SECRET, db_rows_get(&rows, 0, 0),
 	                                      db_rows_len(&rows, 0, 0), &old)
 	                         : WH_ERR_NOT_FOUND;
-	if(!result && overlap_seconds > 0)
+	*prev_expires = -1;
+	if(!result && overlap_seconds > 0) {
+		*prev_expires = db_rows_i64(&rows, 0, 1) + overlap_seconds * 1000;
 		result = wh_seal(app, id, WHROW_PREV_SECRET, buf_str(&old), &prev);
+	}
 	if(!result)
 		result = wh_seal(app, id, WHROW_SECRET, secret, &next);
 	if(!result)
-		result =
-		    db_exec(app->db, q_set,
-		            DBP(db_blob(next.ptr, next.len), prev.len ? db_blob(prev.ptr, prev.len) : db_null(),
-		                prev.len ? db_i64(now + overlap_seconds * 1000) : db_null(), db_i64(now), db_str(id)),
-		            NULL, NULL);
+		result = db_exec(app->db, q_set,
+		                 DBP(db_blob(next.ptr, next.len), prev.len ? db_blob(prev.ptr, prev.len) : db_null(),
+		                     prev.len ? db_i64(*prev_expires) : db_null(), db_i64(now), db_str(id)),
+		                 NULL, NULL);
 	crypto_buf_wipe(&old);
 	buf_release(&prev);
 	buf_release(&next);

@@ -36,7 +36,9 @@ enum wh_err wh_set_headers(const struct app *app, const char *id, const json_t *
 enum wh_err wh_stored_headers(const struct app *app, const char *id, json_t **out);
 
 /* Makes secret the webhook's secret; the current one becomes the previous secret until
- * now + overlap_seconds (0: dropped at once). */
-enum wh_err wh_rotate(const struct app *app, const char *id, const char *secret, long long overlap_seconds);
+ * now + overlap_seconds (0: dropped at once), now being the database's clock, on which the
+ * worker's leases run too. *prev_expires receives that end, -1 when dropped at once. */
+enum wh_err wh_rotate(const struct app *app, const char *id, const char *secret, long long overlap_seconds,
+                      long long *prev_expires);
 
 #endif
