@@ -294,8 +294,6 @@ enum wh_err claim_due(struct db *db, const struct claim_opts *opts, struct job *
 	result = lease_due(db, opts, &rows, &l);
 	if(!result && l.n)
 		result = claim_load(db, opts, &l, out, njobs);
-	if(!result && l.n)
-		log_debug("%zu due deliveries claimed, %zu loaded (lease %s)", l.n, *njobs, lease);
 	free((void *)l.ids);
 	free((void *)l.manual);
 	db_rows_release(&rows);
@@ -317,9 +315,6 @@ enum wh_err claim_refill(struct db *db, const struct claim_opts *opts, const str
 		result = lease_hooks(db, opts, want, nwant, rows, &l);
 		if(!result && l.n)
 			result = claim_load(db, opts, &l, out, njobs);
-		if(!result && l.n)
-			log_debug("%zu deliveries of %zu webhook(s) claimed, %zu loaded (lease %s)", l.n, nwant, *njobs,
-			          lease);
 	}
 	for(size_t i = 0; i < nwant; i++)
 		db_rows_release(&rows[i]);

@@ -208,8 +208,8 @@ static enum wh_err fanout_batch(struct db *db, struct batch *b)
 	if(!result)
 		result = batch_mark(db, b->ev);
 	if(!result && b->ndeliveries)
-		log_debug("%zu event(s) fanned out to %zu deliveries (%zu leased, lease %s), not committed yet",
-		          b->ev->nrows, b->ndeliveries, b->nleased, b->nleased ? b->token : "none");
+		log_debug("%zu event(s) fanned out to %zu deliveries (%zu leased)", b->ev->nrows, b->ndeliveries,
+		          b->nleased);
 	return result;
 }
 
@@ -267,8 +267,6 @@ enum wh_err fanout_run(struct db *db, long long batch, size_t *nevents, struct f
 		lease->ndeliveries = b.ndeliveries;
 	if(!result && b.nleased)
 		result = batch_load(db, &b, deadline_mono);
-	if(!result && b.nleased)
-		log_debug("fan-out committed: %zu leased deliveries loaded (lease %s)", lease->njobs, b.token);
 	batch_release(&b);
 	db_rows_release(&ev);
 	return result;
