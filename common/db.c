@@ -25,6 +25,7 @@ struct db {
 	bool deferred;       /* the open transaction runs with autocommit off (db_begin_deferred) */
 	bool begin_pending;  /* ... and none of its statements was sent yet */
 	bool autocommit_off; /* the session's autocommit, as last set (a new session has it on) */
+	bool guarded;        /* the open transaction (db_begin) holds tx_savepoint, released before COMMIT */
 	unsigned last_errno;
 	uint64_t insert_id;
 	struct stmt_entry *stmts;
@@ -59,7 +60,7 @@ static void db_disconnect(struct db *db)
 	if(db->in_tx && !db->begin_pending)
 		db->tx_lost = true;
 	if(!db->begin_pending)
-		db->in_tx = db->deferred = false;
+		db->in_tx = db->deferred = db->guarded = false;
 }
 
 static const char *host_name(const struct db_host *h, char *out, size_t len)
@@ -679,14 +680,66 @@ enum wh_err db_exec(struct db *db, const char *sql, const struct db_param *param
 	return result;
 }
 
-static enum wh_err simple(struct db *db, const char *sql)
+/* Plain commands sent together and answered in order (pipelined, as a flight); every answer
+ * is read, the first failure returned. *ok counts the commands that succeeded before it. */
+static enum wh_err commands(struct db *db, const char *const *sql, size_t n, size_t *ok)
 {
+	enum wh_err result = db_connect(db), first = WH_OK;
+	size_t sent = 0;
+	*ok = 0;
+	if(result)
+		return result;
+	skip_reads(db, true);
+	while(sent < n && !mysql_real_query(db->conn, sql[sent], strlen(sql[sent])))
+		sent++;
+	if(sent < n)
+		first = fail(db, mysql_errno(db->conn), "query", mysql_error(db->conn), sql[sent]);
+	if(db->connected)
+		skip_reads(db, false);
+	for(size_t i = 0; i < sent && db->connected; i++) {
+		if(db->conn->methods->db_read_query_result(db->conn)) {
+			unsigned e = mysql_errno(db->conn);
+			result = fail(db, e, "query", mysql_error(db->conn), sql[i]);
+			if(!first) {
+				first = result;
+				db->last_errno = e;
+			}
+		} else if(!first) {
+			(*ok)++;
+		}
+	}
+	if(!db->connected && !first) {
+		first = WH_ERR_DB_DOWN;
+		db->last_errno = CR_SERVER_LOST;
+	}
+	return first;
+}
+
+/* A transaction of db_begin runs with autocommit off and opens with this savepoint, which
+ * db_commit releases before COMMIT. A transaction rolled back under its statements without
+ * the client being told (on Galera, a brute-force abort that the next command did not
+ * report: seen as a fan-out INSERT answering 1062 against a row that only the abort of its
+ * own transaction let another commit) loses its savepoint: the release fails, and what ran
+ * after the rollback, held in a new transaction because autocommit is off, is rolled back
+ * instead of committed as if it were the whole transaction. */
+static const char tx_savepoint[] = "SAVEPOINT linehook_tx";
+static const char tx_release[] = "RELEASE SAVEPOINT linehook_tx";
+
+static enum wh_err begin_once(struct db *db)
+{
+	const char *sql[] = {autocommit_off, "START TRANSACTION", tx_savepoint};
+	size_t skip = 0, ok = 0;
 	enum wh_err result = db_connect(db);
 	if(result)
 		return result;
-	if(mysql_real_query(db->conn, sql, strlen(sql)))
-		return fail(db, mysql_errno(db->conn), "query", mysql_error(db->conn), sql);
-	return WH_OK;
+	if(db->autocommit_off)
+		skip = 1; /* off since an earlier transaction */
+	result = commands(db, sql + skip, 3 - skip, &ok);
+	if(!skip && ok >= 1)
+		db->autocommit_off = true;
+	if(result && ok >= 2 - skip && db->connected && mysql_real_query(db->conn, "ROLLBACK", 8))
+		fail(db, mysql_errno(db->conn), "rollback", mysql_error(db->conn), "ROLLBACK");
+	return result;
 }
 
 enum wh_err db_begin(struct db *db)
@@ -694,11 +747,36 @@ enum wh_err db_begin(struct db *db)
 	enum wh_err result;
 	db->last_errno = 0;
 	db->tx_lost = false;
-	result = simple(db, "START TRANSACTION");
+	result = begin_once(db);
 	if(result == WH_ERR_DB_DOWN)
-		result = simple(db, "START TRANSACTION");
+		result = begin_once(db);
 	if(!result)
-		db->in_tx = true;
+		db->in_tx = db->guarded = true;
+	return result;
+}
+
+/* The savepoint of a db_begin transaction, released before its COMMIT: WH_OK when the
+ * transaction is still the one that began. Otherwise what runs now is rolled back; when the
+ * savepoint is gone the failure is a deadlock (the transaction is retried whole), else the
+ * release's own (a deadlock told at last, a lost connection). */
+static enum wh_err release_guard(struct db *db)
+{
+	enum wh_err result = WH_ERR_DB;
+	unsigned e;
+	if(!mysql_real_query(db->conn, tx_release, strlen(tx_release)))
+		return WH_OK;
+	e = mysql_errno(db->conn);
+	if(e == ER_SP_DOES_NOT_EXIST) {
+		log_warn("database: a transaction was rolled back under its statements without an error; rolled "
+		         "back again and retried");
+		db->last_errno = ER_LOCK_DEADLOCK;
+	} else {
+		result = fail(db, e, "release savepoint", mysql_error(db->conn), tx_release);
+		if(!db->connected)
+			return result;
+	}
+	if(mysql_real_query(db->conn, "ROLLBACK", 8))
+		return fail(db, mysql_errno(db->conn), "rollback", mysql_error(db->conn), "ROLLBACK");
 	return result;
 }
 
@@ -720,14 +798,16 @@ enum wh_err db_commit(struct db *db)
 	}
 	if(!db->in_tx || !db->connected) {
 		db->last_errno = CR_SERVER_LOST; /* lost before COMMIT: nothing was committed */
-		db->in_tx = db->deferred = false;
+		db->in_tx = db->deferred = db->guarded = false;
 		return WH_ERR_DB_DOWN;
 	}
 	db->last_errno = 0;
-	result = mysql_real_query(db->conn, "COMMIT", 6)
-	             ? fail(db, mysql_errno(db->conn), "commit", mysql_error(db->conn), "COMMIT")
-	             : WH_OK;
-	db->in_tx = db->deferred = false;
+	result = db->guarded ? release_guard(db) : WH_OK;
+	if(!result)
+		result = mysql_real_query(db->conn, "COMMIT", 6)
+		             ? fail(db, mysql_errno(db->conn), "commit", mysql_error(db->conn), "COMMIT")
+		             : WH_OK;
+	db->in_tx = db->deferred = db->guarded = false;
 	db->tx_lost = false;
 	return result;
 }
@@ -736,7 +816,7 @@ void db_rollback(struct db *db)
 {
 	if(db->connected && db->in_tx && !db->begin_pending && mysql_real_query(db->conn, "ROLLBACK", 8))
 		fail(db, mysql_errno(db->conn), "rollback", mysql_error(db->conn), "ROLLBACK");
-	db->in_tx = db->deferred = db->begin_pending = false;
+	db->in_tx = db->deferred = db->begin_pending = db->guarded = false;
 	db->tx_lost = false;
 }
 
@@ -766,6 +846,11 @@ enum wh_err db_run_script(struct db *db, const char *sql)
 	int status;
 	if(result)
 		return result;
+	if(db->autocommit_off) { /* left off by a transaction: a script's writes commit as it runs */
+		if(mysql_real_query(db->conn, autocommit_on, strlen(autocommit_on)))
+			return fail(db, mysql_errno(db->conn), "query", mysql_error(db->conn), autocommit_on);
+		db->autocommit_off = false;
+	}
 	mysql_set_server_option(db->conn, MYSQL_OPTION_MULTI_STATEMENTS_ON);
 	if(mysql_real_query(db->conn, sql, strlen(sql))) {
 		result = fail(db, mysql_errno(db->conn), "script", mysql_error(db->conn), sql);

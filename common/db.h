@@ -123,7 +123,10 @@ struct db_stmt {
  * is then released. WH_ERR_INTERNAL outside a deferred transaction. */
 enum wh_err db_exec_many(struct db *db, const struct db_stmt *v, size_t n);
 
-/* START TRANSACTION, one round trip. */
+/* START TRANSACTION, one round trip: autocommit off (when on) and a savepoint are sent with it.
+ * db_commit releases the savepoint before COMMIT; a transaction rolled back under its
+ * statements without an error reaching them has lost it, and then db_commit rolls back what
+ * ran after and answers WH_ERR_DB with db_last_errno a deadlock (retry the transaction). */
 enum wh_err db_begin(struct db *db);
 /* A transaction that costs no round trip of its own: it starts with its first statement
  * (db_exec or db_exec_many), in whose flight autocommit is turned off when it is on. Autocommit

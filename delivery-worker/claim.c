@@ -279,6 +279,31 @@ enum wh_err claim_load(struct db *db, const struct claim_opts *o, const struct c
 	return result;
 }
 
+void claim_unloaded(const struct claim_leased *l, struct job **out)
+{
+	size_t n = 0;
+	for(size_t i = 0; i < l->n; i++) {
+		const struct job *j = *out;
+		struct job *stub;
+		while(j && strcmp(j->id, l->ids[i]))
+			j = j->next;
+		if(j)
+			continue;
+		stub = job_new();
+		snprintf(stub->id, sizeof(stub->id), "%s", l->ids[i]);
+		snprintf(stub->lease, sizeof(stub->lease), "%s", l->lease);
+		stub->manual = l->manual && l->manual[i];
+		stub->unloaded = true;
+		stub->next = *out;
+		*out = stub;
+		n++;
+	}
+	if(n)
+		log_info("%zu leased deliveries not loaded (the database went away): their lease %s is given back "
+		         "when it answers again",
+		         n, l->lease);
+}
+
 enum wh_err claim_due(struct db *db, const struct claim_opts *opts, struct job **out, size_t *njobs)
 {
 	char lease[ID_LEN + 1];
@@ -294,6 +319,10 @@ enum wh_err claim_due(struct db *db, const struct claim_opts *opts, struct job *
 	result = lease_due(db, opts, &rows, &l);
 	if(!result && l.n)
 		result = claim_load(db, opts, &l, out, njobs);
+	if(!result && l.n)
+		log_debug("%zu due deliveries claimed, %zu loaded (lease %s)", l.n, *njobs, lease);
+	if(result == WH_ERR_DB_DOWN)
+		claim_unloaded(&l, out);
 	free((void *)l.ids);
 	free((void *)l.manual);
 	db_rows_release(&rows);
@@ -315,6 +344,11 @@ enum wh_err claim_refill(struct db *db, const struct claim_opts *opts, const str
 		result = lease_hooks(db, opts, want, nwant, rows, &l);
 		if(!result && l.n)
 			result = claim_load(db, opts, &l, out, njobs);
+		if(!result && l.n)
+			log_debug("%zu deliveries of %zu webhook(s) claimed, %zu loaded (lease %s)", l.n, nwant, *njobs,
+			          lease);
+		if(result == WH_ERR_DB_DOWN)
+			claim_unloaded(&l, out);
 	}
 	for(size_t i = 0; i < nwant; i++)
 		db_rows_release(&rows[i]);

@@ -60,6 +60,15 @@ struct claim_leased {
 enum wh_err claim_load(struct db *db, const struct claim_opts *opts, const struct claim_leased *l, struct job **out,
                        size_t *njobs);
 
+/* After a claim or a fan-out failed with the database gone (WH_ERR_DB_DOWN) once it had
+ * leased l->ids: a job marked unloaded for each id that no job in *out carries, prepended to
+ * *out. The lease's COMMIT may have landed with its answer lost, or the load after it
+ * failed; either way the row may be leased with no job to send it, and would wait out the
+ * lease. Giving those leases back when the database answers again (claim_release_all,
+ * fenced by the lease: a row the lease never reached is left alone) makes the rows due at
+ * once, and nothing was sent for them, so nothing is sent twice. */
+void claim_unloaded(const struct claim_leased *l, struct job **out);
+
 /* Gives a job back without an attempt: the lease is cleared and the row is due again at
  * once (the database's now). Fenced by the job's lease. */
 enum wh_err claim_release(struct db *db, const struct job *job);

@@ -192,6 +192,11 @@ static size_t dispatch(struct dbwork *d, struct job *jobs)
 		size_t cap = job->rate_limit > 0 ? (size_t)cfg_int(d, CFG_PER_ENDPOINT_CONCURRENCY)
 		                                 : holds_limit(d->holds, job->webhook_id, now);
 		jobs = job->next;
+		if(job->unloaded) { /* leased, maybe, and never loaded: its lease goes back */
+			job->next = d->unreleased;
+			d->unreleased = job;
+			continue;
+		}
 		if(job->skip) {
 			to = &skipped;
 		} else if(holds_held(d->holds, job->webhook_id) >= cap) {

@@ -208,8 +208,8 @@ static enum wh_err fanout_batch(struct db *db, struct batch *b)
 	if(!result)
 		result = batch_mark(db, b->ev);
 	if(!result && b->ndeliveries)
-		log_debug("%zu event(s) fanned out to %zu deliveries (%zu leased)", b->ev->nrows, b->ndeliveries,
-		          b->nleased);
+		log_debug("%zu event(s) fanned out to %zu deliveries (%zu leased, lease %s), not committed yet",
+		          b->ev->nrows, b->ndeliveries, b->nleased, b->nleased ? b->token : "none");
 	return result;
 }
 
@@ -223,17 +223,30 @@ static void batch_release(struct batch *b)
 	epcount_free(b->leased_per_hook);
 }
 
+/* The deliveries the batch created leased, to load (free l.ids). */
+static struct claim_leased batch_leased(const struct batch *b, long long deadline_mono)
+{
+	const char **ids = xcalloc(b->nleased, sizeof(*ids));
+	for(size_t i = 0; i < b->nleased; i++)
+		ids[i] = b->leased[i];
+	return (struct claim_leased){b->token, ids, NULL, b->nleased, deadline_mono};
+}
+
 /* Loads the deliveries the committed batch created leased. */
 static enum wh_err batch_load(struct db *db, struct batch *b, long long deadline_mono)
 {
-	const char **ids = xcalloc(b->nleased, sizeof(*ids));
-	struct claim_leased l = {b->token, ids, NULL, b->nleased, deadline_mono};
-	enum wh_err result;
-	for(size_t i = 0; i < b->nleased; i++)
-		ids[i] = b->leased[i];
-	result = claim_load(db, b->lease->claim, &l, &b->lease->jobs, &b->lease->njobs);
-	free(ids);
+	struct claim_leased l = batch_leased(b, deadline_mono);
+	enum wh_err result = claim_load(db, b->lease->claim, &l, &b->lease->jobs, &b->lease->njobs);
+	free((void *)l.ids);
 	return result;
+}
+
+/* The deliveries the batch leased that were not loaded (claim_unloaded). */
+static void batch_unloaded(struct batch *b)
+{
+	struct claim_leased l = batch_leased(b, 0);
+	claim_unloaded(&l, &b->lease->jobs);
+	free((void *)l.ids);
 }
 
 enum wh_err fanout_run(struct db *db, long long batch, size_t *nevents, struct fanout_lease *lease)
@@ -267,6 +280,10 @@ enum wh_err fanout_run(struct db *db, long long batch, size_t *nevents, struct f
 		lease->ndeliveries = b.ndeliveries;
 	if(!result && b.nleased)
 		result = batch_load(db, &b, deadline_mono);
+	if(!result && b.nleased)
+		log_debug("fan-out committed: %zu leased deliveries loaded (lease %s)", lease->njobs, b.token);
+	if(result == WH_ERR_DB_DOWN && b.nleased)
+		batch_unloaded(&b);
 	batch_release(&b);
 	db_rows_release(&ev);
 	return result;

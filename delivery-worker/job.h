@@ -84,6 +84,8 @@ struct job {
 	bool lease_lost;      /* set by record_batch: another worker owns the delivery now */
 	bool recorded_before; /* lease_lost because an earlier try of the same record committed */
 	bool not_started;     /* handed back unsent (stop, or too little lease left): release it */
+	bool unloaded;        /* only id, lease and manual: a row that may be leased but was not loaded
+	                       * (claim_unloaded); its lease is given back, nothing is sent */
 
 	struct job *next, *prev; /* prev: only in the sender's in-flight list */
 };

@@ -40,14 +40,15 @@ static void log_recorded(const struct job *job)
 	if(job->lease_lost && !job->recorded_before)
 		log_warn("delivery %s: lease lost; the attempt is recorded as superseded", job->id);
 	else if(job->lease_lost)
-		log_debug("delivery %s: already recorded", job->id);
+		log_debug("delivery %s: already recorded (lease %s)", job->id, job->lease);
 	else if(job->skip)
 		log_info("delivery %s: not sent (%s)", job->id, record_skip_reason(job->skip));
 	else if(job->error)
 		log_info("delivery %s: attempt failed (%s, status %ld, %lld ms)", job->id, job->error, job->status_code,
 		         job->duration_ms);
 	else
-		log_debug("delivery %s: delivered (status %ld, %lld ms)", job->id, job->status_code, job->duration_ms);
+		log_debug("delivery %s: delivered (status %ld, %lld ms, lease %s)", job->id, job->status_code,
+		          job->duration_ms, job->lease);
 }
 
 /* Called with the lock held. */

@@ -459,6 +459,7 @@ void sender_start(struct sender *s, struct job *job)
 	job->policy = s->opts.policy;
 	job->at_ms = time_now_ms();
 	job->start_mono = time_mono_ms();
+	log_debug("delivery %s: attempt started (lease %s)", job->id, job->lease);
 	track(s, job, +1);
 	if(job->oauth_json)
 		oauth_start(s, job);

@@ -10,7 +10,8 @@
 # Migrations run once, through front1's config, against its first node.
 # Environment: as scripts/stack.sh; WH_FRONT_NODES (default "1 2") and WH_WORKER_NODES
 # (default "3 1") name each front's and worker's preferred node; WH_WORKERS / WH_FRONTS
-# (default 2) how many of them to start (the benchmarks use 1 and 2).
+# (default 2) how many of them to start (the benchmarks use 1 and 2); WH_WORKER_LOG_LEVEL the
+# workers' log_level (default WH_LOG_LEVEL's, else the config's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -116,7 +117,10 @@ start() {
 	# applied what the cluster committed before them (wsrep_sync_wait=1). The workers
 	# need no wait (see README: Running past one machine).
 	for i in 1 2; do write_config "$VAR/front$i" "${FRONT_NODES[$((i - 1))]}" 1; done
-	for i in 1 2; do write_config "$VAR/worker$i" "${WORKER_NODES[$((i - 1))]}" 0; done
+	for i in 1 2; do
+		WH_LOG_LEVEL=${WH_WORKER_LOG_LEVEL:-${WH_LOG_LEVEL:-info}} \
+			write_config "$VAR/worker$i" "${WORKER_NODES[$((i - 1))]}" 0
+	done
 	"$BUILD/webhooks-api" --config "$VAR/front1/webhooks.conf" migrate
 	for i in $(seq 1 "$FRONTS"); do start_front "$VAR/front$i" $((HTTP_PORT + i - 1)); done
 	for i in $(seq 1 "$WORKERS"); do start_worker "$VAR/worker$i"; done

@@ -8,7 +8,8 @@
  * at once on the same connection, never after waiting out a network timeout and a
  * reconnect. The timeouts are db_set_timeouts' (as the worker sets them): the lock wait
  * timeout of every session, and a statement that outlasts the network timeout loses its
- * connection. Prints "ok NAME" or "FAIL NAME: why" per check; exits 1 on any failure. */
+ * connection. Then a transaction rolled back under its statements without their knowing
+ * (check_rolled_back_under) commits nothing. Prints "ok NAME" or "FAIL NAME: why" per check; exits 1 on any failure. */
 #include <errmsg.h>
 #include <mysqld_error.h>
 #include <stdio.h>
@@ -34,6 +35,10 @@ static const char sql_hold[] = "SELECT v FROM " TABLE " WHERE id = 2 FOR UPDATE"
 static const char sql_scan[] = "SELECT id, v FROM " TABLE " WHERE v > 0 FOR UPDATE";
 static const char sql_conn_id[] = "SELECT CONNECTION_ID()";
 static const char sql_one[] = "SELECT 1";
+static const char sql_insert_10[] = "INSERT INTO " TABLE " (id, v) VALUES (10, 10)";
+static const char sql_insert_11[] = "INSERT INTO " TABLE " (id, v) VALUES (11, 11)";
+static const char sql_rollback[] = "ROLLBACK";
+static const char sql_count_new[] = "SELECT COUNT(*) FROM " TABLE " WHERE id >= 10";
 
 static int failures;
 
@@ -143,6 +148,34 @@ static void check_network_timeout(struct db *b)
 	report("network-timeout/reconnects", conn_id(b) > 0, "no new connection after the timeout");
 }
 
+/* A transaction of db_begin rolled back under its statements without an error reaching
+ * them (on Galera, a brute-force abort that no command reported; here a ROLLBACK the caller
+ * does not know of): the statements after it must not commit, alone or as the transaction. */
+static void check_rolled_back_under(struct db *a, struct db *b)
+{
+	struct db_rows rows;
+	char why[160];
+	enum wh_err result = db_begin(b);
+	if(!result)
+		result = db_exec(b, sql_insert_10, DBP_NONE, NULL, NULL);
+	if(!result)
+		result = db_exec(b, sql_rollback, DBP_NONE, NULL, NULL);
+	if(!result)
+		result = db_exec(b, sql_insert_11, DBP_NONE, NULL, NULL);
+	report("rolled-back-under/statements-ran", !result, "a statement of the transaction failed");
+	result = db_commit(b);
+	snprintf(why, sizeof(why), "commit answered %d, errno %u (want %d, %d)", (int)result, db_last_errno(b),
+	         WH_ERR_DB, ER_LOCK_DEADLOCK);
+	report("rolled-back-under/commit-refused", result == WH_ERR_DB && db_last_errno(b) == ER_LOCK_DEADLOCK, why);
+	db_rollback(b);
+	result = db_exec(a, sql_count_new, DBP_NONE, &rows, NULL);
+	snprintf(why, sizeof(why), "result %d, %s of the rows 10 and 11 committed", (int)result,
+	         result ? "?" : db_rows_get(&rows, 0, 0));
+	report("rolled-back-under/nothing-committed", !result && db_rows_i64(&rows, 0, 0) == 0, why);
+	if(!result)
+		db_rows_release(&rows);
+}
+
 static int failed_result(const struct config *cfg)
 {
 	struct db *a = NULL, *b = NULL;
@@ -157,6 +190,7 @@ static int failed_result(const struct config *cfg)
 	check_alone(a, b);
 	check_in_flight(a, b);
 	check_network_timeout(b);
+	check_rolled_back_under(a, b);
 	db_exec(a, sql_drop, DBP_NONE, NULL, NULL);
 out:
 	db_free(a);

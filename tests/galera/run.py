@@ -67,6 +67,9 @@ class Cluster:
             "WH_LEASE_SECONDS": "30",
             # the default timeouts: a receiver slowed by a loaded machine is not a failure here
             "WH_REQUEST_TIMEOUT_MS": "15000", "WH_CONNECT_TIMEOUT_MS": "5000",
+            # each attempt's start, claim and record with its lease in the workers' logs: a
+            # failed duplicate check names what they did with the event's deliveries
+            "WH_WORKER_LOG_LEVEL": "debug",
         })
         self.env.pop("WH_DB_HOSTS", None)
         self.fronts = [self.port, self.port + 1]
@@ -288,8 +291,9 @@ def test_node_kills_lose_nothing(c):
 
 
 def why_unexplained(c, receiver, events):
-    """For a failure message: when the receiver got each event, on which connection, and the
-    delivery row and attempt rows the cluster holds for it."""
+    """For a failure message: when the receiver got each event, on which connection, the
+    delivery row and attempt rows the cluster holds for it, and the workers' log lines about
+    its deliveries (debug: each attempt's start and record with its lease)."""
     out = []
     for e in events:
         got = ["%.3f conn %x" % (q["at"], id(q["conn"])) for q in receiver.received()
@@ -298,6 +302,10 @@ def why_unexplained(c, receiver, events):
                         "a.error, a.superseded FROM deliveries d LEFT JOIN delivery_attempts a ON "
                         "a.delivery_id = d.id WHERE d.event_id = '%s'" % e)
         out.append("event %s received at %s; delivery and attempts %r" % (e, got, rows))
+        for d in sorted({r[0] for r in rows}):
+            for w in ("worker1", "worker2"):
+                lines = [line for line in c.log(w, "worker.log").splitlines() if d in line]
+                out.append("%s on %s: %s" % (w, d, " | ".join(lines[:12]) or "nothing"))
     return "; ".join(out)
 
 
