@@ -57,7 +57,7 @@ enum load_col {
 	LC_URL,
 	LC_SECRET,
 	LC_PREV_SECRET,
-	LC_PREV_SECRET_EXPIRES,
+	LC_PREV_SECRET_LIVE, /* 1 while the previous secret's overlap lasts, on the database's clock */
 	LC_IS_ACTIVE,
 	LC_DISABLED_AT,
 	LC_OAUTH_JSON,
@@ -67,7 +67,8 @@ enum load_col {
 };
 static const char sql_load_head[] =
     "SELECT d.id, d.webhook_id, d.event_id, d.sched_attempts, e.payload, w.url, w.secret_enc, "
-    "w.prev_secret_enc, w.prev_secret_expires, w.is_active, w.disabled_at, w.oauth_json, w.oauth_key_enc, "
+    "w.prev_secret_enc, w.prev_secret_expires > " DB_NOW_MS
+    ", w.is_active, w.disabled_at, w.oauth_json, w.oauth_key_enc, "
     "w.headers_enc, w.rate_limit "
     "FROM deliveries d LEFT JOIN events e ON e.seq = d.event_seq LEFT JOIN webhooks w ON w.id = d.webhook_id "
     "WHERE d.lease_token = ? AND d.id IN (";
@@ -192,7 +193,7 @@ static enum wh_err job_sign(struct job *job, const struct claim_opts *o, const s
 	                db_rows_len(rows, r, LC_SECRET), &cur))
 		goto out;
 	keys[nkeys++] = (struct sign_key){cur.ptr, cur.len};
-	if(db_rows_get(rows, r, LC_PREV_SECRET) && db_rows_i64(rows, r, LC_PREV_SECRET_EXPIRES) > time_now_ms() &&
+	if(db_rows_get(rows, r, LC_PREV_SECRET) && db_rows_i64(rows, r, LC_PREV_SECRET_LIVE) &&
 	   open_secret(o->master_key, job->webhook_id, WHROW_PREV_SECRET, db_rows_get(rows, r, LC_PREV_SECRET),
 	               db_rows_len(rows, r, LC_PREV_SECRET), &prev))
 		keys[nkeys++] = (struct sign_key){prev.ptr, prev.len};

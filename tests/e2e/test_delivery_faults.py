@@ -11,7 +11,7 @@ import threading
 import time
 
 from lib import Receiver, closed_by_client, wait_for
-from test_delivery import create_location, create_webhook, deliveries, emit, emit_many, q, settle
+from test_delivery import SECRET, b64hmac, create_location, create_webhook, deliveries, emit, emit_many, q, settle
 
 WORKER_PID = "worker.pid"
 
@@ -551,3 +551,41 @@ def test_workers_with_skewed_clocks_agree_on_leases(stack):
             assert "delivered" in w.text(), "a worker did no work"
     finally:
         restore(stack, workers, rx)
+
+
+def signed_with(req):
+    """The secrets (of SECRET and NEW_SECRET) whose Standard Webhooks signatures the request
+    carries, checked against its own webhook-timestamp (a skewed worker's)."""
+    h = req["headers"]
+    msg = b"%s.%s.%s" % (h["webhook-id"].encode(), h["webhook-timestamp"].encode(), req["body"])
+    names = {"v1," + b64hmac(s.encode(), msg): s for s in (SECRET, NEW_SECRET)}
+    return [names.get(e, "?") for e in h["webhook-signature"].split(" ")]
+
+
+NEW_SECRET = "NewSecretNewSecret123456"
+
+
+def test_a_worker_ahead_signs_with_both_secrets_while_the_overlap_lasts(stack):
+    """The previous secret's overlap ends on the database's clock, as the API writes it: a
+    worker whose host clock is 10 minutes ahead still signs with both secrets in an overlap
+    that ends in 5 minutes (it compared the end with its own clock and signed with the new
+    secret only), and with the new one alone once the overlap has ended."""
+    account, key = stack.new_account()
+    rx = Receiver()
+    stop_stack_worker(stack)
+    w = ExtraWorker(stack, **skewed(600))
+    now = "CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED)"
+    try:
+        wid = create_webhook(stack, account, key, rx.url)
+        r = stack.request("POST", "/v2/webhooks/%s/rotate-secret" % wid, body={"secret": NEW_SECRET}, key=key)
+        assert r.status == 200, r
+        stack.sql("UPDATE webhooks SET prev_secret_expires = %s + 300000 WHERE id = %s" % (now, q(wid)))
+        emit(stack, account, "location.created")
+        assert wait_for(lambda: len(rx.received()) == 1, 30), w.text()[-2000:]
+        assert signed_with(rx.received()[0]) == [NEW_SECRET, SECRET], rx.received()[0]["headers"]
+        stack.sql("UPDATE webhooks SET prev_secret_expires = %s - 1000 WHERE id = %s" % (now, q(wid)))
+        emit(stack, account, "location.created")
+        assert wait_for(lambda: len(rx.received()) == 2, 30), w.text()[-2000:]
+        assert signed_with(rx.received()[1]) == [NEW_SECRET], rx.received()[1]["headers"]
+    finally:
+        restore(stack, [w], rx)
