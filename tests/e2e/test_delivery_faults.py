@@ -16,11 +16,13 @@ from test_delivery import SECRET, b64hmac, create_location, create_webhook, deli
 WORKER_PID = "worker.pid"
 
 
-def alive(pid):
+def is_worker(pid):
+    """A live delivery-worker, not another process that took its pid since (pids wrap at
+    32768 on a default system, and a whole suite starts tens of thousands of processes)."""
     try:
-        os.kill(pid, 0)
-        return True
-    except ProcessLookupError:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return b"delivery-worker" in f.read().split(b"\0")[0]
+    except OSError:
         return False
 
 
@@ -32,14 +34,14 @@ def stack_worker_pid(stack):
 def stop_stack_worker(stack, sig=signal.SIGTERM):
     pid = stack_worker_pid(stack)
     os.kill(pid, sig)
-    assert wait_for(lambda: not alive(pid), 20), "the worker did not stop"
+    assert wait_for(lambda: not is_worker(pid), 20), "the worker did not stop"
 
 
 def start_stack_worker(stack):
     """Starts the stack's worker again as scripts/stack.sh does (detached, pid file)."""
     path = os.path.join(stack.var, WORKER_PID)
     try:
-        if alive(stack_worker_pid(stack)):
+        if is_worker(stack_worker_pid(stack)):
             return
     except (OSError, ValueError):
         pass
