@@ -17,12 +17,19 @@ WORKER_PID = "worker.pid"
 
 
 def is_worker(pid):
-    """A live delivery-worker, not another process that took its pid since (pids wrap at
-    32768 on a default system, and a whole suite starts tens of thousands of processes)."""
+    """The stack's delivery-worker, not another process or thread that took its pid since:
+    pids wrap at 32768 on a default system, a suite starts tens of thousands of processes,
+    and a thread's id answers kill(pid, 0) like a process's. So: a process (not a thread),
+    running delivery-worker, and not one of this test's ExtraWorkers (those are its children;
+    the stack's worker was started detached)."""
     try:
         with open("/proc/%d/cmdline" % pid, "rb") as f:
-            return b"delivery-worker" in f.read().split(b"\0")[0]
-    except OSError:
+            if not f.read().split(b"\0")[0].endswith(b"delivery-worker"):
+                return False
+        with open("/proc/%d/status" % pid) as f:
+            status = dict(line.split(":\t", 1) for line in f.read().splitlines() if ":\t" in line)
+        return int(status["Tgid"]) == pid and int(status["PPid"]) != os.getpid()
+    except (OSError, KeyError, ValueError):
         return False
 
 
