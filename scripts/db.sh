@@ -14,6 +14,9 @@ PIDFILE="$VAR/mysql.pid"
 # Durable commits by default; the test stack trades them for speed (WH_DB_DURABLE=0).
 FLUSH=$([ "${WH_DB_DURABLE:-1}" = 1 ] && echo 1 || echo 2)
 
+# shellcheck source=scripts/pids.sh
+. scripts/pids.sh
+
 ping_db() { mariadb-admin --no-defaults --socket="$SOCK" -uroot ping >/dev/null 2>&1; }
 
 start() {
@@ -61,7 +64,7 @@ SQL
 
 stop() {
 	local pid=""
-	[ -f "$PIDFILE" ] && pid=$(cat "$PIDFILE" 2>/dev/null || true)
+	pid=$(pid_of "$PIDFILE" mariadbd) || pid=""
 	if ping_db; then
 		mariadb-admin --no-defaults --socket="$SOCK" -uroot shutdown >/dev/null 2>&1 || true
 	fi

@@ -55,7 +55,7 @@ write_config() {
 # start_front DIR PORT: lighttpd serving the API of DIR/webhooks.conf on PORT.
 start_front() {
 	local dir=$1 port=$2
-	alive "$dir/lighttpd.pid" && return 0
+	alive "$dir/lighttpd.pid" lighttpd && return 0
 	sed -e "s|@ROOT@|$ROOT|g" -e "s|@VAR@|$dir|g" -e "s|@BUILD@|$BUILD|g" -e "s|@HTTP_PORT@|$port|g" \
 	    -e "s|@FCGI_PROCS@|${WH_FCGI_PROCS:-4}|g" -e "s|@ASAN_OPTIONS@|${ASAN_OPTIONS:-detect_leaks=1}|g" \
 	    "$ROOT/conf/lighttpd.conf" > "$dir/lighttpd.conf"
@@ -92,7 +92,7 @@ wait_up() {
 
 start_worker() {
 	local dir=$1
-	alive "$dir/worker.pid" && return 0
+	alive "$dir/worker.pid" delivery-worker && return 0
 	setsid "$BUILD/delivery-worker" --config "$dir/webhooks.conf" </dev/null >>"$dir/worker.log" 2>&1 &
 	echo $! > "$dir/worker.pid"
 }
@@ -139,9 +139,9 @@ start() {
 
 stop() {
 	local i
-	for i in 1 2; do stop_pid "$VAR/worker$i/worker.pid"; done
+	for i in 1 2; do stop_pid "$VAR/worker$i/worker.pid" delivery-worker; done
 	for i in 1 2; do
-		stop_pid "$VAR/front$i/lighttpd.pid"
+		stop_pid "$VAR/front$i/lighttpd.pid" lighttpd
 		# lighttpd stops its FastCGI children; make sure none outlives it.
 		pkill -TERM -f "^$BUILD/webhooks-api --config $VAR/front$i/webhooks.conf\$" 2>/dev/null || true
 	done
@@ -153,10 +153,10 @@ status() {
 	local i rc=0
 	scripts/galera.sh status || rc=1
 	for i in 1 2; do
-		if alive "$VAR/front$i/lighttpd.pid"; then echo "front$i up (port $((HTTP_PORT + i - 1)))"; else echo "front$i down"; rc=1; fi
+		if alive "$VAR/front$i/lighttpd.pid" lighttpd; then echo "front$i up (port $((HTTP_PORT + i - 1)))"; else echo "front$i down"; rc=1; fi
 	done
 	for i in 1 2; do
-		if alive "$VAR/worker$i/worker.pid"; then echo "worker$i up"; else echo "worker$i down"; rc=1; fi
+		if alive "$VAR/worker$i/worker.pid" delivery-worker; then echo "worker$i up"; else echo "worker$i down"; rc=1; fi
 	done
 	return $rc
 }

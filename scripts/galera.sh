@@ -96,8 +96,11 @@ EOF
 
 admin() { mariadb-admin --no-defaults --socket="$DIR/n$1.sock" -uroot "${@:2}"; }
 node_sql() { mariadb --no-defaults --socket="$DIR/n$1.sock" -uroot "${@:2}"; }
-node_pid() { cat "$DIR/n$1.pid" 2>/dev/null || true; }
-alive() { local pid; pid=$(node_pid "$1"); [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
+# shellcheck source=scripts/pids.sh
+. scripts/pids.sh
+# The pid of node N's server, or nothing when its pid file names no running mariadbd.
+node_pid() { pid_of "$DIR/n$1.pid" mariadbd || true; }
+node_alive() { [ -n "$(node_pid "$1")" ]; }
 # Synced: the node is in the primary component and serves clients.
 synced() {
 	[ "$(node_sql "$1" -N -e "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS
@@ -115,7 +118,7 @@ install_node() {
 # Starts node i (bootstrap: a new primary component) and waits until it is Synced.
 start_node() {
 	local i=$1 extra=() pid
-	alive "$i" && return 0
+	node_alive "$i" && return 0
 	[ "${2:-}" = bootstrap ] && extra=(--wsrep-new-cluster)
 	rm -f "$DIR/n$i.pid"
 	setsid mariadbd --defaults-file="$DIR/n$i.cnf" "${extra[@]+"${extra[@]}"}" </dev/null >/dev/null 2>&1 &
@@ -146,7 +149,7 @@ bootstrap_node() {
 
 any_alive() {
 	local i
-	for i in $(seq 1 $NODES); do alive "$i" && { echo "$i"; return 0; }; done
+	for i in $(seq 1 $NODES); do node_alive "$i" && { echo "$i"; return 0; }; done
 	return 1
 }
 
@@ -189,7 +192,7 @@ status() {
 	local i rc=0
 	load_ports
 	for i in $(seq 1 $NODES); do
-		if alive "$i"; then
+		if node_alive "$i"; then
 			printf 'n%s 127.0.0.1:%s %s cluster_size=%s\n' "$i" "$(port_of "$i" 0)" \
 				"$(node_sql "$i" -N -e "SHOW STATUS LIKE 'wsrep_local_state_comment'" 2>/dev/null | cut -f2)" \
 				"$(node_sql "$i" -N -e "SHOW STATUS LIKE 'wsrep_cluster_size'" 2>/dev/null | cut -f2)"
@@ -213,7 +216,7 @@ case "${1:-}" in
 	restart)
 		node_arg "${2:-}"
 		load_ports
-		alive "$2" && stop_node "$2"
+		node_alive "$2" && stop_node "$2"
 		if any_alive >/dev/null; then start_node "$2"; else start_node "$2" bootstrap; fi
 		;;
 	hosts) load_ports; for i in $(seq 1 $NODES); do printf '%s127.0.0.1:%s' "$([ "$i" = 1 ] || echo ,)" "$(port_of "$i" 0)"; done; echo ;;

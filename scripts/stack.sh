@@ -46,7 +46,7 @@ write_config() {
 }
 
 start_lighttpd() {
-	if [ -f "$VAR/lighttpd.pid" ] && kill -0 "$(cat "$VAR/lighttpd.pid")" 2>/dev/null; then return 0; fi
+	if alive "$VAR/lighttpd.pid" lighttpd; then return 0; fi
 	sed -e "s|@ROOT@|$ROOT|g" -e "s|@VAR@|$VAR|g" -e "s|@BUILD@|$BUILD|g" -e "s|@HTTP_PORT@|$HTTP_PORT|g" \
 	    -e "s|@FCGI_PROCS@|${WH_FCGI_PROCS:-4}|g" \
 	    -e "s|@ASAN_OPTIONS@|${ASAN_OPTIONS:-detect_leaks=1}|g" \
@@ -56,11 +56,11 @@ start_lighttpd() {
 	lighttpd -f "$VAR/lighttpd.conf" 2>>"$VAR/lighttpd.log" ||
 		fail "lighttpd did not start (is port $HTTP_PORT free?)" "$VAR/lighttpd.log"
 	for _ in $(seq 1 100); do [ -s "$VAR/lighttpd.pid" ] && break; sleep 0.05; done
-	alive "$VAR/lighttpd.pid" || fail "lighttpd did not start" "$VAR/lighttpd.log"
+	alive "$VAR/lighttpd.pid" lighttpd || fail "lighttpd did not start" "$VAR/lighttpd.log"
 }
 
 start_worker() {
-	if alive "$VAR/worker.pid"; then return 0; fi
+	if alive "$VAR/worker.pid" delivery-worker; then return 0; fi
 	setsid "$BUILD/delivery-worker" --config "$CONF" </dev/null >>"$VAR/worker.log" 2>&1 &
 	echo $! > "$VAR/worker.pid"
 }
@@ -70,8 +70,8 @@ start_worker() {
 wait_up() {
 	local body
 	for _ in $(seq 1 600); do
-		alive "$VAR/lighttpd.pid" || fail "lighttpd exited" "$VAR/lighttpd.log" "$VAR/api.log"
-		alive "$VAR/worker.pid" || fail "the delivery worker exited" "$VAR/worker.log"
+		alive "$VAR/lighttpd.pid" lighttpd || fail "lighttpd exited" "$VAR/lighttpd.log" "$VAR/api.log"
+		alive "$VAR/worker.pid" delivery-worker || fail "the delivery worker exited" "$VAR/worker.log"
 		body=$(curl -sS "${URL}v2/health" 2>/dev/null || true)
 		case "$body" in *'"status":"ok"'*) return 0 ;; esac
 		sleep 0.05
@@ -82,7 +82,7 @@ wait_up() {
 
 # Something of a stack runs in $VAR already: its web server, worker or database.
 running() {
-	alive "$VAR/lighttpd.pid" || alive "$VAR/worker.pid" || scripts/db.sh status >/dev/null 2>&1
+	alive "$VAR/lighttpd.pid" lighttpd || alive "$VAR/worker.pid" delivery-worker || scripts/db.sh status >/dev/null 2>&1
 }
 
 # A demo account, key and location on first start; kept in $WH_VAR/demo.env as export
@@ -126,8 +126,8 @@ start() {
 }
 
 stop() {
-	stop_pid "$VAR/worker.pid"
-	stop_pid "$VAR/lighttpd.pid"
+	stop_pid "$VAR/worker.pid" delivery-worker
+	stop_pid "$VAR/lighttpd.pid" lighttpd
 	# lighttpd stops its FastCGI children; make sure none outlives it.
 	pkill -TERM -f "^$BUILD/webhooks-api --config $CONF\$" 2>/dev/null || true
 	scripts/db.sh stop
