@@ -21,11 +21,13 @@ struct db {
 	MYSQL *conn;
 	bool connected;
 	bool in_tx;
-	bool tx_lost;        /* the connection was lost inside the open transaction */
-	bool deferred;       /* the open transaction runs with autocommit off (db_begin_deferred) */
-	bool begin_pending;  /* ... and none of its statements was sent yet */
-	bool autocommit_off; /* the session's autocommit, as last set (a new session has it on) */
-	bool guarded;        /* the open transaction (db_begin) holds tx_savepoint, released before COMMIT */
+	bool tx_lost;           /* the connection was lost inside the open transaction */
+	bool deferred;          /* the open transaction runs with autocommit off (db_begin_deferred) */
+	bool begin_pending;     /* ... and none of its statements was sent yet */
+	bool autocommit_off;    /* the session's autocommit, as last set (a new session has it on) */
+	bool guarded;           /* the open transaction holds tx_savepoint: its flights end in tx_check */
+	bool rolled_back_under; /* ... and one of them found it gone: never commit */
+	bool commit_sent;       /* the last db_commit sent its COMMIT */
 	unsigned last_errno;
 	uint64_t insert_id;
 	struct stmt_entry *stmts;
@@ -548,10 +550,51 @@ out:
 static const char autocommit_off[] = "SET autocommit = 0";
 static const char autocommit_on[] = "SET autocommit = 1";
 
-/* Sends the flight: pre (a plain command, may be NULL; *pre_sent), then the executes
- * (*sent of them). Statements are prepared before anything is sent. */
-static enum wh_err flight_send(struct db *db, const char *pre, const struct db_stmt *v, size_t n, MYSQL_STMT **stmts,
-                               bool *pre_sent, size_t *sent)
+/* A transaction (db_begin, db_begin_deferred) runs with autocommit off and holds this
+ * savepoint, set as it begins. Every flight inside it ends by releasing the savepoint and
+ * setting it again (tx_check, in the flight's round trip). A transaction rolled back under
+ * its statements without the client being told (on Galera, a brute-force abort that the next
+ * command did not report: seen as a fan-out INSERT answering 1062 against a row that only
+ * the abort of its own transaction let another commit) has lost the savepoint: the release
+ * fails, the flight answers a deadlock whatever its statements answered (the caller rolls
+ * back and retries the whole transaction), and what ran after the rollback, held in a new
+ * transaction because autocommit is off, is rolled back instead of committed as if it were
+ * the whole transaction. */
+static const char tx_savepoint[] = "SAVEPOINT linehook_tx";
+static const char tx_release[] = "RELEASE SAVEPOINT linehook_tx";
+static const char *const tx_check[] = {tx_release, tx_savepoint};
+
+/* The plain commands of a flight: pre before its statements (autocommit_off or autocommit_on,
+ * whose success the session state follows; tx_savepoint, whose success makes the transaction
+ * guarded), and tx_check after them when check is set. */
+struct flight_cmds {
+	const char *pre[2];
+	size_t npre;
+	bool check;
+};
+
+/* Sends cmd[*done..n) as plain commands, counting them in *done; stops at the first failure. */
+static enum wh_err plain_send(struct db *db, const char *const *cmd, size_t n, size_t *done)
+{
+	enum wh_err result = WH_OK;
+	while(*done < n && !result) {
+		if(mysql_real_query(db->conn, cmd[*done], strlen(cmd[*done])))
+			result = fail(db, mysql_errno(db->conn), "query", mysql_error(db->conn), cmd[*done]);
+		else
+			(*done)++;
+	}
+	return result;
+}
+
+/* How many of a flight's commands went out. */
+struct flight_sent {
+	size_t pre, stmts, check;
+};
+
+/* Sends the flight: the pre commands, the executes, and tx_check once every execute went.
+ * Statements are prepared before anything is sent. */
+static enum wh_err flight_send(struct db *db, const struct flight_cmds *c, const struct db_stmt *v, size_t n,
+                               MYSQL_STMT **stmts, struct flight_sent *sent)
 {
 	enum wh_err result = WH_OK;
 	for(size_t i = 0; i < n && !result; i++) {
@@ -564,74 +607,118 @@ static enum wh_err flight_send(struct db *db, const char *pre, const struct db_s
 		return result;
 	db->begin_pending = false;
 	skip_reads(db, true);
-	if(pre && mysql_real_query(db->conn, pre, strlen(pre)))
-		result = fail(db, mysql_errno(db->conn), "query", mysql_error(db->conn), pre);
-	*pre_sent = pre && !result;
-	while(*sent < n && !result && !(result = stmt_send(db, stmts[*sent], &v[*sent])))
-		(*sent)++;
+	result = plain_send(db, c->pre, c->npre, &sent->pre);
+	while(sent->stmts < n && !result && !(result = stmt_send(db, stmts[sent->stmts], &v[sent->stmts])))
+		sent->stmts++;
+	if(c->check && !result)
+		result = plain_send(db, tx_check, 2, &sent->check);
 	if(db->connected)
 		skip_reads(db, false);
 	return result;
 }
 
-/* One round trip: pre (NULL, or autocommit_off or autocommit_on, whose success the session
- * state follows) and the n statements, sent together and answered in order. Every answer
- * sent for is read, failures included, so the connection stays in step; the first failure
- * is returned with its number in last_errno, and every rows is then released. */
-static enum wh_err flight(struct db *db, const char *pre, const struct db_stmt *v, size_t n)
+/* The first failure of a flight, and its error number. */
+struct flight_fail {
+	enum wh_err result;
+	unsigned e;
+};
+
+static void flight_failed(struct flight_fail *f, enum wh_err result, unsigned e)
+{
+	if(!f->result) {
+		f->result = result;
+		f->e = e;
+	}
+}
+
+/* Reads the answers of n plain commands. pre: they are a flight's pre commands, whose success
+ * the session state follows; else tx_check, whose release failing with the savepoint gone
+ * makes the flight's failure a deadlock, whatever came before (after a deadlock told by a
+ * statement, as expected: InnoDB rolled back the whole transaction). */
+static void plain_recv(struct db *db, const char *const *cmd, size_t n, bool pre, struct flight_fail *f)
+{
+	for(size_t i = 0; i < n && db->connected; i++) {
+		unsigned e;
+		if(!db->conn->methods->db_read_query_result(db->conn)) {
+			if(cmd[i] == tx_savepoint)
+				db->guarded = true;
+			else if(pre)
+				db->autocommit_off = cmd[i] == autocommit_off;
+			continue;
+		}
+		e = mysql_errno(db->conn);
+		if(!pre && cmd[i] == tx_release && e == ER_SP_DOES_NOT_EXIST && db->guarded) {
+			if(f->e != ER_LOCK_DEADLOCK) /* else a statement told of the rollback */
+				log_warn(
+				    "database: a transaction was rolled back under its statements without an error; "
+				    "answered as a deadlock, so that it is rolled back and retried");
+			db->rolled_back_under = true;
+			f->result = WH_ERR_DB;
+			f->e = ER_LOCK_DEADLOCK;
+			continue;
+		}
+		flight_failed(f, fail(db, e, "query", mysql_error(db->conn), cmd[i]), db->last_errno);
+	}
+}
+
+/* One round trip: the pre commands, the n statements and tx_check (struct flight_cmds), sent
+ * together and answered in order. Every answer sent for is read, failures included, so the
+ * connection stays in step; the first failure is returned with its number in last_errno
+ * (a transaction found rolled back under the flight answers a deadlock), and every rows is
+ * then released. */
+static enum wh_err flight(struct db *db, const struct flight_cmds *c, const struct db_stmt *v, size_t n)
 {
 	MYSQL_STMT *stmts[DB_MANY_MAX];
 	bool broken[DB_MANY_MAX] = {false};
-	size_t sent = 0;
-	bool pre_sent = false;
-	unsigned first_errno = 0;
-	enum wh_err result, first = WH_OK;
+	struct flight_sent sent = {0, 0, 0};
+	struct flight_fail f = {WH_OK, 0};
+	enum wh_err result;
 
 	if(n < 1 || n > DB_MANY_MAX)
 		return WH_ERR_INTERNAL;
-	result = flight_send(db, pre, v, n, stmts, &pre_sent, &sent);
+	result = flight_send(db, c, v, n, stmts, &sent);
 	if(!db->connected)
 		return WH_ERR_DB_DOWN; /* nothing more can be read */
-	if(pre_sent) {
-		if(db->conn->methods->db_read_query_result(db->conn)) {
-			first = fail(db, mysql_errno(db->conn), "query", mysql_error(db->conn), pre);
-			first_errno = db->last_errno;
-		} else {
-			db->autocommit_off = pre == autocommit_off;
-		}
-	}
-	for(size_t i = 0; i < sent && db->connected; i++) {
+	plain_recv(db, c->pre, sent.pre, true, &f);
+	for(size_t i = 0; i < sent.stmts && db->connected; i++) {
 		enum wh_err r = stmt_recv(db, stmts[i], &v[i], &broken[i]);
-		if(r && !first) {
-			first = r;
-			first_errno = db->last_errno;
-		}
+		if(r)
+			flight_failed(&f, r, db->last_errno);
 	}
-	for(size_t i = 0; i < sent && db->connected; i++)
+	plain_recv(db, tx_check, sent.check, false, &f);
+	for(size_t i = 0; i < sent.stmts && db->connected; i++)
 		if(broken[i])
 			stmt_drop(db, stmts[i]);
-	if(!first && result) { /* a statement that could not be sent */
-		first = result;
-		first_errno = db->last_errno ? db->last_errno : CR_UNKNOWN_ERROR;
-	}
-	if(!db->connected && !first) {
-		first = WH_ERR_DB_DOWN;
-		first_errno = CR_SERVER_LOST;
-	}
-	db->last_errno = first_errno;
-	for(size_t i = 0; i < n && first; i++)
+	if(result) /* a command that could not be sent */
+		flight_failed(&f, result, db->last_errno ? db->last_errno : CR_UNKNOWN_ERROR);
+	if(!db->connected)
+		flight_failed(&f, WH_ERR_DB_DOWN, CR_SERVER_LOST);
+	db->last_errno = f.e;
+	for(size_t i = 0; i < n && f.result; i++)
 		db_rows_release(v[i].rows);
-	return first;
+	return f.result;
 }
 
-/* What goes before the next statement: autocommit off at the start of a deferred
- * transaction, back on before a statement outside any transaction (a deferred transaction
- * leaves it off, so back-to-back writes don't pay for turning it on and off). */
-static const char *flight_pre(const struct db *db)
+/* The plain commands of the next flight: before it, at the start of a deferred transaction,
+ * autocommit off (when on) and the savepoint, or autocommit back on before a statement
+ * outside any transaction (a deferred transaction leaves it off, so back-to-back writes don't
+ * pay for turning it on and off); after it, tx_check inside a transaction that holds or sets
+ * the savepoint. */
+static struct flight_cmds flight_cmds_of(const struct db *db)
 {
-	if(db->in_tx)
-		return db->deferred && db->begin_pending && !db->autocommit_off ? autocommit_off : NULL;
-	return db->autocommit_off ? autocommit_on : NULL;
+	struct flight_cmds c = {{NULL, NULL}, 0, false};
+	if(!db->in_tx) {
+		if(db->autocommit_off)
+			c.pre[c.npre++] = autocommit_on;
+	} else if(db->deferred && db->begin_pending) {
+		if(!db->autocommit_off)
+			c.pre[c.npre++] = autocommit_off;
+		c.pre[c.npre++] = tx_savepoint;
+		c.check = true;
+	} else {
+		c.check = db->guarded;
+	}
+	return c;
 }
 
 static enum wh_err exec_once(struct db *db, const struct db_stmt *v, size_t n)
@@ -642,8 +729,10 @@ static enum wh_err exec_once(struct db *db, const struct db_stmt *v, size_t n)
 		return WH_ERR_DB_DOWN;
 	}
 	result = db_connect(db);
-	if(!result)
-		result = flight(db, flight_pre(db), v, n);
+	if(!result) {
+		struct flight_cmds c = flight_cmds_of(db);
+		result = flight(db, &c, v, n);
+	}
 	return result;
 }
 
@@ -715,16 +804,6 @@ static enum wh_err commands(struct db *db, const char *const *sql, size_t n, siz
 	return first;
 }
 
-/* A transaction of db_begin runs with autocommit off and opens with this savepoint, which
- * db_commit releases before COMMIT. A transaction rolled back under its statements without
- * the client being told (on Galera, a brute-force abort that the next command did not
- * report: seen as a fan-out INSERT answering 1062 against a row that only the abort of its
- * own transaction let another commit) loses its savepoint: the release fails, and what ran
- * after the rollback, held in a new transaction because autocommit is off, is rolled back
- * instead of committed as if it were the whole transaction. */
-static const char tx_savepoint[] = "SAVEPOINT linehook_tx";
-static const char tx_release[] = "RELEASE SAVEPOINT linehook_tx";
-
 static enum wh_err begin_once(struct db *db)
 {
 	const char *sql[] = {autocommit_off, "START TRANSACTION", tx_savepoint};
@@ -746,7 +825,7 @@ enum wh_err db_begin(struct db *db)
 {
 	enum wh_err result;
 	db->last_errno = 0;
-	db->tx_lost = false;
+	db->tx_lost = db->rolled_back_under = false;
 	result = begin_once(db);
 	if(result == WH_ERR_DB_DOWN)
 		result = begin_once(db);
@@ -755,35 +834,10 @@ enum wh_err db_begin(struct db *db)
 	return result;
 }
 
-/* The savepoint of a db_begin transaction, released before its COMMIT: WH_OK when the
- * transaction is still the one that began. Otherwise what runs now is rolled back; when the
- * savepoint is gone the failure is a deadlock (the transaction is retried whole), else the
- * release's own (a deadlock told at last, a lost connection). */
-static enum wh_err release_guard(struct db *db)
-{
-	enum wh_err result = WH_ERR_DB;
-	unsigned e;
-	if(!mysql_real_query(db->conn, tx_release, strlen(tx_release)))
-		return WH_OK;
-	e = mysql_errno(db->conn);
-	if(e == ER_SP_DOES_NOT_EXIST) {
-		log_warn("database: a transaction was rolled back under its statements without an error; rolled "
-		         "back again and retried");
-		db->last_errno = ER_LOCK_DEADLOCK;
-	} else {
-		result = fail(db, e, "release savepoint", mysql_error(db->conn), tx_release);
-		if(!db->connected)
-			return result;
-	}
-	if(mysql_real_query(db->conn, "ROLLBACK", 8))
-		return fail(db, mysql_errno(db->conn), "rollback", mysql_error(db->conn), "ROLLBACK");
-	return result;
-}
-
 void db_begin_deferred(struct db *db)
 {
 	db->last_errno = 0;
-	db->tx_lost = false;
+	db->tx_lost = db->rolled_back_under = false;
 	db->in_tx = db->deferred = db->begin_pending = true;
 }
 
@@ -792,6 +846,7 @@ void db_begin_deferred(struct db *db)
 enum wh_err db_commit(struct db *db)
 {
 	enum wh_err result;
+	db->commit_sent = false;
 	if(db->in_tx && db->begin_pending) { /* nothing was sent: nothing to commit */
 		db->in_tx = db->deferred = db->begin_pending = false;
 		return WH_OK;
@@ -801,13 +856,20 @@ enum wh_err db_commit(struct db *db)
 		db->in_tx = db->deferred = db->guarded = false;
 		return WH_ERR_DB_DOWN;
 	}
-	db->last_errno = 0;
-	result = db->guarded ? release_guard(db) : WH_OK;
-	if(!result)
+	if(db->rolled_back_under) { /* what ran after the rollback (a flight answered a deadlock) */
+		result = mysql_real_query(db->conn, "ROLLBACK", 8)
+		             ? fail(db, mysql_errno(db->conn), "rollback", mysql_error(db->conn), "ROLLBACK")
+		             : WH_ERR_DB;
+		if(result == WH_ERR_DB)
+			db->last_errno = ER_LOCK_DEADLOCK;
+	} else {
+		db->last_errno = 0;
+		db->commit_sent = true;
 		result = mysql_real_query(db->conn, "COMMIT", 6)
 		             ? fail(db, mysql_errno(db->conn), "commit", mysql_error(db->conn), "COMMIT")
 		             : WH_OK;
-	db->in_tx = db->deferred = db->guarded = false;
+	}
+	db->in_tx = db->deferred = db->guarded = db->rolled_back_under = false;
 	db->tx_lost = false;
 	return result;
 }
@@ -816,8 +878,13 @@ void db_rollback(struct db *db)
 {
 	if(db->connected && db->in_tx && !db->begin_pending && mysql_real_query(db->conn, "ROLLBACK", 8))
 		fail(db, mysql_errno(db->conn), "rollback", mysql_error(db->conn), "ROLLBACK");
-	db->in_tx = db->deferred = db->begin_pending = db->guarded = false;
+	db->in_tx = db->deferred = db->begin_pending = db->guarded = db->rolled_back_under = false;
 	db->tx_lost = false;
+}
+
+bool db_commit_sent(const struct db *db)
+{
+	return db->commit_sent;
 }
 
 bool db_in_tx(const struct db *db)

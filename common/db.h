@@ -124,12 +124,15 @@ struct db_stmt {
 enum wh_err db_exec_many(struct db *db, const struct db_stmt *v, size_t n);
 
 /* START TRANSACTION, one round trip: autocommit off (when on) and a savepoint are sent with it.
- * db_commit releases the savepoint before COMMIT; a transaction rolled back under its
- * statements without an error reaching them has lost it, and then db_commit rolls back what
- * ran after and answers WH_ERR_DB with db_last_errno a deadlock (retry the transaction). */
+ * Every statement's flight in the transaction ends by releasing the savepoint and setting it
+ * again, in the same round trip. A transaction rolled back under its statements without an
+ * error reaching them (on Galera, an abort the server did not report) has lost it: that
+ * flight answers WH_ERR_DB with db_last_errno a deadlock whatever its statements answered
+ * (roll back and retry the transaction), and db_commit would refuse the same way. */
 enum wh_err db_begin(struct db *db);
-/* A transaction that costs no round trip of its own: it starts with its first statement
- * (db_exec or db_exec_many), in whose flight autocommit is turned off when it is on. Autocommit
+/* A transaction that costs no round trip to begin: it starts with its first statement
+ * (db_exec or db_exec_many), in whose flight autocommit is turned off when it is on and the
+ * savepoint of db_begin is set, checked by every flight as db_begin's. Autocommit
  * stays off after COMMIT or ROLLBACK, so back-to-back transactions pay nothing for it; the next
  * statement outside a transaction turns it back on in its own flight. With autocommit off a
  * statement that runs after the transaction was rolled back under it (deadlock, a Galera
@@ -139,6 +142,9 @@ void db_begin_deferred(struct db *db);
 /* WH_ERR_DB_DOWN when the connection was lost before COMMIT (db_last_errno a connection
  * error: nothing was committed) or during it (fate unknown: common/txfate.h). */
 enum wh_err db_commit(struct db *db);
+/* The last db_commit sent its COMMIT: only then can a lost connection leave its outcome
+ * unknown (lost before it, the transaction is rolled back by the server). */
+bool db_commit_sent(const struct db *db);
 /* Never fails from the caller's point of view; safe to call when no transaction is open. */
 void db_rollback(struct db *db);
 /* True inside a transaction, and after its connection was lost until db_rollback. */

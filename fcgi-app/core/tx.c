@@ -44,8 +44,8 @@ enum wh_err tx_run(struct request *req, tx_fn fn, void *ctx)
 		db_begin_deferred(db); /* no round trip: starts with the first statement */
 		result = fn(req, ctx);
 		if(!result) {
-			at_commit = true;
 			result = db_commit(db);
+			at_commit = db_commit_sent(db); /* a failure before COMMIT went out is retried */
 			/* whatever the outcome: kept GET answers of the account are not served after this */
 			answer_cache_bump(req->app->answers, req->account_id);
 		}

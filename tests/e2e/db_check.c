@@ -9,7 +9,9 @@
  * reconnect. The timeouts are db_set_timeouts' (as the worker sets them): the lock wait
  * timeout of every session, and a statement that outlasts the network timeout loses its
  * connection. Then a transaction rolled back under its statements without their knowing
- * (check_rolled_back_under) commits nothing. Prints "ok NAME" or "FAIL NAME: why" per check; exits 1 on any failure. */
+ * (check_rolled_back_under), as db_begin or db_begin_deferred opens it, is answered as a
+ * deadlock by the flight that ran the rollback, and commits nothing.
+ * Prints "ok NAME" or "FAIL NAME: why" per check; exits 1 on any failure. */
 #include <errmsg.h>
 #include <mysqld_error.h>
 #include <stdio.h>
@@ -37,6 +39,7 @@ static const char sql_conn_id[] = "SELECT CONNECTION_ID()";
 static const char sql_one[] = "SELECT 1";
 static const char sql_insert_10[] = "INSERT INTO " TABLE " (id, v) VALUES (10, 10)";
 static const char sql_insert_11[] = "INSERT INTO " TABLE " (id, v) VALUES (11, 11)";
+static const char sql_insert_dup[] = "INSERT INTO " TABLE " (id, v) VALUES (1, 1)"; /* 1062 */
 static const char sql_rollback[] = "ROLLBACK";
 static const char sql_count_new[] = "SELECT COUNT(*) FROM " TABLE " WHERE id >= 10";
 
@@ -148,32 +151,67 @@ static void check_network_timeout(struct db *b)
 	report("network-timeout/reconnects", conn_id(b) > 0, "no new connection after the timeout");
 }
 
-/* A transaction of db_begin rolled back under its statements without an error reaching
- * them (on Galera, a brute-force abort that no command reported; here a ROLLBACK the caller
- * does not know of): the statements after it must not commit, alone or as the transaction. */
-static void check_rolled_back_under(struct db *a, struct db *b)
+/* Reports the answer of a flight that ran in or after a rollback the caller did not know of:
+ * a deadlock, whatever its statements answered. */
+static void report_deadlock(struct db *b, const char *name, enum wh_err result)
+{
+	char why[96];
+	snprintf(why, sizeof(why), "answered %d, errno %u (want %d, %d)", (int)result, db_last_errno(b), WH_ERR_DB,
+	         ER_LOCK_DEADLOCK);
+	report(name, result == WH_ERR_DB && db_last_errno(b) == ER_LOCK_DEADLOCK, why);
+}
+
+/* After a flight answered that deadlock, a caller that goes on anyway: its next statement runs
+ * (in the new transaction), and COMMIT is refused the same way and commits nothing. */
+static void check_nothing_commits(struct db *a, struct db *b, const char *prefix)
 {
 	struct db_rows rows;
-	char why[160];
-	enum wh_err result = db_begin(b);
-	if(!result)
-		result = db_exec(b, sql_insert_10, DBP_NONE, NULL, NULL);
-	if(!result)
-		result = db_exec(b, sql_rollback, DBP_NONE, NULL, NULL);
-	if(!result)
-		result = db_exec(b, sql_insert_11, DBP_NONE, NULL, NULL);
-	report("rolled-back-under/statements-ran", !result, "a statement of the transaction failed");
-	result = db_commit(b);
-	snprintf(why, sizeof(why), "commit answered %d, errno %u (want %d, %d)", (int)result, db_last_errno(b),
-	         WH_ERR_DB, ER_LOCK_DEADLOCK);
-	report("rolled-back-under/commit-refused", result == WH_ERR_DB && db_last_errno(b) == ER_LOCK_DEADLOCK, why);
+	char name[64], why[96];
+	enum wh_err result = db_exec(b, sql_insert_11, DBP_NONE, NULL, NULL);
+	snprintf(name, sizeof(name), "%s/next-statement-ran", prefix);
+	report(name, !result, "the statement after failed");
+	snprintf(name, sizeof(name), "%s/commit-refused", prefix);
+	report_deadlock(b, name, db_commit(b));
 	db_rollback(b);
 	result = db_exec(a, sql_count_new, DBP_NONE, &rows, NULL);
 	snprintf(why, sizeof(why), "result %d, %s of the rows 10 and 11 committed", (int)result,
 	         result ? "?" : db_rows_get(&rows, 0, 0));
-	report("rolled-back-under/nothing-committed", !result && db_rows_i64(&rows, 0, 0) == 0, why);
+	snprintf(name, sizeof(name), "%s/nothing-committed", prefix);
+	report(name, !result && db_rows_i64(&rows, 0, 0) == 0, why);
 	if(!result)
 		db_rows_release(&rows);
+}
+
+/* A transaction rolled back under its statements without an error reaching them (on Galera,
+ * a brute-force abort that no command reported; here a ROLLBACK the caller does not know of)
+ * is found in the flight that ran it. As db_begin opens it (the worker's), one statement per
+ * flight. */
+static void check_rolled_back_under(struct db *a, struct db *b)
+{
+	enum wh_err result = db_begin(b);
+	if(!result)
+		result = db_exec(b, sql_insert_10, DBP_NONE, NULL, NULL);
+	report("rolled-back-under/statement-ran", !result, "the transaction's first statement failed");
+	report_deadlock(b, "rolled-back-under/answered-deadlock", db_exec(b, sql_rollback, DBP_NONE, NULL, NULL));
+	check_nothing_commits(a, b, "rolled-back-under");
+}
+
+/* The same as db_begin_deferred opens it (the API's; its first flight turns autocommit off,
+ * which a statement outside a transaction turned on, and sets the savepoint), the rollback
+ * inside a flight of db_exec_many whose next statement fails with a duplicate key, as the
+ * worker's fan-out INSERT did on Galera: the flight answers the deadlock, not the 1062. */
+static void check_rolled_back_under_deferred(struct db *a, struct db *b)
+{
+	struct db_stmt v[] = {
+	    {sql_insert_10, DBP_NONE, NULL, NULL},
+	    {sql_rollback, DBP_NONE, NULL, NULL},
+	    {sql_insert_dup, DBP_NONE, NULL, NULL},
+	};
+	enum wh_err result = db_exec(b, sql_one, DBP_NONE, NULL, NULL);
+	report("rolled-back-under-deferred/autocommit-on", !result, "a statement outside a transaction failed");
+	db_begin_deferred(b);
+	report_deadlock(b, "rolled-back-under-deferred/answered-deadlock", db_exec_many(b, v, 3));
+	check_nothing_commits(a, b, "rolled-back-under-deferred");
 }
 
 static int failed_result(const struct config *cfg)
@@ -191,6 +229,7 @@ static int failed_result(const struct config *cfg)
 	check_in_flight(a, b);
 	check_network_timeout(b);
 	check_rolled_back_under(a, b);
+	check_rolled_back_under_deferred(a, b);
 	db_exec(a, sql_drop, DBP_NONE, NULL, NULL);
 out:
 	db_free(a);
