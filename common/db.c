@@ -62,7 +62,7 @@ static void db_disconnect(struct db *db)
 	if(db->in_tx && !db->begin_pending)
 		db->tx_lost = true;
 	if(!db->begin_pending)
-		db->in_tx = db->deferred = db->guarded = false;
+		db->in_tx = db->deferred = db->guarded = db->rolled_back_under = false;
 }
 
 static const char *host_name(const struct db_host *h, char *out, size_t len)
@@ -631,34 +631,61 @@ static void flight_failed(struct flight_fail *f, enum wh_err result, unsigned e)
 	}
 }
 
-/* Reads the answers of n plain commands. pre: they are a flight's pre commands, whose success
- * the session state follows; else tx_check, whose release failing with the savepoint gone
- * makes the flight's failure a deadlock, whatever came before (after a deadlock told by a
- * statement, as expected: InnoDB rolled back the whole transaction). */
-static void plain_recv(struct db *db, const char *const *cmd, size_t n, bool pre, struct flight_fail *f)
+/* Reads the answers of a flight's n pre commands, whose success the session state follows.
+ * The savepoint guards the transaction only when autocommit is off (with it on, SAVEPOINT
+ * answers OK and sets nothing). */
+static void pre_recv(struct db *db, const char *const *cmd, size_t n, struct flight_fail *f)
 {
 	for(size_t i = 0; i < n && db->connected; i++) {
-		unsigned e;
 		if(!db->conn->methods->db_read_query_result(db->conn)) {
 			if(cmd[i] == tx_savepoint)
-				db->guarded = true;
-			else if(pre)
+				db->guarded = db->autocommit_off;
+			else
 				db->autocommit_off = cmd[i] == autocommit_off;
 			continue;
 		}
-		e = mysql_errno(db->conn);
-		if(!pre && cmd[i] == tx_release && e == ER_SP_DOES_NOT_EXIST && db->guarded) {
-			if(f->e != ER_LOCK_DEADLOCK) /* else a statement told of the rollback */
-				log_warn(
-				    "database: a transaction was rolled back under its statements without an error; "
-				    "answered as a deadlock, so that it is rolled back and retried");
-			db->rolled_back_under = true;
-			f->result = WH_ERR_DB;
-			f->e = ER_LOCK_DEADLOCK;
-			continue;
-		}
-		flight_failed(f, fail(db, e, "query", mysql_error(db->conn), cmd[i]), db->last_errno);
+		flight_failed(f, fail(db, mysql_errno(db->conn), "query", mysql_error(db->conn), cmd[i]),
+		              db->last_errno);
 	}
+}
+
+/* A failed statement's error that rolls back the whole transaction, not only the statement
+ * (InnoDB; a lock wait timeout does only with innodb_rollback_on_timeout, and then the
+ * savepoint is gone too). */
+static bool rolls_back_tx(unsigned e)
+{
+	return e == ER_LOCK_DEADLOCK || e == ER_LOCK_WAIT_TIMEOUT || e == ER_LOCK_TABLE_FULL;
+}
+
+/* Reads the answers of tx_check (n of it sent). The transaction is gone when the release
+ * finds no savepoint (rolled back before it) or either command answers a deadlock (an abort
+ * reported there). Then the flight answers told, the first error of its statements that
+ * rolls back a transaction, or else a deadlock: a rollback that no statement was told of,
+ * whatever they answered (a Galera abort the server did not report), is retried whole. */
+static void check_recv(struct db *db, size_t n, unsigned told, struct flight_fail *f)
+{
+	bool gone = false, silent = false;
+	for(size_t i = 0; i < n && db->connected; i++) {
+		unsigned e;
+		if(!db->conn->methods->db_read_query_result(db->conn))
+			continue;
+		e = mysql_errno(db->conn);
+		if(db->guarded && (e == ER_LOCK_DEADLOCK || (i == 0 && e == ER_SP_DOES_NOT_EXIST))) {
+			gone = true;
+			silent = silent || (e == ER_SP_DOES_NOT_EXIST && !told);
+			told = told ? told : ER_LOCK_DEADLOCK;
+		} else {
+			flight_failed(f, fail(db, e, "query", mysql_error(db->conn), tx_check[i]), db->last_errno);
+		}
+	}
+	if(!gone)
+		return;
+	if(silent)
+		log_warn("database: a transaction was rolled back under its statements without an error; answered as "
+		         "a deadlock, so that it is rolled back and retried");
+	db->rolled_back_under = true;
+	f->result = WH_ERR_DB;
+	f->e = told;
 }
 
 /* One round trip: the pre commands, the n statements and tx_check (struct flight_cmds), sent
@@ -672,6 +699,7 @@ static enum wh_err flight(struct db *db, const struct flight_cmds *c, const stru
 	bool broken[DB_MANY_MAX] = {false};
 	struct flight_sent sent = {0, 0, 0};
 	struct flight_fail f = {WH_OK, 0};
+	unsigned told = 0;
 	enum wh_err result;
 
 	if(n < 1 || n > DB_MANY_MAX)
@@ -679,13 +707,15 @@ static enum wh_err flight(struct db *db, const struct flight_cmds *c, const stru
 	result = flight_send(db, c, v, n, stmts, &sent);
 	if(!db->connected)
 		return WH_ERR_DB_DOWN; /* nothing more can be read */
-	plain_recv(db, c->pre, sent.pre, true, &f);
+	pre_recv(db, c->pre, sent.pre, &f);
 	for(size_t i = 0; i < sent.stmts && db->connected; i++) {
 		enum wh_err r = stmt_recv(db, stmts[i], &v[i], &broken[i]);
 		if(r)
 			flight_failed(&f, r, db->last_errno);
+		if(r && !told && rolls_back_tx(db->last_errno))
+			told = db->last_errno;
 	}
-	plain_recv(db, tx_check, sent.check, false, &f);
+	check_recv(db, sent.check, told, &f);
 	for(size_t i = 0; i < sent.stmts && db->connected; i++)
 		if(broken[i])
 			stmt_drop(db, stmts[i]);
@@ -841,6 +871,59 @@ void db_begin_deferred(struct db *db)
 	db->in_tx = db->deferred = db->begin_pending = true;
 }
 
+/* A guarded transaction's COMMIT goes with the savepoint's release, in one round trip. Every
+ * statement ran before its flight's check, so a release that finds no savepoint or answers a
+ * deadlock means the transaction was rolled back after that check, and the COMMIT behind it
+ * committed an empty one: answered as a deadlock. A release failing otherwise rolls nothing
+ * back: the COMMIT's answer stands. */
+static enum wh_err commit_guarded(struct db *db)
+{
+	static const char commit[] = "COMMIT";
+	enum wh_err result = WH_OK, released = WH_OK;
+	bool gone = false;
+	size_t sent = 0;
+	skip_reads(db, true);
+	if(!mysql_real_query(db->conn, tx_release, strlen(tx_release))) {
+		sent = 1;
+		db->commit_sent = true; /* from here the COMMIT may reach the server */
+		if(!mysql_real_query(db->conn, commit, strlen(commit)))
+			sent = 2;
+	}
+	if(sent < 2)
+		result = fail(db, mysql_errno(db->conn), sent ? "commit" : "release savepoint", mysql_error(db->conn),
+		              sent ? commit : tx_release);
+	if(db->connected)
+		skip_reads(db, false);
+	if(sent >= 1 && db->connected && db->conn->methods->db_read_query_result(db->conn)) {
+		unsigned e = mysql_errno(db->conn);
+		gone = e == ER_SP_DOES_NOT_EXIST || e == ER_LOCK_DEADLOCK;
+		if(e == ER_SP_DOES_NOT_EXIST)
+			log_warn(
+			    "database: a transaction was rolled back under its statements without an error, before "
+			    "its COMMIT; answered as a deadlock, so that it is retried");
+		else if(!gone)
+			released = fail(db, e, "release savepoint", mysql_error(db->conn), tx_release);
+	}
+	if(sent == 2 && db->connected && db->conn->methods->db_read_query_result(db->conn)) {
+		enum wh_err r = fail(db, mysql_errno(db->conn), "commit", mysql_error(db->conn), commit);
+		if(!result)
+			result = r;
+	}
+	if(gone) {
+		db->last_errno = ER_LOCK_DEADLOCK;
+		return WH_ERR_DB;
+	}
+	if(released == WH_ERR_DB_DOWN) /* the COMMIT's answer is lost with it */
+		return released;
+	if(!result && !db->connected) {
+		db->last_errno = CR_SERVER_LOST;
+		return WH_ERR_DB_DOWN;
+	}
+	if(!result)
+		db->last_errno = 0;
+	return result;
+}
+
 /* COMMIT goes to the transaction's own connection or nowhere: a reconnect would commit an
  * empty transaction and report success. */
 enum wh_err db_commit(struct db *db)
@@ -862,6 +945,8 @@ enum wh_err db_commit(struct db *db)
 		             : WH_ERR_DB;
 		if(result == WH_ERR_DB)
 			db->last_errno = ER_LOCK_DEADLOCK;
+	} else if(db->guarded) {
+		result = commit_guarded(db);
 	} else {
 		db->last_errno = 0;
 		db->commit_sent = true;

@@ -119,16 +119,21 @@ struct db_stmt {
 /* Inside a db_begin_deferred transaction: runs n (1..DB_MANY_MAX) different statements in one
  * round trip (sent together, answered in order; Connector/C's MARIADB_OPT_SKIP_READ_RESPONSE). The server runs every
  * one of them even when an earlier one fails, so use it only for statements whose partial effect the transaction's
- * rollback undoes; the first failure is returned (db_last_errno is its number) and every rows
- * is then released. WH_ERR_INTERNAL outside a deferred transaction. */
+ * rollback undoes; the first failure is returned (db_last_errno is its number; a transaction
+ * found rolled back under the flight answers as db_begin says) and every rows is then
+ * released. WH_ERR_INTERNAL outside a deferred transaction. */
 enum wh_err db_exec_many(struct db *db, const struct db_stmt *v, size_t n);
 
 /* START TRANSACTION, one round trip: autocommit off (when on) and a savepoint are sent with it.
  * Every statement's flight in the transaction ends by releasing the savepoint and setting it
- * again, in the same round trip. A transaction rolled back under its statements without an
- * error reaching them (on Galera, an abort the server did not report) has lost it: that
- * flight answers WH_ERR_DB with db_last_errno a deadlock whatever its statements answered
- * (roll back and retry the transaction), and db_commit would refuse the same way. */
+ * again, in the same round trip, and db_commit sends the release with COMMIT. A transaction
+ * rolled back under its statements without an error reaching them (on Galera, an abort the
+ * server did not report) has lost it: that flight answers WH_ERR_DB with db_last_errno a
+ * deadlock whatever its statements answered (roll back and retry the transaction), unless a
+ * statement's own error told of the rollback (a deadlock, a lock wait timeout, a full lock
+ * table: that error is answered); db_commit refuses the same way, and answers a deadlock when
+ * the release that goes with COMMIT finds the transaction rolled back (COMMIT then committed
+ * an empty one). */
 enum wh_err db_begin(struct db *db);
 /* A transaction that costs no round trip to begin: it starts with its first statement
  * (db_exec or db_exec_many), in whose flight autocommit is turned off when it is on and the
@@ -140,7 +145,8 @@ enum wh_err db_begin(struct db *db);
  * db_exec_many safe. A transaction that ran no statement commits as a no-op. */
 void db_begin_deferred(struct db *db);
 /* WH_ERR_DB_DOWN when the connection was lost before COMMIT (db_last_errno a connection
- * error: nothing was committed) or during it (fate unknown: common/txfate.h). */
+ * error: nothing was committed) or during it (fate unknown: common/txfate.h); WH_ERR_DB with
+ * a deadlock when the transaction was found rolled back under it (db_begin). */
 enum wh_err db_commit(struct db *db);
 /* The last db_commit sent its COMMIT: only then can a lost connection leave its outcome
  * unknown (lost before it, the transaction is rolled back by the server). */

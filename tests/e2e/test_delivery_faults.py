@@ -285,6 +285,29 @@ def test_an_attempt_that_lost_its_lease_is_recorded_as_superseded(stack):
         restore(stack, [extra], rx)
 
 
+def stall_report(stack, account, wid):
+    """What the database holds when a started worker delivers nothing: the account's events
+    (fanned out or not), the webhook's deliveries, the live workers, the open transactions and
+    the sessions. This test once saw its restarted worker send nothing for 30 s while it ran
+    and logged nothing; the report is for the next time."""
+    parts = [
+        ("events", "SELECT seq, type, fanned_out FROM events WHERE account_id = %s ORDER BY seq" % q(account)),
+        ("deliveries", "SELECT status, attempts, lease_token, next_attempt_at FROM deliveries "
+                       "WHERE webhook_id = %s" % q(wid)),
+        ("workers", "SELECT id, pid, last_seen FROM workers"),
+        ("transactions", "SELECT trx_mysql_thread_id, trx_state, trx_started, trx_rows_locked, trx_query "
+                         "FROM information_schema.innodb_trx"),
+        ("sessions", "SELECT id, command, time, state, LEFT(info, 120) FROM information_schema.processlist"),
+    ]
+    out = []
+    for name, sql in parts:
+        try:
+            out.append("%s: %r" % (name, stack.sql(sql)))
+        except Exception as e:  # noqa: BLE001 - a report, whatever the database says
+            out.append("%s: %s" % (name, e))
+    return "\n".join(out)
+
+
 def test_sigterm_lets_the_attempt_in_flight_finish(stack):
     account, key = stack.new_account()
     signalled = threading.Event()
@@ -313,7 +336,8 @@ def test_sigterm_lets_the_attempt_in_flight_finish(stack):
         time.sleep(0.5)
         assert len(rx.received()) == 1
         start_stack_worker(stack)
-        assert wait_for(lambda: len(rx.received()) == 2, 30), "the pending event was not delivered after restart"
+        assert wait_for(lambda: len(rx.received()) == 2, 30), \
+            "the pending event was not delivered after restart\n" + stall_report(stack, account, wid)
     finally:
         start_stack_worker(stack)
         rx.close()
