@@ -809,10 +809,7 @@ static enum wh_err commands(struct db *db, const char *const *sql, size_t n, siz
 	if(result)
 		return result;
 	skip_reads(db, true);
-	while(sent < n && !mysql_real_query(db->conn, sql[sent], strlen(sql[sent])))
-		sent++;
-	if(sent < n)
-		first = fail(db, mysql_errno(db->conn), "query", mysql_error(db->conn), sql[sent]);
+	first = plain_send(db, sql, n, &sent);
 	if(db->connected)
 		skip_reads(db, false);
 	for(size_t i = 0; i < sent && db->connected; i++) {
@@ -879,19 +876,13 @@ void db_begin_deferred(struct db *db)
 static enum wh_err commit_guarded(struct db *db)
 {
 	static const char commit[] = "COMMIT";
-	enum wh_err result = WH_OK, released = WH_OK;
+	static const char *const cmd[] = {tx_release, commit};
+	enum wh_err result, released = WH_OK;
 	bool gone = false;
 	size_t sent = 0;
 	skip_reads(db, true);
-	if(!mysql_real_query(db->conn, tx_release, strlen(tx_release))) {
-		sent = 1;
-		db->commit_sent = true; /* from here the COMMIT may reach the server */
-		if(!mysql_real_query(db->conn, commit, strlen(commit)))
-			sent = 2;
-	}
-	if(sent < 2)
-		result = fail(db, mysql_errno(db->conn), sent ? "commit" : "release savepoint", mysql_error(db->conn),
-		              sent ? commit : tx_release);
+	result = plain_send(db, cmd, 2, &sent);
+	db->commit_sent = sent >= 1; /* the release went: the COMMIT's send began, it may have reached the server */
 	if(db->connected)
 		skip_reads(db, false);
 	if(sent >= 1 && db->connected && db->conn->methods->db_read_query_result(db->conn)) {

@@ -107,8 +107,21 @@ def test_start_stop_start_reuses_the_data_and_leaves_nothing_behind(_suite_stack
         # one segment per user, kept)
         assert [s for s in segments if os.path.exists(s)] == [], segments
         assert health(env) is None
-        p = stack("start", env)
-        assert p.returncode == 0, p.stdout + p.stderr
+        # stale pid files (a kill -9, a reboot) naming a live process of another program, as a
+        # reused pid does: stop leaves it alone, and start starts everything anyway
+        other = subprocess.Popen(["sleep", "300"])
+        try:
+            for name in ("worker.pid", "lighttpd.pid", "mysql.pid"):
+                with open(os.path.join(var, name), "w") as f:
+                    f.write("%d\n" % other.pid)
+            assert stack("stop", env).returncode == 0
+            assert other.poll() is None, "stop signalled a process its pid files named but did not start"
+            p = stack("start", env)
+            assert p.returncode == 0, p.stdout + p.stderr
+            assert other.poll() is None
+        finally:
+            other.kill()
+            other.wait()
         assert demo(var) == first
         # the same key still works against the same data
         req = urllib.request.Request("http://127.0.0.1:%s/v2/locations/%s" % (env["WH_HTTP_PORT"],
